@@ -1,0 +1,31 @@
+/// <reference types="vitest/config" />
+import { fileURLToPath, URL } from 'node:url'
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+
+// The Go server, for `npm run dev`.
+const devServer = 'http://127.0.0.1:8080'
+
+export default defineConfig({
+  plugins: [vue()],
+  resolve: {
+    alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
+  },
+  build: {
+    // dist/ itself keeps a committed placeholder for //go:embed (see embed.go);
+    // emptyOutDir only ever clears dist/app.
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1500,
+  },
+  server: {
+    proxy: {
+      '/chat.v1.': { target: devServer, changeOrigin: true },
+      '/ws': { target: devServer, ws: true, changeOrigin: true },
+    },
+  },
+  test: {
+    environment: 'happy-dom',
+    include: ['src/**/*.test.ts'],
+  },
+})
