@@ -1,0 +1,111 @@
+import { describe, expect, it, vi } from 'vitest'
+import { mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import ElementPlus from 'element-plus'
+import { msg, room, user } from '@/test/factories'
+
+vi.mock('@/api/client', () => ({
+  messageClient: { sendMessage: vi.fn(() => new Promise(() => {})), listMessages: vi.fn() },
+  roomClient: {},
+  authClient: {},
+  keeper: {},
+}))
+
+import MessageList from './MessageList.vue'
+import MessageComposer from './MessageComposer.vue'
+import { buildRows, groupWindowMs } from './messageView'
+import { useMessagesStore } from '@/stores/messages'
+import { useSessionStore } from '@/stores/session'
+
+const xss = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+
+function mountList() {
+  const pinia = createPinia()
+  setActivePinia(pinia)
+  useSessionStore().user = user(1, 'me')
+  const messages = useMessagesStore()
+  const w = mount(MessageList, { props: { room: room(1, { name: 'general' }) }, global: { plugins: [pinia, ElementPlus] } })
+  return { w, messages }
+}
+
+describe('MessageList', () => {
+  it('renders bodies as text, never as HTML', async () => {
+    const { w, messages } = mountList()
+    messages.merge(1n, [msg(1, 1, { body: xss, sender: 2 })])
+    await w.vm.$nextTick()
+    const body = w.get('[data-testid="message-body"]')
+    expect(body.text()).toBe(xss)
+    expect(w.find('img').exists()).toBe(false)
+    expect(w.find('script').exists()).toBe(false)
+  })
+
+  it('orders by seq, marks my own, shows pending ones after', async () => {
+    const { w, messages } = mountList()
+    messages.merge(1n, [msg(1, 2, { sender: 1, body: 'mine' }), msg(1, 1, { sender: 2, body: 'theirs' })])
+    messages.send(1n, 'on its way')
+    await w.vm.$nextTick()
+    const rows = w.findAll('[data-testid="message"]')
+    expect(rows.map((r) => r.attributes('data-seq'))).toEqual(['1', '2'])
+    expect(rows[1].classes()).toContain('is-own')
+    expect(rows[0].classes()).not.toContain('is-own')
+    const pending = w.get('[data-testid="pending-message"]')
+    expect(pending.text()).toContain('on its way')
+    expect(pending.attributes('data-state')).toBe('sending')
+  })
+})
+
+describe('MessageComposer', () => {
+  function mountComposer() {
+    return mount(MessageComposer, { props: { room: room(1) }, global: { plugins: [ElementPlus] } })
+  }
+
+  it('Enter sends the trimmed text; Shift+Enter does not', async () => {
+    const w = mountComposer()
+    const ta = w.get('textarea')
+    await ta.setValue('  hello\nworld  ')
+    await ta.trigger('keydown', { key: 'Enter', shiftKey: true })
+    expect(w.emitted('send')).toBeUndefined()
+    await ta.trigger('keydown', { key: 'Enter' })
+    expect(w.emitted('send')).toEqual([['hello\nworld']])
+    expect((ta.element as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('does not send blanks or over-long text', async () => {
+    const w = mountComposer()
+    const ta = w.get('textarea')
+    await ta.setValue('   ')
+    await ta.trigger('keydown', { key: 'Enter' })
+    await ta.setValue('x'.repeat(4001))
+    await ta.trigger('keydown', { key: 'Enter' })
+    expect(w.emitted('send')).toBeUndefined()
+    expect(w.find('[data-testid="composer-error"]').exists()).toBe(true)
+  })
+
+  it('says the user is typing', async () => {
+    const w = mountComposer()
+    await w.get('textarea').setValue('h')
+    expect(w.emitted('typing')).toHaveLength(1)
+  })
+})
+
+describe('buildRows', () => {
+  it('groups a sender’s run and splits days', () => {
+    const day1 = Date.UTC(2026, 0, 1, 10)
+    const rows = buildRows([
+      msg(1, 1, { sender: 2, at: day1 }),
+      msg(1, 2, { sender: 2, at: day1 + 1000 }),
+      msg(1, 3, { sender: 3, at: day1 + 2000 }),
+      msg(1, 4, { sender: 3, at: day1 + 2000 + groupWindowMs + 1 }),
+      msg(1, 5, { sender: 3, at: day1 + 2 * 86_400_000 }),
+    ])
+    expect(rows.map((r) => (r.kind === 'day' ? 'day' : r.first ? 'first' : 'cont'))).toEqual([
+      'day',
+      'first',
+      'cont',
+      'first',
+      'first',
+      'day',
+      'first',
+    ])
+  })
+})

@@ -1,0 +1,158 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { Code, ConnectError } from '@connectrpc/connect'
+import { msg } from '@/test/factories'
+
+const api = vi.hoisted(() => ({
+  sendMessage: vi.fn(),
+  listMessages: vi.fn(),
+}))
+vi.mock('@/api/client', () => ({ messageClient: api, roomClient: {}, authClient: {}, keeper: {} }))
+
+import { mergeBySeq, useMessagesStore } from './messages'
+
+const seqs = (ms: { seq: bigint }[]) => ms.map((m) => Number(m.seq))
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  api.sendMessage.mockReset()
+  api.listMessages.mockReset()
+  vi.useRealTimers()
+})
+
+describe('mergeBySeq', () => {
+  it('OK: sorts and drops duplicates, keeping the first copy', () => {
+    const first = msg(1, 2, { body: 'first copy' })
+    const { items, added } = mergeBySeq([msg(1, 1), first, msg(1, 5)], [msg(1, 4), msg(1, 2, { body: 'dup' }), msg(1, 3), msg(1, 3)])
+    expect(seqs(items)).toEqual([1, 2, 3, 4, 5])
+    expect(seqs(added)).toEqual([4, 3])
+    expect(items[1]).toBe(first)
+  })
+
+  it('OK: nothing new keeps the same array', () => {
+    const into = [msg(1, 1)]
+    expect(mergeBySeq(into, [msg(1, 1)]).items).toBe(into)
+  })
+})
+
+describe('messages store', () => {
+  it('merges live events, replays and pages into one ordered run', () => {
+    const s = useMessagesStore()
+    s.merge(1n, [msg(1, 10), msg(1, 11)])
+    s.merge(1n, [msg(1, 11), msg(1, 12)]) // replay overlapping what was live
+    s.merge(1n, [msg(1, 8), msg(1, 9)]) // an older page
+    expect(seqs(s.logs['1'].items)).toEqual([8, 9, 10, 11, 12])
+    expect(s.logs['1'].hasOlder).toBe(true)
+    expect(s.merge(1n, [msg(1, 12)])).toEqual([])
+  })
+
+  it('keeps rooms apart', () => {
+    const s = useMessagesStore()
+    s.merge(1n, [msg(1, 1)])
+    s.merge(2n, [msg(2, 1), msg(2, 2)])
+    expect(seqs(s.logs['1'].items)).toEqual([1])
+    expect(seqs(s.logs['2'].items)).toEqual([1, 2])
+  })
+
+  it('resume cursors: start at the room list, only move forward', () => {
+    const s = useMessagesStore()
+    s.trackRoom(1n, 42n)
+    s.trackRoom(2n, 0n)
+    s.trackRoom(1n, 7n) // already tracked: ignored
+    s.merge(2n, [msg(2, 3)])
+    s.merge(2n, [msg(2, 1)])
+    expect(s.resumeCursors([1n, 2n, 3n])).toEqual([
+      { roomId: 1n, afterSeq: 42n },
+      { roomId: 2n, afterSeq: 3n },
+    ])
+  })
+
+  it('loadOlder asks before the oldest seq and stops at seq 1', async () => {
+    const s = useMessagesStore()
+    api.listMessages.mockResolvedValueOnce({ messages: [msg(1, 3), msg(1, 4)], hasMore: true })
+    await s.loadLatest(1n)
+    api.listMessages.mockResolvedValueOnce({ messages: [msg(1, 1), msg(1, 2)], hasMore: false })
+    expect(await s.loadOlder(1n)).toBe(true)
+    expect(api.listMessages).toHaveBeenLastCalledWith(expect.objectContaining({ roomId: 1n, beforeSeq: 3n }))
+    expect(seqs(s.logs['1'].items)).toEqual([1, 2, 3, 4])
+    expect(s.logs['1'].hasOlder).toBe(false)
+    expect(await s.loadOlder(1n)).toBe(false)
+    expect(api.listMessages).toHaveBeenCalledTimes(2)
+  })
+
+  it('skipAhead restarts from the newest page after a cut resume', async () => {
+    const s = useMessagesStore()
+    s.merge(1n, [msg(1, 1), msg(1, 2), msg(1, 503)])
+    api.listMessages.mockResolvedValueOnce({ messages: [msg(1, 451), msg(1, 500), msg(1, 501), msg(1, 502)], hasMore: true })
+    await s.skipAhead(1n, 500n)
+    expect(seqs(s.logs['1'].items)).toEqual([451, 500, 501, 502, 503])
+    expect(s.cursors['1']).toBe(503n)
+  })
+
+  describe('send', () => {
+    it('OK: pending until acknowledged, then merged', async () => {
+      const s = useMessagesStore()
+      let ack!: (v: unknown) => void
+      api.sendMessage.mockReturnValueOnce(new Promise((r) => (ack = r)))
+      const o = s.send(1n, 'hi')
+      expect(s.pendingIn(1n)).toHaveLength(1)
+      expect(o.state).toBe('sending')
+      ack({ message: msg(1, 1, { body: 'hi', clientMsgId: o.clientMsgId, sender: 1 }) })
+      await vi.waitFor(() => expect(s.outbox).toHaveLength(0))
+      expect(s.logs['1'].items.map((m) => m.body)).toEqual(['hi'])
+    })
+
+    it('RetriesWithSameClientMsgId until acknowledged', async () => {
+      vi.useFakeTimers()
+      const s = useMessagesStore()
+      api.sendMessage
+        .mockRejectedValueOnce(new ConnectError('down', Code.Unavailable))
+        .mockRejectedValueOnce(new ConnectError('failed to fetch', Code.Unknown))
+        .mockImplementationOnce(async (req: { clientMsgId: string }) => ({
+          message: msg(1, 7, { body: 'x', clientMsgId: req.clientMsgId }),
+        }))
+      const o = s.send(1n, 'x')
+      await vi.advanceTimersByTimeAsync(0)
+      expect(o.state).toBe('retrying')
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(api.sendMessage).toHaveBeenCalledTimes(3)
+      const ids = api.sendMessage.mock.calls.map((c) => c[0].clientMsgId)
+      expect(new Set(ids)).toEqual(new Set([o.clientMsgId]))
+      expect(s.outbox).toHaveLength(0)
+      expect(seqs(s.logs['1'].items)).toEqual([7])
+    })
+
+    it('LiveEchoFirst: the event settles the message and the late ack adds no copy', async () => {
+      const s = useMessagesStore()
+      let ack!: (v: unknown) => void
+      api.sendMessage.mockReturnValueOnce(new Promise((r) => (ack = r)))
+      const o = s.send(1n, 'hello')
+      const stored = msg(1, 3, { body: 'hello', clientMsgId: o.clientMsgId })
+      s.merge(1n, [stored])
+      expect(s.outbox).toHaveLength(0)
+      ack({ message: stored })
+      await Promise.resolve()
+      expect(seqs(s.logs['1'].items)).toEqual([3])
+    })
+
+    it('ErrPermanent: marked failed, retried by hand with the same id', async () => {
+      const s = useMessagesStore()
+      api.sendMessage.mockRejectedValueOnce(new ConnectError('no', Code.PermissionDenied))
+      const o = s.send(1n, 'x')
+      await vi.waitFor(() => expect(o.state).toBe('failed'))
+      expect(o.error).not.toBe('')
+      api.sendMessage.mockResolvedValueOnce({ message: msg(1, 1, { clientMsgId: o.clientMsgId }) })
+      s.retry(o.clientMsgId)
+      await vi.waitFor(() => expect(s.outbox).toHaveLength(0))
+      expect(api.sendMessage.mock.calls[1][0].clientMsgId).toBe(o.clientMsgId)
+    })
+
+    it('distinct messages get distinct ids', () => {
+      const s = useMessagesStore()
+      api.sendMessage.mockReturnValue(new Promise(() => {}))
+      const a = s.send(1n, 'a')
+      const b = s.send(1n, 'a')
+      expect(a.clientMsgId).not.toBe(b.clientMsgId)
+    })
+  })
+})
