@@ -1,4 +1,4 @@
--- name: AddMember :exec
+-- name: AddMember :execrows
 INSERT IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?);
 
 -- name: RemoveMember :execrows
@@ -8,7 +8,7 @@ DELETE FROM memberships WHERE room_id = ? AND user_id = ?;
 SELECT * FROM memberships WHERE room_id = ? AND user_id = ?;
 
 -- name: ListMembers :many
-SELECT m.role, m.joined_at, u.id, u.username, u.display_name, u.created_at
+SELECT sqlc.embed(m), sqlc.embed(u)
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ?
 ORDER BY m.joined_at, u.id;

@@ -19,8 +19,8 @@ WHERE r.visibility = 1 OR mine.user_id IS NOT NULL
 ORDER BY r.id;
 
 -- name: LockRoomSeq :one
--- Bumps and returns the room's seq; the row lock it takes serialises senders
--- to one room until commit.
+-- The row lock it takes serialises senders to one room until commit, which
+-- keeps seq gapless and commit order equal to seq order.
 SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE;
 
 -- name: SetRoomSeq :exec

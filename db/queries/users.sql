@@ -12,8 +12,3 @@ SELECT * FROM users WHERE username = sqlc.arg(login) OR email = sqlc.arg(login) 
 
 -- name: GetUserByUsername :one
 SELECT * FROM users WHERE username = ?;
-
--- name: UserExists :one
-SELECT
-  EXISTS(SELECT 1 FROM users u1 WHERE u1.username = sqlc.arg(username)) AS username_taken,
-  EXISTS(SELECT 1 FROM users u2 WHERE u2.email = sqlc.arg(email)) AS email_taken;

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-const addMember = `-- name: AddMember :exec
+const addMember = `-- name: AddMember :execrows
 INSERT IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)
 `
 
@@ -21,14 +21,17 @@ type AddMemberParams struct {
 	JoinedAt time.Time
 }
 
-func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) error {
-	_, err := q.db.ExecContext(ctx, addMember,
+func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, addMember,
 		arg.RoomID,
 		arg.UserID,
 		arg.Role,
 		arg.JoinedAt,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const getMembership = `-- name: GetMembership :one
@@ -53,19 +56,15 @@ func (q *Queries) GetMembership(ctx context.Context, arg GetMembershipParams) (M
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.role, m.joined_at, u.id, u.username, u.display_name, u.created_at
+SELECT m.room_id, m.user_id, m.role, m.joined_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ?
 ORDER BY m.joined_at, u.id
 `
 
 type ListMembersRow struct {
-	Role        int8
-	JoinedAt    time.Time
-	ID          int64
-	Username    string
-	DisplayName string
-	CreatedAt   time.Time
+	Membership Membership
+	User       User
 }
 
 func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error) {
@@ -78,12 +77,16 @@ func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersR
 	for rows.Next() {
 		var i ListMembersRow
 		if err := rows.Scan(
-			&i.Role,
-			&i.JoinedAt,
-			&i.ID,
-			&i.Username,
-			&i.DisplayName,
-			&i.CreatedAt,
+			&i.Membership.RoomID,
+			&i.Membership.UserID,
+			&i.Membership.Role,
+			&i.Membership.JoinedAt,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PasswordHash,
+			&i.User.CreatedAt,
 		); err != nil {
 			return nil, err
 		}

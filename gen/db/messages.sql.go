@@ -11,8 +11,7 @@ import (
 )
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
-SELECT m.id, m.room_id, m.seq, m.body, m.client_msg_id, m.created_at,
-  u.id AS sender_id, u.username, u.display_name, u.created_at AS sender_created_at
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.sender_id = ? AND m.room_id = ? AND m.client_msg_id = ?
 `
@@ -24,32 +23,27 @@ type GetMessageByClientIDParams struct {
 }
 
 type GetMessageByClientIDRow struct {
-	ID              int64
-	RoomID          int64
-	Seq             int64
-	Body            string
-	ClientMsgID     string
-	CreatedAt       time.Time
-	SenderID        int64
-	Username        string
-	DisplayName     string
-	SenderCreatedAt time.Time
+	Message Message
+	User    User
 }
 
 func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error) {
 	row := q.db.QueryRowContext(ctx, getMessageByClientID, arg.SenderID, arg.RoomID, arg.ClientMsgID)
 	var i GetMessageByClientIDRow
 	err := row.Scan(
-		&i.ID,
-		&i.RoomID,
-		&i.Seq,
-		&i.Body,
-		&i.ClientMsgID,
-		&i.CreatedAt,
-		&i.SenderID,
-		&i.Username,
-		&i.DisplayName,
-		&i.SenderCreatedAt,
+		&i.Message.ID,
+		&i.Message.RoomID,
+		&i.Message.Seq,
+		&i.Message.SenderID,
+		&i.Message.Body,
+		&i.Message.ClientMsgID,
+		&i.Message.CreatedAt,
+		&i.User.ID,
+		&i.User.Username,
+		&i.User.Email,
+		&i.User.DisplayName,
+		&i.User.PasswordHash,
+		&i.User.CreatedAt,
 	)
 	return i, err
 }
@@ -84,8 +78,7 @@ func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (i
 }
 
 const listMessagesAfter = `-- name: ListMessagesAfter :many
-SELECT m.id, m.room_id, m.seq, m.body, m.client_msg_id, m.created_at,
-  u.id AS sender_id, u.username, u.display_name, u.created_at AS sender_created_at
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ?
 ORDER BY m.seq
@@ -99,16 +92,8 @@ type ListMessagesAfterParams struct {
 }
 
 type ListMessagesAfterRow struct {
-	ID              int64
-	RoomID          int64
-	Seq             int64
-	Body            string
-	ClientMsgID     string
-	CreatedAt       time.Time
-	SenderID        int64
-	Username        string
-	DisplayName     string
-	SenderCreatedAt time.Time
+	Message Message
+	User    User
 }
 
 func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterParams) ([]ListMessagesAfterRow, error) {
@@ -121,16 +106,19 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 	for rows.Next() {
 		var i ListMessagesAfterRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.RoomID,
-			&i.Seq,
-			&i.Body,
-			&i.ClientMsgID,
-			&i.CreatedAt,
-			&i.SenderID,
-			&i.Username,
-			&i.DisplayName,
-			&i.SenderCreatedAt,
+			&i.Message.ID,
+			&i.Message.RoomID,
+			&i.Message.Seq,
+			&i.Message.SenderID,
+			&i.Message.Body,
+			&i.Message.ClientMsgID,
+			&i.Message.CreatedAt,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PasswordHash,
+			&i.User.CreatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -146,8 +134,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.room_id, m.seq, m.body, m.client_msg_id, m.created_at,
-  u.id AS sender_id, u.username, u.display_name, u.created_at AS sender_created_at
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
@@ -161,16 +148,8 @@ type ListMessagesBeforeParams struct {
 }
 
 type ListMessagesBeforeRow struct {
-	ID              int64
-	RoomID          int64
-	Seq             int64
-	Body            string
-	ClientMsgID     string
-	CreatedAt       time.Time
-	SenderID        int64
-	Username        string
-	DisplayName     string
-	SenderCreatedAt time.Time
+	Message Message
+	User    User
 }
 
 // Newest first; the caller reverses the page.
@@ -184,16 +163,19 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 	for rows.Next() {
 		var i ListMessagesBeforeRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.RoomID,
-			&i.Seq,
-			&i.Body,
-			&i.ClientMsgID,
-			&i.CreatedAt,
-			&i.SenderID,
-			&i.Username,
-			&i.DisplayName,
-			&i.SenderCreatedAt,
+			&i.Message.ID,
+			&i.Message.RoomID,
+			&i.Message.Seq,
+			&i.Message.SenderID,
+			&i.Message.Body,
+			&i.Message.ClientMsgID,
+			&i.Message.CreatedAt,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PasswordHash,
+			&i.User.CreatedAt,
 		); err != nil {
 			return nil, err
 		}

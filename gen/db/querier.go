@@ -9,7 +9,7 @@ import (
 )
 
 type Querier interface {
-	AddMember(ctx context.Context, arg AddMemberParams) error
+	AddMember(ctx context.Context, arg AddMemberParams) (int64, error)
 	CreateRoom(ctx context.Context, arg CreateRoomParams) (int64, error)
 	CreateUser(ctx context.Context, arg CreateUserParams) (int64, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
@@ -31,13 +31,12 @@ type Querier interface {
 	// Public rooms and the private rooms the user belongs to, with whether the
 	// user has joined each.
 	ListVisibleRooms(ctx context.Context, userID int64) ([]ListVisibleRoomsRow, error)
-	// Bumps and returns the room's seq; the row lock it takes serialises senders
-	// to one room until commit.
+	// The row lock it takes serialises senders to one room until commit, which
+	// keeps seq gapless and commit order equal to seq order.
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
-	UserExists(ctx context.Context, arg UserExistsParams) (UserExistsRow, error)
 }
 
 var _ Querier = (*Queries)(nil)

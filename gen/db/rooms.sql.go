@@ -131,8 +131,8 @@ const lockRoomSeq = `-- name: LockRoomSeq :one
 SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE
 `
 
-// Bumps and returns the room's seq; the row lock it takes serialises senders
-// to one room until commit.
+// The row lock it takes serialises senders to one room until commit, which
+// keeps seq gapless and commit order equal to seq order.
 func (q *Queries) LockRoomSeq(ctx context.Context, id int64) (int64, error) {
 	row := q.db.QueryRowContext(ctx, lockRoomSeq, id)
 	var last_seq int64

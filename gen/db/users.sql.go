@@ -96,26 +96,3 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 	)
 	return i, err
 }
-
-const userExists = `-- name: UserExists :one
-SELECT
-  EXISTS(SELECT 1 FROM users u1 WHERE u1.username = ?) AS username_taken,
-  EXISTS(SELECT 1 FROM users u2 WHERE u2.email = ?) AS email_taken
-`
-
-type UserExistsParams struct {
-	Username string
-	Email    string
-}
-
-type UserExistsRow struct {
-	UsernameTaken bool
-	EmailTaken    bool
-}
-
-func (q *Queries) UserExists(ctx context.Context, arg UserExistsParams) (UserExistsRow, error) {
-	row := q.db.QueryRowContext(ctx, userExists, arg.Username, arg.Email)
-	var i UserExistsRow
-	err := row.Scan(&i.UsernameTaken, &i.EmailTaken)
-	return i, err
-}

@@ -7,7 +7,7 @@
 package chatv1
 
 import (
-	_ "github.com/parley-chat/parley/gen/proto/buf/validate"
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -576,7 +576,11 @@ type Ready struct {
 	// The rooms whose events this connection receives.
 	RoomIds []int64 `protobuf:"varint,2,rep,packed,name=room_ids,json=roomIds,proto3" json:"room_ids,omitempty"`
 	// The session the connection belongs to.
-	SessionId     string `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	SessionId string `protobuf:"bytes,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// Where live delivery starts per room: messages up to after_seq are
+	// history (ListMessages), later ones arrive as events. Send a resume to
+	// replay from an earlier seq.
+	Cursors       []*RoomCursor `protobuf:"bytes,4,rep,name=cursors,proto3" json:"cursors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -630,6 +634,13 @@ func (x *Ready) GetSessionId() string {
 		return x.SessionId
 	}
 	return ""
+}
+
+func (x *Ready) GetCursors() []*RoomCursor {
+	if x != nil {
+		return x.Cursors
+	}
+	return nil
 }
 
 // Reconnect asks the client to reconnect after delay_ms and resume, because
@@ -1234,12 +1245,13 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\n" +
 	"RoomCursor\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12$\n" +
-	"\tafter_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bafterSeq\"d\n" +
+	"\tafter_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bafterSeq\"\x93\x01\n" +
 	"\x05Ready\x12!\n" +
 	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12\x19\n" +
 	"\broom_ids\x18\x02 \x03(\x03R\aroomIds\x12\x1d\n" +
 	"\n" +
-	"session_id\x18\x03 \x01(\tR\tsessionId\">\n" +
+	"session_id\x18\x03 \x01(\tR\tsessionId\x12-\n" +
+	"\acursors\x18\x04 \x03(\v2\x13.chat.v1.RoomCursorR\acursors\">\n" +
 	"\tReconnect\x12\x19\n" +
 	"\bdelay_ms\x18\x01 \x01(\x03R\adelayMs\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xc1\x01\n" +
@@ -1317,21 +1329,22 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	18, // 6: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
 	19, // 7: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
 	20, // 8: chat.v1.Ready.user:type_name -> chat.v1.User
-	11, // 9: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
-	12, // 10: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
-	13, // 11: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
-	14, // 12: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
-	7,  // 13: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
-	8,  // 14: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
-	0,  // 15: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
-	17, // 16: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
-	15, // 17: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
-	9,  // 18: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	7,  // 9: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
+	11, // 10: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
+	12, // 11: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
+	13, // 12: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
+	14, // 13: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
+	7,  // 14: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
+	8,  // 15: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
+	0,  // 16: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
+	17, // 17: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
+	15, // 18: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
+	9,  // 19: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }

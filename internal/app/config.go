@@ -1,0 +1,111 @@
+// Package app assembles chatd: it reads the configuration, connects MySQL and
+// Redis, wires the domain to its adapters, serves until its context ends and
+// then shuts down in order.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of chatd, from flags or PARLEY_* variables (a flag
+// wins). The variable names are a public contract.
+type Config struct {
+	Addr            string
+	MySQLDSN        string
+	RedisURL        string
+	RedisPrefix     string
+	JWTSecret       string
+	AllowedOrigins  []string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	MaxConnsPerUser int
+	QueueSize       int
+	ResumeWindow    int
+	MaxRequestBytes int
+}
+
+// minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
+// key at least as long as its hash.
+const minSecretBytes = 32
+
+// ParseConfig reads flags from args and variables through getenv.
+func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+	var origins, level string
+	fs := flag.NewFlagSet("chatd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("PARLEY_ADDR", ":8080"), "listen address for the API, WebSocket and web app (PARLEY_ADDR)")
+	fs.StringVar(&c.MySQLDSN, "mysql-dsn", env("PARLEY_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/parley?parseTime=true"), "MySQL DSN; the database is created if missing (PARLEY_MYSQL_DSN)")
+	fs.StringVar(&c.RedisURL, "redis-url", env("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (PARLEY_REDIS_URL)")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", env("PARLEY_REDIS_PREFIX", "parley:"), "prefix of every Redis key and channel (PARLEY_REDIS_PREFIX)")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", env("PARLEY_JWT_SECRET", ""), "HS256 key for access tokens; generated and shared through MySQL when empty (PARLEY_JWT_SECRET)")
+	fs.StringVar(&origins, "allowed-origins", env("PARLEY_ALLOWED_ORIGINS", ""), "comma-separated extra origins allowed to open /ws (PARLEY_ALLOWED_ORIGINS)")
+	fs.StringVar(&level, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration(env("PARLEY_SHUTDOWN_TIMEOUT", "15s")), "how long a graceful shutdown may take (PARLEY_SHUTDOWN_TIMEOUT)")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", envInt(env("PARLEY_MAX_CONNS_PER_USER", "20")), "live connections per user across processes (PARLEY_MAX_CONNS_PER_USER)")
+	fs.IntVar(&c.QueueSize, "send-queue", envInt(env("PARLEY_SEND_QUEUE", "512")), "events queued per connection before it is dropped as too slow (PARLEY_SEND_QUEUE)")
+	fs.IntVar(&c.ResumeWindow, "resume-window", envInt(env("PARLEY_RESUME_WINDOW", "1000")), "missed messages per room a resume replays (PARLEY_RESUME_WINDOW)")
+	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", envInt(env("PARLEY_MAX_REQUEST_BYTES", "65536")), "largest RPC request body (PARLEY_MAX_REQUEST_BYTES)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return Config{}, fmt.Errorf("PARLEY_LOG_LEVEL: %w", err)
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.JWTSecret != "" && len(c.JWTSecret) < minSecretBytes {
+		errs = append(errs, fmt.Errorf("PARLEY_JWT_SECRET must be at least %d bytes (or unset, to let chatd generate one)", minSecretBytes))
+	}
+	for name, v := range map[string]int{
+		"PARLEY_MAX_CONNS_PER_USER": c.MaxConnsPerUser, "PARLEY_SEND_QUEUE": c.QueueSize,
+		"PARLEY_RESUME_WINDOW": c.ResumeWindow, "PARLEY_MAX_REQUEST_BYTES": c.MaxRequestBytes,
+	} {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive number", name))
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("PARLEY_SHUTDOWN_TIMEOUT must be a positive duration such as 15s"))
+	}
+	return errors.Join(errs...)
+}
+
+// envInt and envDuration turn a malformed value into -1, which validate
+// reports by name.
+func envInt(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func envDuration(s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return -1
+	}
+	return d
+}

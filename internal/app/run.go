@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/httplog"
+	"github.com/parley-chat/parley/internal/presence"
+	"github.com/parley-chat/parley/internal/push"
+	"github.com/parley-chat/parley/internal/ratelimit"
+	"github.com/parley-chat/parley/internal/session"
+	"github.com/parley-chat/parley/internal/store"
+)
+
+// jwtSecretName is the server_secrets row holding the generated signing key.
+const jwtSecretName = "jwt-hs256"
+
+// Run is chatd: it serves until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := ParseConfig(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(httplog.Handler{Handler: slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})})
+
+	log.Info("connecting to MySQL", "dsn", redactDSN(cfg.MySQLDSN))
+	st, err := store.Open(ctx, cfg.MySQLDSN, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	log.Info("connecting to Redis", "url", redactURL(cfg.RedisURL))
+	rdb, err := openRedis(cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	key, err := signingKey(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	srv, err := build(cfg, st, rdb, key, log)
+	if err != nil {
+		return err
+	}
+	return srv.serve(ctx)
+}
+
+func openRedis(url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("PARLEY_REDIS_URL: %w", err)
+	}
+	rdb, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Redis at %s (%w); start it (e.g. `redis-server --daemonize yes`) or set PARLEY_REDIS_URL", redactURL(url), err)
+	}
+	return rdb, nil
+}
+
+// signingKey is the configured key or one generated once and shared by all
+// processes through MySQL, so tokens survive restarts without setup.
+func signingKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	return st.Secret(ctx, jwtSecretName, func() ([]byte, error) {
+		k := make([]byte, 32)
+		_, err := rand.Read(k)
+		return k, err
+	})
+}
+
+// server is the assembled process.
+type server struct {
+	cfg   Config
+	log   *slog.Logger
+	http  *http.Server
+	hub   *push.Hub
+	bus   *push.Bus
+	ready *readiness
+}
+
+func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
+	tracker := presence.New(rdb, cfg.RedisPrefix)
+	// The chat service publishes through the bus, and the hub reads the chat
+	// service: publisher breaks the cycle until the bus exists.
+	pub := &publisher{}
+	chatSvc := chat.NewService(st, tracker, pub, ratelimit.New(rdb, cfg.RedisPrefix), log)
+	hub := push.NewHub(chatSvc, st, tracker, push.Options{
+		QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, MaxConnsPerUser: cfg.MaxConnsPerUser,
+	}, log)
+	bus := push.NewBus(rdb, cfg.RedisPrefix, hub, log)
+	pub.Publisher = bus
+	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), bus, key)
+	if err != nil {
+		return nil, err
+	}
+	ready := &readiness{store: st, rdb: rdb, hub: hub}
+	mux := routes(cfg, authSvc, chatSvc, hub, ready, log)
+	return &server{
+		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready,
+		http: &http.Server{
+			Handler:           httplog.Middleware(mux),
+			ReadHeaderTimeout: 10 * time.Second,
+			Protocols:         protocols(),
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}, nil
+}
+
+// publisher forwards to the bus once it exists.
+type publisher struct{ chat.Publisher }
+
+// protocols serves HTTP/1.1 and cleartext HTTP/2 on one port, so gRPC works
+// without TLS next to browsers.
+func protocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
+}
+
+func (s *server) serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (PARLEY_ADDR): %w", s.cfg.Addr, err)
+	}
+	runCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go s.bus.Run(runCtx)
+	go s.hub.Run(runCtx)
+
+	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	return s.shutdown()
+}
+
+// shutdown stops accepting, tells live connections to reconnect elsewhere
+// and waits for in-flight requests, within the configured timeout.
+func (s *server) shutdown() error {
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	s.ready.draining.Store(true)
+	s.hub.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("shutdown timed out; closing remaining connections")
+		err = s.http.Close()
+	}
+	s.log.Info("stopped")
+	return err
+}
+
+// displayAddr makes ":8080" into "127.0.0.1:8080" for the printed URL.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return fmt.Sprintf("127.0.0.1:%d", tcp.Port)
+}

@@ -1,0 +1,72 @@
+// Package auth registers accounts, checks passwords and issues and checks the
+// tokens that authenticate every call. Sessions live in a SessionStore so a
+// logout takes effect at once on every process.
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// Errors of authentication. Both map to Connect's unauthenticated; their
+// messages deliberately say nothing about which part was wrong.
+var (
+	ErrBadCredentials = errors.New("wrong login or password")
+	ErrBadToken       = errors.New("invalid or expired token")
+)
+
+// Lifetimes of the credentials.
+const (
+	AccessTTL  = 15 * time.Minute
+	RefreshTTL = 30 * 24 * time.Hour
+)
+
+// Users is the account storage auth needs.
+type Users interface {
+	CreateUser(ctx context.Context, u chat.User, passwordHash string) (chat.User, error)
+	UserByLogin(ctx context.Context, login string) (chat.User, string, error)
+	User(ctx context.Context, id int64) (chat.User, error)
+}
+
+// Sessions keeps login sessions and their current refresh-token hash.
+type Sessions interface {
+	Create(ctx context.Context, sessionID string, userID int64, refreshHash string, ttl time.Duration) error
+	// Rotate swaps the refresh hash when oldHash is current and returns the
+	// session's user; ErrBadToken otherwise.
+	Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error)
+	// UserOf returns the session's user, ErrBadToken when it has ended.
+	UserOf(ctx context.Context, sessionID string) (int64, error)
+	Delete(ctx context.Context, sessionID string) error
+}
+
+// SessionWatcher learns that a session ended, to close its live connections.
+type SessionWatcher interface {
+	SessionEnded(ctx context.Context, sessionID string) error
+}
+
+// Principal is who is calling: the user and the session their token belongs to.
+type Principal struct {
+	UserID    int64
+	SessionID string
+}
+
+// Tokens are what Login and Refresh hand out.
+type Tokens struct {
+	Access          string
+	Refresh         string
+	AccessExpiresAt time.Time
+}
+
+// BearerToken returns the token of an "Authorization: Bearer …" header, the
+// one way a token travels (never in a URL, where logs would keep it).
+func BearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}

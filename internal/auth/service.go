@@ -1,0 +1,116 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// Service registers users and manages their sessions and tokens.
+type Service struct {
+	users    Users
+	sessions Sessions
+	watcher  SessionWatcher
+	signer   *signer
+	hasher   *hasher
+	now      func() time.Time
+}
+
+// NewService builds the service; key signs access tokens and must be shared
+// by every process.
+func NewService(users Users, sessions Sessions, watcher SessionWatcher, key []byte) (*Service, error) {
+	h, err := newHasher()
+	if err != nil {
+		return nil, err
+	}
+	return &Service{users: users, sessions: sessions, watcher: watcher, signer: newSigner(key), hasher: h, now: time.Now}, nil
+}
+
+// Register creates an account. Username and email shape is checked by the
+// schema; uniqueness (ignoring case) by the store.
+func (s *Service) Register(ctx context.Context, username, email, password string) (chat.User, error) {
+	hash, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return chat.User{}, err
+	}
+	u := chat.User{Username: username, Email: strings.TrimSpace(email), DisplayName: username, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+	return s.users.CreateUser(ctx, u, hash)
+}
+
+// Login checks a password and starts a session. Unknown accounts and wrong
+// passwords get the same error after the same work.
+func (s *Service) Login(ctx context.Context, login, password string) (chat.User, Tokens, error) {
+	user, hash, err := s.users.UserByLogin(ctx, strings.TrimSpace(login))
+	if err != nil && !errors.Is(err, chat.ErrNotFound) {
+		return chat.User{}, Tokens{}, err
+	}
+	ok, err := s.hasher.verify(ctx, password, hash)
+	if err != nil {
+		return chat.User{}, Tokens{}, err
+	}
+	if !ok {
+		return chat.User{}, Tokens{}, ErrBadCredentials
+	}
+	sessionID := randomToken(16)
+	refresh, refreshHash := newRefreshToken(sessionID)
+	if err := s.sessions.Create(ctx, sessionID, user.ID, refreshHash, RefreshTTL); err != nil {
+		return chat.User{}, Tokens{}, err
+	}
+	tokens, err := s.issue(Principal{UserID: user.ID, SessionID: sessionID}, refresh)
+	return user, tokens, err
+}
+
+// Refresh trades a refresh token for new tokens; the old one stops working.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+	sessionID, oldHash, err := splitRefreshToken(refreshToken)
+	if err != nil {
+		return Tokens{}, ErrBadToken
+	}
+	refresh, newHash := newRefreshToken(sessionID)
+	userID, err := s.sessions.Rotate(ctx, sessionID, oldHash, newHash, RefreshTTL)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return s.issue(Principal{UserID: userID, SessionID: sessionID}, refresh)
+}
+
+func (s *Service) issue(p Principal, refresh string) (Tokens, error) {
+	access, exp, err := s.signer.sign(p, s.now())
+	if err != nil {
+		return Tokens{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return Tokens{Access: access, Refresh: refresh, AccessExpiresAt: exp}, nil
+}
+
+// Authenticate checks an access token and that its session is still open.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	p, err := s.signer.parse(token)
+	if err != nil {
+		return Principal{}, err
+	}
+	userID, err := s.sessions.UserOf(ctx, p.SessionID)
+	if err != nil {
+		return Principal{}, err
+	}
+	if userID != p.UserID {
+		return Principal{}, ErrBadToken
+	}
+	return p, nil
+}
+
+// Logout ends the session everywhere, including its live connections.
+func (s *Service) Logout(ctx context.Context, p Principal) error {
+	if err := s.sessions.Delete(ctx, p.SessionID); err != nil {
+		return err
+	}
+	return s.watcher.SessionEnded(ctx, p.SessionID)
+}
+
+// User returns the caller's own account.
+func (s *Service) User(ctx context.Context, id int64) (chat.User, error) {
+	return s.users.User(ctx, id)
+}

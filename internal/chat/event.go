@@ -1,0 +1,34 @@
+package chat
+
+// EventKind tells what happened in a room.
+type EventKind int
+
+// The kinds of room events.
+const (
+	MessageCreated EventKind = iota + 1
+	MemberJoined
+	MemberLeft
+	PresenceChanged
+	Typing
+)
+
+// Event is something that happened in a room. Which fields are set depends on
+// Kind: Message for MessageCreated, Member for MemberJoined, UserID for the
+// others, and Online for PresenceChanged.
+type Event struct {
+	Kind    EventKind
+	RoomID  int64
+	Message *Message
+	Member  *Membership
+	UserID  int64
+	Online  bool
+}
+
+// Seq is the room sequence number the event carries, 0 for events that are
+// not stored.
+func (e Event) Seq() int64 {
+	if e.Message != nil {
+		return e.Message.Seq
+	}
+	return 0
+}

@@ -1,0 +1,62 @@
+package chat
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps users' rooms, memberships and messages durably.
+type Store interface {
+	VisibleRooms(ctx context.Context, userID int64) ([]Room, error)
+	// CreateRoom stores the room with its owner as first member; a public name
+	// already in use is ErrConflict.
+	CreateRoom(ctx context.Context, r NewRoom) (Room, Membership, error)
+	Room(ctx context.Context, roomID int64) (Room, error)
+	// Role is the user's role in the room, ErrNotFound for a non-member.
+	Role(ctx context.Context, roomID, userID int64) (Role, error)
+	// AddMember reports whether the user was newly added.
+	AddMember(ctx context.Context, roomID, userID int64, role Role) (Membership, bool, error)
+	// RemoveMember reports whether the user was a member.
+	RemoveMember(ctx context.Context, roomID, userID int64) (bool, error)
+	Members(ctx context.Context, roomID int64) ([]Membership, error)
+	UserByUsername(ctx context.Context, username string) (User, error)
+	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
+	// AppendMessage stores a message with the room's next seq, or returns the
+	// message stored earlier under the same client id with created false.
+	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
+	MessagesAfter(ctx context.Context, roomID, afterSeq int64, limit int) ([]Message, error)
+	// MessagesBefore returns the newest messages below beforeSeq, ascending.
+	MessagesBefore(ctx context.Context, roomID, beforeSeq int64, limit int) ([]Message, error)
+}
+
+// Presence tells who has a live connection anywhere.
+type Presence interface {
+	Online(ctx context.Context, userIDs []int64) (map[int64]bool, error)
+}
+
+// Publisher delivers events to every process's live connections.
+type Publisher interface {
+	Publish(ctx context.Context, e Event) error
+}
+
+// Throttle admits one action per key per window, across all processes.
+type Throttle interface {
+	Once(ctx context.Context, key string, window time.Duration) (bool, error)
+}
+
+// NewRoom is what CreateRoom needs.
+type NewRoom struct {
+	Name       string
+	Topic      string
+	Visibility Visibility
+	OwnerID    int64
+}
+
+// NewMessage is what SendMessage stores.
+type NewMessage struct {
+	RoomID      int64
+	SenderID    int64
+	Body        string
+	ClientMsgID string
+	CreatedAt   time.Time
+}

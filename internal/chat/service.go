@@ -1,0 +1,346 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+)
+
+// Limits of the chat rules.
+const (
+	MaxBodyChars    = 4000
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+	TypingWindow    = 3 * time.Second
+)
+
+// Service applies the chat rules on top of a Store, tells live connections
+// through a Publisher, and looks up presence.
+type Service struct {
+	store    Store
+	presence Presence
+	events   Publisher
+	throttle Throttle
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewService wires the service to its adapters.
+func NewService(store Store, presence Presence, events Publisher, throttle Throttle, log *slog.Logger) *Service {
+	return &Service{store: store, presence: presence, events: events, throttle: throttle, log: log, now: time.Now}
+}
+
+// ListRooms returns the public rooms and the caller's private ones.
+func (s *Service) ListRooms(ctx context.Context, userID int64) ([]Room, error) {
+	return s.store.VisibleRooms(ctx, userID)
+}
+
+// CreateRoom creates a room owned by the caller.
+func (s *Service) CreateRoom(ctx context.Context, r NewRoom) (Room, error) {
+	r.Name = strings.TrimSpace(r.Name)
+	r.Topic = strings.TrimSpace(r.Topic)
+	if r.Name == "" {
+		return Room{}, fmt.Errorf("%w: the room name must not be blank", ErrInvalid)
+	}
+	if r.Visibility == 0 {
+		r.Visibility = Public
+	}
+	room, owner, err := s.store.CreateRoom(ctx, r)
+	if err != nil {
+		return Room{}, err
+	}
+	s.publish(ctx, Event{Kind: MemberJoined, RoomID: room.ID, Member: &owner})
+	return room, nil
+}
+
+// JoinRoom makes the caller a member of a public room; private rooms are
+// joined only through AddMember.
+func (s *Service) JoinRoom(ctx context.Context, userID, roomID int64) (Room, error) {
+	room, role, err := s.visibleRoom(ctx, userID, roomID)
+	if err != nil {
+		return Room{}, err
+	}
+	if role != 0 {
+		return room, nil
+	}
+	if room.Visibility != Public {
+		return Room{}, notFound(roomID)
+	}
+	if err := s.addMember(ctx, roomID, userID, Member); err != nil {
+		return Room{}, err
+	}
+	return s.roomFor(ctx, userID, roomID)
+}
+
+// LeaveRoom ends the caller's membership. Leaving a room one is not in is
+// not an error.
+func (s *Service) LeaveRoom(ctx context.Context, userID, roomID int64) error {
+	if _, _, err := s.visibleRoom(ctx, userID, roomID); err != nil {
+		return err
+	}
+	return s.removeMember(ctx, roomID, userID)
+}
+
+// AddMember lets a room's owner add a user by username.
+func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, username string) (Membership, error) {
+	if err := s.requireOwner(ctx, callerID, roomID); err != nil {
+		return Membership{}, err
+	}
+	user, err := s.store.UserByUsername(ctx, username)
+	if err != nil {
+		return Membership{}, err
+	}
+	m, added, err := s.store.AddMember(ctx, roomID, user.ID, Member)
+	if err != nil {
+		return Membership{}, err
+	}
+	if added {
+		s.publish(ctx, Event{Kind: MemberJoined, RoomID: roomID, Member: &m})
+	}
+	return m, nil
+}
+
+// RemoveMember lets a room's owner remove a member.
+func (s *Service) RemoveMember(ctx context.Context, callerID, roomID, userID int64) error {
+	if err := s.requireOwner(ctx, callerID, roomID); err != nil {
+		return err
+	}
+	return s.removeMember(ctx, roomID, userID)
+}
+
+// ListMembers returns a room's members with their online state.
+func (s *Service) ListMembers(ctx context.Context, userID, roomID int64) ([]Membership, error) {
+	if _, _, err := s.visibleRoom(ctx, userID, roomID); err != nil {
+		return nil, err
+	}
+	members, err := s.store.Members(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.User.ID
+	}
+	online, err := s.presence.Online(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range members {
+		members[i].Online = online[members[i].User.ID]
+	}
+	return members, nil
+}
+
+// SendMessage stores a message and tells the room. Retries with the same
+// client id return the stored message; the same id with another body is a
+// conflict.
+func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error) {
+	body, err := cleanBody(m.Body)
+	if err != nil {
+		return Message{}, err
+	}
+	m.Body = body
+	if err := s.requireMember(ctx, m.SenderID, m.RoomID); err != nil {
+		return Message{}, err
+	}
+	m.CreatedAt = s.now().UTC().Truncate(time.Microsecond) // MySQL keeps microseconds
+	msg, created, err := s.store.AppendMessage(ctx, m)
+	if err != nil {
+		return Message{}, err
+	}
+	if !created {
+		if msg.Body != m.Body {
+			return Message{}, fmt.Errorf("%w: client_msg_id %q was already used for a different message", ErrConflict, m.ClientMsgID)
+		}
+		return msg, nil
+	}
+	s.publish(ctx, Event{Kind: MessageCreated, RoomID: m.RoomID, Message: &msg})
+	return msg, nil
+}
+
+// Page selects part of a room's history.
+type Page struct {
+	BeforeSeq, AfterSeq int64
+	Limit               int
+}
+
+// ListMessages returns a page of history, ascending by seq, and whether more
+// lies beyond it in the direction asked for.
+func (s *Service) ListMessages(ctx context.Context, userID, roomID int64, p Page) ([]Message, bool, error) {
+	if err := s.requireMember(ctx, userID, roomID); err != nil {
+		return nil, false, err
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	limit = min(limit, MaxPageSize)
+	if p.AfterSeq > 0 {
+		return s.pageAfter(ctx, roomID, p.AfterSeq, p.BeforeSeq, limit)
+	}
+	before := p.BeforeSeq
+	if before == 0 {
+		before = math.MaxInt64
+	}
+	msgs, err := s.store.MessagesBefore(ctx, roomID, before, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(msgs) > limit {
+		return msgs[1:], true, nil
+	}
+	return msgs, false, nil
+}
+
+func (s *Service) pageAfter(ctx context.Context, roomID, after, before int64, limit int) ([]Message, bool, error) {
+	msgs, err := s.store.MessagesAfter(ctx, roomID, after, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	for i, m := range msgs {
+		if before > 0 && m.Seq >= before {
+			return msgs[:i], false, nil
+		}
+	}
+	if len(msgs) > limit {
+		return msgs[:limit], true, nil
+	}
+	return msgs, false, nil
+}
+
+// Typing relays that the user is typing, at most once per TypingWindow per
+// user and room. Throttled calls succeed silently: typing is a hint.
+func (s *Service) Typing(ctx context.Context, userID, roomID int64) error {
+	if err := s.requireMember(ctx, userID, roomID); err != nil {
+		return err
+	}
+	ok, err := s.throttle.Once(ctx, fmt.Sprintf("typing:%d:%d", roomID, userID), TypingWindow)
+	if err != nil || !ok {
+		return err
+	}
+	s.publish(ctx, Event{Kind: Typing, RoomID: roomID, UserID: userID})
+	return nil
+}
+
+// PresenceChanged tells each of the user's rooms that they came online or
+// went offline.
+func (s *Service) PresenceChanged(ctx context.Context, userID int64, online bool) error {
+	rooms, err := s.store.RoomIDsOf(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, r := range rooms {
+		s.publish(ctx, Event{Kind: PresenceChanged, RoomID: r, UserID: userID, Online: online})
+	}
+	return nil
+}
+
+// RoomIDsOf lists the rooms whose events the user receives.
+func (s *Service) RoomIDsOf(ctx context.Context, userID int64) ([]int64, error) {
+	return s.store.RoomIDsOf(ctx, userID)
+}
+
+// CanRead reports whether the user may read the room, ErrNotFound otherwise.
+func (s *Service) CanRead(ctx context.Context, userID, roomID int64) error {
+	return s.requireMember(ctx, userID, roomID)
+}
+
+func (s *Service) roomFor(ctx context.Context, userID, roomID int64) (Room, error) {
+	room, _, err := s.visibleRoom(ctx, userID, roomID)
+	return room, err
+}
+
+// visibleRoom loads a room with the caller's role (0 when not a member),
+// hiding private rooms from non-members.
+func (s *Service) visibleRoom(ctx context.Context, userID, roomID int64) (Room, Role, error) {
+	room, err := s.store.Room(ctx, roomID)
+	if err != nil {
+		return Room{}, 0, err
+	}
+	role, err := s.store.Role(ctx, roomID, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if room.Visibility != Public {
+			return Room{}, 0, notFound(roomID)
+		}
+		return room, 0, nil
+	case err != nil:
+		return Room{}, 0, err
+	}
+	room.Joined = true
+	return room, role, nil
+}
+
+func (s *Service) requireMember(ctx context.Context, userID, roomID int64) error {
+	room, role, err := s.visibleRoom(ctx, userID, roomID)
+	if err != nil {
+		return err
+	}
+	if role == 0 {
+		return fmt.Errorf("%w: join room %q first", ErrForbidden, room.Name)
+	}
+	return nil
+}
+
+func (s *Service) requireOwner(ctx context.Context, userID, roomID int64) error {
+	room, role, err := s.visibleRoom(ctx, userID, roomID)
+	if err != nil {
+		return err
+	}
+	if role != Owner {
+		return fmt.Errorf("%w: only the owner of room %q can change its members", ErrForbidden, room.Name)
+	}
+	return nil
+}
+
+func (s *Service) addMember(ctx context.Context, roomID, userID int64, role Role) error {
+	m, added, err := s.store.AddMember(ctx, roomID, userID, role)
+	if err != nil || !added {
+		return err
+	}
+	s.publish(ctx, Event{Kind: MemberJoined, RoomID: roomID, Member: &m})
+	return nil
+}
+
+func (s *Service) removeMember(ctx context.Context, roomID, userID int64) error {
+	removed, err := s.store.RemoveMember(ctx, roomID, userID)
+	if err != nil || !removed {
+		return err
+	}
+	s.publish(ctx, Event{Kind: MemberLeft, RoomID: roomID, UserID: userID})
+	return nil
+}
+
+// publish hands an event on after its change is committed. A failure is
+// logged, not returned: the change is durable and clients that missed the
+// event catch up from the store by seq.
+func (s *Service) publish(ctx context.Context, e Event) {
+	if err := s.events.Publish(ctx, e); err != nil {
+		s.log.WarnContext(ctx, "publish event", "room_id", e.RoomID, "kind", e.Kind, "err", err)
+	}
+}
+
+func notFound(roomID int64) error {
+	return fmt.Errorf("%w: room %d", ErrNotFound, roomID)
+}
+
+// cleanBody trims a message body and checks its length and characters.
+func cleanBody(body string) (string, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return "", fmt.Errorf("%w: the message is empty", ErrInvalid)
+	}
+	if n := len([]rune(body)); n > MaxBodyChars {
+		return "", fmt.Errorf("%w: the message has %d characters; the limit is %d", ErrInvalid, n, MaxBodyChars)
+	}
+	for _, r := range body {
+		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+			return "", fmt.Errorf("%w: the message contains a control character (U+%04X)", ErrInvalid, r)
+		}
+	}
+	return body, nil
+}

@@ -1,0 +1,185 @@
+// Package presence counts each user's live connections across every chatd
+// process in Redis (rueidis). Connections carry an expiry that their process
+// renews; a crashed process's connections expire and are swept by the others.
+// What the rooms were last told is kept too, so quick reconnects publish
+// nothing (debounce).
+package presence
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// Timing of the heartbeat that keeps connections alive in Redis.
+const (
+	// TTL is how long a connection counts without a heartbeat: a crashed
+	// process's users go offline within TTL plus one SweepEvery.
+	TTL = 45 * time.Second
+	// HeartbeatEvery renews a process's connections well before TTL.
+	HeartbeatEvery = 15 * time.Second
+	// SweepEvery is how often each process looks for expired connections.
+	SweepEvery = 10 * time.Second
+	sweepBatch = 200
+)
+
+var _ chat.Presence = (*Tracker)(nil)
+
+// Tracker is the Redis adapter for presence.
+type Tracker struct {
+	rdb    rueidis.Client
+	prefix string
+	now    func() time.Time
+}
+
+// New keeps presence under keys that start with prefix.
+func New(rdb rueidis.Client, prefix string) *Tracker {
+	return &Tracker{rdb: rdb, prefix: prefix + "presence:", now: time.Now}
+}
+
+func (t *Tracker) userKey(uid int64) string { return t.prefix + "u:" + strconv.FormatInt(uid, 10) }
+func (t *Tracker) pubKey(uid int64) string  { return t.prefix + "p:" + strconv.FormatInt(uid, 10) }
+func (t *Tracker) allKey() string           { return t.prefix + "all" }
+
+func (t *Tracker) nowMs() string { return strconv.FormatInt(t.now().UnixMilli(), 10) }
+
+// Add counts a new connection of the user.
+func (t *Tracker) Add(ctx context.Context, uid int64, connID string) error {
+	cmds := rueidis.Commands{
+		t.rdb.B().Zadd().Key(t.userKey(uid)).ScoreMember().ScoreMember(float64(t.now().Add(TTL).UnixMilli()), connID).Build(),
+		t.rdb.B().Zadd().Key(t.allKey()).ScoreMember().ScoreMember(float64(t.now().Add(TTL).UnixMilli()), member(uid, connID)).Build(),
+	}
+	return firstErr(t.rdb.DoMulti(ctx, cmds...))
+}
+
+// Remove forgets a closed connection.
+func (t *Tracker) Remove(ctx context.Context, uid int64, connID string) error {
+	cmds := rueidis.Commands{
+		t.rdb.B().Zrem().Key(t.userKey(uid)).Member(connID).Build(),
+		t.rdb.B().Zrem().Key(t.allKey()).Member(member(uid, connID)).Build(),
+	}
+	return firstErr(t.rdb.DoMulti(ctx, cmds...))
+}
+
+// Conn names one live connection for Heartbeat.
+type Conn struct {
+	UserID int64
+	ID     string
+}
+
+// Heartbeat renews the expiry of a process's live connections.
+func (t *Tracker) Heartbeat(ctx context.Context, conns []Conn) error {
+	if len(conns) == 0 {
+		return nil
+	}
+	exp := float64(t.now().Add(TTL).UnixMilli())
+	cmds := make(rueidis.Commands, 0, 2*len(conns))
+	for _, c := range conns {
+		cmds = append(cmds,
+			t.rdb.B().Zadd().Key(t.userKey(c.UserID)).ScoreMember().ScoreMember(exp, c.ID).Build(),
+			t.rdb.B().Zadd().Key(t.allKey()).ScoreMember().ScoreMember(exp, member(c.UserID, c.ID)).Build())
+	}
+	return firstErr(t.rdb.DoMulti(ctx, cmds...))
+}
+
+// settle compares the user's live state with what was last published and
+// records the new state, returning 1/0 when it changed and -1 when not.
+var settle = rueidis.NewLuaScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local online = redis.call('ZCARD', KEYS[1]) > 0 and '1' or '0'
+local last = redis.call('GET', KEYS[2]) or '0'
+if online == last then return -1 end
+redis.call('SET', KEYS[2], online, 'PX', ARGV[2])
+return tonumber(online)
+`)
+
+// Settle reports whether the user's online state differs from what the
+// rooms were last told, and records it as told.
+func (t *Tracker) Settle(ctx context.Context, uid int64) (changed, online bool, err error) {
+	n, err := settle.Exec(ctx, t.rdb, []string{t.userKey(uid), t.pubKey(uid)},
+		[]string{t.nowMs(), strconv.FormatInt((24 * time.Hour).Milliseconds(), 10)}).AsInt64()
+	if err != nil {
+		return false, false, err
+	}
+	return n >= 0, n == 1, nil
+}
+
+// sweep removes up to ARGV[2] expired connections atomically, so exactly one
+// process handles each, and returns their users.
+var sweep = rueidis.NewLuaScript(`
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, m in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], m)
+  local sep = string.find(m, '|', 1, true)
+  redis.call('ZREM', ARGV[3] .. string.sub(m, 1, sep - 1), string.sub(m, sep + 1))
+end
+return expired
+`)
+
+// Sweep forgets connections whose process stopped renewing them and returns
+// the users concerned, for Settle.
+func (t *Tracker) Sweep(ctx context.Context) ([]int64, error) {
+	members, err := sweep.Exec(ctx, t.rdb, []string{t.allKey()},
+		[]string{t.nowMs(), strconv.Itoa(sweepBatch), t.prefix + "u:"}).AsStrSlice()
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int64]bool, len(members))
+	var users []int64
+	for _, m := range members {
+		uid, _, _ := splitMember(m)
+		if uid > 0 && !seen[uid] {
+			seen[uid] = true
+			users = append(users, uid)
+		}
+	}
+	return users, nil
+}
+
+// Count is how many live connections the user has on all processes.
+func (t *Tracker) Count(ctx context.Context, uid int64) (int64, error) {
+	return t.rdb.Do(ctx, t.rdb.B().Zcount().Key(t.userKey(uid)).Min("("+t.nowMs()).Max("+inf").Build()).AsInt64()
+}
+
+// Online tells which of the users have a live connection.
+func (t *Tracker) Online(ctx context.Context, uids []int64) (map[int64]bool, error) {
+	out := make(map[int64]bool, len(uids))
+	if len(uids) == 0 {
+		return out, nil
+	}
+	now := t.nowMs()
+	cmds := make(rueidis.Commands, len(uids))
+	for i, uid := range uids {
+		cmds[i] = t.rdb.B().Zcount().Key(t.userKey(uid)).Min("(" + now).Max("+inf").Build()
+	}
+	for i, r := range t.rdb.DoMulti(ctx, cmds...) {
+		n, err := r.AsInt64()
+		if err != nil {
+			return nil, err
+		}
+		out[uids[i]] = n > 0
+	}
+	return out, nil
+}
+
+func member(uid int64, connID string) string { return strconv.FormatInt(uid, 10) + "|" + connID }
+
+func splitMember(m string) (int64, string, bool) {
+	uid, conn, ok := strings.Cut(m, "|")
+	id, err := strconv.ParseInt(uid, 10, 64)
+	return id, conn, ok && err == nil
+}
+
+func firstErr(results []rueidis.RedisResult) error {
+	for _, r := range results {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+// Package protoconv turns domain values into their chat.v1 protobuf messages,
+// for the RPC handlers and the push side alike.
+package protoconv
+
+import (
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// User converts a user; the email is kept only for its owner.
+func User(u chat.User, self bool) *chatv1.User {
+	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, CreatedAt: timestamppb.New(u.CreatedAt)}
+	if self {
+		pb.Email = u.Email
+	}
+	return pb
+}
+
+// Room converts a room.
+func Room(r chat.Room) *chatv1.Room {
+	return &chatv1.Room{
+		Id: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chatv1.Visibility(r.Visibility),
+		MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Joined, CreatedAt: timestamppb.New(r.CreatedAt),
+	}
+}
+
+// Member converts a membership.
+func Member(m chat.Membership) *chatv1.Member {
+	return &chatv1.Member{User: User(m.User, false), Role: chatv1.Role(m.Role), Online: m.Online, JoinedAt: timestamppb.New(m.JoinedAt)}
+}
+
+// Message converts a message.
+func Message(m chat.Message) *chatv1.Message {
+	return &chatv1.Message{
+		Id: m.ID, RoomId: m.RoomID, Seq: m.Seq, Sender: User(m.Sender, false), Body: m.Body,
+		CreatedAt: timestamppb.New(m.CreatedAt), ClientMsgId: m.ClientMsgID,
+	}
+}
+
+// Event converts a room event.
+func Event(e chat.Event) *chatv1.Event {
+	pb := &chatv1.Event{RoomId: e.RoomID, Seq: e.Seq()}
+	switch e.Kind {
+	case chat.MessageCreated:
+		pb.Kind = &chatv1.Event_MessageCreated{MessageCreated: &chatv1.MessageCreated{Message: Message(*e.Message)}}
+	case chat.MemberJoined:
+		pb.Kind = &chatv1.Event_MemberJoined{MemberJoined: &chatv1.MemberJoined{RoomId: e.RoomID, Member: Member(*e.Member)}}
+	case chat.MemberLeft:
+		pb.Kind = &chatv1.Event_MemberLeft{MemberLeft: &chatv1.MemberLeft{RoomId: e.RoomID, UserId: e.UserID}}
+	case chat.PresenceChanged:
+		pb.Kind = &chatv1.Event_PresenceChanged{PresenceChanged: &chatv1.PresenceChanged{RoomId: e.RoomID, UserId: e.UserID, Online: e.Online}}
+	case chat.Typing:
+		pb.Kind = &chatv1.Event_Typing{Typing: &chatv1.Typing{RoomId: e.RoomID, UserId: e.UserID}}
+	}
+	return pb
+}
+
+// Messages converts a page of messages.
+func Messages(ms []chat.Message) []*chatv1.Message {
+	out := make([]*chatv1.Message, len(ms))
+	for i, m := range ms {
+		out[i] = Message(m)
+	}
+	return out
+}

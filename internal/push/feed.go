@@ -1,0 +1,282 @@
+package push
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/protoconv"
+)
+
+const controlQueue = 16
+
+// ErrTooManyConns refuses a connection over the per-user cap.
+var ErrTooManyConns = errors.New("too many live connections for this user")
+
+// sink writes frames to one connection; only the feed's run loop calls it.
+type sink interface {
+	frame(ctx context.Context, f *chatv1.ServerFrame) error
+	event(ctx context.Context, it *item) error
+}
+
+// feed is one live connection's view of the hub: a bounded queue of events,
+// and per room the last seq delivered, which turns duplicates into no-ops and
+// gaps into reads from the store.
+type feed struct {
+	id        string
+	principal auth.Principal
+	hub       *Hub
+	queue     chan *item
+	ctrl      chan func(context.Context, sink) error
+	dead      chan struct{}
+	killOnce  sync.Once
+	last      *chatv1.ServerFrame // the final frame, set by kill
+
+	// cursors is owned by the run loop: room → last seq delivered. A room
+	// joined after the connection opened has none until its first message.
+	cursors map[int64]int64
+}
+
+// open registers a connection for the principal and returns its Ready.
+func (h *Hub) open(ctx context.Context, p auth.Principal) (*feed, *chatv1.Ready, error) {
+	if n, err := h.presence.Count(ctx, p.UserID); err != nil {
+		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
+	} else if n >= int64(h.opts.MaxConnsPerUser) {
+		return nil, nil, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser)
+	}
+	f := &feed{
+		id: newConnID(), principal: p, hub: h,
+		queue: make(chan *item, h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
+		dead: make(chan struct{}),
+	}
+	// Routing starts before the rooms and cursors are read, so an event
+	// committed meanwhile is either history below the cursor or in the queue.
+	if !h.attach(f, nil) {
+		return nil, nil, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
+	}
+	ready, err := h.start(ctx, f)
+	if err != nil {
+		h.detach(f)
+		return nil, nil, err
+	}
+	return f, ready, nil
+}
+
+func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
+	uid := f.principal.UserID
+	rooms, err := h.chat.RoomIDsOf(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	for _, r := range rooms {
+		addTo(h.rooms, r, f)
+	}
+	h.mu.Unlock()
+	f.cursors, err = h.history.LastSeqs(ctx, rooms)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.presence.Add(ctx, uid, f.id); err != nil {
+		return nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
+	}
+	h.settle(ctx, uid)
+	ready := &chatv1.Ready{User: &chatv1.User{Id: uid}, RoomIds: rooms, SessionId: f.principal.SessionID}
+	for _, r := range rooms {
+		ready.Cursors = append(ready.Cursors, &chatv1.RoomCursor{RoomId: r, AfterSeq: f.cursors[r]})
+	}
+	return ready, nil
+}
+
+// close unregisters the connection; the user goes offline after the grace
+// period unless another connection is live by then.
+func (h *Hub) close(f *feed) {
+	h.detach(f)
+	uid := f.principal.UserID
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.presence.Remove(ctx, uid, f.id); err != nil {
+		h.log.Warn("presence remove", "user_id", uid, "err", err)
+	}
+	time.AfterFunc(presenceGrace, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.settle(ctx, uid)
+	})
+}
+
+func newConnID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// push queues an event without ever blocking the hub: a connection that
+// cannot keep up is dropped and resumes after reconnecting.
+func (f *feed) push(it *item) {
+	select {
+	case f.queue <- it:
+	default:
+		f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume"))
+	}
+}
+
+// control runs fn on the feed's run loop; a full control queue drops the
+// connection like a full event queue does.
+func (f *feed) control(fn func(context.Context, sink) error) {
+	select {
+	case f.ctrl <- fn:
+	default:
+		f.kill(errorFrame("resource_exhausted", "too many pending requests on this connection"))
+	}
+}
+
+// kill ends the feed; its run loop sends last, then returns.
+func (f *feed) kill(last *chatv1.ServerFrame) {
+	f.killOnce.Do(func() {
+		f.last = last
+		close(f.dead)
+	})
+}
+
+// errFeedKilled ends a run loop that was killed.
+var errFeedKilled = errors.New("connection closed by server")
+
+// run writes the feed's events and control frames to s until ctx ends or
+// the feed is killed.
+func (f *feed) run(ctx context.Context, s sink) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-f.dead:
+			if f.last != nil {
+				_ = s.frame(ctx, f.last)
+			}
+			return errFeedKilled
+		case it := <-f.queue:
+			if err := f.deliver(ctx, s, it); err != nil {
+				return err
+			}
+		case fn := <-f.ctrl:
+			if err := fn(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// deliver sends one event, filling a gap before it from the store and
+// dropping it if already delivered.
+func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
+	roomID := it.ev.GetRoomId()
+	if ml := it.ev.GetMemberLeft(); ml != nil && ml.GetUserId() == f.principal.UserID {
+		delete(f.cursors, roomID)
+	}
+	if !it.isMessage() {
+		return s.event(ctx, it)
+	}
+	seq := it.ev.GetSeq()
+	cur, known := f.cursors[roomID]
+	if known {
+		if seq <= cur {
+			return nil
+		}
+		if seq > cur+1 {
+			if err := f.catchUp(ctx, s, roomID, cur, seq-1); err != nil {
+				return err
+			}
+			if f.cursors[roomID] >= seq {
+				return nil
+			}
+		}
+	}
+	if err := s.event(ctx, it); err != nil {
+		return err
+	}
+	f.cursors[roomID] = seq
+	return nil
+}
+
+// catchUp sends the room's messages in (after, upTo] from the store, or
+// too_far_behind when there are more than the resume window.
+func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
+	window := int64(f.hub.opts.ResumeWindow)
+	if upTo-after > window {
+		f.cursors[roomID] = upTo
+		return s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
+			TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
+		}}))
+	}
+	msgs, err := f.hub.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
+			return err
+		}
+		f.cursors[roomID] = m.Seq
+	}
+	return nil
+}
+
+// resume replays each room from the client's cursor, then live delivery
+// continues without gap or duplicate. A room the user may not read is
+// refused with chat.ErrNotFound and nothing of it is sent.
+func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor) error {
+	ids := make([]int64, len(cursors))
+	for i, c := range cursors {
+		ids[i] = c.GetRoomId()
+		if _, routed := f.cursors[ids[i]]; !routed {
+			if err := f.hub.chat.CanRead(ctx, f.principal.UserID, ids[i]); err != nil {
+				return err
+			}
+		}
+	}
+	last, err := f.hub.history.LastSeqs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range cursors {
+		room := c.GetRoomId()
+		after := min(c.GetAfterSeq(), last[room])
+		f.cursors[room] = after
+		if err := f.catchUp(ctx, s, room, after, last[room]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sync catches up every room whose store seq is ahead of the connection,
+// after the bus may have dropped events.
+func (f *feed) sync(ctx context.Context, s sink) error {
+	ids := make([]int64, 0, len(f.cursors))
+	for r := range f.cursors {
+		ids = append(ids, r)
+	}
+	last, err := f.hub.history.LastSeqs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range ids {
+		if last[r] > f.cursors[r] {
+			if err := f.catchUp(ctx, s, r, f.cursors[r], last[r]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func errorFrame(code, msg string) *chatv1.ServerFrame {
+	return &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Error{Error: &chatv1.Error{Code: code, Message: msg}}}
+}

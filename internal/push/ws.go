@@ -1,0 +1,286 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"buf.build/go/protovalidate"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// WebSocket limits.
+const (
+	wsReadLimit    = 64 << 10
+	wsAuthTimeout  = 5 * time.Second
+	wsWriteTimeout = 10 * time.Second
+	wsPongWait     = 50 * time.Second
+	wsPingEvery    = 20 * time.Second
+	wsFrameRate    = 20 // frames per second a client may send, sustained
+	wsFrameBurst   = 40
+	wsBufferSize   = 4 << 10
+)
+
+// Authenticator checks access tokens.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+}
+
+// ErrorCoder names the Connect code for an error, shared with the RPCs.
+type ErrorCoder func(error) string
+
+// WS serves the /ws endpoint.
+type WS struct {
+	hub      *Hub
+	auth     Authenticator
+	code     ErrorCoder
+	upgrader websocket.Upgrader
+	log      *slog.Logger
+}
+
+// NewWS accepts browser upgrades from the same host or from allowedOrigins
+// (scheme://host[:port]).
+func NewWS(hub *Hub, a Authenticator, code ErrorCoder, allowedOrigins []string, log *slog.Logger) *WS {
+	allowed := map[string]bool{}
+	for _, o := range allowedOrigins {
+		allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
+	}
+	return &WS{hub: hub, auth: a, code: code, log: log, upgrader: websocket.Upgrader{
+		ReadBufferSize:  wsBufferSize,
+		WriteBufferSize: wsBufferSize,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     func(r *http.Request) bool { return originAllowed(r, allowed) },
+	}}
+}
+
+// originAllowed admits non-browser clients (no Origin), the same host, and
+// the allowlist.
+func originAllowed(r *http.Request, allowed map[string]bool) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host) || allowed[strings.ToLower(u.Scheme+"://"+u.Host)]
+}
+
+// ServeHTTP upgrades and runs one connection.
+func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	var (
+		p   auth.Principal
+		err error
+	)
+	if token, ok := auth.BearerToken(r.Header.Get("Authorization")); ok {
+		if p, err = w.auth.Authenticate(r.Context(), token); err != nil {
+			http.Error(rw, "invalid or expired token", http.StatusUnauthorized)
+			return
+		}
+	}
+	conn, err := w.upgrader.Upgrade(rw, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	defer conn.Close()
+	conn.SetReadLimit(wsReadLimit)
+	c := &wsConn{conn: conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst)}
+	c.serve(r.Context(), p)
+}
+
+// wsConn is one WebSocket: the handler goroutine reads, the feed's run loop
+// is the only writer of data frames; pings go through WriteControl, which
+// gorilla allows concurrently.
+type wsConn struct {
+	conn    *websocket.Conn
+	ws      *WS
+	limiter *rate.Limiter
+}
+
+func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
+	if p.UserID == 0 {
+		var err error
+		if p, err = c.readAuth(ctx); err != nil {
+			c.closeWith(ctx, errorFrame("unauthenticated", err.Error()), websocket.ClosePolicyViolation)
+			return
+		}
+	}
+	f, ready, err := c.ws.hub.open(ctx, p)
+	if err != nil {
+		c.closeWith(ctx, errorFrame(c.ws.code(err), userMessage(err)), websocket.CloseTryAgainLater)
+		return
+	}
+	defer c.ws.hub.close(f)
+	if err := c.frame(ctx, &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Ready{Ready: ready}}); err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go c.pinger(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := f.run(ctx, c)
+		if !errors.Is(err, context.Canceled) {
+			_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		}
+		c.conn.Close()
+	}()
+	c.readLoop(ctx, f)
+	cancel()
+	<-done
+}
+
+func userMessage(err error) string {
+	if errors.Is(err, chat.ErrUnavailable) {
+		return "the service is temporarily unavailable; reconnect shortly"
+	}
+	return err.Error()
+}
+
+// readAuth waits for the auth frame browsers send first.
+func (c *wsConn) readAuth(ctx context.Context) (auth.Principal, error) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(wsAuthTimeout))
+	frame, err := c.read()
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("expected an auth frame within %s: %v", wsAuthTimeout, err)
+	}
+	a := frame.GetAuth()
+	if a == nil {
+		return auth.Principal{}, errors.New("the first frame must be {\"auth\":{\"token\":\"…\"}}")
+	}
+	return c.ws.auth.Authenticate(ctx, a.GetToken())
+}
+
+var frameValidator, _ = protovalidate.New()
+
+// read reads and validates one client frame.
+func (c *wsConn) read() (*chatv1.ClientFrame, error) {
+	kind, data, err := c.conn.ReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	var frame chatv1.ClientFrame
+	if kind == websocket.BinaryMessage {
+		err = proto.Unmarshal(data, &frame)
+	} else {
+		err = protojson.Unmarshal(data, &frame)
+	}
+	if err != nil {
+		return nil, &badFrame{fmt.Errorf("malformed frame: %v", err)}
+	}
+	if err := frameValidator.Validate(&frame); err != nil {
+		return nil, &badFrame{err}
+	}
+	return &frame, nil
+}
+
+// badFrame is a frame the connection survives: it is answered with an error.
+type badFrame struct{ err error }
+
+func (b *badFrame) Error() string { return b.err.Error() }
+
+func (c *wsConn) readLoop(ctx context.Context, f *feed) {
+	_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
+	for {
+		frame, err := c.read()
+		var bad *badFrame
+		switch {
+		case errors.As(err, &bad):
+			f.control(sendFrame(errorFrame("invalid_argument", bad.Error())))
+			continue
+		case err != nil:
+			return
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		if !c.limiter.Allow() {
+			f.kill(errorFrame("resource_exhausted", fmt.Sprintf("more than %d frames per second", wsFrameRate)))
+			return
+		}
+		c.handle(ctx, f, frame)
+	}
+}
+
+func (c *wsConn) handle(ctx context.Context, f *feed, frame *chatv1.ClientFrame) {
+	switch k := frame.GetKind().(type) {
+	case *chatv1.ClientFrame_Ping:
+		f.control(sendFrame(&chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Pong{Pong: &chatv1.Pong{}}}))
+	case *chatv1.ClientFrame_Resume:
+		rooms := k.Resume.GetRooms()
+		f.control(func(ctx context.Context, s sink) error {
+			if err := f.resume(ctx, s, rooms); err != nil {
+				return s.frame(ctx, errorFrame(c.ws.code(err), userMessage(err)))
+			}
+			return nil
+		})
+	case *chatv1.ClientFrame_Typing:
+		if err := c.ws.hub.chat.Typing(ctx, f.principal.UserID, k.Typing.GetRoomId()); err != nil {
+			f.control(sendFrame(errorFrame(c.ws.code(err), userMessage(err))))
+		}
+	case *chatv1.ClientFrame_Auth:
+		f.control(sendFrame(errorFrame("invalid_argument", "already authenticated")))
+	}
+}
+
+func sendFrame(fr *chatv1.ServerFrame) func(context.Context, sink) error {
+	return func(ctx context.Context, s sink) error { return s.frame(ctx, fr) }
+}
+
+func (c *wsConn) pinger(ctx context.Context) {
+	t := time.NewTicker(wsPingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteTimeout)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (c *wsConn) event(_ context.Context, it *item) error {
+	data, err := it.jsonFrame()
+	if err != nil {
+		return err
+	}
+	return c.write(data)
+}
+
+func (c *wsConn) frame(_ context.Context, f *chatv1.ServerFrame) error {
+	data, err := protojson.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return c.write(data)
+}
+
+func (c *wsConn) write(data []byte) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(wsWriteTimeout))
+	return c.conn.WriteMessage(websocket.TextMessage, data)
+}
+
+// closeWith sends a last frame and closes with a reason.
+func (c *wsConn) closeWith(ctx context.Context, f *chatv1.ServerFrame, code int) {
+	_ = c.frame(ctx, f)
+	reason := f.GetError().GetCode()
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+}

@@ -1,0 +1,72 @@
+package rpc
+
+import (
+	"context"
+	"log/slog"
+
+	"connectrpc.com/connect"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/gen/proto/chat/v1/chatv1connect"
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/protoconv"
+)
+
+// Subscriber streams a user's live events; the push package fills it.
+type Subscriber interface {
+	Subscribe(ctx context.Context, p auth.Principal, resume []*chatv1.RoomCursor, send func(*chatv1.SubscribeResponse) error) error
+}
+
+// MessageHandler serves chat.v1.MessageService.
+type MessageHandler struct {
+	chat *chat.Service
+	feed Subscriber
+	log  *slog.Logger
+}
+
+var _ chatv1connect.MessageServiceHandler = (*MessageHandler)(nil)
+
+// NewMessageHandler wraps the chat service and the live feed.
+func NewMessageHandler(c *chat.Service, feed Subscriber, log *slog.Logger) *MessageHandler {
+	return &MessageHandler{chat: c, feed: feed, log: log}
+}
+
+// SendMessage stores a message, idempotently per client_msg_id.
+func (h *MessageHandler) SendMessage(ctx context.Context, req *chatv1.SendMessageRequest) (*chatv1.SendMessageResponse, error) {
+	msg, err := h.chat.SendMessage(ctx, chat.NewMessage{
+		RoomID: req.GetRoomId(), SenderID: caller(ctx).UserID, Body: req.GetBody(), ClientMsgID: req.GetClientMsgId(),
+	})
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.SendMessageResponse{Message: protoconv.Message(msg)}, nil
+}
+
+// ListMessages pages through history.
+func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessagesRequest) (*chatv1.ListMessagesResponse, error) {
+	msgs, more, err := h.chat.ListMessages(ctx, caller(ctx).UserID, req.GetRoomId(), chat.Page{
+		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), Limit: int(req.GetLimit()),
+	})
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.ListMessagesResponse{Messages: protoconv.Messages(msgs), HasMore: more}, nil
+}
+
+// SendTyping relays a typing hint.
+func (h *MessageHandler) SendTyping(ctx context.Context, req *chatv1.SendTypingRequest) (*chatv1.SendTypingResponse, error) {
+	if err := h.chat.Typing(ctx, caller(ctx).UserID, req.GetRoomId()); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.SendTypingResponse{}, nil
+}
+
+// Subscribe streams live events after replaying what the caller missed.
+func (h *MessageHandler) Subscribe(ctx context.Context, req *chatv1.SubscribeRequest, stream *connect.ServerStream[chatv1.SubscribeResponse]) error {
+	err := h.feed.Subscribe(ctx, caller(ctx), req.GetResume(), stream.Send)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return ToConnect(ctx, h.log, err)
+}

@@ -1,0 +1,79 @@
+// Package session keeps login sessions in Redis (rueidis), so every chatd
+// process sees a logout at once. The check on each request reads through
+// rueidis' server-assisted client cache: Redis itself invalidates the cached
+// entry when a session ends.
+package session
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/parley-chat/parley/internal/auth"
+)
+
+// cacheTTL bounds how long a session check is served from the local cache;
+// Redis invalidates it earlier when the session changes.
+const cacheTTL = time.Minute
+
+var _ auth.Sessions = (*Store)(nil)
+
+// Store is the Redis adapter for auth.Sessions.
+type Store struct {
+	rdb    rueidis.Client
+	prefix string
+}
+
+// New keeps sessions under keys that start with prefix.
+func New(rdb rueidis.Client, prefix string) *Store {
+	return &Store{rdb: rdb, prefix: prefix + "session:"}
+}
+
+// rotate swaps the refresh hash only when the presented one is current, so
+// each refresh token works once even when two refreshes race.
+var rotate = rueidis.NewLuaScript(`
+if redis.call('HGET', KEYS[1], 'refresh') ~= ARGV[1] then return false end
+redis.call('HSET', KEYS[1], 'refresh', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return redis.call('HGET', KEYS[1], 'uid')
+`)
+
+// Create stores a new session.
+func (s *Store) Create(ctx context.Context, sessionID string, userID int64, refreshHash string, ttl time.Duration) error {
+	key := s.prefix + sessionID
+	cmds := rueidis.Commands{
+		s.rdb.B().Hset().Key(key).FieldValue().FieldValue("uid", strconv.FormatInt(userID, 10)).FieldValue("refresh", refreshHash).Build(),
+		s.rdb.B().Pexpire().Key(key).Milliseconds(ttl.Milliseconds()).Build(),
+	}
+	for _, r := range s.rdb.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rotate replaces the refresh hash if oldHash is current.
+func (s *Store) Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error) {
+	uid, err := rotate.Exec(ctx, s.rdb, []string{s.prefix + sessionID}, []string{oldHash, newHash, strconv.FormatInt(ttl.Milliseconds(), 10)}).AsInt64()
+	if rueidis.IsRedisNil(err) {
+		return 0, auth.ErrBadToken
+	}
+	return uid, err
+}
+
+// UserOf returns the session's user.
+func (s *Store) UserOf(ctx context.Context, sessionID string) (int64, error) {
+	uid, err := s.rdb.DoCache(ctx, s.rdb.B().Hget().Key(s.prefix+sessionID).Field("uid").Cache(), cacheTTL).AsInt64()
+	if rueidis.IsRedisNil(err) {
+		return 0, auth.ErrBadToken
+	}
+	return uid, err
+}
+
+// Delete ends a session.
+func (s *Store) Delete(ctx context.Context, sessionID string) error {
+	return s.rdb.Do(ctx, s.rdb.B().Del().Key(s.prefix+sessionID).Build()).Error()
+}

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/parley-chat/parley/gen/db"
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+var _ chat.Store = (*Store)(nil)
+
+// VisibleRooms lists public rooms and the user's private rooms.
+func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
+	rows, err := s.q.ListVisibleRooms(ctx, userID)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	rooms := make([]chat.Room, len(rows))
+	for i, r := range rows {
+		rooms[i] = chat.Room{
+			ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
+			MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Joined, CreatedAt: r.CreatedAt,
+		}
+	}
+	return rooms, nil
+}
+
+// Room loads a room by id.
+func (s *Store) Room(ctx context.Context, roomID int64) (chat.Room, error) {
+	r, err := s.q.GetRoom(ctx, roomID)
+	if err != nil {
+		return chat.Room{}, fmt.Errorf("%w: room %d", domainError(err), roomID)
+	}
+	return chat.Room{
+		ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
+		MemberCount: r.MemberCount, LastSeq: r.LastSeq, CreatedAt: r.CreatedAt,
+	}, nil
+}
+
+// CreateRoom stores a room and its owner's membership in one transaction.
+func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, chat.Membership, error) {
+	now := time.Now().UTC()
+	var publicName sql.NullString
+	if nr.Visibility == chat.Public {
+		publicName = sql.NullString{String: nr.Name, Valid: true}
+	}
+	var id int64
+	err := s.withTx(ctx, func(q *db.Queries) error {
+		var err error
+		id, err = q.CreateRoom(ctx, db.CreateRoomParams{
+			Name: nr.Name, PublicName: publicName, Topic: nr.Topic, Visibility: int8(nr.Visibility),
+			OwnerID: sql.NullInt64{Int64: nr.OwnerID, Valid: true}, CreatedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		_, err = q.AddMember(ctx, db.AddMemberParams{RoomID: id, UserID: nr.OwnerID, Role: int8(chat.Owner), JoinedAt: now})
+		return err
+	})
+	if isMySQLError(err, errDuplicateEntry) {
+		return chat.Room{}, chat.Membership{}, fmt.Errorf("%w: a public room named %q already exists", chat.ErrConflict, nr.Name)
+	}
+	if err != nil {
+		return chat.Room{}, chat.Membership{}, domainError(err)
+	}
+	owner, err := s.User(ctx, nr.OwnerID)
+	if err != nil {
+		return chat.Room{}, chat.Membership{}, err
+	}
+	room := chat.Room{ID: id, Name: nr.Name, Topic: nr.Topic, Visibility: nr.Visibility, MemberCount: 1, Joined: true, CreatedAt: now}
+	return room, chat.Membership{User: owner, Role: chat.Owner, JoinedAt: now}, nil
+}
+
+// Role returns the user's role in the room, chat.ErrNotFound for non-members.
+func (s *Store) Role(ctx context.Context, roomID, userID int64) (chat.Role, error) {
+	m, err := s.q.GetMembership(ctx, db.GetMembershipParams{RoomID: roomID, UserID: userID})
+	if err != nil {
+		return 0, domainError(err)
+	}
+	return chat.Role(m.Role), nil
+}
+
+// AddMember adds the user to the room unless already there.
+func (s *Store) AddMember(ctx context.Context, roomID, userID int64, role chat.Role) (chat.Membership, bool, error) {
+	now := time.Now().UTC()
+	n, err := s.q.AddMember(ctx, db.AddMemberParams{RoomID: roomID, UserID: userID, Role: int8(role), JoinedAt: now})
+	if err != nil {
+		return chat.Membership{}, false, domainError(err)
+	}
+	user, err := s.User(ctx, userID)
+	if err != nil {
+		return chat.Membership{}, false, err
+	}
+	return chat.Membership{User: user, Role: role, JoinedAt: now}, n == 1, nil
+}
+
+// RemoveMember deletes a membership, reporting whether there was one.
+func (s *Store) RemoveMember(ctx context.Context, roomID, userID int64) (bool, error) {
+	n, err := s.q.RemoveMember(ctx, db.RemoveMemberParams{RoomID: roomID, UserID: userID})
+	return n > 0, domainError(err)
+}
+
+// Members lists a room's members in the order they joined.
+func (s *Store) Members(ctx context.Context, roomID int64) ([]chat.Membership, error) {
+	rows, err := s.q.ListMembers(ctx, roomID)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	out := make([]chat.Membership, len(rows))
+	for i, r := range rows {
+		out[i] = chat.Membership{User: toUser(r.User), Role: chat.Role(r.Membership.Role), JoinedAt: r.Membership.JoinedAt}
+	}
+	return out, nil
+}
+
+// RoomIDsOf lists the rooms the user belongs to.
+func (s *Store) RoomIDsOf(ctx context.Context, userID int64) ([]int64, error) {
+	ids, err := s.q.ListUserRoomIDs(ctx, userID)
+	return ids, domainError(err)
+}
+
+// LastSeqs returns the newest seq of each room.
+func (s *Store) LastSeqs(ctx context.Context, roomIDs []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(roomIDs))
+	if len(roomIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.q.RoomLastSeqs(ctx, roomIDs)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.LastSeq
+	}
+	return out, nil
+}

@@ -1,0 +1,182 @@
+// Package store keeps Parley's users, rooms, memberships and messages in
+// MySQL (or MariaDB) through sqlc's typed queries. It applies the embedded
+// migrations at start-up and turns driver errors into the domain's.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/pressly/goose/v3"
+
+	"github.com/parley-chat/parley/db/migrations"
+	"github.com/parley-chat/parley/gen/db"
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// Pool sizes for a small box: enough connections for group commits and
+// readers in parallel, few enough that MySQL never thrashes.
+const (
+	maxOpenConns    = 32
+	maxIdleConns    = 32
+	connMaxLifetime = 30 * time.Minute
+	pingTimeout     = 5 * time.Second
+)
+
+// MySQL error numbers the store reacts to.
+const (
+	errDuplicateEntry = 1062
+	errDeadlock       = 1213
+	errLockWaitTO     = 1205
+)
+
+// Store is the MySQL adapter for the chat and auth domains.
+type Store struct {
+	db *sql.DB
+	q  *db.Queries
+}
+
+// Open connects to the DSN's database, creating it when it is missing and the
+// account may, and applies pending migrations.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse MySQL DSN: %w", err)
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.MultiStatements = false
+	if err := createDatabase(ctx, *cfg, log); err != nil {
+		return nil, err
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB := sql.OpenDB(conn)
+	sqlDB.SetMaxOpenConns(maxOpenConns)
+	sqlDB.SetMaxIdleConns(maxIdleConns)
+	sqlDB.SetConnMaxLifetime(connMaxLifetime)
+	if err := migrate(ctx, sqlDB, log); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return &Store{db: sqlDB, q: db.New(sqlDB)}, nil
+}
+
+// createDatabase creates the DSN's database if it does not exist yet.
+func createDatabase(ctx context.Context, cfg mysql.Config, log *slog.Logger) error {
+	name := cfg.DBName
+	if name == "" {
+		return errors.New("the MySQL DSN names no database (…/parley?parseTime=true)")
+	}
+	cfg.DBName = ""
+	conn, err := mysql.NewConnector(&cfg)
+	if err != nil {
+		return err
+	}
+	server := sql.OpenDB(conn)
+	defer server.Close()
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := server.PingContext(ctx); err != nil {
+		return fmt.Errorf("cannot reach MySQL at %s (%w); start it (e.g. `start-stop-daemon --start --background --exec /usr/sbin/mariadbd`) or set PARLEY_MYSQL_DSN", cfg.Addr, err)
+	}
+	log.Info("ensuring database exists", "database", name, "addr", cfg.Addr)
+	_, err = server.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+escapeIdent(name)+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+	if err != nil {
+		return fmt.Errorf("create database %q: %w", name, err)
+	}
+	return nil
+}
+
+func escapeIdent(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r == '`' {
+			out = append(out, r)
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+func migrate(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
+	provider, err := goose.NewProvider(goose.DialectMySQL, sqlDB, migrations.FS)
+	if err != nil {
+		return fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range results {
+		log.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping tells whether MySQL answers; readiness uses it.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Stats reports the connection pool's figures.
+func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
+
+// withTx runs fn in a READ COMMITTED transaction, retrying once on a
+// deadlock, the one error that a retry fixes.
+func (s *Store) withTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	err := s.tx(ctx, fn)
+	if isMySQLError(err, errDeadlock, errLockWaitTO) {
+		err = s.tx(ctx, fn)
+	}
+	return err
+}
+
+func (s *Store) tx(ctx context.Context, fn func(q *db.Queries) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return domainError(err)
+	}
+	if err := fn(s.q.WithTx(tx)); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return domainError(tx.Commit())
+}
+
+func isMySQLError(err error, numbers ...uint16) bool {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false
+	}
+	for _, n := range numbers {
+		if me.Number == n {
+			return true
+		}
+	}
+	return false
+}
+
+// domainError turns driver errors into the domain's sentinels, keeping the
+// original for the log.
+func domainError(err error) error {
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return chat.ErrNotFound
+	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, sql.ErrConnDone), errors.As(err, &netErr):
+		return fmt.Errorf("%w: MySQL: %v", chat.ErrUnavailable, err)
+	}
+	return err
+}
