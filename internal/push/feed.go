@@ -124,6 +124,7 @@ func (f *feed) push(it *item) {
 	select {
 	case f.queue <- it:
 	default:
+		f.hub.stats.SlowConsumers.Add(1)
 		f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume"))
 	}
 }
@@ -210,6 +211,7 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
 	window := int64(f.hub.opts.ResumeWindow)
 	if upTo-after > window {
+		f.hub.stats.TooFarBehind.Add(1)
 		f.cursors[roomID] = upTo
 		return s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
 			TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
@@ -219,6 +221,7 @@ func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) e
 	if err != nil {
 		return err
 	}
+	f.hub.stats.ResumeReplays.Add(int64(len(msgs)))
 	for _, m := range msgs {
 		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
 			return err

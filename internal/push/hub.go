@@ -77,6 +77,7 @@ type Hub struct {
 	order    map[int64]*roomOrder
 	feedUp   bool
 	draining bool
+	stats    Stats
 }
 
 // roomOrder puts a room's messages back in seq order when publishes from
@@ -193,9 +194,11 @@ func (h *Hub) flushRoom(roomID int64) {
 }
 
 func (h *Hub) fanoutLocked(it *item) {
-	for f := range h.rooms[it.ev.GetRoomId()] {
+	fs := h.rooms[it.ev.GetRoomId()]
+	for f := range fs {
 		f.push(it)
 	}
+	h.stats.EventsFannedOut.Add(int64(len(fs)))
 }
 
 // attach routes the rooms' events to the feed.

@@ -1,0 +1,143 @@
+// Package testenv gives tests their own slice of the real MariaDB and Redis
+// and a running chatd. Each test gets a fresh database and key prefix, dropped
+// when it ends; a missing service fails the test loudly instead of skipping.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/rueidis"
+)
+
+// Defaults match the services every development machine runs; the
+// variables point tests elsewhere.
+var (
+	mysqlServer = envOr("PARLEY_TEST_MYSQL", "root@tcp(127.0.0.1:3306)/")
+	redisURL    = envOr("PARLEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+)
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Name returns a unique name for a database or key prefix.
+func Name(prefix string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// MySQLDSN returns a DSN for a database of the test's own (chatd creates it
+// on start); the database is dropped when the test ends.
+func MySQLDSN(tb testing.TB) string {
+	tb.Helper()
+	cfg, err := mysql.ParseDSN(mysqlServer)
+	if err != nil {
+		tb.Fatalf("PARLEY_TEST_MYSQL: %v", err)
+	}
+	server, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := server.PingContext(ctx); err != nil {
+		tb.Fatalf("MariaDB/MySQL is not reachable at %s: %v (start it: start-stop-daemon --start --background --exec /usr/sbin/mariadbd)", cfg.Addr, err)
+	}
+	cfg.DBName = Name("parley_test_")
+	cfg.ParseTime = true
+	tb.Cleanup(func() {
+		_, _ = server.Exec("DROP DATABASE IF EXISTS `" + cfg.DBName + "`")
+		server.Close()
+	})
+	return cfg.FormatDSN()
+}
+
+// Redis returns a client and a key prefix of the test's own; the keys are
+// deleted when the test ends.
+func Redis(tb testing.TB) (rueidis.Client, string) {
+	tb.Helper()
+	opt, err := rueidis.ParseURL(redisURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb, err := rueidis.NewClient(opt)
+	if err != nil {
+		tb.Fatalf("Redis is not reachable at %s: %v (start it: redis-server --daemonize yes)", redisURL, err)
+	}
+	prefix := Name("parley_test_") + ":"
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		keys, _ := rdb.Do(ctx, rdb.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
+		for _, k := range keys {
+			_ = rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error()
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// RedisURL is the Redis tests use.
+func RedisURL() string { return redisURL }
+
+// Env is a set of PARLEY_* variables.
+type Env map[string]string
+
+// Getenv reads the set like os.Getenv.
+func (e Env) Getenv(name string) string { return e[name] }
+
+// List returns the set as NAME=value strings for exec.Cmd.
+func (e Env) List() []string {
+	out := make([]string, 0, len(e))
+	for k, v := range e {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// ServerEnv is the configuration of a chatd of the test's own: its own
+// database and Redis prefix, a free port, and a fixed signing key so that
+// several processes can share it.
+func ServerEnv(tb testing.TB) Env {
+	tb.Helper()
+	_, prefix := Redis(tb)
+	return Env{
+		"PARLEY_ADDR":         "127.0.0.1:0",
+		"PARLEY_MYSQL_DSN":    MySQLDSN(tb),
+		"PARLEY_REDIS_URL":    redisURL,
+		"PARLEY_REDIS_PREFIX": prefix,
+		"PARLEY_LOG_LEVEL":    "warn",
+	}
+}
+
+// listenLine finds the address in chatd's "Parley is listening" log line.
+func listenLine(line string) (string, bool) {
+	if !strings.Contains(line, `"msg":"Parley is listening"`) {
+		return "", false
+	}
+	const key = `"url":"`
+	i := strings.Index(line, key)
+	if i < 0 {
+		return "", false
+	}
+	rest := line[i+len(key):]
+	end := strings.IndexByte(rest, '"')
+	if end < 0 {
+		return "", false
+	}
+	return rest[:end], true
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
