@@ -124,8 +124,9 @@ func (f *feed) push(it *item) {
 	select {
 	case f.queue <- it:
 	default:
-		f.hub.stats.SlowConsumers.Add(1)
-		f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume"))
+		if f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume")) {
+			f.hub.stats.SlowConsumers.Add(1)
+		}
 	}
 }
 
@@ -139,12 +140,16 @@ func (f *feed) control(fn func(context.Context, sink) error) {
 	}
 }
 
-// kill ends the feed; its run loop sends last, then returns.
-func (f *feed) kill(last *chatv1.ServerFrame) {
+// kill ends the feed; its run loop sends last, then returns. It reports
+// whether this call was the one that ended it.
+func (f *feed) kill(last *chatv1.ServerFrame) bool {
+	killed := false
 	f.killOnce.Do(func() {
 		f.last = last
 		close(f.dead)
+		killed = true
 	})
+	return killed
 }
 
 // errFeedKilled ends a run loop that was killed.
