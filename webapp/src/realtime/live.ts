@@ -94,14 +94,6 @@ export class LiveSocket {
     void this.connect()
   }
 
-  /** restart reconnects at once, so that a newly joined room is subscribed and resumed. */
-  restart(): void {
-    if (!this.running) return
-    this.drop()
-    this.clearRetry()
-    void this.connect()
-  }
-
   /** goOffline drops the connection because the browser says the network is gone. */
   goOffline(): void {
     if (!this.running || !this.ws) return

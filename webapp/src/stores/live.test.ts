@@ -12,7 +12,7 @@ vi.mock('@/api/client', () => ({
   keeper: { current: () => null, accessToken: async () => null, renew: async () => null },
 }))
 
-import { useLiveStore } from './live'
+import { memberReloadDelayMs, useLiveStore } from './live'
 import { useMessagesStore } from './messages'
 import { useRoomsStore, typingShowMs } from './rooms'
 import { useSessionStore } from './session'
@@ -35,7 +35,10 @@ function setup() {
   return { live: useLiveStore(), rooms, messages: useMessagesStore(), session }
 }
 
-beforeEach(() => vi.useRealTimers())
+beforeEach(() => {
+  vi.useRealTimers()
+  api.listMembers.mockReset()
+})
 
 describe('live events', () => {
   it('unread: counts others’ new messages in rooms not shown, once each', () => {
@@ -69,12 +72,18 @@ describe('live events', () => {
     expect(rooms.membersOf(1n).find((m) => m.user?.id === 2n)?.online).toBe(true)
   })
 
-  it('members: joined and left update the list and the count', () => {
+  it('members: joined and left update the list and the count', async () => {
+    vi.useFakeTimers()
     const { live, rooms } = setup()
+    api.listMembers.mockResolvedValue({ members: [member(1, true), member(3, true)] })
     rooms.members['1'] = [member(1, true)]
     live.handleEvent(create(EventSchema, { roomId: 1n, kind: { case: 'memberJoined', value: { roomId: 1n, member: member(3, true) } } }))
     expect(rooms.membersOf(1n)).toHaveLength(2)
     expect(rooms.byId(1n)?.memberCount).toBe(3n)
+    // The event has no presence, so the list is reloaded with it.
+    await vi.advanceTimersByTimeAsync(memberReloadDelayMs)
+    expect(api.listMembers).toHaveBeenCalledWith({ roomId: 1n })
+    expect(rooms.membersOf(1n).find((m) => m.user?.id === 3n)?.online).toBe(true)
     live.handleEvent(create(EventSchema, { roomId: 1n, kind: { case: 'memberLeft', value: { roomId: 1n, userId: 3n } } }))
     expect(rooms.membersOf(1n)).toHaveLength(1)
     expect(rooms.byId(1n)?.memberCount).toBe(2n)

@@ -12,6 +12,8 @@ import { useSessionStore } from './session'
 
 /** At most one typing frame is sent per room in this long. */
 export const typingThrottleMs = 3_000
+/** Member list reloads wait this long for more joins to arrive. */
+export const memberReloadDelayMs = 300
 
 /** useLiveStore owns the app's WebSocket. */
 export const useLiveStore = defineStore('live', () => {
@@ -20,6 +22,7 @@ export const useLiveStore = defineStore('live', () => {
   /** The rooms the current connection receives events of. */
   const subscribed = ref<Set<string>>(new Set())
   const lastTyping = new Map<string, number>()
+  const memberReloads = new Map<string, ReturnType<typeof setTimeout>>()
   let socket: LiveSocket | null = null
   let onOnline: (() => void) | null = null
   let onOffline: (() => void) | null = null
@@ -46,9 +49,14 @@ export const useLiveStore = defineStore('live', () => {
         if (r && r.lastSeq < m.seq) rooms.upsert({ ...r, lastSeq: m.seq })
         break
       }
-      case 'memberJoined':
-        if (k.value.member) rooms.memberJoined(k.value.roomId || ev.roomId, k.value.member)
+      case 'memberJoined': {
+        const roomId = k.value.roomId || ev.roomId
+        if (!k.value.member) return
+        rooms.memberJoined(roomId, k.value.member)
+        // The event's member carries no presence: ask for the list with it.
+        refreshMembersSoon(roomId)
         break
+      }
       case 'memberLeft': {
         const roomId = k.value.roomId || ev.roomId
         if (k.value.userId === session.user?.id) {
@@ -70,6 +78,21 @@ export const useLiveStore = defineStore('live', () => {
         break
       }
     }
+  }
+
+  /** refreshMembersSoon reloads a shown member list once a burst of changes is over. */
+  function refreshMembersSoon(roomId: bigint): void {
+    const k = roomId.toString()
+    if (!rooms.members[k]) return
+    const old = memberReloads.get(k)
+    if (old) clearTimeout(old)
+    memberReloads.set(
+      k,
+      setTimeout(() => {
+        memberReloads.delete(k)
+        if (rooms.members[k]) void rooms.loadMembers(roomId).catch(() => {})
+      }, memberReloadDelayMs),
+    )
   }
 
   function handleReady(ready: Ready): void {
@@ -120,11 +143,17 @@ export const useLiveStore = defineStore('live', () => {
     onOnline = onOffline = onVisible = null
     subscribed.value = new Set()
     lastTyping.clear()
+    for (const t of memberReloads.values()) clearTimeout(t)
+    memberReloads.clear()
   }
 
-  /** resubscribe reconnects if the connection does not yet carry a room's events (after join or create). */
-  function resubscribe(roomId: bigint): void {
-    if (!subscribed.value.has(roomId.toString())) socket?.restart()
+  /**
+   * joinedRoom notes a room the user just joined or created. The server routes
+   * its events to this connection on its own (from the member_joined event),
+   * so no reconnect is needed; the room is resumed from here on.
+   */
+  function joinedRoom(roomId: bigint): void {
+    subscribed.value = new Set([...subscribed.value, roomId.toString()])
   }
 
   function reconnectNow(): void {
@@ -139,5 +168,5 @@ export const useLiveStore = defineStore('live', () => {
     if (socket?.sendTyping(roomId)) lastTyping.set(k, now)
   }
 
-  return { status, retryAt, subscribed, start, stop, resubscribe, reconnectNow, typing, handleEvent, handleReady }
+  return { status, retryAt, subscribed, start, stop, joinedRoom, reconnectNow, typing, handleEvent, handleReady }
 })
