@@ -197,6 +197,53 @@ describe('two people in #general', () => {
     await mobile.context.close()
   })
 
+  it('a new room: join it, unread counts, older history loads on scroll', async () => {
+    const { alice: a, bob: b } = people
+    const name = `history_${tag}`
+    await a.page.getByTestId('new-room').click()
+    await a.page.locator('#room-name').fill(name)
+    await a.page.locator('#room-topic').fill('Where the backlog lives')
+    await a.page.getByTestId('create-room-submit').click()
+    await a.page.getByTestId('room-title').filter({ hasText: name }).waitFor({ timeout: seeTimeoutMs })
+    const roomId = a.page.url().split('/').pop()
+
+    await b.page.reload()
+    await waitOnline(b)
+    await b.page.getByTestId(`room-${name}`).click() // a public room: joins it
+    await b.page.getByTestId('room-title').filter({ hasText: name }).waitFor({ timeout: seeTimeoutMs })
+    await b.page.getByTestId('room-general').click()
+    await b.page.getByTestId('room-title').filter({ hasText: 'general' }).waitFor()
+
+    const total = 70
+    await a.page.evaluate(
+      async ({ roomId, total }) => {
+        const { accessToken } = JSON.parse(localStorage.getItem('parley.tokens'))
+        for (let i = 1; i <= total; i++) {
+          const res = await fetch('/chat.v1.MessageService/SendMessage', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` },
+            body: JSON.stringify({ roomId, body: `backlog ${i}`, clientMsgId: `backlog-${roomId}-${i}` }),
+          })
+          if (!res.ok) throw new Error(`send ${i}: ${res.status} ${await res.text()}`)
+        }
+      },
+      { roomId, total },
+    )
+    const badge = b.page.getByTestId(`room-${name}`).getByTestId('unread')
+    await badge.filter({ hasText: String(total) }).waitFor({ timeout: seeTimeoutMs })
+
+    await b.page.getByTestId(`room-${name}`).click()
+    await sees(b, `backlog ${total}`)
+    assert.equal(await badge.count(), 0, 'opening the room clears its unread count')
+    const list = b.page.getByTestId('message-list')
+    for (let i = 0; i < 20 && (await bodyLocator(b, 'backlog 1').filter({ hasText: /^backlog 1$/ }).count()) === 0; i++) {
+      await list.evaluate((el) => (el.scrollTop = 0))
+      await b.page.waitForTimeout(250)
+    }
+    const got = (await bodies(b)).filter((t) => t.startsWith('backlog '))
+    assert.deepEqual(got, Array.from({ length: total }, (_, i) => `backlog ${i + 1}`))
+  })
+
   it('logout clears the session', async () => {
     const { bob: b } = people
     await b.page.getByTestId('logout').click()

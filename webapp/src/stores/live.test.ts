@@ -123,3 +123,18 @@ describe('live events', () => {
     expect(api.listMembers).toHaveBeenCalledWith({ roomId: 1n })
   })
 })
+
+describe('rooms joined elsewhere', () => {
+  it('a message from a room not in the list reloads the list', async () => {
+    vi.useFakeTimers()
+    const { live, rooms } = setup()
+    const listRooms = vi.fn(async () => ({ rooms: [room(1), room(2), room(3, { lastSeq: 9n })] }))
+    ;(api as Record<string, unknown>).listRooms = listRooms
+    live.handleEvent(created(3, 10))
+    live.handleEvent(created(3, 11))
+    await vi.advanceTimersByTimeAsync(memberReloadDelayMs)
+    expect(listRooms).toHaveBeenCalledOnce()
+    expect(rooms.byId(3n)?.joined).toBe(true)
+    expect(rooms.unreadOf(3n)).toBe(2)
+  })
+})

@@ -23,6 +23,7 @@ export const useLiveStore = defineStore('live', () => {
   const subscribed = ref<Set<string>>(new Set())
   const lastTyping = new Map<string, number>()
   const memberReloads = new Map<string, ReturnType<typeof setTimeout>>()
+  let roomsReload: ReturnType<typeof setTimeout> | null = null
   let socket: LiveSocket | null = null
   let onOnline: (() => void) | null = null
   let onOffline: (() => void) | null = null
@@ -40,6 +41,7 @@ export const useLiveStore = defineStore('live', () => {
         const m = k.value.message
         if (!m) return
         const roomId = m.roomId || ev.roomId
+        if (!rooms.byId(roomId)) refreshRoomsSoon()
         const added = messages.merge(roomId, [m])
         const me = session.user?.id
         const fromOthers = added.filter((x) => x.sender?.id !== me).length
@@ -52,6 +54,7 @@ export const useLiveStore = defineStore('live', () => {
       case 'memberJoined': {
         const roomId = k.value.roomId || ev.roomId
         if (!k.value.member) return
+        if (k.value.member.user?.id === session.user?.id && !rooms.byId(roomId)?.joined) refreshRoomsSoon()
         rooms.memberJoined(roomId, k.value.member)
         // The event's member carries no presence: ask for the list with it.
         refreshMembersSoon(roomId)
@@ -95,8 +98,26 @@ export const useLiveStore = defineStore('live', () => {
     )
   }
 
+  /**
+   * refreshRoomsSoon reloads the room list when the user turns out to be in a
+   * room it lacks (joined or added elsewhere), keeping the cursors already held.
+   */
+  function refreshRoomsSoon(): void {
+    if (roomsReload) return
+    roomsReload = setTimeout(async () => {
+      try {
+        for (const r of await rooms.fetchRooms()) if (r.joined) messages.trackRoom(r.id, r.lastSeq)
+      } catch {
+        // the next event or reconnect tries again
+      } finally {
+        roomsReload = null
+      }
+    }, memberReloadDelayMs)
+  }
+
   function handleReady(ready: Ready): void {
     subscribed.value = new Set(ready.roomIds.map((id) => id.toString()))
+    if (ready.roomIds.some((id) => !rooms.byId(id)?.joined)) refreshRoomsSoon()
     // Members may have come and gone while disconnected: reload what is shown.
     const sel = rooms.selectedId
     if (sel !== null && subscribed.value.has(sel.toString())) void rooms.loadMembers(sel).catch(() => {})
@@ -145,6 +166,8 @@ export const useLiveStore = defineStore('live', () => {
     lastTyping.clear()
     for (const t of memberReloads.values()) clearTimeout(t)
     memberReloads.clear()
+    if (roomsReload) clearTimeout(roomsReload)
+    roomsReload = null
   }
 
   /**
