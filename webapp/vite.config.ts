@@ -3,8 +3,8 @@ import { fileURLToPath, URL } from 'node:url'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
-// The Go server, for `npm run dev`.
-const devServer = 'http://127.0.0.1:8080'
+// The Go server that `npm run dev` proxies to (PARLEY_DEV_API overrides it).
+const devServer = process.env.PARLEY_DEV_API ?? 'http://127.0.0.1:8080'
 
 export default defineConfig({
   plugins: [vue()],
@@ -21,7 +21,13 @@ export default defineConfig({
   server: {
     proxy: {
       '/chat.v1.': { target: devServer, changeOrigin: true },
-      '/ws': { target: devServer, ws: true, changeOrigin: true },
+      '/ws': {
+        target: devServer,
+        ws: true,
+        changeOrigin: true,
+        // chatd checks the Origin of WebSocket upgrades; present the proxied one.
+        configure: (proxy) => proxy.on('proxyReqWs', (req) => req.setHeader('Origin', devServer)),
+      },
     },
   },
   test: {
