@@ -118,7 +118,7 @@ func ServerEnv(tb testing.TB) Env {
 		"PARLEY_MYSQL_DSN":    MySQLDSN(tb),
 		"PARLEY_REDIS_URL":    redisURL,
 		"PARLEY_REDIS_PREFIX": prefix,
-		"PARLEY_LOG_LEVEL":    "warn",
+		"PARLEY_LOG_LEVEL":    "info", // the "listening" line tells the test the port
 	}
 }
 
