@@ -18,6 +18,7 @@ import (
 // wins). The variable names are a public contract.
 type Config struct {
 	Addr            string
+	AdminAddr       string
 	MySQLDSN        string
 	RedisURL        string
 	RedisPrefix     string
@@ -35,6 +36,9 @@ type Config struct {
 // key at least as long as its hash.
 const minSecretBytes = 32
 
+// adminOff as PARLEY_ADMIN_ADDR disables the admin listener.
+const adminOff = "off"
+
 // ParseConfig reads flags from args and variables through getenv.
 func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
 	env := func(name, def string) string {
@@ -48,6 +52,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs := flag.NewFlagSet("chatd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", env("PARLEY_ADDR", ":8080"), "listen address for the API, WebSocket and web app (PARLEY_ADDR)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", env("PARLEY_ADMIN_ADDR", "127.0.0.1:9090"), "private listen address for /metrics and /debug/pprof; \"off\" (or an empty flag) disables it (PARLEY_ADMIN_ADDR)")
 	fs.StringVar(&c.MySQLDSN, "mysql-dsn", env("PARLEY_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/parley?parseTime=true"), "MySQL DSN; the database is created if missing (PARLEY_MYSQL_DSN)")
 	fs.StringVar(&c.RedisURL, "redis-url", env("PARLEY_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL (PARLEY_REDIS_URL)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", env("PARLEY_REDIS_PREFIX", "parley:"), "prefix of every Redis key and channel (PARLEY_REDIS_PREFIX)")
@@ -66,6 +71,10 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)
 		}
+	}
+	// An empty variable reads as unset, so the variable has a word for off.
+	if strings.EqualFold(c.AdminAddr, adminOff) {
+		c.AdminAddr = ""
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return Config{}, fmt.Errorf("PARLEY_LOG_LEVEL: %w", err)

@@ -26,13 +26,13 @@ var serviceNames = []string{
 	chatv1connect.MessageServiceName,
 }
 
-func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.Hub, ready *readiness, log *slog.Logger) *http.ServeMux {
+func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.Hub, ready *readiness, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
 	opts := []connect.HandlerOption{
 		connect.WithRecover(func(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "procedure", spec.Procedure, "panic", p)
 			return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 		}),
-		connect.WithInterceptors(rpc.Interceptors(authSvc, log)...),
+		connect.WithInterceptors(rpc.Interceptors(authSvc, log, rec)...),
 		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
 	}
 	mux := http.NewServeMux()

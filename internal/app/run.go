@@ -89,6 +89,7 @@ type server struct {
 	cfg   Config
 	log   *slog.Logger
 	http  *http.Server
+	admin *http.Server // nil when PARLEY_ADMIN_ADDR is off
 	hub   *push.Hub
 	bus   *push.Bus
 	ready *readiness
@@ -110,9 +111,15 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 		return nil, err
 	}
 	ready := &readiness{store: st, rdb: rdb, hub: hub}
-	mux := routes(cfg, authSvc, chatSvc, hub, ready, log)
+	m := newMetrics(hub, st, rdb)
+	mux := routes(cfg, authSvc, chatSvc, hub, ready, m, log)
+	var admin *http.Server
+	if cfg.AdminAddr != "" {
+		admin = newAdminServer(m)
+		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready,
+		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin,
 		http: &http.Server{
 			Handler:           httplog.Middleware(mux),
 			ReadHeaderTimeout: 10 * time.Second,
@@ -144,11 +151,15 @@ func (s *server) serve(ctx context.Context) error {
 	go s.bus.Run(runCtx)
 	go s.hub.Run(runCtx)
 
+	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
 	select {
 	case err := <-errc:
+		if s.admin != nil {
+			_ = s.admin.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -163,12 +174,31 @@ func (s *server) shutdown() error {
 	s.hub.Drain()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
+	err := shutdownHTTP(ctx, s.http)
 	if errors.Is(err, context.DeadlineExceeded) {
-		s.log.Warn("shutdown timed out; closing remaining connections")
-		err = s.http.Close()
+		s.log.Warn("shutdown timed out; closed remaining connections")
+		err = nil
+	}
+	// The admin listener goes last, so metrics stay scrapable while the
+	// server drains.
+	if s.admin != nil {
+		if aerr := shutdownHTTP(ctx, s.admin); aerr != nil && !errors.Is(aerr, context.DeadlineExceeded) {
+			err = errors.Join(err, aerr)
+		}
 	}
 	s.log.Info("stopped")
+	return err
+}
+
+// shutdownHTTP waits for hs's requests until ctx ends, then closes what is
+// left; it returns context.DeadlineExceeded in that case.
+func shutdownHTTP(ctx context.Context, hs *http.Server) error {
+	err := hs.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		if cerr := hs.Close(); cerr != nil {
+			return cerr
+		}
+	}
 	return err
 }
 

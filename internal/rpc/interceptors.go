@@ -20,14 +20,18 @@ var publicProcedures = map[string]bool{
 }
 
 // Interceptors is the one place that declares the chain every RPC passes:
-// logging, then validation, then authentication. (Recovery is the handler
-// option connect.WithRecover, outermost.)
-func Interceptors(a *auth.Service, log *slog.Logger) []connect.Interceptor {
-	return []connect.Interceptor{
+// metrics, logging, then validation, then authentication. (Recovery is the
+// handler option connect.WithRecover, outermost.) rec may be nil.
+func Interceptors(a *auth.Service, log *slog.Logger, rec Recorder) []connect.Interceptor {
+	chain := []connect.Interceptor{
 		logging{log: log},
 		validate.NewInterceptor(),
 		authenticate{auth: a},
 	}
+	if rec != nil {
+		chain = append([]connect.Interceptor{measure{rec: rec}}, chain...)
+	}
+	return chain
 }
 
 type authenticate struct{ auth *auth.Service }
@@ -116,6 +120,46 @@ func (l logging) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 		start := time.Now()
 		err := next(ctx, conn)
 		l.done(ctx, conn.Spec().Procedure, start, err)
+		return err
+	}
+}
+
+// Recorder takes each finished RPC's outcome, for metrics; code is the
+// Connect code's name, or "ok". internal/metrics fills it.
+type Recorder interface {
+	ObserveRPC(procedure, code string, took time.Duration)
+}
+
+// measure reports every call to a Recorder, refused ones included (it runs
+// before validation and authentication).
+type measure struct{ rec Recorder }
+
+func (m measure) done(procedure string, start time.Time, err error) {
+	code := "ok"
+	if err != nil {
+		code = ErrorCode(err).String()
+	}
+	m.rec.ObserveRPC(procedure, code, time.Since(start))
+}
+
+func (m measure) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		start := time.Now()
+		res, err := next(ctx, req)
+		m.done(req.Spec().Procedure, start, err)
+		return res, err
+	}
+}
+
+func (m measure) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (m measure) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		start := time.Now()
+		err := next(ctx, conn)
+		m.done(conn.Spec().Procedure, start, err)
 		return err
 	}
 }
