@@ -162,9 +162,11 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 	return msg, nil
 }
 
-// Page selects part of a room's history.
+// Page selects part of a room's history: messages after AfterSeq when
+// FromAfter is set, otherwise the newest ones below BeforeSeq (if set).
 type Page struct {
 	BeforeSeq, AfterSeq int64
+	FromAfter           bool
 	Limit               int
 }
 
@@ -179,7 +181,7 @@ func (s *Service) ListMessages(ctx context.Context, userID, roomID int64, p Page
 		limit = DefaultPageSize
 	}
 	limit = min(limit, MaxPageSize)
-	if p.AfterSeq > 0 {
+	if p.FromAfter {
 		return s.pageAfter(ctx, roomID, p.AfterSeq, p.BeforeSeq, limit)
 	}
 	before := p.BeforeSeq

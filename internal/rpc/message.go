@@ -46,7 +46,7 @@ func (h *MessageHandler) SendMessage(ctx context.Context, req *chatv1.SendMessag
 // ListMessages pages through history.
 func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessagesRequest) (*chatv1.ListMessagesResponse, error) {
 	msgs, more, err := h.chat.ListMessages(ctx, caller(ctx).UserID, req.GetRoomId(), chat.Page{
-		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), Limit: int(req.GetLimit()),
+		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), FromAfter: req.AfterSeq != nil, Limit: int(req.GetLimit()),
 	})
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)

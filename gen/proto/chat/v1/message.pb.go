@@ -132,10 +132,12 @@ func (x *SendMessageResponse) GetMessage() *Message {
 type ListMessagesRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	RoomId int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
-	// Only messages with a smaller seq; the newest page when both cursors are 0.
+	// Only messages with a smaller seq. With neither cursor set, the newest
+	// page.
 	BeforeSeq int64 `protobuf:"varint,2,opt,name=before_seq,json=beforeSeq,proto3" json:"before_seq,omitempty"`
-	// Only messages with a larger seq.
-	AfterSeq int64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	// Only messages with a larger seq, oldest first: after_seq 0 pages from
+	// the room's first message.
+	AfterSeq *int64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3,oneof" json:"after_seq,omitempty"`
 	// At most this many messages; 50 when 0.
 	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -187,8 +189,8 @@ func (x *ListMessagesRequest) GetBeforeSeq() int64 {
 }
 
 func (x *ListMessagesRequest) GetAfterSeq() int64 {
-	if x != nil {
-		return x.AfterSeq
+	if x != nil && x.AfterSeq != nil {
+		return *x.AfterSeq
 	}
 	return 0
 }
@@ -487,14 +489,16 @@ const file_chat_v1_message_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x04body\x12=\n" +
 	"\rclient_msg_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[\\x21-\\x7E]+$R\vclientMsgId\"A\n" +
 	"\x13SendMessageResponse\x12*\n" +
-	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"\xa7\x01\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"\xba\x01\n" +
 	"\x13ListMessagesRequest\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12&\n" +
 	"\n" +
-	"before_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tbeforeSeq\x12$\n" +
-	"\tafter_seq\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bafterSeq\x12 \n" +
+	"before_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tbeforeSeq\x12)\n" +
+	"\tafter_seq\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\bafterSeq\x88\x01\x01\x12 \n" +
 	"\x05limit\x18\x04 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limit\"_\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limitB\f\n" +
+	"\n" +
+	"_after_seq\"_\n" +
 	"\x14ListMessagesResponse\x12,\n" +
 	"\bmessages\x18\x01 \x03(\v2\x10.chat.v1.MessageR\bmessages\x12\x19\n" +
 	"\bhas_more\x18\x02 \x01(\bR\ahasMore\"J\n" +
@@ -573,6 +577,7 @@ func file_chat_v1_message_proto_init() {
 	}
 	file_chat_v1_event_proto_init()
 	file_chat_v1_types_proto_init()
+	file_chat_v1_message_proto_msgTypes[2].OneofWrappers = []any{}
 	file_chat_v1_message_proto_msgTypes[5].OneofWrappers = []any{
 		(*SubscribeResponse_Ready)(nil),
 		(*SubscribeResponse_Event)(nil),
