@@ -6,12 +6,14 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/redis/rueidis"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // cacheTTL bounds how long a session check is served from the local cache;
@@ -49,7 +51,7 @@ func (s *Store) Create(ctx context.Context, sessionID string, userID int64, refr
 	}
 	for _, r := range s.rdb.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
-			return err
+			return unavailable(err)
 		}
 	}
 	return nil
@@ -61,7 +63,7 @@ func (s *Store) Rotate(ctx context.Context, sessionID, oldHash, newHash string, 
 	if rueidis.IsRedisNil(err) {
 		return 0, auth.ErrBadToken
 	}
-	return uid, err
+	return uid, unavailable(err)
 }
 
 // UserOf returns the session's user.
@@ -70,10 +72,19 @@ func (s *Store) UserOf(ctx context.Context, sessionID string) (int64, error) {
 	if rueidis.IsRedisNil(err) {
 		return 0, auth.ErrBadToken
 	}
-	return uid, err
+	return uid, unavailable(err)
 }
 
 // Delete ends a session.
 func (s *Store) Delete(ctx context.Context, sessionID string) error {
-	return s.rdb.Do(ctx, s.rdb.B().Del().Key(s.prefix+sessionID).Build()).Error()
+	return unavailable(s.rdb.Do(ctx, s.rdb.B().Del().Key(s.prefix+sessionID).Build()).Error())
+}
+
+// unavailable marks a Redis failure so callers answer "unavailable", not
+// "internal".
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: Redis: %v", chat.ErrUnavailable, err)
 }

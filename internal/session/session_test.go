@@ -1,0 +1,70 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/session"
+	"github.com/parley-chat/parley/internal/testenv"
+)
+
+func TestRotateWorksOnce(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	s := session.New(rdb, prefix)
+	ctx := context.Background()
+	if err := s.Create(ctx, "sid", 7, "h0", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			uid, err := s.Rotate(ctx, "sid", "h0", "h1", time.Hour)
+			switch {
+			case err == nil && uid == 7:
+				wins.Add(1)
+			case !errors.Is(err, auth.ErrBadToken):
+				t.Errorf("rotate: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d concurrent rotations of one refresh token succeeded, want 1", wins.Load())
+	}
+}
+
+func TestDeleteIsSeenAtOnce(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	s := session.New(rdb, prefix)
+	ctx := context.Background()
+	if err := s.Create(ctx, "sid", 9, "h", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// The first check fills the client-side cache; the delete must still be
+	// seen by the next check.
+	if uid, err := s.UserOf(ctx, "sid"); err != nil || uid != 9 {
+		t.Fatalf("UserOf = %d, %v", uid, err)
+	}
+	if err := s.Delete(ctx, "sid"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		_, err := s.UserOf(ctx, "sid")
+		if errors.Is(err, auth.ErrBadToken) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deleted session still accepted: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

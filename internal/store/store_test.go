@@ -1,0 +1,124 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/testenv"
+)
+
+func open(t *testing.T, dsn string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), dsn, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newUser(t *testing.T, st *store.Store, name string) chat.User {
+	t.Helper()
+	u, err := st.CreateUser(context.Background(), chat.User{Username: name, Email: name + "@example.com", DisplayName: name, CreatedAt: time.Now().UTC()}, "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestOpenCreatesDatabaseAndMigratesOnce(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	st := open(t, dsn)
+	newUser(t, st, "first")
+	again := open(t, dsn) // a second start applies nothing and keeps the data
+	if _, err := again.UserByUsername(context.Background(), "FIRST"); err != nil {
+		t.Fatalf("user lost or case-sensitive after reopening: %v", err)
+	}
+	rooms, err := again.VisibleRooms(context.Background(), 0)
+	if err != nil || len(rooms) != 3 {
+		t.Fatalf("default rooms = %v, %v; want general, random, tech once", rooms, err)
+	}
+}
+
+func TestDuplicateUsersConflict(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	newUser(t, st, "dup")
+	_, err := st.CreateUser(context.Background(), chat.User{Username: "DUP", Email: "x@example.com", CreatedAt: time.Now()}, "h")
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Fatalf("duplicate username: %v", err)
+	}
+	_, err = st.CreateUser(context.Background(), chat.User{Username: "other", Email: "DUP@example.com", CreatedAt: time.Now()}, "h")
+	if !errors.Is(err, chat.ErrConflict) {
+		t.Fatalf("duplicate email (other case): %v", err)
+	}
+}
+
+// TestAppendMessageGaplessUnderConcurrency: concurrent appends and retries
+// to one room give seq 1..N with one row per client id.
+func TestAppendMessageGaplessUnderConcurrency(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	const senders, each = 50, 8
+	users := make([]chat.User, senders)
+	for i := range users {
+		users[i] = newUser(t, st, fmt.Sprintf("s%02d", i))
+	}
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				// Every message is sent twice, as a client retrying after a
+				// lost acknowledgement would.
+				for range 2 {
+					_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+						RoomID: testenv.General, SenderID: u.ID, Body: fmt.Sprintf("%d-%d", i, j),
+						ClientMsgID: fmt.Sprintf("m%d", j), CreatedAt: time.Now().UTC(),
+					})
+					if err != nil {
+						t.Errorf("append: %v", err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	msgs, err := st.MessagesAfter(context.Background(), testenv.General, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != senders*each {
+		t.Fatalf("%d rows, want %d", len(msgs), senders*each)
+	}
+	for i, m := range msgs {
+		if m.Seq != int64(i+1) {
+			t.Fatalf("row %d has seq %d", i, m.Seq)
+		}
+	}
+	last, err := st.LastSeqs(context.Background(), []int64{testenv.General})
+	if err != nil || last[testenv.General] != senders*each {
+		t.Fatalf("room last_seq = %v, %v", last, err)
+	}
+}
+
+func TestSecretIsSharedByAllCallers(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	a, b := open(t, dsn), open(t, dsn)
+	gen := func(v string) func() ([]byte, error) { return func() ([]byte, error) { return []byte(v), nil } }
+	ka, err := a.Secret(context.Background(), "k", gen("from-a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := b.Secret(context.Background(), "k", gen("from-b"))
+	if err != nil || string(ka) != string(kb) {
+		t.Fatalf("processes got different keys: %q vs %q (%v)", ka, kb, err)
+	}
+}
