@@ -114,8 +114,10 @@ describe('two people in #general', () => {
   })
 
   it('shows who is typing', async () => {
-    await people.bob.page.locator('#composer').pressSequentially('typing…', { delay: 20 })
+    // Typing notices are throttled to one per 3 s, so keep typing for longer than that.
+    const typing = people.bob.page.locator('#composer').pressSequentially('still typing a long thought', { delay: 150 })
     await people.alice.page.getByTestId('typing').filter({ hasText: bob }).waitFor({ timeout: seeTimeoutMs })
+    await typing
     await people.bob.page.locator('#composer').fill('')
   })
 

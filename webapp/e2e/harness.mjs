@@ -75,6 +75,7 @@ export async function startServer() {
       PARLEY_MYSQL_DSN: `root@tcp(127.0.0.1:3306)/${unique}?parseTime=true`,
       PARLEY_REDIS_URL: 'redis://127.0.0.1:6379/0',
       PARLEY_REDIS_PREFIX: `${unique}:`,
+      PARLEY_ADMIN_ADDR: 'off',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
