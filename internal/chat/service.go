@@ -44,7 +44,7 @@ func (s *Service) CreateRoom(ctx context.Context, r NewRoom) (Room, error) {
 	r.Name = strings.TrimSpace(r.Name)
 	r.Topic = strings.TrimSpace(r.Topic)
 	if r.Name == "" {
-		return Room{}, fmt.Errorf("%w: the room name must not be blank", ErrInvalid)
+		return Room{}, Errorf(ErrInvalid, "the room name must not be blank")
 	}
 	if r.Visibility == 0 {
 		r.Visibility = Public
@@ -154,7 +154,7 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 	}
 	if !created {
 		if msg.Body != m.Body {
-			return Message{}, fmt.Errorf("%w: client_msg_id %q was already used for a different message", ErrConflict, m.ClientMsgID)
+			return Message{}, Errorf(ErrConflict, "client_msg_id %q was already used for a different message", m.ClientMsgID)
 		}
 		return msg, nil
 	}
@@ -283,7 +283,7 @@ func (s *Service) requireMember(ctx context.Context, userID, roomID int64) error
 		return err
 	}
 	if role == 0 {
-		return fmt.Errorf("%w: join room %q first", ErrForbidden, room.Name)
+		return Errorf(ErrForbidden, "join room %q first", room.Name)
 	}
 	return nil
 }
@@ -294,7 +294,7 @@ func (s *Service) requireOwner(ctx context.Context, userID, roomID int64) error 
 		return err
 	}
 	if role != Owner {
-		return fmt.Errorf("%w: only the owner of room %q can change its members", ErrForbidden, room.Name)
+		return Errorf(ErrForbidden, "only the owner of room %q can change its members", room.Name)
 	}
 	return nil
 }
@@ -327,21 +327,21 @@ func (s *Service) publish(ctx context.Context, e Event) {
 }
 
 func notFound(roomID int64) error {
-	return fmt.Errorf("%w: room %d", ErrNotFound, roomID)
+	return Errorf(ErrNotFound, "room %d not found", roomID)
 }
 
 // cleanBody trims a message body and checks its length and characters.
 func cleanBody(body string) (string, error) {
 	body = strings.TrimSpace(body)
 	if body == "" {
-		return "", fmt.Errorf("%w: the message is empty", ErrInvalid)
+		return "", Errorf(ErrInvalid, "the message is empty")
 	}
 	if n := len([]rune(body)); n > MaxBodyChars {
-		return "", fmt.Errorf("%w: the message has %d characters; the limit is %d", ErrInvalid, n, MaxBodyChars)
+		return "", Errorf(ErrInvalid, "the message has %d characters; the limit is %d", n, MaxBodyChars)
 	}
 	for _, r := range body {
 		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
-			return "", fmt.Errorf("%w: the message contains a control character (U+%04X)", ErrInvalid, r)
+			return "", Errorf(ErrInvalid, "the message contains a control character (U+%04X)", r)
 		}
 	}
 	return body, nil

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"connectrpc.com/connect"
+
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
@@ -42,6 +44,11 @@ type feed struct {
 	// cursors is owned by the run loop: room → last seq delivered. A room
 	// joined after the connection opened has none until its first message.
 	cursors map[int64]int64
+	// floors is owned by the run loop too: room → the seq after which this
+	// connection sent every message up to the cursor. A resume from below
+	// the floor replays only up to it, so what went out live before the
+	// client's resume arrived is never sent twice.
+	floors map[int64]int64
 }
 
 // open registers a connection for the principal and returns its Ready.
@@ -49,7 +56,9 @@ func (h *Hub) open(ctx context.Context, p auth.Principal) (*feed, *chatv1.Ready,
 	if n, err := h.presence.Count(ctx, p.UserID); err != nil {
 		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
 	} else if n >= int64(h.opts.MaxConnsPerUser) {
-		return nil, nil, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser)
+		// A Connect error, so both the RPC and the socket answer
+		// resource_exhausted instead of internal.
+		return nil, nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser))
 	}
 	f := &feed{
 		id: newConnID(), principal: p, hub: h,
@@ -83,6 +92,10 @@ func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)
 	if err != nil {
 		return nil, err
+	}
+	f.floors = make(map[int64]int64, len(rooms))
+	for _, r := range rooms {
+		f.floors[r] = f.cursors[r]
 	}
 	if err := h.presence.Add(ctx, uid, f.id); err != nil {
 		return nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
@@ -156,17 +169,29 @@ func (f *feed) kill(last *chatv1.ServerFrame) bool {
 var errFeedKilled = errors.New("connection closed by server")
 
 // run writes the feed's events and control frames to s until ctx ends or
-// the feed is killed.
+// the feed is killed. A kill goes first, so a dropped client is not fed
+// the rest of its queue; then control requests, so a resume queued before
+// live events is replayed before them.
 func (f *feed) run(ctx context.Context, s sink) error {
 	for {
+		select {
+		case <-f.dead:
+			return f.final(ctx, s)
+		default:
+		}
+		select {
+		case fn := <-f.ctrl:
+			if err := fn(ctx, s); err != nil {
+				return err
+			}
+			continue
+		default:
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-f.dead:
-			if f.last != nil {
-				_ = s.frame(ctx, f.last)
-			}
-			return errFeedKilled
+			return f.final(ctx, s)
 		case it := <-f.queue:
 			if err := f.deliver(ctx, s, it); err != nil {
 				return err
@@ -179,12 +204,25 @@ func (f *feed) run(ctx context.Context, s sink) error {
 	}
 }
 
+// final sends the frame the feed was killed with. A sink that turns it into
+// an error (a Subscribe stream ends with that code) returns it, so the
+// client learns why it was cut off.
+func (f *feed) final(ctx context.Context, s sink) error {
+	if f.last != nil {
+		if err := s.frame(ctx, f.last); err != nil {
+			return err
+		}
+	}
+	return errFeedKilled
+}
+
 // deliver sends one event, filling a gap before it from the store and
 // dropping it if already delivered.
 func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 	roomID := it.ev.GetRoomId()
 	if ml := it.ev.GetMemberLeft(); ml != nil && ml.GetUserId() == f.principal.UserID {
 		delete(f.cursors, roomID)
+		delete(f.floors, roomID)
 	}
 	if !it.isMessage() {
 		return s.event(ctx, it)
@@ -207,33 +245,49 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 	if err := s.event(ctx, it); err != nil {
 		return err
 	}
+	if !known {
+		f.floors[roomID] = seq - 1
+	}
 	f.cursors[roomID] = seq
 	return nil
 }
 
-// catchUp sends the room's messages in (after, upTo] from the store, or
-// too_far_behind when there are more than the resume window.
+// catchUp sends the room's messages in (after, upTo] and moves the cursor
+// to upTo.
 func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
+	full, err := f.replay(ctx, s, roomID, after, upTo)
+	if err != nil {
+		return err
+	}
+	f.cursors[roomID] = upTo
+	if !full {
+		f.floors[roomID] = upTo
+	}
+	return nil
+}
+
+// replay sends the room's messages in (after, upTo] from the store, or
+// too_far_behind when there are more than the resume window; it reports
+// whether it sent them all. It leaves the cursor alone.
+func (f *feed) replay(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
 	window := int64(f.hub.opts.ResumeWindow)
 	if upTo-after > window {
 		f.hub.stats.TooFarBehind.Add(1)
-		f.cursors[roomID] = upTo
-		return s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
+		return false, s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
 			TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
 		}}))
 	}
 	msgs, err := f.hub.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
 	if err != nil {
-		return err
+		return false, err
 	}
 	f.hub.stats.ResumeReplays.Add(int64(len(msgs)))
 	for _, m := range msgs {
 		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
-			return err
+			return false, err
 		}
-		f.cursors[roomID] = m.Seq
 	}
-	return nil
+	return true, nil
 }
 
 // resume replays each room from the client's cursor, then live delivery
@@ -256,9 +310,29 @@ func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor)
 	for _, c := range cursors {
 		room := c.GetRoomId()
 		after := min(c.GetAfterSeq(), last[room])
-		f.cursors[room] = after
-		if err := f.catchUp(ctx, s, room, after, last[room]); err != nil {
-			return err
+		cur, routed := f.cursors[room]
+		if !routed || after >= cur {
+			// Nothing the client lacks went out on this connection.
+			f.cursors[room], f.floors[room] = after, after
+			if err := f.catchUp(ctx, s, room, after, last[room]); err != nil {
+				return err
+			}
+			continue
+		}
+		// (floor, cur] already went out live: replay only what precedes it.
+		if floor := f.floors[room]; after < floor {
+			full, err := f.replay(ctx, s, room, after, floor)
+			if err != nil {
+				return err
+			}
+			if full {
+				f.floors[room] = after
+			}
+		}
+		if last[room] > cur {
+			if err := f.catchUp(ctx, s, room, cur, last[room]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

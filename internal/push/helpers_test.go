@@ -209,7 +209,13 @@ func (l *live) ready(tb testing.TB) *chatv1.Ready {
 // waitEvent skips frames until an event matching ok arrives.
 func (l *live) waitEvent(tb testing.TB, what string, ok func(*chatv1.Event) bool) *chatv1.Event {
 	tb.Helper()
-	deadline := time.Now().Add(waitFor)
+	return l.waitEventWithin(tb, waitFor, what, ok)
+}
+
+// waitEventWithin is waitEvent with its own bound.
+func (l *live) waitEventWithin(tb testing.TB, d time.Duration, what string, ok func(*chatv1.Event) bool) *chatv1.Event {
+	tb.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		f := l.next(tb, time.Until(deadline))
 		if f == nil {

@@ -33,6 +33,11 @@ const (
 	wsFrameRate    = 20 // frames per second a client may send, sustained
 	wsFrameBurst   = 40
 	wsBufferSize   = 4 << 10
+	// wsResumeWait is how long live delivery on a new socket waits for the
+	// client's first frame: a client that resumes sends it right after
+	// Ready, and its replay then comes before any live event, in seq order.
+	// Events wait in the queue meanwhile; none is lost.
+	wsResumeWait = time.Second
 )
 
 // Authenticator checks access tokens.
@@ -99,7 +104,7 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.Close()
 	conn.SetReadLimit(wsReadLimit)
-	c := &wsConn{conn: conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst)}
+	c := &wsConn{conn: conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
 	c.serve(r.Context(), p)
 }
 
@@ -110,6 +115,9 @@ type wsConn struct {
 	conn    *websocket.Conn
 	ws      *WS
 	limiter *rate.Limiter
+	// heard opens live delivery once the client's first frame is handled.
+	heard     chan struct{}
+	heardOnce sync.Once
 }
 
 func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
@@ -135,6 +143,14 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		wait := time.NewTimer(wsResumeWait)
+		select {
+		case <-c.heard:
+		case <-wait.C:
+		case <-f.dead:
+		case <-ctx.Done():
+		}
+		wait.Stop()
 		err := f.run(ctx, c)
 		if !errors.Is(err, context.Canceled) {
 			_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
@@ -201,19 +217,23 @@ func (c *wsConn) readLoop(ctx context.Context, f *feed) {
 	for {
 		frame, err := c.read()
 		var bad *badFrame
-		switch {
-		case errors.As(err, &bad):
-			f.control(sendFrame(errorFrame("invalid_argument", bad.Error())))
-			continue
-		case err != nil:
+		if err != nil && !errors.As(err, &bad) {
 			return
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		// Malformed frames count too: a flood of them is still a flood.
 		if !c.limiter.Allow() {
 			f.kill(errorFrame("resource_exhausted", fmt.Sprintf("more than %d frames per second", wsFrameRate)))
 			return
 		}
-		c.handle(ctx, f, frame)
+		if bad != nil {
+			f.control(sendFrame(errorFrame("invalid_argument", bad.Error())))
+		} else {
+			c.handle(ctx, f, frame)
+		}
+		// A resume was queued by handle before this, and control requests go
+		// before events, so the replay precedes live delivery.
+		c.heardOnce.Do(func() { close(c.heard) })
 	}
 }
 

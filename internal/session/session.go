@@ -6,7 +6,6 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -86,5 +85,5 @@ func unavailable(err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: Redis: %v", chat.ErrUnavailable, err)
+	return chat.Errorf(chat.ErrUnavailable, "Redis: %v", err)
 }

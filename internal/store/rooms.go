@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/parley-chat/parley/gen/db"
@@ -32,7 +31,7 @@ func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.Room, er
 func (s *Store) Room(ctx context.Context, roomID int64) (chat.Room, error) {
 	r, err := s.q.GetRoom(ctx, roomID)
 	if err != nil {
-		return chat.Room{}, fmt.Errorf("%w: room %d", domainError(err), roomID)
+		return chat.Room{}, notFound(err, "room %d not found", roomID)
 	}
 	return chat.Room{
 		ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
@@ -61,7 +60,7 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 		return err
 	})
 	if isMySQLError(err, errDuplicateEntry) {
-		return chat.Room{}, chat.Membership{}, fmt.Errorf("%w: a public room named %q already exists", chat.ErrConflict, nr.Name)
+		return chat.Room{}, chat.Membership{}, chat.Errorf(chat.ErrConflict, "a public room named %q already exists", nr.Name)
 	}
 	if err != nil {
 		return chat.Room{}, chat.Membership{}, domainError(err)

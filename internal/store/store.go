@@ -166,6 +166,15 @@ func isMySQLError(err error, numbers ...uint16) bool {
 	return false
 }
 
+// notFound words a missing row for people; other errors pass through
+// domainError.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return chat.Errorf(chat.ErrNotFound, format, args...)
+	}
+	return domainError(err)
+}
+
 // domainError turns driver errors into the domain's sentinels, keeping the
 // original for the log.
 func domainError(err error) error {
@@ -176,7 +185,7 @@ func domainError(err error) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return chat.ErrNotFound
 	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, sql.ErrConnDone), errors.As(err, &netErr):
-		return fmt.Errorf("%w: MySQL: %v", chat.ErrUnavailable, err)
+		return chat.Errorf(chat.ErrUnavailable, "MySQL: %v", err)
 	}
 	return err
 }

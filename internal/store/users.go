@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -31,9 +30,9 @@ func (s *Store) CreateUser(ctx context.Context, u chat.User, passwordHash string
 
 func duplicateUser(err error) error {
 	if me, ok := err.(*mysql.MySQLError); ok && strings.Contains(me.Message, "users_email") {
-		return fmt.Errorf("%w: that email is already registered", chat.ErrConflict)
+		return chat.Errorf(chat.ErrConflict, "that email is already registered")
 	}
-	return fmt.Errorf("%w: that username is taken", chat.ErrConflict)
+	return chat.Errorf(chat.ErrConflict, "that username is taken")
 }
 
 // UserByLogin finds an account by email or username, with its password hash.
@@ -58,7 +57,7 @@ func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
 func (s *Store) UserByUsername(ctx context.Context, username string) (chat.User, error) {
 	row, err := s.q.GetUserByUsername(ctx, username)
 	if err != nil {
-		return chat.User{}, fmt.Errorf("%w: no user named %q", domainError(err), username)
+		return chat.User{}, notFound(err, "no user named %q", username)
 	}
 	return toUser(row), nil
 }
