@@ -11,16 +11,17 @@ const phone = { width: 390, height: 844 }
 const seeTimeoutMs = 15_000
 const shots = path.join(webappDir, 'screenshots')
 const password = 'correct horse battery'
-const tag = Date.now().toString(36).slice(-5)
-const alice = `alice_${tag}`
-const bob = `bob_${tag}`
+// Each run has its own database, so fixed names are free (and keep the screenshots stable).
+const alice = 'alice'
+const bob = 'bob'
+const carol = 'carol'
 
 let server
 let browser
 const people = {}
 
 async function newPerson(name, viewport = desktop, locale = 'en-US') {
-  const context = await browser.newContext({ viewport, locale, baseURL: server.base })
+  const context = await browser.newContext({ viewport, locale, timezoneId: 'UTC', baseURL: server.base })
   const page = await context.newPage()
   const dialogs = []
   page.on('dialog', (d) => {
@@ -105,12 +106,12 @@ describe('two people in #general', () => {
       people.alice.page.locator(`[data-testid="member"][data-username="${name}"][data-online="${online}"]`)
     await member(bob, 'true').waitFor({ timeout: seeTimeoutMs })
     await member(alice, 'true').waitFor({ timeout: seeTimeoutMs })
-    const late = await newPerson(`carol_${tag}`)
+    const late = await newPerson(carol)
     await register(late)
     await openGeneral(late)
-    await member(`carol_${tag}`, 'true').waitFor({ timeout: seeTimeoutMs })
+    await member(carol, 'true').waitFor({ timeout: seeTimeoutMs })
     await late.context.close()
-    await member(`carol_${tag}`, 'false').waitFor({ timeout: seeTimeoutMs })
+    await member(carol, 'false').waitFor({ timeout: seeTimeoutMs })
   })
 
   it('shows who is typing', async () => {
@@ -201,7 +202,7 @@ describe('two people in #general', () => {
 
   it('a new room: join it, unread counts, older history loads on scroll', async () => {
     const { alice: a, bob: b } = people
-    const name = `history_${tag}`
+    const name = 'backlog'
     await a.page.getByTestId('new-room').click()
     await a.page.locator('#room-name').fill(name)
     await a.page.locator('#room-topic').fill('Where the backlog lives')
