@@ -94,6 +94,23 @@ func StartProcess(tb testing.TB, env Env) *Server {
 	return s
 }
 
+// AdminURL is the base address of the server's admin listener (metrics,
+// pprof), read from its log.
+func (s *Server) AdminURL(tb testing.TB) string {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range s.Logs.Lines() {
+			if addr, ok := logField(line, "admin endpoints are listening", "addr"); ok {
+				return "http://" + addr
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tb.Fatal("the server logged no admin listener")
+	return ""
+}
+
 // Signal sends sig to a server started with StartProcess.
 func (s *Server) Signal(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }
 

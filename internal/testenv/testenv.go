@@ -119,15 +119,21 @@ func ServerEnv(tb testing.TB) Env {
 		"PARLEY_REDIS_URL":    redisURL,
 		"PARLEY_REDIS_PREFIX": prefix,
 		"PARLEY_LOG_LEVEL":    "info", // the "listening" line tells the test the port
+		"PARLEY_ADMIN_ADDR":   "127.0.0.1:0",
 	}
 }
 
 // listenLine finds the address in chatd's "Parley is listening" log line.
 func listenLine(line string) (string, bool) {
-	if !strings.Contains(line, `"msg":"Parley is listening"`) {
+	return logField(line, "Parley is listening", "url")
+}
+
+// logField reads a string field of the JSON log line with message msg.
+func logField(line, msg, field string) (string, bool) {
+	if !strings.Contains(line, `"msg":"`+msg+`"`) {
 		return "", false
 	}
-	const key = `"url":"`
+	key := `"` + field + `":"`
 	i := strings.Index(line, key)
 	if i < 0 {
 		return "", false
