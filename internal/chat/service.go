@@ -53,7 +53,7 @@ func (s *Service) CreateRoom(ctx context.Context, r NewRoom) (Room, error) {
 	if err != nil {
 		return Room{}, err
 	}
-	s.publish(ctx, Event{Kind: MemberJoined, RoomID: room.ID, Member: &owner})
+	s.memberJoined(ctx, room.ID, owner)
 	return room, nil
 }
 
@@ -99,7 +99,7 @@ func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, usernam
 		return Membership{}, err
 	}
 	if added {
-		s.publish(ctx, Event{Kind: MemberJoined, RoomID: roomID, Member: &m})
+		s.memberJoined(ctx, roomID, m)
 	}
 	return m, nil
 }
@@ -304,8 +304,17 @@ func (s *Service) addMember(ctx context.Context, roomID, userID int64, role Role
 	if err != nil || !added {
 		return err
 	}
-	s.publish(ctx, Event{Kind: MemberJoined, RoomID: roomID, Member: &m})
+	s.memberJoined(ctx, roomID, m)
 	return nil
+}
+
+// memberJoined tells the room, with the newcomer's presence so member lists
+// need no reload.
+func (s *Service) memberJoined(ctx context.Context, roomID int64, m Membership) {
+	if online, err := s.presence.Online(ctx, []int64{m.User.ID}); err == nil {
+		m.Online = online[m.User.ID]
+	}
+	s.publish(ctx, Event{Kind: MemberJoined, RoomID: roomID, Member: &m})
 }
 
 func (s *Service) removeMember(ctx context.Context, roomID, userID int64) error {
