@@ -1,9 +1,11 @@
 // Package ratelimit enforces limits shared by every chatd process, in Redis
-// (rueidis).
+// (rueidis), with the generic cell rate algorithm: one key per limited thing,
+// holding the time its bucket is next empty.
 package ratelimit
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -12,6 +14,12 @@ import (
 )
 
 var _ chat.Throttle = (*Limiter)(nil)
+
+// Rate allows Burst events at once, then one more every Every.
+type Rate struct {
+	Burst int
+	Every time.Duration
+}
 
 // Limiter keeps its counters under one key prefix.
 type Limiter struct {
@@ -22,6 +30,53 @@ type Limiter struct {
 // New keeps counters under keys that start with prefix.
 func New(rdb rueidis.Client, prefix string) *Limiter {
 	return &Limiter{rdb: rdb, prefix: prefix + "limit:"}
+}
+
+// gcra answers how many milliseconds to wait (0: allowed) and records the
+// event when allowed and ARGV[3] is 1. Redis' own clock keeps every process
+// on one time line.
+var gcra = rueidis.NewLuaScript(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait > 0 then return wait end
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], tat + interval, 'PX', tat + interval - now)
+end
+return 0
+`)
+
+// Take records one event under key and reports how long to wait when it is
+// over the rate (the event is then not recorded).
+func (l *Limiter) Take(ctx context.Context, key string, r Rate) (time.Duration, error) {
+	return l.run(ctx, key, r, true)
+}
+
+// Peek reports how long until one more event would be allowed, without
+// recording one.
+func (l *Limiter) Peek(ctx context.Context, key string, r Rate) (time.Duration, error) {
+	return l.run(ctx, key, r, false)
+}
+
+func (l *Limiter) run(ctx context.Context, key string, r Rate, take bool) (time.Duration, error) {
+	interval := r.Every.Milliseconds()
+	tolerance := interval * int64(r.Burst-1)
+	flag := "0"
+	if take {
+		flag = "1"
+	}
+	wait, err := gcra.Exec(ctx, l.rdb, []string{l.prefix + key},
+		[]string{strconv.FormatInt(interval, 10), strconv.FormatInt(tolerance, 10), flag}).AsInt64()
+	return time.Duration(wait) * time.Millisecond, err
+}
+
+// Reset forgets the events under key, e.g. failed logins after a success.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	return l.rdb.Do(ctx, l.rdb.B().Del().Key(l.prefix+key).Build()).Error()
 }
 
 // Once admits the first call per key per window.
