@@ -9,9 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parley-chat/parley/internal/ratelimit"
+	"github.com/parley-chat/parley/internal/rpc"
 )
 
 // Config is every setting of chatd, from flags or PARLEY_* variables (a flag
@@ -30,6 +34,7 @@ type Config struct {
 	QueueSize       int
 	ResumeWindow    int
 	MaxRequestBytes int
+	Limits          rpc.Limits
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -64,6 +69,30 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.QueueSize, "send-queue", envInt(env("PARLEY_SEND_QUEUE", "512")), "events queued per connection before it is dropped as too slow (PARLEY_SEND_QUEUE)")
 	fs.IntVar(&c.ResumeWindow, "resume-window", envInt(env("PARLEY_RESUME_WINDOW", "1000")), "missed messages per room a resume replays (PARLEY_RESUME_WINDOW)")
 	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", envInt(env("PARLEY_MAX_REQUEST_BYTES", "65536")), "largest RPC request body (PARLEY_MAX_REQUEST_BYTES)")
+	var bad []error
+	rate := func(r *ratelimit.Rate, name, variable, def, usage string) {
+		var err error
+		if *r, err = ratelimit.ParseRate(env(variable, def)); err != nil {
+			bad = append(bad, fmt.Errorf("%s: %w", variable, err))
+		}
+		fs.Func(name, fmt.Sprintf("%s, as N/duration (%s, default %s)", usage, variable, def), func(s string) (err error) {
+			*r, err = ratelimit.ParseRate(s)
+			return err
+		})
+	}
+	rate(&c.Limits.LoginFailuresPerAccount, "limit-login-account", "PARLEY_LIMIT_LOGIN_ACCOUNT", "5/30m", "failed logins per account and address")
+	rate(&c.Limits.LoginFailuresPerIP, "limit-login-ip", "PARLEY_LIMIT_LOGIN_IP", "50/5m", "failed logins per address")
+	rate(&c.Limits.SendsPerRoom, "limit-send", "PARLEY_LIMIT_SEND", "10/10s", "messages per user per room")
+	rate(&c.Limits.CallsPerUser, "limit-calls", "PARLEY_LIMIT_CALLS", "100/5s", "RPCs per user, or per address before login")
+	if err := parsePrefixes(env("PARLEY_TRUSTED_PROXIES", ""), &c.Limits.TrustedProxies); err != nil {
+		bad = append(bad, err)
+	}
+	fs.Func("trusted-proxies", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed (PARLEY_TRUSTED_PROXIES)", func(s string) error {
+		return parsePrefixes(s, &c.Limits.TrustedProxies)
+	})
+	if err := errors.Join(bad...); err != nil {
+		return Config{}, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -117,4 +146,19 @@ func envDuration(s string) time.Duration {
 		return -1
 	}
 	return d
+}
+
+func parsePrefixes(list string, out *[]netip.Prefix) error {
+	*out = nil
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("PARLEY_TRUSTED_PROXIES: %w", err)
+		}
+		*out = append(*out, p)
+	}
+	return nil
 }

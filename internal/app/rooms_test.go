@@ -63,10 +63,22 @@ func TestRooms(t *testing.T) {
 				t.Fatal("a private room is listed to a non-member")
 			}
 			calls := map[string]func() error{
-				"JoinRoom":     func() error { _, err := stranger.Rooms.JoinRoom(ctx, &chatv1.JoinRoomRequest{RoomId: privID}); return err },
-				"LeaveRoom":    func() error { _, err := stranger.Rooms.LeaveRoom(ctx, &chatv1.LeaveRoomRequest{RoomId: privID}); return err },
-				"ListMembers":  func() error { _, err := stranger.Rooms.ListMembers(ctx, &chatv1.ListMembersRequest{RoomId: privID}); return err },
-				"ListMessages": func() error { _, err := stranger.Messages.ListMessages(ctx, &chatv1.ListMessagesRequest{RoomId: privID}); return err },
+				"JoinRoom": func() error {
+					_, err := stranger.Rooms.JoinRoom(ctx, &chatv1.JoinRoomRequest{RoomId: privID})
+					return err
+				},
+				"LeaveRoom": func() error {
+					_, err := stranger.Rooms.LeaveRoom(ctx, &chatv1.LeaveRoomRequest{RoomId: privID})
+					return err
+				},
+				"ListMembers": func() error {
+					_, err := stranger.Rooms.ListMembers(ctx, &chatv1.ListMembersRequest{RoomId: privID})
+					return err
+				},
+				"ListMessages": func() error {
+					_, err := stranger.Messages.ListMessages(ctx, &chatv1.ListMessagesRequest{RoomId: privID})
+					return err
+				},
 				"SendMessage": func() error {
 					_, err := stranger.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: privID, Body: "hi", ClientMsgId: "x"})
 					return err

@@ -26,13 +26,15 @@ var serviceNames = []string{
 	chatv1connect.MessageServiceName,
 }
 
-func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.Hub, ready *readiness, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
+func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.Hub, ready *readiness, limiter rpc.Limiter, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
 	opts := []connect.HandlerOption{
 		connect.WithRecover(func(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "procedure", spec.Procedure, "panic", p)
 			return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 		}),
-		connect.WithInterceptors(rpc.Interceptors(authSvc, log, rec)...),
+		connect.WithInterceptors(rpc.Interceptors(rpc.Chain{
+			Auth: authSvc, Log: log, Metrics: rec, Limiter: limiter, Limits: cfg.Limits,
+		})...),
 		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
 	}
 	mux := http.NewServeMux()

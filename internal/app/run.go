@@ -100,7 +100,8 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	// The chat service publishes through the bus, and the hub reads the chat
 	// service: publisher breaks the cycle until the bus exists.
 	pub := &publisher{}
-	chatSvc := chat.NewService(st, tracker, pub, ratelimit.New(rdb, cfg.RedisPrefix), log)
+	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
+	chatSvc := chat.NewService(st, tracker, pub, limiter, log)
 	hub := push.NewHub(chatSvc, st, tracker, push.Options{
 		QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, log)
@@ -112,7 +113,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	}
 	ready := &readiness{store: st, rdb: rdb, hub: hub}
 	m := newMetrics(hub, st, rdb)
-	mux := routes(cfg, authSvc, chatSvc, hub, ready, m, log)
+	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
 		admin = newAdminServer(m)

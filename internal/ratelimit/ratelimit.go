@@ -5,7 +5,9 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -19,6 +21,26 @@ var _ chat.Throttle = (*Limiter)(nil)
 type Rate struct {
 	Burst int
 	Every time.Duration
+}
+
+// ParseRate reads "N/duration", N events per duration: a burst of N, then
+// one every duration/N (e.g. "5/30m", "10/10s").
+func ParseRate(s string) (Rate, error) {
+	n, per, ok := strings.Cut(s, "/")
+	burst, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || burst < 1 {
+		return Rate{}, fmt.Errorf("rate %q: want N/duration such as 10/10s", s)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(per))
+	if err != nil || d < time.Duration(burst)*time.Millisecond {
+		return Rate{}, fmt.Errorf("rate %q: want N/duration such as 10/10s", s)
+	}
+	return Rate{Burst: burst, Every: d / time.Duration(burst)}, nil
+}
+
+// String formats the rate as ParseRate reads it.
+func (r Rate) String() string {
+	return fmt.Sprintf("%d/%s", r.Burst, r.Every*time.Duration(r.Burst))
 }
 
 // Limiter keeps its counters under one key prefix.

@@ -19,17 +19,28 @@ var publicProcedures = map[string]bool{
 	chatv1connect.AuthServiceRefreshProcedure:  true,
 }
 
+// Chain is what the interceptors need.
+type Chain struct {
+	Auth    *auth.Service
+	Log     *slog.Logger
+	Metrics Recorder // may be nil
+	Limiter Limiter
+	Limits  Limits
+}
+
 // Interceptors is the one place that declares the chain every RPC passes:
-// metrics, logging, then validation, then authentication. (Recovery is the
-// handler option connect.WithRecover, outermost.) rec may be nil.
-func Interceptors(a *auth.Service, log *slog.Logger, rec Recorder) []connect.Interceptor {
+// metrics, logging, validation, authentication, then rate limits (which need
+// to know the caller). Recovery is the handler option connect.WithRecover,
+// outermost.
+func Interceptors(c Chain) []connect.Interceptor {
 	chain := []connect.Interceptor{
-		logging{log: log},
+		logging{log: c.Log},
 		validate.NewInterceptor(),
-		authenticate{auth: a},
+		authenticate{auth: c.Auth},
+		limits{Limits: c.Limits, rl: c.Limiter, log: c.Log},
 	}
-	if rec != nil {
-		chain = append([]connect.Interceptor{measure{rec: rec}}, chain...)
+	if c.Metrics != nil {
+		chain = append([]connect.Interceptor{measure{rec: c.Metrics}}, chain...)
 	}
 	return chain
 }

@@ -41,6 +41,8 @@ type Client struct {
 	Rooms    chatv1connect.RoomServiceClient
 	Messages chatv1connect.MessageServiceClient
 	Token    string
+	// Header is added to every call.
+	Header map[string]string
 }
 
 // NewClient builds a client of s over p.
@@ -54,14 +56,21 @@ func NewClient(s *Server, p Protocol) *Client {
 	return c
 }
 
-// bearer adds the client's token to every call.
+func (c *Client) setHeaders(h http.Header) {
+	if c.Token != "" {
+		h.Set("Authorization", "Bearer "+c.Token)
+	}
+	for k, v := range c.Header {
+		h.Set(k, v)
+	}
+}
+
+// bearer adds the client's token and headers to every call.
 type bearer struct{ c *Client }
 
 func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if b.c.Token != "" {
-			req.Header().Set("Authorization", "Bearer "+b.c.Token)
-		}
+		b.c.setHeaders(req.Header())
 		return next(ctx, req)
 	}
 }
@@ -69,9 +78,7 @@ func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
 		conn := next(ctx, spec)
-		if b.c.Token != "" {
-			conn.RequestHeader().Set("Authorization", "Bearer "+b.c.Token)
-		}
+		b.c.setHeaders(conn.RequestHeader())
 		return conn
 	}
 }

@@ -120,6 +120,12 @@ func ServerEnv(tb testing.TB) Env {
 		"PARLEY_REDIS_PREFIX": prefix,
 		"PARLEY_LOG_LEVEL":    "info", // the "listening" line tells the test the port
 		"PARLEY_ADMIN_ADDR":   "127.0.0.1:0",
+		// Tests send bursts and fail logins on purpose; the rate-limit tests
+		// delete these to get the defaults.
+		"PARLEY_LIMIT_LOGIN_ACCOUNT": "100000/100s",
+		"PARLEY_LIMIT_LOGIN_IP":      "100000/100s",
+		"PARLEY_LIMIT_SEND":          "100000/100s",
+		"PARLEY_LIMIT_CALLS":         "100000/100s",
 	}
 }
 

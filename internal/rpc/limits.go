@@ -1,0 +1,176 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/ratelimit"
+)
+
+// Limiter is the shared rate limiter the limits interceptor needs.
+type Limiter interface {
+	Take(ctx context.Context, key string, r ratelimit.Rate) (time.Duration, error)
+	Peek(ctx context.Context, key string, r ratelimit.Rate) (time.Duration, error)
+	Reset(ctx context.Context, key string) error
+}
+
+// Limits are the rates every process enforces together.
+type Limits struct {
+	// LoginFailuresPerAccount counts failed logins per account and source
+	// address, so a guesser elsewhere cannot lock the owner out.
+	LoginFailuresPerAccount ratelimit.Rate
+	LoginFailuresPerIP      ratelimit.Rate
+	// SendsPerRoom limits each user's messages in each room.
+	SendsPerRoom ratelimit.Rate
+	// CallsPerUser limits every RPC of a user, or of an address before login.
+	CallsPerUser ratelimit.Rate
+	// TrustedProxies may set X-Forwarded-For; other peers are their own
+	// address.
+	TrustedProxies []netip.Prefix
+}
+
+// limits is the interceptor that applies Limits; it runs after
+// authentication so it knows the caller.
+type limits struct {
+	Limits
+	rl  Limiter
+	log *slog.Logger
+}
+
+func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		ip := l.clientIP(req.Peer().Addr, req.Header())
+		who := "ip:" + ip
+		if p := caller(ctx); p.UserID != 0 {
+			who = "u:" + strconv.FormatInt(p.UserID, 10)
+		}
+		if err := l.take(ctx, "calls:"+who, l.CallsPerUser, "too many requests"); err != nil {
+			return nil, err
+		}
+		switch msg := req.Any().(type) {
+		case *chatv1.LoginRequest:
+			return l.login(ctx, req, next, ip, strings.ToLower(msg.GetLogin()))
+		case *chatv1.SendMessageRequest:
+			key := fmt.Sprintf("send:%s:%d", who, msg.GetRoomId())
+			if err := l.take(ctx, key, l.SendsPerRoom, "you are sending messages too fast"); err != nil {
+				return nil, err
+			}
+		}
+		return next(ctx, req)
+	}
+}
+
+// login refuses while either failed-login limit is spent, and spends them
+// only on failures; a success clears the account's count.
+func (l limits) login(ctx context.Context, req connect.AnyRequest, next connect.UnaryFunc, ip, account string) (connect.AnyResponse, error) {
+	ipKey, acctKey := "login:ip:"+ip, "login:acct:"+account+":"+ip
+	for _, c := range []struct {
+		key  string
+		rate ratelimit.Rate
+	}{{ipKey, l.LoginFailuresPerIP}, {acctKey, l.LoginFailuresPerAccount}} {
+		wait, err := l.rl.Peek(ctx, c.key, c.rate)
+		if err != nil {
+			l.limiterDown(ctx, err)
+		}
+		if wait > 0 {
+			return nil, exhausted("too many failed logins", wait)
+		}
+	}
+	res, err := next(ctx, req)
+	switch {
+	case connect.CodeOf(err) == connect.CodeUnauthenticated:
+		_, _ = l.rl.Take(ctx, ipKey, l.LoginFailuresPerIP)
+		_, _ = l.rl.Take(ctx, acctKey, l.LoginFailuresPerAccount)
+	case err == nil:
+		_ = l.rl.Reset(ctx, acctKey)
+	}
+	return res, err
+}
+
+func (l limits) take(ctx context.Context, key string, r ratelimit.Rate, what string) error {
+	wait, err := l.rl.Take(ctx, key, r)
+	if err != nil {
+		l.limiterDown(ctx, err)
+	}
+	if wait > 0 {
+		return exhausted(what, wait)
+	}
+	return nil
+}
+
+func (l limits) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+// WrapStreamingHandler counts opening a stream as one call.
+func (l limits) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		key := "calls:u:" + strconv.FormatInt(caller(ctx).UserID, 10)
+		if err := l.take(ctx, key, l.CallsPerUser, "too many requests"); err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}
+
+// exhausted is resource_exhausted with the wait in words, in a Retry-After
+// header and as a google.rpc.RetryInfo detail.
+func exhausted(what string, wait time.Duration) error {
+	secs := int(math.Ceil(wait.Seconds()))
+	err := connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%s; try again in %s", what, time.Duration(secs)*time.Second))
+	err.Meta().Set("Retry-After", strconv.Itoa(secs))
+	if d, derr := connect.NewErrorDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(wait)}); derr == nil {
+		err.AddDetail(d)
+	}
+	return err
+}
+
+// limiterDown lets the call through: limits protect the service, and while
+// Redis restarts, refusing every send would be the bigger outage.
+func (l limits) limiterDown(ctx context.Context, err error) {
+	l.log.WarnContext(ctx, "rate limiter unavailable; letting the call through", "err", err)
+}
+
+// clientIP is the peer's address, or the nearest untrusted address in
+// X-Forwarded-For when the peer is a trusted proxy.
+func (l limits) clientIP(peer string, h http.Header) string {
+	host, _, err := net.SplitHostPort(peer)
+	if err != nil {
+		host = peer
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	hops := strings.Split(h.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0 && l.trusted(addr); i-- {
+		next, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		addr = next
+	}
+	return addr.Unmap().String()
+}
+
+func (l limits) trusted(a netip.Addr) bool {
+	for _, p := range l.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
