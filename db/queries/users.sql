@@ -12,3 +12,6 @@ SELECT * FROM users WHERE username = sqlc.arg(login) OR email = sqlc.arg(login) 
 
 -- name: GetUserByUsername :one
 SELECT * FROM users WHERE username = ?;
+
+-- name: SetPasswordHash :execrows
+UPDATE users SET password_hash = ? WHERE id = ?;

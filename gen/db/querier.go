@@ -36,6 +36,7 @@ type Querier interface {
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
+	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
 }
 

@@ -96,3 +96,20 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 	)
 	return i, err
 }
+
+const setPasswordHash = `-- name: SetPasswordHash :execrows
+UPDATE users SET password_hash = ? WHERE id = ?
+`
+
+type SetPasswordHashParams struct {
+	PasswordHash string
+	ID           int64
+}
+
+func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, setPasswordHash, arg.PasswordHash, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}

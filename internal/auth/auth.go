@@ -30,6 +30,8 @@ type Users interface {
 	CreateUser(ctx context.Context, u chat.User, passwordHash string) (chat.User, error)
 	UserByLogin(ctx context.Context, login string) (chat.User, string, error)
 	User(ctx context.Context, id int64) (chat.User, error)
+	PasswordHash(ctx context.Context, id int64) (string, error)
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
 }
 
 // Sessions keeps login sessions and their current refresh-token hash.
@@ -41,6 +43,8 @@ type Sessions interface {
 	// UserOf returns the session's user, ErrBadToken when it has ended.
 	UserOf(ctx context.Context, sessionID string) (int64, error)
 	Delete(ctx context.Context, sessionID string) error
+	// EndOthers ends every session of the user but keep, returning their ids.
+	EndOthers(ctx context.Context, userID int64, keep string) ([]string, error)
 }
 
 // SessionWatcher learns that a session ended, to close its live connections.

@@ -116,6 +116,39 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 	return s.watcher.SessionEnded(ctx, p.SessionID)
 }
 
+// ChangePassword checks the current password, stores the new one and ends
+// the user's other sessions, so a stolen session dies with the old password.
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
+	hash, err := s.users.PasswordHash(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	ok, err := s.hasher.verify(ctx, current, hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBadCredentials
+	}
+	newHash, err := s.hasher.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := s.users.SetPasswordHash(ctx, p.UserID, newHash); err != nil {
+		return err
+	}
+	ended, err := s.sessions.EndOthers(ctx, p.UserID, p.SessionID)
+	if err != nil {
+		return err
+	}
+	for _, sid := range ended {
+		if err := s.watcher.SessionEnded(ctx, sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // User returns the caller's own account.
 func (s *Service) User(ctx context.Context, id int64) (chat.User, error) {
 	return s.users.User(ctx, id)

@@ -62,6 +62,14 @@ func (h *AuthHandler) Logout(ctx context.Context, _ *chatv1.LogoutRequest) (*cha
 	return &chatv1.LogoutResponse{}, nil
 }
 
+// ChangePassword replaces the password and ends the other sessions.
+func (h *AuthHandler) ChangePassword(ctx context.Context, req *chatv1.ChangePasswordRequest) (*chatv1.ChangePasswordResponse, error) {
+	if err := h.auth.ChangePassword(ctx, caller(ctx), req.GetCurrentPassword(), req.GetNewPassword()); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.ChangePasswordResponse{}, nil
+}
+
 // GetMe returns the caller's own user.
 func (h *AuthHandler) GetMe(ctx context.Context, _ *chatv1.GetMeRequest) (*chatv1.GetMeResponse, error) {
 	u, err := h.auth.User(ctx, caller(ctx).UserID)

@@ -41,12 +41,18 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return redis.call('HGET', KEYS[1], 'uid')
 `)
 
-// Create stores a new session.
+func (s *Store) userKey(userID int64) string {
+	return s.prefix + "user:" + strconv.FormatInt(userID, 10)
+}
+
+// Create stores a new session and indexes it under its user.
 func (s *Store) Create(ctx context.Context, sessionID string, userID int64, refreshHash string, ttl time.Duration) error {
 	key := s.prefix + sessionID
 	cmds := rueidis.Commands{
 		s.rdb.B().Hset().Key(key).FieldValue().FieldValue("uid", strconv.FormatInt(userID, 10)).FieldValue("refresh", refreshHash).Build(),
 		s.rdb.B().Pexpire().Key(key).Milliseconds(ttl.Milliseconds()).Build(),
+		s.rdb.B().Sadd().Key(s.userKey(userID)).Member(sessionID).Build(),
+		s.rdb.B().Pexpire().Key(s.userKey(userID)).Milliseconds(ttl.Milliseconds()).Build(),
 	}
 	for _, r := range s.rdb.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {
@@ -77,6 +83,26 @@ func (s *Store) UserOf(ctx context.Context, sessionID string) (int64, error) {
 // Delete ends a session.
 func (s *Store) Delete(ctx context.Context, sessionID string) error {
 	return unavailable(s.rdb.Do(ctx, s.rdb.B().Del().Key(s.prefix+sessionID).Build()).Error())
+}
+
+// endOthers deletes every session of the user but ARGV[1] and returns
+// their ids.
+var endOthers = rueidis.NewLuaScript(`
+local ended = {}
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if sid ~= ARGV[1] then
+    redis.call('DEL', ARGV[2] .. sid)
+    redis.call('SREM', KEYS[1], sid)
+    table.insert(ended, sid)
+  end
+end
+return ended
+`)
+
+// EndOthers ends every session of the user except keep.
+func (s *Store) EndOthers(ctx context.Context, userID int64, keep string) ([]string, error) {
+	ended, err := endOthers.Exec(ctx, s.rdb, []string{s.userKey(userID)}, []string{keep, s.prefix}).AsStrSlice()
+	return ended, unavailable(err)
 }
 
 // unavailable marks a Redis failure so callers answer "unavailable", not

@@ -53,6 +53,24 @@ func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
 	return toUser(row), nil
 }
 
+// PasswordHash returns the account's password hash.
+func (s *Store) PasswordHash(ctx context.Context, id int64) (string, error) {
+	row, err := s.q.GetUser(ctx, id)
+	if err != nil {
+		return "", domainError(err)
+	}
+	return row.PasswordHash, nil
+}
+
+// SetPasswordHash replaces the account's password hash.
+func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	n, err := s.q.SetPasswordHash(ctx, db.SetPasswordHashParams{PasswordHash: hash, ID: id})
+	if err == nil && n == 0 {
+		return chat.ErrNotFound
+	}
+	return domainError(err)
+}
+
 // UserByUsername finds an account by username, ignoring case.
 func (s *Store) UserByUsername(ctx context.Context, username string) (chat.User, error) {
 	row, err := s.q.GetUserByUsername(ctx, username)

@@ -504,6 +504,94 @@ func (x *GetMeResponse) GetUser() *User {
 	return nil
 }
 
+type ChangePasswordRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CurrentPassword string                 `protobuf:"bytes,1,opt,name=current_password,json=currentPassword,proto3" json:"current_password,omitempty"`
+	NewPassword     string                 `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangePasswordRequest) Reset() {
+	*x = ChangePasswordRequest{}
+	mi := &file_chat_v1_auth_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordRequest) ProtoMessage() {}
+
+func (x *ChangePasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_auth_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordRequest.ProtoReflect.Descriptor instead.
+func (*ChangePasswordRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_auth_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ChangePasswordRequest) GetCurrentPassword() string {
+	if x != nil {
+		return x.CurrentPassword
+	}
+	return ""
+}
+
+func (x *ChangePasswordRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+type ChangePasswordResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePasswordResponse) Reset() {
+	*x = ChangePasswordResponse{}
+	mi := &file_chat_v1_auth_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordResponse) ProtoMessage() {}
+
+func (x *ChangePasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_auth_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordResponse.ProtoReflect.Descriptor instead.
+func (*ChangePasswordResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_auth_proto_rawDescGZIP(), []int{11}
+}
+
 var File_chat_v1_auth_proto protoreflect.FileDescriptor
 
 const file_chat_v1_auth_proto_rawDesc = "" +
@@ -538,12 +626,19 @@ const file_chat_v1_auth_proto_rawDesc = "" +
 	"\x0eLogoutResponse\"\x0e\n" +
 	"\fGetMeRequest\"2\n" +
 	"\rGetMeResponse\x12!\n" +
-	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user2\xc4\x02\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\"}\n" +
+	"\x15ChangePasswordRequest\x125\n" +
+	"\x10current_password\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0fcurrentPassword\x12-\n" +
+	"\fnew_password\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\b\x18\x80\x01R\vnewPassword\"\x18\n" +
+	"\x16ChangePasswordResponse2\x99\x03\n" +
 	"\vAuthService\x12A\n" +
 	"\bRegister\x12\x18.chat.v1.RegisterRequest\x1a\x19.chat.v1.RegisterResponse\"\x00\x128\n" +
 	"\x05Login\x12\x15.chat.v1.LoginRequest\x1a\x16.chat.v1.LoginResponse\"\x00\x12>\n" +
 	"\aRefresh\x12\x17.chat.v1.RefreshRequest\x1a\x18.chat.v1.RefreshResponse\"\x00\x12;\n" +
-	"\x06Logout\x12\x16.chat.v1.LogoutRequest\x1a\x17.chat.v1.LogoutResponse\"\x00\x12;\n" +
+	"\x06Logout\x12\x16.chat.v1.LogoutRequest\x1a\x17.chat.v1.LogoutResponse\"\x00\x12S\n" +
+	"\x0eChangePassword\x12\x1e.chat.v1.ChangePasswordRequest\x1a\x1f.chat.v1.ChangePasswordResponse\"\x00\x12;\n" +
 	"\x05GetMe\x12\x15.chat.v1.GetMeRequest\x1a\x16.chat.v1.GetMeResponse\"\x03\x90\x02\x01B\x8d\x01\n" +
 	"\vcom.chat.v1B\tAuthProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
@@ -559,39 +654,43 @@ func file_chat_v1_auth_proto_rawDescGZIP() []byte {
 	return file_chat_v1_auth_proto_rawDescData
 }
 
-var file_chat_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_chat_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_chat_v1_auth_proto_goTypes = []any{
-	(*RegisterRequest)(nil),       // 0: chat.v1.RegisterRequest
-	(*RegisterResponse)(nil),      // 1: chat.v1.RegisterResponse
-	(*LoginRequest)(nil),          // 2: chat.v1.LoginRequest
-	(*LoginResponse)(nil),         // 3: chat.v1.LoginResponse
-	(*RefreshRequest)(nil),        // 4: chat.v1.RefreshRequest
-	(*RefreshResponse)(nil),       // 5: chat.v1.RefreshResponse
-	(*LogoutRequest)(nil),         // 6: chat.v1.LogoutRequest
-	(*LogoutResponse)(nil),        // 7: chat.v1.LogoutResponse
-	(*GetMeRequest)(nil),          // 8: chat.v1.GetMeRequest
-	(*GetMeResponse)(nil),         // 9: chat.v1.GetMeResponse
-	(*User)(nil),                  // 10: chat.v1.User
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*RegisterRequest)(nil),        // 0: chat.v1.RegisterRequest
+	(*RegisterResponse)(nil),       // 1: chat.v1.RegisterResponse
+	(*LoginRequest)(nil),           // 2: chat.v1.LoginRequest
+	(*LoginResponse)(nil),          // 3: chat.v1.LoginResponse
+	(*RefreshRequest)(nil),         // 4: chat.v1.RefreshRequest
+	(*RefreshResponse)(nil),        // 5: chat.v1.RefreshResponse
+	(*LogoutRequest)(nil),          // 6: chat.v1.LogoutRequest
+	(*LogoutResponse)(nil),         // 7: chat.v1.LogoutResponse
+	(*GetMeRequest)(nil),           // 8: chat.v1.GetMeRequest
+	(*GetMeResponse)(nil),          // 9: chat.v1.GetMeResponse
+	(*ChangePasswordRequest)(nil),  // 10: chat.v1.ChangePasswordRequest
+	(*ChangePasswordResponse)(nil), // 11: chat.v1.ChangePasswordResponse
+	(*User)(nil),                   // 12: chat.v1.User
+	(*timestamppb.Timestamp)(nil),  // 13: google.protobuf.Timestamp
 }
 var file_chat_v1_auth_proto_depIdxs = []int32{
-	10, // 0: chat.v1.RegisterResponse.user:type_name -> chat.v1.User
-	11, // 1: chat.v1.LoginResponse.access_expires_at:type_name -> google.protobuf.Timestamp
-	10, // 2: chat.v1.LoginResponse.user:type_name -> chat.v1.User
-	11, // 3: chat.v1.RefreshResponse.access_expires_at:type_name -> google.protobuf.Timestamp
-	10, // 4: chat.v1.GetMeResponse.user:type_name -> chat.v1.User
+	12, // 0: chat.v1.RegisterResponse.user:type_name -> chat.v1.User
+	13, // 1: chat.v1.LoginResponse.access_expires_at:type_name -> google.protobuf.Timestamp
+	12, // 2: chat.v1.LoginResponse.user:type_name -> chat.v1.User
+	13, // 3: chat.v1.RefreshResponse.access_expires_at:type_name -> google.protobuf.Timestamp
+	12, // 4: chat.v1.GetMeResponse.user:type_name -> chat.v1.User
 	0,  // 5: chat.v1.AuthService.Register:input_type -> chat.v1.RegisterRequest
 	2,  // 6: chat.v1.AuthService.Login:input_type -> chat.v1.LoginRequest
 	4,  // 7: chat.v1.AuthService.Refresh:input_type -> chat.v1.RefreshRequest
 	6,  // 8: chat.v1.AuthService.Logout:input_type -> chat.v1.LogoutRequest
-	8,  // 9: chat.v1.AuthService.GetMe:input_type -> chat.v1.GetMeRequest
-	1,  // 10: chat.v1.AuthService.Register:output_type -> chat.v1.RegisterResponse
-	3,  // 11: chat.v1.AuthService.Login:output_type -> chat.v1.LoginResponse
-	5,  // 12: chat.v1.AuthService.Refresh:output_type -> chat.v1.RefreshResponse
-	7,  // 13: chat.v1.AuthService.Logout:output_type -> chat.v1.LogoutResponse
-	9,  // 14: chat.v1.AuthService.GetMe:output_type -> chat.v1.GetMeResponse
-	10, // [10:15] is the sub-list for method output_type
-	5,  // [5:10] is the sub-list for method input_type
+	10, // 9: chat.v1.AuthService.ChangePassword:input_type -> chat.v1.ChangePasswordRequest
+	8,  // 10: chat.v1.AuthService.GetMe:input_type -> chat.v1.GetMeRequest
+	1,  // 11: chat.v1.AuthService.Register:output_type -> chat.v1.RegisterResponse
+	3,  // 12: chat.v1.AuthService.Login:output_type -> chat.v1.LoginResponse
+	5,  // 13: chat.v1.AuthService.Refresh:output_type -> chat.v1.RefreshResponse
+	7,  // 14: chat.v1.AuthService.Logout:output_type -> chat.v1.LogoutResponse
+	11, // 15: chat.v1.AuthService.ChangePassword:output_type -> chat.v1.ChangePasswordResponse
+	9,  // 16: chat.v1.AuthService.GetMe:output_type -> chat.v1.GetMeResponse
+	11, // [11:17] is the sub-list for method output_type
+	5,  // [5:11] is the sub-list for method input_type
 	5,  // [5:5] is the sub-list for extension type_name
 	5,  // [5:5] is the sub-list for extension extendee
 	0,  // [0:5] is the sub-list for field type_name
@@ -609,7 +708,7 @@ func file_chat_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_auth_proto_rawDesc), len(file_chat_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -41,6 +41,9 @@ const (
 	AuthServiceRefreshProcedure = "/chat.v1.AuthService/Refresh"
 	// AuthServiceLogoutProcedure is the fully-qualified name of the AuthService's Logout RPC.
 	AuthServiceLogoutProcedure = "/chat.v1.AuthService/Logout"
+	// AuthServiceChangePasswordProcedure is the fully-qualified name of the AuthService's
+	// ChangePassword RPC.
+	AuthServiceChangePasswordProcedure = "/chat.v1.AuthService/ChangePassword"
 	// AuthServiceGetMeProcedure is the fully-qualified name of the AuthService's GetMe RPC.
 	AuthServiceGetMeProcedure = "/chat.v1.AuthService/GetMe"
 )
@@ -56,6 +59,9 @@ type AuthServiceClient interface {
 	Refresh(context.Context, *v1.RefreshRequest) (*v1.RefreshResponse, error)
 	// Logout ends the caller's session at once, on every server.
 	Logout(context.Context, *v1.LogoutRequest) (*v1.LogoutResponse, error)
+	// ChangePassword replaces the caller's password and ends every other
+	// session of the user at once.
+	ChangePassword(context.Context, *v1.ChangePasswordRequest) (*v1.ChangePasswordResponse, error)
 	// GetMe returns the caller's own user, with email.
 	GetMe(context.Context, *v1.GetMeRequest) (*v1.GetMeResponse, error)
 }
@@ -95,6 +101,12 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(authServiceMethods.ByName("Logout")),
 			connect.WithClientOptions(opts...),
 		),
+		changePassword: connect.NewClient[v1.ChangePasswordRequest, v1.ChangePasswordResponse](
+			httpClient,
+			baseURL+AuthServiceChangePasswordProcedure,
+			connect.WithSchema(authServiceMethods.ByName("ChangePassword")),
+			connect.WithClientOptions(opts...),
+		),
 		getMe: connect.NewClient[v1.GetMeRequest, v1.GetMeResponse](
 			httpClient,
 			baseURL+AuthServiceGetMeProcedure,
@@ -107,11 +119,12 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 
 // authServiceClient implements AuthServiceClient.
 type authServiceClient struct {
-	register *connect.Client[v1.RegisterRequest, v1.RegisterResponse]
-	login    *connect.Client[v1.LoginRequest, v1.LoginResponse]
-	refresh  *connect.Client[v1.RefreshRequest, v1.RefreshResponse]
-	logout   *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
-	getMe    *connect.Client[v1.GetMeRequest, v1.GetMeResponse]
+	register       *connect.Client[v1.RegisterRequest, v1.RegisterResponse]
+	login          *connect.Client[v1.LoginRequest, v1.LoginResponse]
+	refresh        *connect.Client[v1.RefreshRequest, v1.RefreshResponse]
+	logout         *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
+	changePassword *connect.Client[v1.ChangePasswordRequest, v1.ChangePasswordResponse]
+	getMe          *connect.Client[v1.GetMeRequest, v1.GetMeResponse]
 }
 
 // Register calls chat.v1.AuthService.Register.
@@ -150,6 +163,15 @@ func (c *authServiceClient) Logout(ctx context.Context, req *v1.LogoutRequest) (
 	return nil, err
 }
 
+// ChangePassword calls chat.v1.AuthService.ChangePassword.
+func (c *authServiceClient) ChangePassword(ctx context.Context, req *v1.ChangePasswordRequest) (*v1.ChangePasswordResponse, error) {
+	response, err := c.changePassword.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // GetMe calls chat.v1.AuthService.GetMe.
 func (c *authServiceClient) GetMe(ctx context.Context, req *v1.GetMeRequest) (*v1.GetMeResponse, error) {
 	response, err := c.getMe.CallUnary(ctx, connect.NewRequest(req))
@@ -170,6 +192,9 @@ type AuthServiceHandler interface {
 	Refresh(context.Context, *v1.RefreshRequest) (*v1.RefreshResponse, error)
 	// Logout ends the caller's session at once, on every server.
 	Logout(context.Context, *v1.LogoutRequest) (*v1.LogoutResponse, error)
+	// ChangePassword replaces the caller's password and ends every other
+	// session of the user at once.
+	ChangePassword(context.Context, *v1.ChangePasswordRequest) (*v1.ChangePasswordResponse, error)
 	// GetMe returns the caller's own user, with email.
 	GetMe(context.Context, *v1.GetMeRequest) (*v1.GetMeResponse, error)
 }
@@ -205,6 +230,12 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(authServiceMethods.ByName("Logout")),
 		connect.WithHandlerOptions(opts...),
 	)
+	authServiceChangePasswordHandler := connect.NewUnaryHandlerSimple(
+		AuthServiceChangePasswordProcedure,
+		svc.ChangePassword,
+		connect.WithSchema(authServiceMethods.ByName("ChangePassword")),
+		connect.WithHandlerOptions(opts...),
+	)
 	authServiceGetMeHandler := connect.NewUnaryHandlerSimple(
 		AuthServiceGetMeProcedure,
 		svc.GetMe,
@@ -222,6 +253,8 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 			authServiceRefreshHandler.ServeHTTP(w, r)
 		case AuthServiceLogoutProcedure:
 			authServiceLogoutHandler.ServeHTTP(w, r)
+		case AuthServiceChangePasswordProcedure:
+			authServiceChangePasswordHandler.ServeHTTP(w, r)
 		case AuthServiceGetMeProcedure:
 			authServiceGetMeHandler.ServeHTTP(w, r)
 		default:
@@ -247,6 +280,10 @@ func (UnimplementedAuthServiceHandler) Refresh(context.Context, *v1.RefreshReque
 
 func (UnimplementedAuthServiceHandler) Logout(context.Context, *v1.LogoutRequest) (*v1.LogoutResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.AuthService.Logout is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) ChangePassword(context.Context, *v1.ChangePasswordRequest) (*v1.ChangePasswordResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.AuthService.ChangePassword is not implemented"))
 }
 
 func (UnimplementedAuthServiceHandler) GetMe(context.Context, *v1.GetMeRequest) (*v1.GetMeResponse, error) {

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/auth.proto.
  */
 export const file_chat_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2F1dGgucHJvdG8SB2NoYXQudjEieQoPUmVnaXN0ZXJSZXF1ZXN0Ei0KCHVzZXJuYW1lGAEgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQSGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESHAoIcGFzc3dvcmQYAyABKAlCCrpIB3IFEAgYgAEiLwoQUmVnaXN0ZXJSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIkcKDExvZ2luUmVxdWVzdBIZCgVsb2dpbhgBIAEoCUIKukgHcgUQARj+ARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAASKQAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoEdXNlchgEIAEoCzINLmNoYXQudjEuVXNlciIzCg5SZWZyZXNoUmVxdWVzdBIhCg1yZWZyZXNoX3Rva2VuGAEgASgJQgq6SAdyBRABGIACInUKD1JlZnJlc2hSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIOCgxHZXRNZVJlcXVlc3QiLAoNR2V0TWVSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyMsQCCgtBdXRoU2VydmljZRJBCghSZWdpc3RlchIYLmNoYXQudjEuUmVnaXN0ZXJSZXF1ZXN0GhkuY2hhdC52MS5SZWdpc3RlclJlc3BvbnNlIgASOAoFTG9naW4SFS5jaGF0LnYxLkxvZ2luUmVxdWVzdBoWLmNoYXQudjEuTG9naW5SZXNwb25zZSIAEj4KB1JlZnJlc2gSFy5jaGF0LnYxLlJlZnJlc2hSZXF1ZXN0GhguY2hhdC52MS5SZWZyZXNoUmVzcG9uc2UiABI7CgZMb2dvdXQSFi5jaGF0LnYxLkxvZ291dFJlcXVlc3QaFy5jaGF0LnYxLkxvZ291dFJlc3BvbnNlIgASOwoFR2V0TWUSFS5jaGF0LnYxLkdldE1lUmVxdWVzdBoWLmNoYXQudjEuR2V0TWVSZXNwb25zZSIDkAIBQo0BCgtjb20uY2hhdC52MUIJQXV0aFByb3RvUAFaNmdpdGh1Yi5jb20vcGFybGV5LWNoYXQvcGFybGV5L2dlbi9wcm90by9jaGF0L3YxO2NoYXR2MaICA0NYWKoCB0NoYXQuVjHKAgdDaGF0XFYx4gITQ2hhdFxWMVxHUEJNZXRhZGF0YeoCCENoYXQ6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_chat_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChJjaGF0L3YxL2F1dGgucHJvdG8SB2NoYXQudjEieQoPUmVnaXN0ZXJSZXF1ZXN0Ei0KCHVzZXJuYW1lGAEgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQSGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESHAoIcGFzc3dvcmQYAyABKAlCCrpIB3IFEAgYgAEiLwoQUmVnaXN0ZXJSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIkcKDExvZ2luUmVxdWVzdBIZCgVsb2dpbhgBIAEoCUIKukgHcgUQARj+ARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAASKQAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoEdXNlchgEIAEoCzINLmNoYXQudjEuVXNlciIzCg5SZWZyZXNoUmVxdWVzdBIhCg1yZWZyZXNoX3Rva2VuGAEgASgJQgq6SAdyBRABGIACInUKD1JlZnJlc2hSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIOCgxHZXRNZVJlcXVlc3QiLAoNR2V0TWVSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIl8KFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIkChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJQgq6SAdyBRABGIABEiAKDG5ld19wYXNzd29yZBgCIAEoCUIKukgHcgUQCBiAASIYChZDaGFuZ2VQYXNzd29yZFJlc3BvbnNlMpkDCgtBdXRoU2VydmljZRJBCghSZWdpc3RlchIYLmNoYXQudjEuUmVnaXN0ZXJSZXF1ZXN0GhkuY2hhdC52MS5SZWdpc3RlclJlc3BvbnNlIgASOAoFTG9naW4SFS5jaGF0LnYxLkxvZ2luUmVxdWVzdBoWLmNoYXQudjEuTG9naW5SZXNwb25zZSIAEj4KB1JlZnJlc2gSFy5jaGF0LnYxLlJlZnJlc2hSZXF1ZXN0GhguY2hhdC52MS5SZWZyZXNoUmVzcG9uc2UiABI7CgZMb2dvdXQSFi5jaGF0LnYxLkxvZ291dFJlcXVlc3QaFy5jaGF0LnYxLkxvZ291dFJlc3BvbnNlIgASUwoOQ2hhbmdlUGFzc3dvcmQSHi5jaGF0LnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBofLmNoYXQudjEuQ2hhbmdlUGFzc3dvcmRSZXNwb25zZSIAEjsKBUdldE1lEhUuY2hhdC52MS5HZXRNZVJlcXVlc3QaFi5jaGF0LnYxLkdldE1lUmVzcG9uc2UiA5ACAUKNAQoLY29tLmNoYXQudjFCCUF1dGhQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_chat_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message chat.v1.RegisterRequest
@@ -218,6 +218,41 @@ export const GetMeResponseSchema: GenMessage<GetMeResponse> = /*@__PURE__*/
   messageDesc(file_chat_v1_auth, 9);
 
 /**
+ * @generated from message chat.v1.ChangePasswordRequest
+ */
+export type ChangePasswordRequest = Message<"chat.v1.ChangePasswordRequest"> & {
+  /**
+   * @generated from field: string current_password = 1;
+   */
+  currentPassword: string;
+
+  /**
+   * @generated from field: string new_password = 2;
+   */
+  newPassword: string;
+};
+
+/**
+ * Describes the message chat.v1.ChangePasswordRequest.
+ * Use `create(ChangePasswordRequestSchema)` to create a new message.
+ */
+export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_auth, 10);
+
+/**
+ * @generated from message chat.v1.ChangePasswordResponse
+ */
+export type ChangePasswordResponse = Message<"chat.v1.ChangePasswordResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.ChangePasswordResponse.
+ * Use `create(ChangePasswordResponseSchema)` to create a new message.
+ */
+export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_auth, 11);
+
+/**
  * AuthService creates accounts and the sessions that authenticate every
  * other call.
  *
@@ -264,6 +299,17 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof LogoutRequestSchema;
     output: typeof LogoutResponseSchema;
+  },
+  /**
+   * ChangePassword replaces the caller's password and ends every other
+   * session of the user at once.
+   *
+   * @generated from rpc chat.v1.AuthService.ChangePassword
+   */
+  changePassword: {
+    methodKind: "unary";
+    input: typeof ChangePasswordRequestSchema;
+    output: typeof ChangePasswordResponseSchema;
   },
   /**
    * GetMe returns the caller's own user, with email.
