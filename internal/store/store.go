@@ -27,6 +27,7 @@ const (
 	maxIdleConns    = 32
 	connMaxLifetime = 30 * time.Minute
 	pingTimeout     = 5 * time.Second
+	dialTimeout     = 3 * time.Second
 )
 
 // MySQL error numbers the store reacts to.
@@ -52,6 +53,11 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.MultiStatements = false
+	// Without a dial timeout a blackholed MySQL holds every request until
+	// the OS gives up; with one, calls fail fast with unavailable.
+	if cfg.Timeout == 0 {
+		cfg.Timeout = dialTimeout
+	}
 	if err := createDatabase(ctx, *cfg, log); err != nil {
 		return nil, err
 	}
