@@ -361,3 +361,20 @@ func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.St
 func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return next
 }
+
+// logged waits briefly for a log line: the log is read from a pipe, so the
+// last lines of an exited process may still be on their way.
+func logged(srv *testenv.Server, substr string) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		for _, line := range srv.Logs.Lines() {
+			if strings.Contains(line, substr) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -116,8 +116,7 @@ func TestRollingRestart(t *testing.T) {
 		case <-time.After(drainTimeout + 2*time.Second):
 			t.Fatalf("A did not exit within its shutdown timeout %s", drainTimeout)
 		}
-		stopped := slices.ContainsFunc(a.Logs.Lines(), func(l string) bool { return strings.Contains(l, `"msg":"stopped"`) })
-		if !stopped {
+		if !logged(a, `"msg":"stopped"`) {
 			t.Fatalf("A did not shut down gracefully:\n%s", strings.Join(a.Logs.Lines(), "\n"))
 		}
 	})
