@@ -1,0 +1,68 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RedisServer is a private redis-server a fault test may stop and start
+// again; it keeps an append-only file, like a production Redis, so data
+// survives a restart.
+type RedisServer struct {
+	tb   testing.TB
+	Port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// StartRedis starts a redis-server of the test's own on a free port.
+func StartRedis(tb testing.TB) *RedisServer {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &RedisServer{tb: tb, Port: port, dir: tb.TempDir()}
+	r.Start()
+	tb.Cleanup(r.Stop)
+	return r
+}
+
+// URL is the server's address for PARLEY_REDIS_URL.
+func (r *RedisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.Port) }
+
+// Start runs redis-server and waits until it accepts connections.
+func (r *RedisServer) Start() {
+	r.tb.Helper()
+	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "yes", "--dir", r.dir)
+	if err := r.cmd.Start(); err != nil {
+		r.tb.Fatalf("start redis-server (apt-get install redis-server): %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", r.Port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.tb.Fatal("redis-server did not start")
+}
+
+// Stop shuts redis-server down cleanly (it flushes its append-only file).
+func (r *RedisServer) Stop() {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	_ = r.cmd.Wait()
+	r.cmd = nil
+}
