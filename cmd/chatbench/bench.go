@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+)
+
+// Ports of the local MariaDB and Redis, whose CPU is reported when they run
+// on this machine.
+const (
+	mysqlPort = 3306
+	redisPort = 6379
+)
+
+// watched is a local process whose RSS and CPU the run reads.
+type watched struct {
+	name string
+	pid  int
+	// base is read before connecting, idle after connecting and settling,
+	// send at the start of sending, end after the last delivery.
+	base, idle, send, end procSample
+}
+
+func (w *watched) sample(into *procSample) {
+	if s, ok := readProc(w.pid); ok {
+		*into = s
+	}
+}
+
+func findProcs(cfg config) []*watched {
+	var out []*watched
+	if len(cfg.pids) > 0 {
+		for _, p := range cfg.pids {
+			out = append(out, &watched{name: "chatd", pid: p})
+		}
+	} else {
+		for _, a := range cfg.addrs {
+			if u, err := url.Parse(a); err == nil {
+				port, _ := strconv.Atoi(u.Port())
+				if port == 0 {
+					port = 80
+				}
+				if pid := pidListening(port); pid != 0 {
+					out = append(out, &watched{name: "chatd", pid: pid})
+				}
+			}
+		}
+	}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"mysqld", mysqlPort}, {"redis", redisPort}} {
+		if pid := pidListening(p.port); pid != 0 {
+			out = append(out, &watched{name: p.name, pid: pid})
+		}
+	}
+	return append(out, &watched{name: "chatbench", pid: os.Getpid()})
+}
+
+func runID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// bench runs one benchmark: set-up, connect, settle, send, drain, close.
+func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
+	say := func(format string, args ...any) {
+		if cfg.progress {
+			fmt.Fprintf(stderr, "\r\033[K"+format, args...)
+		}
+	}
+	done := func() {
+		if cfg.progress {
+			fmt.Fprintln(stderr)
+		}
+	}
+	res := &result{Config: cfg.summary(), Run: runID()}
+	hc := newHTTPClient(cfg.h2c, cfg.senders+cfg.setupWorkers)
+	callsOf := make([]*calls, len(cfg.addrs))
+	for i, a := range cfg.addrs {
+		callsOf[i] = newCalls(hc, a)
+	}
+
+	start := time.Now()
+	users, st, err := prepare(ctx, cfg, callsOf[0], say)
+	done()
+	if err != nil {
+		return nil, err
+	}
+	res.Setup = setupResult{Seconds: time.Since(start).Seconds(), Reused: st.reused.Load(), Refreshed: st.refreshed.Load(), LoggedIn: st.loggedIn.Load(), Registered: st.registered.Load()}
+
+	procs := findProcs(cfg)
+	for _, p := range procs {
+		p.sample(&p.base)
+	}
+
+	// Every read loop ends by this deadline even if nothing closes it.
+	hardEnd := time.Now().Add(cfg.settle + cfg.duration + cfg.drain + 2*time.Minute + time.Duration(cfg.clients)*dialTimeout/time.Duration(cfg.dialWorkers))
+	t := &tally{}
+	clients, members, err := connectAll(ctx, cfg, users, t, hardEnd, say)
+	done()
+	res.Connect = connectResult{
+		Connected: t.connected.Load(), Failed: t.connectFailed.Load(),
+		Seconds: time.Since(start).Seconds() - res.Setup.Seconds, Latency: t.connectLat.summary(),
+	}
+	defer closeAll(clients)
+	if err != nil {
+		return nil, err
+	}
+
+	select {
+	case <-time.After(cfg.settle):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	for _, p := range procs {
+		p.sample(&p.idle)
+	}
+
+	// Presence and join events of the set-up are not part of the run.
+	t.otherEvents.Store(0)
+	sendStart := time.Now()
+	for _, p := range procs {
+		p.sample(&p.send)
+	}
+	stopProgress := progress(cfg, t, sendStart, say)
+	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+	runSenders(sendCtx, cfg, callsOf, users, members, t, res.Run)
+	cancel()
+	sendEnd := time.Now()
+	drainUntil := time.Now().Add(cfg.drain)
+	for t.delivered.Load() < t.expected.Load() && time.Now().Before(drainUntil) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopProgress()
+	done()
+	for _, p := range procs {
+		p.sample(&p.end)
+	}
+	res.fill(cfg, t, procs, sendStart, sendEnd)
+	return res, nil
+}
+
+// connectAll opens one client per user, dialWorkers at a time, and starts
+// their read loops. members counts the connected clients per room.
+func connectAll(ctx context.Context, cfg config, users []benchUser, t *tally, until time.Time, say func(string, ...any)) ([]*wsClient, map[int64]int64, error) {
+	clients := make([]*wsClient, cfg.clients)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	go func() {
+		tk := time.NewTicker(progressEvery)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				say("connect: %d/%d open, %d failed", t.connected.Load(), len(clients), t.connectFailed.Load())
+			}
+		}
+	}()
+	for range cfg.dialWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(clients) || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				c, err := dial(ctx, cfg.addrs[i%len(cfg.addrs)], &users[i%len(users)])
+				if err != nil {
+					t.connectFailed.Add(1)
+					t.fail("connect: " + shortErr(err))
+					continue
+				}
+				t.connectLat.record(time.Since(t0))
+				t.connected.Add(1)
+				clients[i] = c
+				go c.read(t, until)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	// A user may be in more rooms than the run's (the first user owns them
+	// all), so the rooms come from each client's Ready.
+	members := map[int64]int64{}
+	for _, c := range clients {
+		if c != nil {
+			for room := range c.last {
+				members[room]++
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return clients, members, err
+	}
+	if t.connected.Load() == 0 {
+		return clients, members, fmt.Errorf("no client could connect: %v", t.errorKinds())
+	}
+	return clients, members, nil
+}
+
+func closeAll(clients []*wsClient) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	deadline := time.After(closeTimeout)
+	for _, c := range clients {
+		if c == nil {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-deadline:
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c.close()
+		}()
+	}
+	wg.Wait()
+}
+
+// runSenders has clients 0..senders-1 send to their rooms until ctx ends,
+// each with one request in flight, paced to the total rate if one is set.
+func runSenders(ctx context.Context, cfg config, callsOf []*calls, users []benchUser, members map[int64]int64, t *tally, run string) {
+	var wg sync.WaitGroup
+	var interval time.Duration
+	if cfg.rate > 0 && cfg.senders > 0 {
+		interval = time.Duration(float64(time.Second) * float64(cfg.senders) / cfg.rate)
+	}
+	start := time.Now()
+	for i := range cfg.senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := &users[i%len(users)]
+			c := callsOf[i%len(callsOf)]
+			// Senders start spread over one interval, not all at once.
+			var offset time.Duration
+			if interval > 0 {
+				offset = interval * time.Duration(i) / time.Duration(cfg.senders)
+			}
+			for k := 0; ctx.Err() == nil; k++ {
+				if interval > 0 {
+					wait := time.Until(start.Add(offset + time.Duration(k)*interval))
+					if wait > 0 {
+						select {
+						case <-ctx.Done():
+							return
+						case <-time.After(wait):
+						}
+					}
+				}
+				sendOne(cfg, c, u, i, k, members[u.room], t, run)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func sendOne(cfg config, c *calls, u *benchUser, sender, k int, members int64, t *tally, run string) {
+	t0 := time.Now()
+	// A send in flight when the run ends may finish: it is not cut off.
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	_, err := c.send.CallUnary(ctx, withToken(&chatv1.SendMessageRequest{
+		RoomId: u.room, Body: body(cfg.bodyBytes, t0, run, sender, k),
+		ClientMsgId: fmt.Sprintf("%s-%d-%d", run, sender, k),
+	}, u.Access))
+	if err != nil {
+		t.sendErrors.Add(1)
+		var ce *connect.Error
+		if errors.As(err, &ce) {
+			t.fail("send: " + ce.Code().String())
+		} else {
+			t.fail("send: " + shortErr(err))
+		}
+		return
+	}
+	t.sendLat.record(time.Since(t0))
+	t.acked.Add(1)
+	t.expected.Add(members)
+}
+
+// progress prints a live line every second until the returned func is
+// called.
+func progress(cfg config, t *tally, start time.Time, say func(string, ...any)) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(progressEvery)
+		defer tk.Stop()
+		var lastAcked, lastDelivered int64
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+			a, d := t.acked.Load(), t.delivered.Load()
+			say("%4.0fs  sent %d (%d/s)  delivered %d (%d/s)  e2e p99 %.1fms  gaps %d  dups %d  errors %d",
+				time.Since(start).Seconds(), a, a-lastAcked, d, d-lastDelivered, ms(t.e2e.quantile(0.99)),
+				t.gaps.Load(), t.duplicates.Load(), t.sendErrors.Load()+t.wsErrors.Load())
+			lastAcked, lastDelivered = a, d
+		}
+	}()
+	return func() { close(stop); <-done }
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+)
+
+// Client-side WebSocket buffers: small, since thousands of clients share the
+// box with the server being measured.
+const (
+	wsReadBuffer  = 2 << 10
+	wsWriteBuffer = 512
+	maxFrameBytes = 1 << 20
+)
+
+// tally is what every client and sender adds to while a run goes on.
+type tally struct {
+	connected, connectFailed atomic.Int64
+	acked, sendErrors        atomic.Int64
+	expected, delivered      atomic.Int64
+	otherEvents              atomic.Int64
+	gaps, duplicates         atomic.Int64
+	wsErrors                 atomic.Int64 // error, reconnect or too_far_behind frames, or lost sockets
+	badBodies                atomic.Int64
+	lastDelivery             atomic.Int64 // unix nanoseconds
+	connectLat, sendLat, e2e histogram
+
+	mu       sync.Mutex
+	errKinds map[string]int64
+}
+
+func (t *tally) fail(kind string) {
+	t.mu.Lock()
+	if t.errKinds == nil {
+		t.errKinds = map[string]int64{}
+	}
+	t.errKinds[kind]++
+	t.mu.Unlock()
+}
+
+func (t *tally) errorKinds() map[string]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int64, len(t.errKinds))
+	for k, v := range t.errKinds {
+		out[k] = v
+	}
+	return out
+}
+
+// wsClient is one WebSocket connection and, per room, the last seq it saw.
+type wsClient struct {
+	conn    *websocket.Conn
+	last    map[int64]int64
+	closing atomic.Bool
+}
+
+// dial opens a client for the user and reads its Ready.
+func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
+	d := websocket.Dialer{HandshakeTimeout: dialTimeout, ReadBufferSize: wsReadBuffer, WriteBufferSize: wsWriteBuffer}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+u.Access)
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws"
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	conn, resp, err := d.DialContext(ctx, wsURL, h)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("dial: HTTP %d", resp.StatusCode)
+		}
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	conn.SetReadLimit(maxFrameBytes)
+	_ = conn.SetReadDeadline(time.Now().Add(dialTimeout))
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("read ready: %w", err)
+	}
+	var f chatv1.ServerFrame
+	if err := protojson.Unmarshal(data, &f); err != nil || f.GetReady() == nil {
+		conn.Close()
+		return nil, fmt.Errorf("expected ready, got %.200s", data)
+	}
+	c := &wsClient{conn: conn, last: map[int64]int64{}}
+	for _, cur := range f.GetReady().GetCursors() {
+		c.last[cur.GetRoomId()] = cur.GetAfterSeq()
+	}
+	// The server holds live events back until the client's first frame (a
+	// resume would go there); a ping opens delivery at once.
+	_ = conn.SetWriteDeadline(time.Now().Add(dialTimeout))
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"ping":{}}`)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("write ping: %w", err)
+	}
+	return c, nil
+}
+
+// read handles frames until the socket closes or until deadline.
+func (c *wsClient) read(t *tally, deadline time.Time) {
+	_ = c.conn.SetReadDeadline(deadline)
+	var buf bytes.Buffer
+	for {
+		_, r, err := c.conn.NextReader()
+		if err != nil {
+			if !c.closing.Load() {
+				t.wsErrors.Add(1)
+				t.fail("socket lost: " + shortErr(err))
+			}
+			return
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(io.LimitReader(r, maxFrameBytes)); err != nil {
+			continue
+		}
+		c.handle(t, buf.Bytes())
+	}
+}
+
+func shortErr(err error) string {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("close %d %s", ce.Code, ce.Text)
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+var (
+	keyMessageCreated = []byte(`"messageCreated"`)
+	keyRoomID         = []byte(`"roomId"`)
+	keySeq            = []byte(`"seq"`)
+	keyBody           = []byte(`"body"`)
+	prefixEvent       = []byte(`{"event"`)
+)
+
+// handle checks one frame. Message events are read with a few byte scans,
+// not a JSON decoder, so the load tool leaves the CPU to the server.
+func (c *wsClient) handle(t *tally, data []byte) {
+	now := time.Now()
+	if !bytes.HasPrefix(data, prefixEvent) {
+		c.other(t, data)
+		return
+	}
+	mc := bytes.Index(data, keyMessageCreated)
+	if mc < 0 {
+		if bytes.Contains(data, []byte(`"tooFarBehind"`)) {
+			t.wsErrors.Add(1)
+			t.fail("too_far_behind")
+			return
+		}
+		t.otherEvents.Add(1)
+		return
+	}
+	// The event's room id and seq come before its payload.
+	room, ok1 := stringField(data[:mc], keyRoomID)
+	seq, ok2 := stringField(data[:mc], keySeq)
+	if !ok1 || !ok2 {
+		t.badBodies.Add(1)
+		return
+	}
+	roomID, _ := strconv.ParseInt(room, 10, 64)
+	n, _ := strconv.ParseInt(seq, 10, 64)
+	switch last, known := c.last[roomID]; {
+	case !known || n == last+1:
+		c.last[roomID] = n
+	case n <= last:
+		t.duplicates.Add(1)
+		return
+	default:
+		t.gaps.Add(n - last - 1)
+		c.last[roomID] = n
+	}
+	t.delivered.Add(1)
+	t.lastDelivery.Store(now.UnixNano())
+	if body, ok := stringField(data[mc:], keyBody); ok {
+		if sent, ok := sentAt(body); ok {
+			t.e2e.record(now.Sub(sent))
+			return
+		}
+	}
+	t.badBodies.Add(1)
+}
+
+// other handles frames that are not events: pong, error, reconnect.
+func (c *wsClient) other(t *tally, data []byte) {
+	var f chatv1.ServerFrame
+	if err := protojson.Unmarshal(data, &f); err != nil {
+		t.wsErrors.Add(1)
+		t.fail("undecodable frame")
+		return
+	}
+	switch {
+	case f.GetPong() != nil:
+	case f.GetError() != nil:
+		t.wsErrors.Add(1)
+		t.fail("ws error frame: " + f.GetError().GetCode())
+	case f.GetReconnect() != nil:
+		t.wsErrors.Add(1)
+		t.fail("reconnect frame")
+	default:
+		t.otherEvents.Add(1)
+	}
+}
+
+// stringField finds "key": "value" (protojson may put a space after the
+// colon) and returns value, which must not contain escapes.
+func stringField(data, key []byte) (string, bool) {
+	i := bytes.Index(data, key)
+	if i < 0 {
+		return "", false
+	}
+	rest := bytes.TrimLeft(data[i+len(key):], " ")
+	if len(rest) == 0 || rest[0] != ':' {
+		return "", false
+	}
+	rest = bytes.TrimLeft(rest[1:], " ")
+	if len(rest) == 0 || rest[0] != '"' {
+		return "", false
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 {
+		return "", false
+	}
+	return string(rest[1 : 1+end]), true
+}
+
+// body is "t<unix nanoseconds> <run> s<sender> n<k> xxx…": the timestamp of
+// the send first, so the receiver reads it without a parser.
+func body(size int, sent time.Time, run string, sender, k int) string {
+	s := fmt.Sprintf("t%d %s s%d n%d ", sent.UnixNano(), run, sender, k)
+	if len(s) < size {
+		s += strings.Repeat("x", size-len(s))
+	}
+	return s
+}
+
+func sentAt(body string) (time.Time, bool) {
+	if !strings.HasPrefix(body, "t") {
+		return time.Time{}, false
+	}
+	end := strings.IndexByte(body, ' ')
+	if end < 0 {
+		return time.Time{}, false
+	}
+	ns, err := strconv.ParseInt(body[1:end], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ns), true
+}
+
+func (c *wsClient) close() {
+	c.closing.Store(true)
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.conn.Close()
+}

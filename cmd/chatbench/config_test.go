@@ -1,0 +1,49 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+func TestCheckTarget(t *testing.T) {
+	for _, c := range []struct {
+		url         string
+		allowRemote bool
+		ok          bool
+	}{
+		{"http://127.0.0.1:8080", false, true},
+		{"http://localhost:8080", false, true},
+		{"http://[::1]:8080", false, true},
+		{"http://10.0.0.5:8080", false, false},
+		{"https://chat.example.com", false, false},
+		{"https://chat.example.com", true, true},
+		{"ftp://127.0.0.1", false, false},
+		{"127.0.0.1:8080", false, false},
+	} {
+		t.Run(c.url, func(t *testing.T) {
+			if err := checkTarget(c.url, c.allowRemote); (err == nil) != c.ok {
+				t.Errorf("checkTarget(%q, %v) = %v", c.url, c.allowRemote, err)
+			}
+		})
+	}
+}
+
+func TestParseConfigRejectsNonsense(t *testing.T) {
+	for name, args := range map[string][]string{
+		"ErrRemote":       {"-addr", "http://192.0.2.1:8080"},
+		"ErrRooms":        {"-clients", "10", "-rooms", "11"},
+		"ErrSenders":      {"-clients", "10", "-senders", "11"},
+		"ErrDuration":     {"-duration", "2h"},
+		"ErrPrefix":       {"-prefix", "a-b"},
+		"ErrNegativeRate": {"-rate", "-1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := parseConfig(args, io.Discard); err == nil {
+				t.Errorf("parseConfig(%v) accepted", args)
+			}
+		})
+	}
+	if _, err := parseConfig(nil, io.Discard); err != nil {
+		t.Errorf("defaults rejected: %v", err)
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/testenv"
+)
+
+// smokeEnv lifts the per-user limits that a load test exceeds by design.
+var smokeEnv = map[string]string{
+	"PARLEY_MAX_CONNS_PER_USER": "20",
+	"PARLEY_LIMIT_SEND":         "100000/100s",
+	"PARLEY_LIMIT_CALLS":        "100000/100s",
+	"PARLEY_LOG_LEVEL":          "info",
+}
+
+// TestSmoke is the CI run of the load tool: 200 WebSocket clients in 4
+// rooms and 8 senders for 5 s against a real chatd, MariaDB and Redis. It
+// asserts correctness only (every acknowledged message reaches every member
+// once, in order), never speed: CI machines vary.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts chatd and 200 WebSocket clients")
+	}
+	env := testenv.ServerEnv(t)
+	for k, v := range smokeEnv {
+		env[k] = v
+	}
+	srv := testenv.StartProcess(t, env)
+	cfg, err := parseConfig([]string{
+		"-addr", srv.URL, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8",
+		"-duration", "5s", "-settle", "500ms", "-drain", "10s", "-progress=false",
+		"-tokens", filepath.Join(t.TempDir(), "tokens.json"),
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := bench(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s), send→deliver p99 %.1f ms",
+		res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.EndToEnd.P99)
+	if res.Connect.Connected != 200 {
+		t.Errorf("%d of 200 clients connected", res.Connect.Connected)
+	}
+	if res.Sends.Acked == 0 {
+		t.Error("no send was acknowledged")
+	}
+	if res.Gaps != 0 || res.Duplicates != 0 || res.Errors != 0 {
+		t.Errorf("gaps %d, duplicates %d, errors %d: %v", res.Gaps, res.Duplicates, res.Errors, res.ErrorKinds)
+	}
+	if res.Deliveries.Delivered != res.Deliveries.Expected {
+		t.Errorf("%d deliveries, want %d", res.Deliveries.Delivered, res.Deliveries.Expected)
+	}
+}
