@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of the chat rules.
@@ -341,11 +342,14 @@ func notFound(roomID int64) error {
 
 // cleanBody trims a message body and checks its length and characters.
 func cleanBody(body string) (string, error) {
+	if !utf8.ValidString(body) {
+		return "", Errorf(ErrInvalid, "the message is not valid UTF-8 text")
+	}
 	body = strings.TrimSpace(body)
 	if body == "" {
 		return "", Errorf(ErrInvalid, "the message is empty")
 	}
-	if n := len([]rune(body)); n > MaxBodyChars {
+	if n := utf8.RuneCountInString(body); n > MaxBodyChars {
 		return "", Errorf(ErrInvalid, "the message has %d characters; the limit is %d", n, MaxBodyChars)
 	}
 	for _, r := range body {
