@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -146,6 +148,50 @@ func TestRollingRestart(t *testing.T) {
 		}
 		back.quiet(500 * time.Millisecond)
 	})
+}
+
+// drainClients is how many sockets TestDrainTellsEveryClient opens: enough
+// that a process exiting before its writers ran would leave some untold.
+const drainClients = 60
+
+// TestDrainTellsEveryClient: a stopping chatd exits only after every live
+// socket got its reconnect frame (http.Server.Shutdown does not wait for
+// WebSockets).
+func TestDrainTellsEveryClient(t *testing.T) {
+	env := serverEnv(t)
+	env["PARLEY_MAX_CONNS_PER_USER"] = fmt.Sprint(drainClients + 1)
+	a := testenv.StartProcess(t, env)
+	c := testenv.NewClient(a, testenv.Protocols[0])
+	c.Signup(t, "alice")
+	c.Join(t, testenv.General)
+	var sockets []*wsClient
+	for range drainClients {
+		sockets = append(sockets, dialWS(t, a.URL, c.Token, ""))
+	}
+	if err := a.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var told atomic.Int64
+	var wg sync.WaitGroup
+	for _, ws := range sockets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				f, err := ws.next(waitFor)
+				if err != nil {
+					return
+				}
+				if f.GetReconnect() != nil {
+					told.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := told.Load(); n != drainClients {
+		t.Fatalf("%d of %d sockets were told to reconnect before chatd exited", n, drainClients)
+	}
 }
 
 func bodiesOf(ms []received) []string {

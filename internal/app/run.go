@@ -176,6 +176,12 @@ func (s *server) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := shutdownHTTP(ctx, s.http)
+	// Shutdown does not wait for hijacked connections: wait until every
+	// WebSocket has sent its reconnect frame and closed, or the process
+	// could exit with those frames unsent.
+	if err == nil {
+		err = s.waitConnsClosed(ctx)
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.log.Warn("shutdown timed out; closed remaining connections")
 		err = nil
@@ -189,6 +195,23 @@ func (s *server) shutdown() error {
 	}
 	s.log.Info("stopped")
 	return err
+}
+
+// drainPoll is how often shutdown checks whether the live connections have
+// closed.
+const drainPoll = 10 * time.Millisecond
+
+func (s *server) waitConnsClosed(ctx context.Context) error {
+	t := time.NewTicker(drainPoll)
+	defer t.Stop()
+	for s.hub.Conns() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // shutdownHTTP waits for hs's requests until ctx ends, then closes what is
