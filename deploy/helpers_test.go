@@ -102,6 +102,9 @@ func startProxy(tb testing.TB, upstreams ...string) *proxy {
 	if len(upstreams) != 2 {
 		tb.Fatalf("the template has two upstreams, got %d", len(upstreams))
 	}
+	if _, err := os.Stat(nginxBinary); err != nil {
+		tb.Fatalf("the proxy tests run Debian's nginx: apt-get install -y nginx-light (%v)", err)
+	}
 	tmpl, err := os.ReadFile(repoFile(proxyTemplate))
 	if err != nil {
 		tb.Fatal(err)
