@@ -19,13 +19,12 @@ const offlineWithin = 60 * time.Second
 // offline within a minute.
 func TestTwoProcesses(t *testing.T) {
 	t.Parallel() // mostly waits for the sweep; overlaps TestVanishedPeer
-	env := testenv.ServerEnv(t)
-	env["PARLEY_MAX_CONNS_PER_USER"] = "2"
+	env := pushEnv(t, map[string]string{"PARLEY_MAX_CONNS_PER_USER": "2"})
 	a := testenv.StartProcess(t, env)
 	b := testenv.StartProcess(t, env)
 
 	alice := member(t, a, "alice")
-	bobOnB := testenv.NewClient(b, connect)
+	bobOnB := testenv.NewClient(b, rpcProto)
 	bobOnB.Signup(t, "bob")
 	bobOnB.Join(t, testenv.General)
 	bobID := userID(t, bobOnB)
@@ -34,25 +33,28 @@ func TestTwoProcesses(t *testing.T) {
 	la.send(t, `{"ping":{}}`)
 	lb, _ := openWS(t, b, bobOnB)
 	lb.send(t, `{"ping":{}}`)
+	// Presence: A's socket is told that bob came online on B.
+	la.waitEvent(t, "bob online", isPresence(bobID, true))
 
 	// Messages cross processes both ways.
 	sent := alice.Send(t, testenv.General, "from A", "a1")
-	if got := lb.message(t, testenv.General); got.GetSeq() != sent.GetSeq() {
-		t.Fatalf("B's socket got seq %d, want %d", got.GetSeq(), sent.GetSeq())
+	for _, l := range []*live{lb, la} {
+		if got := l.message(t, testenv.General); got.GetSeq() != sent.GetSeq() {
+			t.Fatalf("%s's socket got seq %d, want %d", l.name, got.GetSeq(), sent.GetSeq())
+		}
 	}
 	sent = bobOnB.Send(t, testenv.General, "from B", "b1")
 	if got := la.message(t, testenv.General); got.GetSeq() != sent.GetSeq() {
 		t.Fatalf("A's socket got seq %d, want %d", got.GetSeq(), sent.GetSeq())
 	}
 
-	// Presence: A's socket was told, and A's API sees bob's socket on B.
-	la.waitEvent(t, "bob online", isPresence(bobID, true))
+	// A's API sees bob's socket on B.
 	if !online(t, alice, testenv.General, bobID) {
 		t.Fatal("A's ListMembers says bob (connected to B) is offline")
 	}
 
 	// The cap of 2 counts the socket on B: one more on A fits, a third not.
-	bobOnA := testenv.NewClient(a, connect)
+	bobOnA := testenv.NewClient(a, rpcProto)
 	bobOnA.Token = bobOnB.Token
 	second, _ := openWS(t, a, bobOnA)
 	conn, resp, err := dialWS(t, a, "", bearer(bobOnB.Token))

@@ -28,24 +28,33 @@ const (
 	frameBuffer = 1 << 14
 )
 
-// connect is the protocol most helpers use for their RPCs.
-var connect = testenv.Protocols[0]
+// rpcProto is the protocol most helpers use for their RPCs.
+var rpcProto = testenv.Protocols[0]
 
 // startServer runs an in-process chatd of the test's own; set changes its
 // environment first (e.g. PARLEY_SEND_QUEUE).
 func startServer(tb testing.TB, set map[string]string) *testenv.Server {
 	tb.Helper()
+	return testenv.Start(tb, pushEnv(tb, set))
+}
+
+// pushEnv is a server environment whose request rate limits stay out of
+// the way of bursts (they have tests of their own), changed by set.
+func pushEnv(tb testing.TB, set map[string]string) testenv.Env {
+	tb.Helper()
 	env := testenv.ServerEnv(tb)
+	env["PARLEY_LIMIT_SEND"] = "100000/100s"
+	env["PARLEY_LIMIT_CALLS"] = "100000/100s"
 	for k, v := range set {
 		env[k] = v
 	}
-	return testenv.Start(tb, env)
+	return env
 }
 
 // member signs a user up on srv and joins General.
 func member(tb testing.TB, srv *testenv.Server, name string) *testenv.Client {
 	tb.Helper()
-	c := testenv.NewClient(srv, connect)
+	c := testenv.NewClient(srv, rpcProto)
 	c.Signup(tb, name)
 	c.Join(tb, testenv.General)
 	return c
@@ -335,6 +344,11 @@ func (l *live) closeCode() int {
 // sendAll sends n messages to room from c over workers concurrent callers
 // and returns the first error.
 func sendAll(c *testenv.Client, room int64, n, workers int, tag string) error {
+	return sendPadded(c, room, n, workers, tag, "")
+}
+
+// sendPadded is sendAll with pad appended to every body.
+func sendPadded(c *testenv.Client, room int64, n, workers int, tag, pad string) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -349,7 +363,7 @@ func sendAll(c *testenv.Client, room int64, n, workers int, tag string) error {
 		wg.Go(func() {
 			for i := range count {
 				_, err := c.Messages.SendMessage(context.Background(), &chatv1.SendMessageRequest{
-					RoomId: room, Body: fmt.Sprintf("%s %d/%d", tag, w, i), ClientMsgId: fmt.Sprintf("%s-%d-%d", tag, w, i),
+					RoomId: room, Body: fmt.Sprintf("%s %d/%d %s", tag, w, i, pad), ClientMsgId: fmt.Sprintf("%s-%d-%d", tag, w, i),
 				})
 				if err != nil {
 					mu.Lock()
