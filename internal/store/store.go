@@ -39,8 +39,9 @@ const (
 
 // Store is the MySQL adapter for the chat and auth domains.
 type Store struct {
-	db *sql.DB
-	q  *db.Queries
+	db      *sql.DB
+	q       *db.Queries
+	batches batcher
 }
 
 // Open connects to the DSN's database, creating it when it is missing and the
@@ -73,7 +74,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	return &Store{db: sqlDB, q: db.New(sqlDB)}, nil
+	return &Store{db: sqlDB, q: db.New(sqlDB), batches: batcher{rooms: map[int64]*roomQueue{}}}, nil
 }
 
 // createDatabase creates the DSN's database if it does not exist yet.
