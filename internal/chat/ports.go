@@ -19,6 +19,7 @@ type Store interface {
 	// RemoveMember reports whether the user was a member.
 	RemoveMember(ctx context.Context, roomID, userID int64) (bool, error)
 	Members(ctx context.Context, roomID int64) ([]Membership, error)
+	User(ctx context.Context, id int64) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)
 	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	// AppendMessage stores a message with the room's next seq, or returns the

@@ -242,6 +242,11 @@ func (s *Service) PresenceChanged(ctx context.Context, userID int64, online bool
 	return nil
 }
 
+// User returns a user's account.
+func (s *Service) User(ctx context.Context, id int64) (User, error) {
+	return s.store.User(ctx, id)
+}
+
 // RoomIDsOf lists the rooms whose events the user receives.
 func (s *Service) RoomIDsOf(ctx context.Context, userID int64) ([]int64, error) {
 	return s.store.RoomIDsOf(ctx, userID)

@@ -155,6 +155,9 @@ func benchFanout(b *testing.B, k int) {
 
 type fakeChat struct{}
 
+func (fakeChat) User(_ context.Context, id int64) (chat.User, error) {
+	return chat.User{ID: id, Username: "bench"}, nil
+}
 func (fakeChat) RoomIDsOf(context.Context, int64) ([]int64, error)  { return []int64{benchRoom}, nil }
 func (fakeChat) CanRead(context.Context, int64, int64) error        { return nil }
 func (fakeChat) Typing(context.Context, int64, int64) error         { return nil }

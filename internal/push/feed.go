@@ -101,7 +101,11 @@ func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
 		return nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
 	}
 	h.settle(ctx, uid)
-	ready := &chatv1.Ready{User: &chatv1.User{Id: uid}, RoomIds: rooms, SessionId: f.principal.SessionID}
+	user, err := h.chat.User(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	ready := &chatv1.Ready{User: protoconv.User(user, true), RoomIds: rooms, SessionId: f.principal.SessionID}
 	for _, r := range rooms {
 		ready.Cursors = append(ready.Cursors, &chatv1.RoomCursor{RoomId: r, AfterSeq: f.cursors[r]})
 	}

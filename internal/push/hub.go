@@ -28,6 +28,7 @@ const (
 
 // Chat is what the hub needs of the chat domain.
 type Chat interface {
+	User(ctx context.Context, id int64) (chat.User, error)
 	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	CanRead(ctx context.Context, userID, roomID int64) error
 	Typing(ctx context.Context, userID, roomID int64) error
