@@ -191,8 +191,16 @@ func (c *wsConn) read() (*chatv1.ClientFrame, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeFrame(kind == websocket.BinaryMessage, data)
+}
+
+// decodeFrame parses a client frame, protojson in text frames and binary
+// protobuf in binary ones, and checks it against the schema's rules. Every
+// failure is a badFrame, which the connection answers and survives.
+func decodeFrame(binary bool, data []byte) (*chatv1.ClientFrame, error) {
 	var frame chatv1.ClientFrame
-	if kind == websocket.BinaryMessage {
+	var err error
+	if binary {
 		err = proto.Unmarshal(data, &frame)
 	} else {
 		err = protojson.Unmarshal(data, &frame)
