@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,11 +14,15 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// Group commit: concurrent AppendMessage calls for one room are stored in
-// one transaction, so a room pays one durable commit (an fsync of the redo
-// log) per batch instead of one per message. While a room's batch commits,
-// the next one gathers; a lone sender waits for nobody.
+// Group commit: concurrent AppendMessage calls are stored in one
+// transaction, so they share one durable commit (an fsync of the redo log)
+// instead of paying one each. Rooms are spread over commitShards queues by
+// id; each queue has at most one transaction in flight, and while it
+// commits, the next batch gathers. A lone sender waits for nobody.
 const (
+	// commitShards is how many batches may commit at once. A few keep the
+	// disk busy while batches gather; many would only split them.
+	commitShards = 4
 	// maxBatch bounds one transaction's messages, and with maxBatchBytes
 	// the INSERT statement's size (well under max_allowed_packet).
 	maxBatch      = 128
@@ -29,38 +35,40 @@ const (
 // appendCall is one AppendMessage waiting for its room's batch.
 type appendCall struct {
 	m       chat.NewMessage
+	seq     int64 // assigned under the room's lock
 	msg     chat.Message
 	created bool
 	err     error
 	done    chan struct{}
 }
 
-// roomQueue holds a room's calls while its commit loop runs.
-type roomQueue struct{ calls []*appendCall }
+// commitQueue holds a shard's calls while its commit loop runs.
+type commitQueue struct {
+	calls   []*appendCall
+	running bool
+}
 
-// batcher routes calls to one commit loop per busy room.
+// batcher routes calls to their shard's commit loop.
 type batcher struct {
-	mu    sync.Mutex
-	rooms map[int64]*roomQueue // rooms with a running commit loop
+	mu     sync.Mutex
+	shards [commitShards]commitQueue
 }
 
 // AppendMessage stores a message under the room's next seq and returns once
-// it is committed. Concurrent calls for the room share a transaction; the
-// room row's lock orders batches (across processes too), so seqs are
-// gapless and commit in order. A message already stored under the same
+// it is committed. Concurrent calls share a transaction; each room row's
+// lock orders the batches that write to the room (across processes too), so
+// seqs are gapless and commit in order. A message already stored under the same
 // sender, room and client id is returned instead, with created false.
 func (s *Store) AppendMessage(ctx context.Context, m chat.NewMessage) (chat.Message, bool, error) {
 	c := &appendCall{m: m, done: make(chan struct{})}
+	q := &s.batches.shards[uint64(m.RoomID)%commitShards]
 	s.batches.mu.Lock()
-	q, running := s.batches.rooms[m.RoomID]
-	if !running {
-		q = &roomQueue{}
-		s.batches.rooms[m.RoomID] = q
-	}
 	q.calls = append(q.calls, c)
+	start := !q.running
+	q.running = true
 	s.batches.mu.Unlock()
-	if !running {
-		go s.commitLoop(m.RoomID, q)
+	if start {
+		go s.commitLoop(q)
 	}
 	select {
 	case <-c.done:
@@ -72,9 +80,9 @@ func (s *Store) AppendMessage(ctx context.Context, m chat.NewMessage) (chat.Mess
 	}
 }
 
-// commitLoop commits the room's queued calls batch by batch until none is
+// commitLoop commits the shard's queued calls batch by batch until none is
 // left.
-func (s *Store) commitLoop(roomID int64, q *roomQueue) {
+func (s *Store) commitLoop(q *commitQueue) {
 	for {
 		s.batches.mu.Lock()
 		n, size := 0, 0
@@ -85,13 +93,13 @@ func (s *Store) commitLoop(roomID int64, q *roomQueue) {
 		batch := q.calls[:n:n]
 		q.calls = q.calls[n:]
 		if n == 0 {
-			delete(s.batches.rooms, roomID)
+			q.calls, q.running = nil, false
 		}
 		s.batches.mu.Unlock()
 		if n == 0 {
 			return
 		}
-		s.commitBatch(roomID, batch)
+		s.commitBatch(batch)
 		for _, c := range batch {
 			close(c.done)
 		}
@@ -99,9 +107,10 @@ func (s *Store) commitLoop(roomID int64, q *roomQueue) {
 }
 
 // commitBatch stores the batch in one transaction. If that fails for a
-// reason other than a deadlock, each call is tried on its own, so one bad
-// message cannot fail its neighbours.
-func (s *Store) commitBatch(roomID int64, batch []*appendCall) {
+// reason other than a deadlock, each room's calls are tried in a
+// transaction of their own, and then each call alone, so one bad message
+// cannot fail its neighbours.
+func (s *Store) commitBatch(batch []*appendCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	// Calls repeating an earlier call of the batch (a client retrying while
@@ -122,19 +131,60 @@ func (s *Store) commitBatch(roomID int64, batch []*appendCall) {
 		first[k] = c
 		uniq = append(uniq, c)
 	}
-	err := s.withBatchTx(ctx, func(tx *sql.Tx, q *db.Queries) error { return appendBatch(ctx, tx, q, roomID, uniq) })
-	if err != nil && len(uniq) > 1 {
-		for _, c := range uniq {
-			c.err = s.withBatchTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
-				return appendBatch(ctx, tx, q, roomID, []*appendCall{c})
-			})
+	rooms := byRoom(uniq)
+	if len(rooms) == 1 || s.withBatchTx(ctx, func(tx *sql.Tx, _ *db.Queries) error { return appendRooms(ctx, tx, rooms) }) != nil {
+		// One room, or a several-room batch that met a retry of a stored
+		// message or a missing room: room by room.
+		for _, r := range rooms {
+			s.appendRoom(ctx, r)
 		}
-	} else if err != nil {
-		uniq[0].err = err
 	}
 	for c, f := range repeats {
 		c.msg, c.err = f.msg, f.err
 		c.created = false // the service compares bodies, so a changed one is a conflict
+	}
+}
+
+// roomCalls are one room's calls of a batch.
+type roomCalls struct {
+	id    int64
+	calls []*appendCall
+}
+
+// byRoom groups calls by room, in ascending room id: every transaction
+// that locks several rooms locks them in that order, so two never wait on
+// each other in a cycle.
+func byRoom(calls []*appendCall) []roomCalls {
+	idx := map[int64]int{}
+	var out []roomCalls
+	for _, c := range calls {
+		i, ok := idx[c.m.RoomID]
+		if !ok {
+			i = len(out)
+			idx[c.m.RoomID] = i
+			out = append(out, roomCalls{id: c.m.RoomID})
+		}
+		out[i].calls = append(out[i].calls, c)
+	}
+	slices.SortFunc(out, func(a, b roomCalls) int { return cmp.Compare(a.id, b.id) })
+	return out
+}
+
+// appendRoom stores one room's calls in a transaction, or each call in its
+// own when that fails.
+func (s *Store) appendRoom(ctx context.Context, r roomCalls) {
+	err := s.withBatchTx(ctx, func(tx *sql.Tx, q *db.Queries) error { return appendBatch(ctx, tx, q, r.id, r.calls) })
+	if err == nil {
+		return
+	}
+	if len(r.calls) == 1 {
+		r.calls[0].err = err
+		return
+	}
+	for _, c := range r.calls {
+		c.err = s.withBatchTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
+			return appendBatch(ctx, tx, q, r.id, []*appendCall{c})
+		})
 	}
 }
 
@@ -182,7 +232,7 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 	}
 	firstSeq := last - int64(len(calls)) + 1
 	fresh := calls
-	err = insertMessages(ctx, tx, roomID, firstSeq, fresh)
+	err = insertMessages(ctx, tx, firstSeq, fresh)
 	if isMySQLError(err, errDuplicateEntry) {
 		// A retry of a stored message: the failed statement is undone, the
 		// transaction and its lock remain. Answer the retries, store the rest.
@@ -204,7 +254,7 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 		if len(fresh) == 0 {
 			return nil
 		}
-		err = insertMessages(ctx, tx, roomID, firstSeq, fresh)
+		err = insertMessages(ctx, tx, firstSeq, fresh)
 	}
 	if err != nil {
 		return domainError(err)
@@ -222,9 +272,17 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 	return nil
 }
 
-// insertMessages stores the calls' messages under seqs firstSeq, firstSeq+1, …
-// in one statement.
-func insertMessages(ctx context.Context, tx *sql.Tx, roomID, firstSeq int64, calls []*appendCall) error {
+// insertMessages gives the calls (all of one room) seqs firstSeq,
+// firstSeq+1, … and stores them.
+func insertMessages(ctx context.Context, tx *sql.Tx, firstSeq int64, calls []*appendCall) error {
+	for i, c := range calls {
+		c.seq = firstSeq + int64(i)
+	}
+	return insertRows(ctx, tx, calls)
+}
+
+// insertRows stores the calls' messages under their seqs in one statement.
+func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	var b strings.Builder
 	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at) VALUES ")
 	args := make([]any, 0, 6*len(calls))
@@ -233,8 +291,114 @@ func insertMessages(ctx context.Context, tx *sql.Tx, roomID, firstSeq int64, cal
 			b.WriteByte(',')
 		}
 		b.WriteString("(?,?,?,?,?,?)")
-		args = append(args, roomID, firstSeq+int64(i), c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt)
+		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt)
 	}
 	_, err := tx.ExecContext(ctx, b.String(), args...)
 	return err
+}
+
+// errFallBack makes a several-room batch retry room by room.
+var errFallBack = errors.New("batch needs room-by-room handling")
+
+// appendRooms stores several rooms' calls in one transaction: it raises
+// each room's last_seq in one UPDATE (which locks the rows in id order),
+// reads the new values, inserts every message in one statement and reads
+// them back. Anything unusual (a retry of a stored message, a missing
+// room) returns an error, and the caller handles the rooms one by one.
+func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
+	var upd, in strings.Builder
+	args := make([]any, 0, 3*len(rooms))
+	upd.WriteString("UPDATE rooms SET last_seq = last_seq + CASE id")
+	for _, r := range rooms {
+		upd.WriteString(" WHEN ? THEN ?")
+		args = append(args, r.id, len(r.calls))
+	}
+	ids := make([]any, len(rooms))
+	for i, r := range rooms {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		in.WriteByte('?')
+		ids[i] = r.id
+	}
+	upd.WriteString(" END WHERE id IN (" + in.String() + ")")
+	res, err := tx.ExecContext(ctx, upd.String(), append(args, ids...)...)
+	if err != nil {
+		return domainError(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(rooms)) {
+		return errFallBack
+	}
+	last := make(map[int64]int64, len(rooms))
+	rows, err := tx.QueryContext(ctx, "SELECT id, last_seq FROM rooms WHERE id IN ("+in.String()+")", ids...)
+	if err != nil {
+		return domainError(err)
+	}
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			rows.Close()
+			return domainError(err)
+		}
+		last[id] = seq
+	}
+	if err := rows.Close(); err != nil {
+		return domainError(err)
+	}
+	var all []*appendCall
+	var sel strings.Builder
+	selArgs := make([]any, 0, 3*len(rooms))
+	for i, r := range rooms {
+		first := last[r.id] - int64(len(r.calls)) + 1
+		for j, c := range r.calls {
+			c.seq = first + int64(j)
+		}
+		all = append(all, r.calls...)
+		if i > 0 {
+			sel.WriteString(" OR ")
+		}
+		sel.WriteString("(m.room_id = ? AND m.seq BETWEEN ? AND ?)")
+		selArgs = append(selArgs, r.id, first, last[r.id])
+	}
+	if err := insertRows(ctx, tx, all); err != nil {
+		if isMySQLError(err, errDuplicateEntry) {
+			return errFallBack
+		}
+		return domainError(err)
+	}
+	return readBack(ctx, tx, sel.String(), selArgs, all)
+}
+
+// readBack loads the rows just inserted (their ids, with their senders) and
+// sets the calls' results; calls are in (room, seq) order like the query.
+func readBack(ctx context.Context, tx *sql.Tx, where string, args []any, calls []*appendCall) error {
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at,
+  u.id, u.username, u.email, u.display_name, u.created_at
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
+	if err != nil {
+		return domainError(err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var m db.Message
+		var u db.User
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.SenderID, &m.Body, &m.ClientMsgID, &m.CreatedAt,
+			&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.CreatedAt); err != nil {
+			return domainError(err)
+		}
+		if i >= len(calls) || calls[i].m.RoomID != m.RoomID || calls[i].seq != m.Seq {
+			return errors.New("stored messages could not be read back")
+		}
+		calls[i].msg, calls[i].created = toMessage(m, u), true
+		i++
+	}
+	if err := rows.Err(); err != nil {
+		return domainError(err)
+	}
+	if i != len(calls) {
+		return errors.New("stored messages could not be read back")
+	}
+	return nil
 }

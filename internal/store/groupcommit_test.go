@@ -129,3 +129,62 @@ func TestAppendMessageUnknownRoom(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestGroupCommitAcrossRooms: concurrent sends to many rooms, with retries
+// of stored messages and sends to a missing room mixed in, leave every room
+// gapless; only the sends to the missing room fail.
+func TestGroupCommitAcrossRooms(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	const rooms, each = 12, 10
+	owner := newUser(t, st, "owner")
+	ids := make([]int64, rooms)
+	for i := range ids {
+		r, _, err := st.CreateRoom(context.Background(), chat.NewRoom{Name: fmt.Sprintf("room%d", i), Visibility: chat.Public, OwnerID: owner.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = r.ID
+	}
+	send := func(room int64, id string) error {
+		_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+			RoomID: room, SenderID: owner.ID, Body: "body " + id, ClientMsgID: id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		})
+		return err
+	}
+	var wg sync.WaitGroup
+	for i, room := range ids {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				for range 2 { // every message twice, as after a lost acknowledgement
+					if err := send(room, fmt.Sprintf("r%d-m%d", i, j)); err != nil {
+						t.Errorf("room %d: %v", room, err)
+					}
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if err := send(99999, fmt.Sprint("lost", i)); !errors.Is(err, chat.ErrNotFound) {
+				t.Errorf("send to a missing room: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	last, err := st.LastSeqs(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, room := range ids {
+		msgs, err := st.MessagesAfter(context.Background(), room, 0, 100)
+		if err != nil || len(msgs) != each || last[room] != each {
+			t.Fatalf("room %d: %d messages, last seq %d (%v); want %d", room, len(msgs), last[room], err, each)
+		}
+		for i, m := range msgs {
+			if m.Seq != int64(i+1) || m.Sender.Username != "owner" || m.ID == 0 {
+				t.Fatalf("room %d row %d: %+v", room, i, m)
+			}
+		}
+	}
+}

@@ -74,7 +74,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		sqlDB.Close()
 		return nil, err
 	}
-	return &Store{db: sqlDB, q: db.New(sqlDB), batches: batcher{rooms: map[int64]*roomQueue{}}}, nil
+	return &Store{db: sqlDB, q: db.New(sqlDB)}, nil
 }
 
 // createDatabase creates the DSN's database if it does not exist yet.

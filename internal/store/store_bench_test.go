@@ -92,3 +92,35 @@ func BenchmarkMessagesAfter1000(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*missed)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkAppendMessageManyRooms is 100 senders, each in a room of its
+// own: no batching within a room, so it measures how well MySQL's own group
+// commit shares fsyncs between concurrent transactions.
+func BenchmarkAppendMessageManyRooms(b *testing.B) {
+	const senders = 100
+	st, users := benchStore(b, senders)
+	rooms := make([]int64, senders)
+	for i, u := range users {
+		r, _, err := st.CreateRoom(context.Background(), chat.NewRoom{Name: fmt.Sprintf("r%03d", i), Visibility: chat.Public, OwnerID: u.ID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rooms[i] = r.ID
+	}
+	var next atomic.Int64
+	b.SetParallelism(senders / 2)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)-1) % senders // one room per goroutine
+		for k := 0; pb.Next(); k++ {
+			_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+				RoomID: rooms[i], SenderID: users[i].ID, Body: "benchmark message body of a typical length, about sixty bytes",
+				ClientMsgID: fmt.Sprintf("m%d-%d", i, k), CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+			})
+			if err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
