@@ -245,6 +245,10 @@ func closeAll(clients []*wsClient) {
 // runSenders has clients 0..senders-1 send to their rooms until ctx ends,
 // each with one request in flight, paced to the total rate if one is set.
 func runSenders(ctx context.Context, cfg config, callsOf []*calls, users []benchUser, members map[int64]int64, t *tally, run string) {
+	if cfg.senders == 0 {
+		<-ctx.Done() // idle connections are held for the whole duration
+		return
+	}
 	var wg sync.WaitGroup
 	var interval time.Duration
 	if cfg.rate > 0 && cfg.senders > 0 {

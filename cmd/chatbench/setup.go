@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,7 +165,10 @@ func (c *calls) loginUser(ctx context.Context, u *benchUser, st *setupStats) err
 
 // join puts the user in its room, renewing its tokens first when the cached
 // access token no longer works.
-func (c *calls) joinRoom(ctx context.Context, u *benchUser, known bool, st *setupStats) error {
+func (c *calls) joinRoom(ctx context.Context, u *benchUser, known bool, minLife time.Duration, st *setupStats) error {
+	if u.Access != "" && time.Until(tokenExpiry(u.Access)) < minLife {
+		u.Access = "" // it would expire during the run: refresh it now
+	}
 	reused := u.Access != ""
 	for attempt := range setupAttempts {
 		if u.Access == "" || attempt > 0 {
@@ -185,6 +190,26 @@ func (c *calls) joinRoom(ctx context.Context, u *benchUser, known bool, st *setu
 		u.Access = ""
 	}
 	return fmt.Errorf("%s: no working token after %d attempts", u.Name, setupAttempts)
+}
+
+// tokenExpiry reads the exp claim of a JWT without checking it (the server
+// does); the zero time when it cannot.
+func tokenExpiry(token string) time.Time {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return time.Time{}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}
+	}
+	var claims struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return time.Time{}
+	}
+	return time.Unix(claims.Exp, 0)
 }
 
 // roomName names room i of a layout with n rooms, so a layout is reused by
@@ -229,9 +254,12 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 		users[i].Name = name
 	}
 	st := &setupStats{}
+	// Sends authenticate every time, so a cached access token must outlive
+	// the run (the server's tokens last 15 minutes; longer runs see expiry).
+	minLife := cfg.settle + cfg.duration + cfg.drain + time.Duration(cfg.clients)*time.Millisecond + time.Minute
 	// The first user owns the rooms; it needs a token before anyone joins.
 	first := &users[0]
-	if first.Access == "" {
+	if first.Access == "" || time.Until(tokenExpiry(first.Access)) < minLife {
 		if err := c.authenticate(ctx, first, known[0], st); err != nil {
 			return nil, nil, err
 		}
@@ -278,7 +306,7 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 				if i >= len(users) || ctx.Err() != nil {
 					return
 				}
-				if err := c.joinRoom(ctx, &users[i], known[i], st); err != nil {
+				if err := c.joinRoom(ctx, &users[i], known[i], minLife, st); err != nil {
 					errOnce.Do(func() { firstErr = err })
 					return
 				}
