@@ -1,7 +1,7 @@
 // Package session keeps login sessions in Redis (rueidis), so every chatd
-// process sees a logout at once. The check on each request reads through
-// rueidis' server-assisted client cache: Redis itself invalidates the cached
-// entry when a session ends.
+// process sees a logout at once. Each request reads its session from Redis:
+// a client-side cache would be faster, but its invalidation arrives
+// asynchronously, and a logged-out token must be refused from the next call.
 package session
 
 import (
@@ -14,10 +14,6 @@ import (
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
 )
-
-// cacheTTL bounds how long a session check is served from the local cache;
-// Redis invalidates it earlier when the session changes.
-const cacheTTL = time.Minute
 
 var _ auth.Sessions = (*Store)(nil)
 
@@ -73,7 +69,7 @@ func (s *Store) Rotate(ctx context.Context, sessionID, oldHash, newHash string, 
 
 // UserOf returns the session's user.
 func (s *Store) UserOf(ctx context.Context, sessionID string) (int64, error) {
-	uid, err := s.rdb.DoCache(ctx, s.rdb.B().Hget().Key(s.prefix+sessionID).Field("uid").Cache(), cacheTTL).AsInt64()
+	uid, err := s.rdb.Do(ctx, s.rdb.B().Hget().Key(s.prefix+sessionID).Field("uid").Build()).AsInt64()
 	if rueidis.IsRedisNil(err) {
 		return 0, auth.ErrBadToken
 	}
