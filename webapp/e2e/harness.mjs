@@ -76,6 +76,9 @@ export async function startServer() {
       PARLEY_REDIS_URL: 'redis://127.0.0.1:6379/0',
       PARLEY_REDIS_PREFIX: `${unique}:`,
       PARLEY_ADMIN_ADDR: 'off',
+      // One test seeds 70 messages through the API to build history and
+      // unread counts; the default 10-per-10s send limit would stall it.
+      PARLEY_LIMIT_SEND: '100000/100s',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
