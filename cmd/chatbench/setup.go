@@ -216,7 +216,7 @@ func tokenExpiry(token string) time.Time {
 // every run that asks for the same number of rooms.
 func roomName(prefix string, n, i int) string { return fmt.Sprintf("%s-%dr-%d", prefix, n, i) }
 
-// ensureRooms finds or creates the layout's rooms, as the first user.
+// ensureRooms finds or creates the layout's rooms, as their owner.
 func (c *calls) ensureRooms(ctx context.Context, cfg config, owner *benchUser) ([]int64, error) {
 	res, err := c.list.CallUnary(ctx, withToken(&chatv1.ListRoomsRequest{}, owner.Access))
 	if err != nil {
@@ -257,22 +257,27 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 	// Sends authenticate every time, so a cached access token must outlive
 	// the run (the server's tokens last 15 minutes; longer runs see expiry).
 	minLife := cfg.settle + cfg.duration + cfg.drain + time.Duration(cfg.clients)*time.Millisecond + time.Minute
-	// The first user owns the rooms; it needs a token before anyone joins.
-	first := &users[0]
-	if first.Access == "" || time.Until(tokenExpiry(first.Access)) < minLife {
-		if err := c.authenticate(ctx, first, known[0], st); err != nil {
+	// A user of its own owns the rooms and never connects: as owner it is
+	// a member of every room, which no client should be.
+	ownerName := cfg.prefix + "owner"
+	cachedOwner, ownerKnown := cache.Users[ownerName]
+	owner := &cachedOwner
+	owner.Name = ownerName
+	if owner.Access == "" || time.Until(tokenExpiry(owner.Access)) < minLife {
+		if err := c.authenticate(ctx, owner, ownerKnown, st); err != nil {
 			return nil, nil, err
 		}
 	}
-	rooms, err := c.ensureRooms(ctx, cfg, first)
+	rooms, err := c.ensureRooms(ctx, cfg, owner)
 	if err != nil && connect.CodeOf(err) == connect.CodeUnauthenticated {
-		if err = c.authenticate(ctx, first, known[0], st); err == nil {
-			rooms, err = c.ensureRooms(ctx, cfg, first)
+		if err = c.authenticate(ctx, owner, ownerKnown, st); err == nil {
+			rooms, err = c.ensureRooms(ctx, cfg, owner)
 		}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
+	cache.Users[ownerName] = *owner
 	for i := range users {
 		users[i].room = rooms[i%cfg.rooms]
 	}
