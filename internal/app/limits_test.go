@@ -78,11 +78,26 @@ func loginFrom(t *testing.T, srv *testenv.Server, from, user, password string) e
 
 func TestFailedLoginsPerAddress(t *testing.T) {
 	srv := testenv.Start(t, defaultLimits(t))
-	for i := range 50 {
+	// 50 per 5 minutes: a burst of 50, then one more every 6 s. Logins are
+	// slow on purpose (argon2id), so the bucket may refill a little while
+	// the test runs; the allowance counts that in.
+	const burst, refill = 50, 6 * time.Second
+	start := time.Now()
+	for i := 0; ; i++ {
 		err := loginFrom(t, srv, "192.0.2.9", fmt.Sprintf("user%d", i), "wrong password")
+		if testenv.CodeOf(err) == connect.CodeResourceExhausted {
+			retryAfter(t, err)
+			allowed := burst + int(time.Since(start)/refill) + 1
+			if i < burst || i > allowed {
+				t.Fatalf("refused after %d failures, want between %d and %d", i, burst, allowed)
+			}
+			return
+		}
 		wantCode(t, err, connect.CodeUnauthenticated)
+		if i > 2*burst {
+			t.Fatalf("%d failed logins from one address and no limit", i)
+		}
 	}
-	retryAfter(t, loginFrom(t, srv, "192.0.2.9", "someone_else", "wrong password"))
 }
 
 func TestSendsAreThrottledAndRetriesNeverDouble(t *testing.T) {
@@ -90,21 +105,33 @@ func TestSendsAreThrottledAndRetriesNeverDouble(t *testing.T) {
 	c := testenv.NewClient(srv, testenv.Protocols[0])
 	c.Signup(t, "chatty")
 	c.Join(t, testenv.General)
-	for i := range 10 {
-		c.Send(t, testenv.General, fmt.Sprintf("burst %d", i), fmt.Sprintf("b%d", i))
+	// A burst of 10, then one a second; the allowance counts what refilled
+	// while a loaded machine ran the burst.
+	start := time.Now()
+	var err error
+	sent := 0
+	for ; sent <= 40; sent++ {
+		_, err = c.Messages.SendMessage(context.Background(), &chatv1.SendMessageRequest{RoomId: testenv.General, Body: fmt.Sprintf("burst %d", sent), ClientMsgId: fmt.Sprintf("b%d", sent)})
+		if err != nil {
+			break
+		}
 	}
-	_, err := c.Messages.SendMessage(context.Background(), &chatv1.SendMessageRequest{RoomId: testenv.General, Body: "one too many", ClientMsgId: "extra"})
 	wait := retryAfter(t, err)
+	if allowed := 10 + int(time.Since(start)/time.Second) + 1; sent < 10 || sent > allowed {
+		t.Fatalf("throttled after %d sends, want between 10 and %d", sent, allowed)
+	}
 	if wait <= 0 || wait > 2*time.Second {
 		t.Fatalf("retry hint %s, want about a second", wait)
 	}
+	// The throttled send, retried with the same client id after the hint,
+	// is stored once.
 	time.Sleep(wait + 50*time.Millisecond)
-	first := c.Send(t, testenv.General, "one too many", "extra")
-	if first.GetSeq() != 11 {
-		t.Fatalf("retried send got seq %d, want 11", first.GetSeq())
+	retried := c.Send(t, testenv.General, fmt.Sprintf("burst %d", sent), fmt.Sprintf("b%d", sent))
+	if retried.GetSeq() != int64(sent+1) {
+		t.Fatalf("retried send got seq %d, want %d", retried.GetSeq(), sent+1)
 	}
-	if n := len(allMessages(t, c, testenv.General)); n != 11 {
-		t.Fatalf("%d messages stored, want 11: the throttled send was stored or doubled", n)
+	if n := len(allMessages(t, c, testenv.General)); n != sent+1 {
+		t.Fatalf("%d messages stored, want %d: the throttled send was stored or doubled", n, sent+1)
 	}
 	// Another room has its own budget.
 	room, err := c.Rooms.CreateRoom(context.Background(), &chatv1.CreateRoomRequest{Name: "quiet"})
@@ -119,12 +146,17 @@ func TestCallsPerUserAreLimited(t *testing.T) {
 	env["PARLEY_LIMIT_CALLS"] = "20/10s"
 	srv := testenv.Start(t, env)
 	c := testenv.NewClient(srv, testenv.Protocols[0])
-	c.Signup(t, "busy") // Register and Login: 2 calls from the address
+	c.Signup(t, "busy") // counted against the address, not the user
+	start := time.Now()
 	var err error
-	for range 30 {
+	calls := 0
+	for ; calls <= 100; calls++ {
 		if _, err = c.Rooms.ListRooms(context.Background(), &chatv1.ListRoomsRequest{}); err != nil {
 			break
 		}
 	}
 	retryAfter(t, err)
+	if allowed := 20 + int(time.Since(start)/(500*time.Millisecond)) + 1; calls < 20 || calls > allowed {
+		t.Fatalf("limited after %d calls, want between 20 and %d", calls, allowed)
+	}
 }
