@@ -40,6 +40,11 @@ type feed struct {
 	dead      chan struct{}
 	killOnce  sync.Once
 	last      *chatv1.ServerFrame // the final frame, set by kill
+	// crowded closes when the queue is half full: a connection still holding
+	// live delivery (waiting for the client's resume) must start draining
+	// rather than be dropped as slow while it waits.
+	crowded     chan struct{}
+	crowdedOnce sync.Once
 
 	// cursors is owned by the run loop: room → last seq delivered. A room
 	// joined after the connection opened has none until its first message.
@@ -63,7 +68,7 @@ func (h *Hub) open(ctx context.Context, p auth.Principal) (*feed, *chatv1.Ready,
 	f := &feed{
 		id: newConnID(), principal: p, hub: h,
 		queue: make(chan *item, h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
-		dead: make(chan struct{}),
+		dead: make(chan struct{}), crowded: make(chan struct{}),
 	}
 	// Routing starts before the rooms and cursors are read, so an event
 	// committed meanwhile is either history below the cursor or in the queue.
@@ -140,6 +145,9 @@ func newConnID() string {
 func (f *feed) push(it *item) {
 	select {
 	case f.queue <- it:
+		if len(f.queue) >= cap(f.queue)/2 {
+			f.crowdedOnce.Do(func() { close(f.crowded) })
+		}
 	default:
 		if f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume")) {
 			f.hub.stats.SlowConsumers.Add(1)

@@ -147,6 +147,7 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 		select {
 		case <-c.heard:
 		case <-wait.C:
+		case <-f.crowded:
 		case <-f.dead:
 		case <-ctx.Done():
 		}
