@@ -23,7 +23,7 @@ echo "==> building chatd and chatbench"
 go build -o bin/chatd ./cmd/chatd
 go build -o bin/chatbench ./cmd/chatbench
 
-ulimit -n 65536 2>/dev/null || echo "warning: could not raise the open-file limit" >&2
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || echo "warning: could not raise the open-file limit" >&2
 echo "==> starting chatd on :$port (database parley_soak, Redis prefix soak:)"
 PARLEY_ADDR=127.0.0.1:$port PARLEY_ADMIN_ADDR=127.0.0.1:0 \
 PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_soak?parseTime=true' PARLEY_REDIS_PREFIX=soak: \
