@@ -20,6 +20,9 @@ import (
 	"github.com/parley-chat/parley/webapp"
 )
 
+// compressMinBytes is the smallest response worth gzipping.
+const compressMinBytes = 1024
+
 var serviceNames = []string{
 	chatv1connect.AuthServiceName,
 	chatv1connect.RoomServiceName,
@@ -36,6 +39,9 @@ func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.
 			Auth: authSvc, Log: log, Metrics: rec, Limiter: limiter, Limits: cfg.Limits,
 		})...),
 		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
+		// Most replies are a few hundred bytes: compressing them costs more
+		// CPU than the bytes it saves.
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewAuthServiceHandler(rpc.NewAuthHandler(authSvc, log), opts...))

@@ -283,15 +283,19 @@ func (s *Service) visibleRoom(ctx context.Context, userID, roomID int64) (Room, 
 	return room, role, nil
 }
 
+// requireMember checks membership first, the one query a member's send or
+// read needs; only a non-member's answer loads the room, to tell a public
+// room (forbidden) from a hidden or missing one (not found).
 func (s *Service) requireMember(ctx context.Context, userID, roomID int64) error {
-	room, role, err := s.visibleRoom(ctx, userID, roomID)
+	_, err := s.store.Role(ctx, roomID, userID)
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	room, _, err := s.visibleRoom(ctx, userID, roomID)
 	if err != nil {
 		return err
 	}
-	if role == 0 {
-		return Errorf(ErrForbidden, "join room %q first", room.Name)
-	}
-	return nil
+	return Errorf(ErrForbidden, "join room %q first", room.Name)
 }
 
 func (s *Service) requireOwner(ctx context.Context, userID, roomID int64) error {
