@@ -139,7 +139,7 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go c.pinger(ctx)
+	c.schedulePing(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -271,19 +271,18 @@ func sendFrame(fr *chatv1.ServerFrame) func(context.Context, sink) error {
 	return func(ctx context.Context, s sink) error { return s.frame(ctx, fr) }
 }
 
-func (c *wsConn) pinger(ctx context.Context) {
-	t := time.NewTicker(wsPingEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+// schedulePing pings after wsPingEvery, then again, until the connection
+// ends. A timer instead of a goroutine per connection spares every idle
+// connection a goroutine stack.
+func (c *wsConn) schedulePing(ctx context.Context) {
+	time.AfterFunc(wsPingEvery, func() {
+		if ctx.Err() != nil {
 			return
-		case <-t.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteTimeout)); err != nil {
-				return
-			}
 		}
-	}
+		if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteTimeout)); err == nil {
+			c.schedulePing(ctx)
+		}
+	})
 }
 
 func (c *wsConn) event(_ context.Context, it *item) error {
