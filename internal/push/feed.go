@@ -26,6 +26,9 @@ var ErrTooManyConns = errors.New("too many live connections for this user")
 type sink interface {
 	frame(ctx context.Context, f *chatv1.ServerFrame) error
 	event(ctx context.Context, it *item) error
+	// flush sends events the sink may have gathered; the run loop calls it
+	// whenever the queue runs empty.
+	flush() error
 }
 
 // feed is one live connection's view of the hub: a bounded queue of events,
@@ -186,33 +189,39 @@ var errFeedKilled = errors.New("connection closed by server")
 // live events is replayed before them.
 func (f *feed) run(ctx context.Context, s sink) error {
 	for {
-		select {
-		case <-f.dead:
-			return f.final(ctx, s)
-		default:
+		if err := f.step(ctx, s); err != nil {
+			return err
 		}
-		select {
-		case fn := <-f.ctrl:
-			if err := fn(ctx, s); err != nil {
-				return err
-			}
-			continue
-		default:
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-f.dead:
-			return f.final(ctx, s)
-		case it := <-f.queue:
-			if err := f.deliver(ctx, s, it); err != nil {
-				return err
-			}
-		case fn := <-f.ctrl:
-			if err := fn(ctx, s); err != nil {
+		if len(f.queue) == 0 {
+			if err := s.flush(); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// step handles one thing: a kill first, then a client's request such as a
+// resume, then a queued event.
+func (f *feed) step(ctx context.Context, s sink) error {
+	select {
+	case <-f.dead:
+		return f.final(ctx, s)
+	default:
+	}
+	select {
+	case fn := <-f.ctrl:
+		return fn(ctx, s)
+	default:
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-f.dead:
+		return f.final(ctx, s)
+	case it := <-f.queue:
+		return f.deliver(ctx, s, it)
+	case fn := <-f.ctrl:
+		return fn(ctx, s)
 	}
 }
 

@@ -19,6 +19,9 @@ func (s streamSink) event(_ context.Context, it *item) error {
 	return s.send(&chatv1.SubscribeResponse{Kind: &chatv1.SubscribeResponse_Event{Event: it.ev}})
 }
 
+// flush has nothing to do: each Send is written out by connect.
+func (s streamSink) flush() error { return nil }
+
 func (s streamSink) frame(_ context.Context, f *chatv1.ServerFrame) error {
 	switch k := f.GetKind().(type) {
 	case *chatv1.ServerFrame_Ready:

@@ -98,21 +98,27 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	conn, err := w.upgrader.Upgrade(rw, r, nil)
+	hj := &batchHijacker{ResponseWriter: rw}
+	conn, err := w.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	defer conn.Close()
+	if err := hj.conn.Flush(); err != nil { // the 101 answer
+		return
+	}
 	conn.SetReadLimit(wsReadLimit)
-	c := &wsConn{conn: conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
+	c := &wsConn{conn: conn, out: hj.conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
 	c.serve(r.Context(), p)
 }
 
 // wsConn is one WebSocket: the handler goroutine reads, the feed's run loop
 // is the only writer of data frames; pings go through WriteControl, which
-// gorilla allows concurrently.
+// gorilla allows concurrently. Event frames gather in out until the feed's
+// queue runs empty, then leave in one write.
 type wsConn struct {
 	conn    *websocket.Conn
+	out     *batchConn // conn writes through it; flush sends
 	ws      *WS
 	limiter *rate.Limiter
 	// heard opens live delivery once the client's first frame is handled.
@@ -154,7 +160,7 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 		wait.Stop()
 		err := f.run(ctx, c)
 		if !errors.Is(err, context.Canceled) {
-			_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			_ = c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 		}
 		c.conn.Close()
 	}()
@@ -279,7 +285,7 @@ func (c *wsConn) schedulePing(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteTimeout)); err == nil {
+		if err := c.control(websocket.PingMessage, nil, time.Now().Add(wsWriteTimeout)); err == nil {
 			c.schedulePing(ctx)
 		}
 	})
@@ -293,12 +299,29 @@ func (c *wsConn) event(_ context.Context, it *item) error {
 	return c.write(data)
 }
 
+// frame sends a frame other than an event at once.
 func (c *wsConn) frame(_ context.Context, f *chatv1.ServerFrame) error {
 	data, err := protojson.Marshal(f)
 	if err != nil {
 		return err
 	}
-	return c.write(data)
+	if err := c.write(data); err != nil {
+		return err
+	}
+	return c.out.Flush()
+}
+
+// flush sends the events gathered since the last flush; the feed calls it
+// when its queue runs empty.
+func (c *wsConn) flush() error { return c.out.Flush() }
+
+// control sends a control frame (ping, close) at once; gorilla allows it
+// concurrently with data frames.
+func (c *wsConn) control(kind int, data []byte, deadline time.Time) error {
+	if err := c.conn.WriteControl(kind, data, deadline); err != nil {
+		return err
+	}
+	return c.out.Flush()
 }
 
 func (c *wsConn) write(data []byte) error {
@@ -310,5 +333,5 @@ func (c *wsConn) write(data []byte) error {
 func (c *wsConn) closeWith(ctx context.Context, f *chatv1.ServerFrame, code int) {
 	_ = c.frame(ctx, f)
 	reason := f.GetError().GetCode()
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	_ = c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 }
