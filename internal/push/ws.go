@@ -32,7 +32,11 @@ const (
 	wsPingEvery    = 20 * time.Second
 	wsFrameRate    = 20 // frames per second a client may send, sustained
 	wsFrameBurst   = 40
-	wsBufferSize   = 4 << 10
+	// Client frames are small (resume, typing, ping), so a 1 KiB read
+	// buffer does; an idle connection keeps it. Write buffers come from a
+	// pool and are held only while a frame is written.
+	wsReadBufferSize  = 1 << 10
+	wsWriteBufferSize = 4 << 10
 	// wsResumeWait is how long live delivery on a new socket waits for the
 	// client's first frame: a client that resumes sends it right after
 	// Ready, and its replay then comes before any live event, in seq order.
@@ -65,8 +69,8 @@ func NewWS(hub *Hub, a Authenticator, code ErrorCoder, allowedOrigins []string, 
 		allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
 	}
 	return &WS{hub: hub, auth: a, code: code, log: log, upgrader: websocket.Upgrader{
-		ReadBufferSize:  wsBufferSize,
-		WriteBufferSize: wsBufferSize,
+		ReadBufferSize:  wsReadBufferSize,
+		WriteBufferSize: wsWriteBufferSize,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(r *http.Request) bool { return originAllowed(r, allowed) },
 	}}
