@@ -98,7 +98,9 @@ func createDatabase(ctx context.Context, cfg mysql.Config, log *slog.Logger) err
 	log.Info("ensuring database exists", "database", name, "addr", cfg.Addr)
 	_, err = server.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+escapeIdent(name)+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 	if err != nil {
-		return fmt.Errorf("create database %q: %w", name, err)
+		// An account limited to an existing database may not create one;
+		// opening it below says clearly if it is really missing.
+		log.Warn("could not create the database; using it as it is", "database", name, "err", err)
 	}
 	return nil
 }
