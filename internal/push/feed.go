@@ -38,7 +38,7 @@ type feed struct {
 	id        string
 	principal auth.Principal
 	hub       *Hub
-	queue     chan *item
+	queue     *queue
 	ctrl      chan func(context.Context, sink) error
 	dead      chan struct{}
 	killOnce  sync.Once
@@ -70,7 +70,7 @@ func (h *Hub) open(ctx context.Context, p auth.Principal) (*feed, *chatv1.Ready,
 	}
 	f := &feed{
 		id: newConnID(), principal: p, hub: h,
-		queue: make(chan *item, h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
+		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
 		dead: make(chan struct{}), crowded: make(chan struct{}),
 	}
 	// Routing starts before the rooms and cursors are read, so an event
@@ -146,12 +146,11 @@ func newConnID() string {
 // push queues an event without ever blocking the hub: a connection that
 // cannot keep up is dropped and resumes after reconnecting.
 func (f *feed) push(it *item) {
-	select {
-	case f.queue <- it:
-		if len(f.queue) >= cap(f.queue)/2 {
-			f.crowdedOnce.Do(func() { close(f.crowded) })
-		}
-	default:
+	ok, crowded := f.queue.put(it)
+	if crowded {
+		f.crowdedOnce.Do(func() { close(f.crowded) })
+	}
+	if !ok {
 		if f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume")) {
 			f.hub.stats.SlowConsumers.Add(1)
 		}
@@ -192,7 +191,7 @@ func (f *feed) run(ctx context.Context, s sink) error {
 		if err := f.step(ctx, s); err != nil {
 			return err
 		}
-		if len(f.queue) == 0 {
+		if f.queue.len() == 0 {
 			if err := s.flush(); err != nil {
 				return err
 			}
@@ -213,13 +212,23 @@ func (f *feed) step(ctx context.Context, s sink) error {
 		return fn(ctx, s)
 	default:
 	}
+	if it := f.queue.take(); it != nil {
+		return f.deliver(ctx, s, it)
+	}
 	select {
 	case <-ctx.Done():
+		// A kill usually ends the reader too, which cancels ctx: the
+		// client must still get the reason.
+		select {
+		case <-f.dead:
+			return f.final(ctx, s)
+		default:
+		}
 		return ctx.Err()
 	case <-f.dead:
 		return f.final(ctx, s)
-	case it := <-f.queue:
-		return f.deliver(ctx, s, it)
+	case <-f.queue.ready:
+		return nil // the next step takes what arrived
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -42,6 +43,9 @@ const (
 	// Ready, and its replay then comes before any live event, in seq order.
 	// Events wait in the queue meanwhile; none is lost.
 	wsResumeWait = time.Second
+	// wsLinger bounds the wait for a client to close after the server's
+	// close frame.
+	wsLinger = time.Second
 )
 
 // Authenticator checks access tokens.
@@ -165,12 +169,21 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 		err := f.run(ctx, c)
 		if !errors.Is(err, context.Canceled) {
 			_ = c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			c.linger()
 		}
 		c.conn.Close()
 	}()
 	c.readLoop(ctx, f)
 	cancel()
 	<-done
+}
+
+// linger reads and drops what the client still sends until it closes too,
+// for at most wsLinger. Closing a socket with unread input makes the kernel
+// reset the connection, and the client could lose the frames saying why.
+func (c *wsConn) linger() {
+	_ = c.out.SetReadDeadline(time.Now().Add(wsLinger))
+	_, _ = io.Copy(io.Discard, c.out.Conn)
 }
 
 func userMessage(err error) string {
@@ -338,4 +351,5 @@ func (c *wsConn) closeWith(ctx context.Context, f *chatv1.ServerFrame, code int)
 	_ = c.frame(ctx, f)
 	reason := f.GetError().GetCode()
 	_ = c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.linger()
 }
