@@ -6,7 +6,6 @@ package deploy_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +26,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
-	"github.com/parley-chat/parley/gen/proto/chat/v1/chatv1connect"
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
@@ -336,48 +334,5 @@ func newGRPCClient(base string) *testenv.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetUnencryptedHTTP2(true)
-	httpc := &http.Client{Transport: t}
-	c := &testenv.Client{}
-	opts := []connect.ClientOption{connect.WithGRPC(), connect.WithInterceptors(bearer{c})}
-	c.Auth = chatv1connect.NewAuthServiceClient(httpc, base, opts...)
-	c.Rooms = chatv1connect.NewRoomServiceClient(httpc, base, opts...)
-	c.Messages = chatv1connect.NewMessageServiceClient(httpc, base, opts...)
-	return c
-}
-
-// bearer adds the client's token to unary calls.
-type bearer struct{ c *testenv.Client }
-
-func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		if b.c.Token != "" {
-			req.Header().Set("Authorization", "Bearer "+b.c.Token)
-		}
-		return next(ctx, req)
-	}
-}
-
-func (b bearer) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (b bearer) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
-}
-
-// logged waits briefly for a log line: the log is read from a pipe, so the
-// last lines of an exited process may still be on their way.
-func logged(srv *testenv.Server, substr string) bool {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		for _, line := range srv.Logs.Lines() {
-			if strings.Contains(line, substr) {
-				return true
-			}
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return testenv.NewClientAt(base, &http.Client{Transport: t}, connect.WithGRPC())
 }

@@ -118,7 +118,7 @@ func TestRollingRestart(t *testing.T) {
 		case <-time.After(drainTimeout + 2*time.Second):
 			t.Fatalf("A did not exit within its shutdown timeout %s", drainTimeout)
 		}
-		if !logged(a, `"msg":"stopped"`) {
+		if !a.Logs.Wait(`"msg":"stopped"`, 2*time.Second) {
 			t.Fatalf("A did not shut down gracefully:\n%s", strings.Join(a.Logs.Lines(), "\n"))
 		}
 	})

@@ -266,7 +266,7 @@ func TestAdminListenerStopsWithServer(t *testing.T) {
 	case <-time.After(waitFor):
 		t.Fatalf("chatd did not exit within %s of SIGTERM", waitFor)
 	}
-	if !logged(srv, `"msg":"stopped"`) {
+	if !srv.Logs.Wait(`"msg":"stopped"`, 2*time.Second) {
 		t.Fatalf("chatd did not shut down gracefully:\n%s", strings.Join(srv.Logs.Lines(), "\n"))
 	}
 	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(admin, "http://"), time.Second)
@@ -276,23 +276,6 @@ func TestAdminListenerStopsWithServer(t *testing.T) {
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Logf("dial after shutdown: %v", err)
-	}
-}
-
-// logged waits briefly for a log line: the log is read from a pipe, so
-// the last lines of an exited process may still be on their way.
-func logged(srv *testenv.Server, substr string) bool {
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		for _, line := range srv.Logs.Lines() {
-			if strings.Contains(line, substr) {
-				return true
-			}
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -47,12 +47,17 @@ type Client struct {
 
 // NewClient builds a client of s over p.
 func NewClient(s *Server, p Protocol) *Client {
+	return NewClientAt(s.URL, HTTPClient(), p.Opts...)
+}
+
+// NewClientAt builds a client of the server at base (a proxy, say) over
+// httpc, with the given protocol options.
+func NewClientAt(base string, httpc *http.Client, protocol ...connect.ClientOption) *Client {
 	c := &Client{}
-	opts := append([]connect.ClientOption{connect.WithInterceptors(bearer{c})}, p.Opts...)
-	httpc := HTTPClient()
-	c.Auth = chatv1connect.NewAuthServiceClient(httpc, s.URL, opts...)
-	c.Rooms = chatv1connect.NewRoomServiceClient(httpc, s.URL, opts...)
-	c.Messages = chatv1connect.NewMessageServiceClient(httpc, s.URL, opts...)
+	opts := append([]connect.ClientOption{connect.WithInterceptors(bearer{c})}, protocol...)
+	c.Auth = chatv1connect.NewAuthServiceClient(httpc, base, opts...)
+	c.Rooms = chatv1connect.NewRoomServiceClient(httpc, base, opts...)
+	c.Messages = chatv1connect.NewMessageServiceClient(httpc, base, opts...)
 	return c
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -40,6 +41,23 @@ func (l *Logs) Lines() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.lines...)
+}
+
+// Wait reports whether a line containing substr is logged within d: the log
+// is read from a pipe, so the last lines may still be on their way.
+func (l *Logs) Wait(substr string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		for _, line := range l.Lines() {
+			if strings.Contains(line, substr) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (l *Logs) add(s string) {
