@@ -288,19 +288,6 @@ func (c *wsClient) quiet(d time.Duration) {
 	}
 }
 
-// adminURL finds a server's admin listener in its log.
-func adminURL(tb testing.TB, srv *testenv.Server) string {
-	tb.Helper()
-	re := regexp.MustCompile(`"msg":"admin endpoints are listening".*"addr":"([^"]+)"`)
-	for _, line := range srv.Logs.Lines() {
-		if m := re.FindStringSubmatch(line); m != nil {
-			return "http://" + m[1]
-		}
-	}
-	tb.Fatalf("no admin listener in the log:\n%s", strings.Join(srv.Logs.Lines(), "\n"))
-	return ""
-}
-
 // scrape reads /metrics as series → value ("name{label="v",...}" as
 // written, labels in the order Prometheus sorts them).
 func scrape(tb testing.TB, admin string) map[string]float64 {

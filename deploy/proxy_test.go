@@ -86,7 +86,7 @@ func TestProxyTopology(t *testing.T) {
 
 	t.Run("BothReplicasServed", func(t *testing.T) {
 		for name, srv := range map[string]*testenv.Server{"A": a, "B": b} {
-			m := scrape(t, adminURL(t, srv))
+			m := scrape(t, srv.AdminURL(t))
 			if n := m[`parley_rpc_requests_total{code="ok",procedure="/chat.v1.AuthService/Register"}`]; n < 1 {
 				t.Errorf("replica %s served no Register through the round robin", name)
 			}
