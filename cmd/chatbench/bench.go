@@ -140,8 +140,15 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 	}
 	stopProgress := progress(cfg, t, sendStart, say)
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	runSenders(sendCtx, cfg, callsOf, users, members, t, res.Run)
+	tokens := newKeeper(users)
+	runSenders(sendCtx, cfg, callsOf, tokens, members, t, res.Run)
 	cancel()
+	if tokens.renewed.Load() > 0 {
+		// Renewal rotated the refresh tokens: keep the new ones for the next run.
+		if err := saveTokens(cfg.tokenFile, users, loadTokens(cfg.tokenFile)); err != nil {
+			say("could not save the token cache %s: %v", cfg.tokenFile, err)
+		}
+	}
 	sendEnd := time.Now()
 	drainUntil := time.Now().Add(cfg.drain)
 	for t.delivered.Load() < t.expected.Load() && time.Now().Before(drainUntil) && ctx.Err() == nil {
@@ -153,6 +160,7 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 		p.sample(&p.end)
 	}
 	res.fill(cfg, t, procs, sendStart, sendEnd)
+	res.Sends.TokensRenewed = tokens.renewed.Load()
 	return res, nil
 }
 
@@ -244,7 +252,7 @@ func closeAll(clients []*wsClient) {
 
 // runSenders has clients 0..senders-1 send to their rooms until ctx ends,
 // each with one request in flight, paced to the total rate if one is set.
-func runSenders(ctx context.Context, cfg config, callsOf []*calls, users []benchUser, members map[int64]int64, t *tally, run string) {
+func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keeper, members map[int64]int64, t *tally, run string) {
 	if cfg.senders == 0 {
 		<-ctx.Done() // idle connections are held for the whole duration
 		return
@@ -259,7 +267,7 @@ func runSenders(ctx context.Context, cfg config, callsOf []*calls, users []bench
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u := &users[i%len(users)]
+			user := i % len(tokens.users)
 			c := callsOf[i%len(callsOf)]
 			// Senders start spread over one interval, not all at once.
 			var offset time.Duration
@@ -277,22 +285,29 @@ func runSenders(ctx context.Context, cfg config, callsOf []*calls, users []bench
 						}
 					}
 				}
-				sendOne(cfg, c, u, i, k, members[u.room], t, run)
+				sendOne(cfg, c, tokens, user, i, k, members, t, run)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-func sendOne(cfg config, c *calls, u *benchUser, sender, k int, members int64, t *tally, run string) {
-	t0 := time.Now()
+func sendOne(cfg config, c *calls, tokens *keeper, user, sender, k int, members map[int64]int64, t *tally, run string) {
 	// A send in flight when the run ends may finish: it is not cut off.
 	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 	defer cancel()
-	_, err := c.send.CallUnary(ctx, withToken(&chatv1.SendMessageRequest{
-		RoomId: u.room, Body: body(cfg.bodyBytes, t0, run, sender, k),
+	token, err := tokens.access(ctx, c, user)
+	if err != nil {
+		t.sendErrors.Add(1)
+		t.fail("renew token: " + shortErr(err))
+		return
+	}
+	room := tokens.users[user].room
+	t0 := time.Now()
+	_, err = c.send.CallUnary(ctx, withToken(&chatv1.SendMessageRequest{
+		RoomId: room, Body: body(cfg.bodyBytes, t0, run, sender, k),
 		ClientMsgId: fmt.Sprintf("%s-%d-%d", run, sender, k),
-	}, u.Access))
+	}, token))
 	if err != nil {
 		t.sendErrors.Add(1)
 		var ce *connect.Error
@@ -305,7 +320,7 @@ func sendOne(cfg config, c *calls, u *benchUser, sender, k int, members int64, t
 	}
 	t.sendLat.record(time.Since(t0))
 	t.acked.Add(1)
-	t.expected.Add(members)
+	t.expected.Add(members[room])
 }
 
 // progress prints a live line every second until the returned func is

@@ -61,11 +61,12 @@ type connectResult struct {
 }
 
 type sendResult struct {
-	Acked   int64   `json:"acked"`
-	Errors  int64   `json:"errors"`
-	Seconds float64 `json:"seconds"`
-	PerSec  float64 `json:"per_s"`
-	Latency latency `json:"latency"`
+	Acked         int64   `json:"acked"`
+	Errors        int64   `json:"errors"`
+	Seconds       float64 `json:"seconds"`
+	PerSec        float64 `json:"per_s"`
+	Latency       latency `json:"latency"`
+	TokensRenewed int64   `json:"tokens_renewed"`
 }
 
 type deliveryResult struct {
@@ -163,7 +164,8 @@ func (r *result) writeTable(w io.Writer) {
 		r.Setup.Seconds, r.Setup.Reused, r.Setup.Refreshed, r.Setup.LoggedIn, r.Setup.Registered)
 	row("connect", "%d open, %d failed in %.1fs; %s", r.Connect.Connected, r.Connect.Failed, r.Connect.Seconds, lat(r.Connect.Latency))
 	if c.Senders > 0 {
-		row("sends acked", "%d in %.1fs = %.0f/s, %d errors; %s", r.Sends.Acked, r.Sends.Seconds, r.Sends.PerSec, r.Sends.Errors, lat(r.Sends.Latency))
+		row("sends acked", "%d in %.1fs = %.0f/s, %d errors, %d tokens renewed; %s",
+			r.Sends.Acked, r.Sends.Seconds, r.Sends.PerSec, r.Sends.Errors, r.Sends.TokensRenewed, lat(r.Sends.Latency))
 		row("deliveries", "%d of %d expected in %.1fs = %.0f/s (%d other events)",
 			r.Deliveries.Delivered, r.Deliveries.Expected, r.Deliveries.Seconds, r.Deliveries.PerSec, r.Deliveries.Other)
 		row("send→deliver", "%s", lat(r.Deliveries.EndToEnd))

@@ -254,9 +254,9 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 		users[i].Name = name
 	}
 	st := &setupStats{}
-	// Sends authenticate every time, so a cached access token must outlive
-	// the run (the server's tokens last 15 minutes; longer runs see expiry).
-	minLife := cfg.settle + cfg.duration + cfg.drain + time.Duration(cfg.clients)*time.Millisecond + time.Minute
+	// A cached access token must last until the clients have connected;
+	// during the run the senders renew theirs (see keeper).
+	minLife := cfg.settle + time.Duration(cfg.clients)*time.Millisecond + 2*renewBefore
 	// A user of its own owns the rooms and never connects: as owner it is
 	// a member of every room, which no client should be.
 	ownerName := cfg.prefix + "owner"
