@@ -54,6 +54,11 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.MultiStatements = false
+	// Without interpolation every query with arguments is prepared, run and
+	// closed: three packets and two round trips instead of one. Escaping is
+	// safe with the utf8mb4 connection charset; the driver refuses to
+	// interpolate under charsets where it is not.
+	cfg.InterpolateParams = true
 	// Without a dial timeout a blackholed MySQL holds every request until
 	// the OS gives up; with one, calls fail fast with unavailable.
 	if cfg.Timeout == 0 {

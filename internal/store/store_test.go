@@ -122,3 +122,39 @@ func TestSecretIsSharedByAllCallers(t *testing.T) {
 		t.Fatalf("processes got different keys: %q vs %q (%v)", ka, kb, err)
 	}
 }
+
+// TestTextRoundTripsExactly: arguments are escaped into the query text by
+// the driver (InterpolateParams), so quotes, backslashes, NUL, wildcards and
+// 4-byte characters must come back byte for byte and match nothing else.
+func TestTextRoundTripsExactly(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	ctx := context.Background()
+	u := newUser(t, st, "quoter")
+	bodies := []string{
+		`it's "quoted" \ back\\slash \' \"`,
+		"nul\x00byte and \x1a ctrl-z",
+		"100% _wild_ cards",
+		"emoji 😀 and 中文",
+		"'); DROP TABLE messages; --",
+	}
+	for i, b := range bodies {
+		m, created, err := st.AppendMessage(ctx, chat.NewMessage{
+			RoomID: testenv.General, SenderID: u.ID, Body: b, ClientMsgID: fmt.Sprintf("q%d", i), CreatedAt: time.Now().UTC(),
+		})
+		if err != nil || !created || m.Body != b {
+			t.Fatalf("append %q: got %q, created %v, %v", b, m.Body, created, err)
+		}
+	}
+	msgs, err := st.MessagesAfter(ctx, testenv.General, 0, 100)
+	if err != nil || len(msgs) != len(bodies) {
+		t.Fatalf("%d messages read back, %v", len(msgs), err)
+	}
+	for i, m := range msgs {
+		if m.Body != bodies[i] {
+			t.Errorf("message %d: %q, want %q", i, m.Body, bodies[i])
+		}
+	}
+	if _, err := st.UserByUsername(ctx, "quoter' OR '1'='1"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("a quoted lookup matched: %v", err)
+	}
+}
