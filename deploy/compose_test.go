@@ -396,7 +396,6 @@ func TestCompose(t *testing.T) {
 	})
 }
 
-
 func TestDockerfile(t *testing.T) {
 	raw, err := os.ReadFile(repoFile("Dockerfile"))
 	if err != nil {
