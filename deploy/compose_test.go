@@ -381,9 +381,9 @@ func TestCompose(t *testing.T) {
 	})
 
 	t.Run("DockerComposeAgrees", func(t *testing.T) {
-		// The real validator, where the compose plugin is installed (it is
-		// not on CI machines: there is no Docker engine there).
-		// A docker CLI without the plugin fails `docker compose version`.
+		// The real validator, where the compose plugin is installed. CI
+		// machines may have a bare docker CLI without it, which fails
+		// `docker compose version`.
 		if out, err := exec.Command("docker", "compose", "version").CombinedOutput(); err != nil {
 			t.Skipf("docker compose is not installed: %s", bytes.TrimSpace(out))
 		}
