@@ -111,13 +111,19 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	defer conn.Close()
-	if err := hj.conn.Flush(); err != nil { // the 101 answer
-		return
-	}
 	conn.SetReadLimit(wsReadLimit)
 	c := &wsConn{conn: conn, out: hj.conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
-	c.serve(r.Context(), p)
+	// The connection lives on in a goroutine of its own, and this handler
+	// returns: net/http's goroutine holds its 4 KiB read and write buffers
+	// and the request until then, 10 KiB an idle connection would keep for
+	// nothing. A hijacked request's context never ends by itself anyway.
+	go func() {
+		defer conn.Close()
+		if err := hj.conn.Flush(); err != nil { // the 101 answer
+			return
+		}
+		c.serve(context.WithoutCancel(r.Context()), p)
+	}()
 }
 
 // wsConn is one WebSocket: the handler goroutine reads, the feed's run loop
