@@ -23,15 +23,14 @@ echo "==> building chatd and chatbench"
 go build -o bin/chatd ./cmd/chatd
 go build -o bin/chatbench ./cmd/chatbench
 
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || echo "warning: could not raise the open-file limit" >&2
+. scripts/lib/chatd.sh
+raise_fd_limit
 echo "==> starting chatd on :$port (database parley_soak, Redis prefix soak:)"
-PARLEY_ADDR=127.0.0.1:$port PARLEY_ADMIN_ADDR=127.0.0.1:0 \
-PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_soak?parseTime=true' PARLEY_REDIS_PREFIX=soak: \
-PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s \
-  bin/chatd >"$out.chatd.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; kill $sampler 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+export PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_soak?parseTime=true' PARLEY_REDIS_PREFIX=soak: \
+  PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s
+trap 'kill ${CHATD_PID:-} ${sampler:-} 2>/dev/null || true' EXIT
+start_chatd bin/chatd "$port" "$out.chatd.log"
+pid=$CHATD_PID
 # The admin listener took a free port; its log line says which.
 admin=$(sed -n 's/.*"msg":"admin endpoints are listening","addr":"\([^"]*\)".*/\1/p' "$out.chatd.log" | head -n 1)
 [ -n "$admin" ] || { echo "chatd logged no admin address" >&2; exit 1; }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Side-by-side load run (not part of CI): chatd built at BASE and chatd
+# built from the working tree take turns on each reference scenario of
+# docs/PERFORMANCE.md, driven by the same chatbench, so that both face the
+# same machine at about the same time. Needs MariaDB and Redis on
+# 127.0.0.1, and jq.
+#
+#   ./scripts/compare.sh 33537c1
+#   SCENARIOS="max100 room1000" REPEAT=3 ./scripts/compare.sh HEAD~5
+#
+# Results go to $COMPARE_OUT (default compare-<time>/): one chatbench -json
+# file per run, and summary.tsv with the figure each scenario is judged by.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base=${1:?usage: compare.sh BASE-REVISION}
+scenarios=${SCENARIOS:-idle r500 max100 room1000 senders50 two}
+repeat=${REPEAT:-1}
+out=${COMPARE_OUT:-compare-$(date +%Y%m%d-%H%M%S)}
+command -v jq >/dev/null || { echo "compare.sh needs jq (apt-get install jq)" >&2; exit 1; }
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+echo "==> building chatd at $base, chatd from the working tree, and chatbench"
+src=$(mktemp -d)
+git worktree add --detach -q "$src" "$base"
+trap 'git worktree remove --force "$src"' EXIT
+(cd "$src" && go build -o "$out/chatd-base" ./cmd/chatd)
+go build -o "$out/chatd-new" ./cmd/chatd
+go build -o "$out/chatbench" ./cmd/chatbench
+
+. scripts/lib/chatd.sh
+raise_fd_limit
+# One database and Redis prefix for every run, so chatbench registers the
+# users once and later runs reuse their cached tokens. The limits are
+# raised because a load test exceeds them by design.
+export PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_bench?parseTime=true' \
+  PARLEY_REDIS_PREFIX=parley_bench: PARLEY_LOG_LEVEL=warn PARLEY_MAX_CONNS_PER_USER=50 \
+  PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s \
+  PARLEY_LIMIT_LOGIN_IP=100000/100s PARLEY_LIMIT_LOGIN_ACCOUNT=100000/100s
+
+# args SCENARIO prints chatbench's flags for it (the servers come apart).
+args() {
+  case $1 in
+    idle) echo "-clients 5000 -rooms 100 -senders 0 -duration 10s -settle 5s" ;;
+    r500) echo "-clients 5000 -rooms 100 -senders 100 -rate 500 -duration 30s" ;;
+    max100 | two) echo "-clients 5000 -rooms 100 -senders 100 -duration 25s" ;;
+    room1000) echo "-clients 1000 -rooms 1 -senders 20 -duration 20s -prefix r1k" ;;
+    senders50) echo "-clients 50 -rooms 1 -senders 50 -duration 20s -prefix s5" ;;
+    *) echo "unknown scenario $1" >&2; return 1 ;;
+  esac
+}
+
+# figure FILE prints what a scenario is judged by, and the correctness counts.
+figure() {
+  jq -r '(.processes | map(select(.name == "chatd"))) as $d
+    | [ (if .config.senders == 0 then "\($d | map(.rss_per_conn_kb) | add / length | floor) KB/conn"
+         elif .config.rate > 0 then "p99 \(.deliveries.end_to_end.p99_ms) ms"
+         elif .config.clients <= 50 then "\(.sends.per_s | floor) sends/s"
+         else "\(.deliveries.per_s | floor) deliveries/s" end),
+        "gaps \(.gaps) dups \(.duplicates) errors \(.errors)" ] | join(", ")' "$1"
+}
+
+# run LABEL SCENARIO N starts chatd-LABEL (two of them for "two"), runs
+# chatbench and stops them again.
+run() {
+  local label=$1 scenario=$2 n=$3 pids=() addrs=http://127.0.0.1:18180
+  start_chatd "$out/chatd-$label" 18180 "$out/chatd-$label.log"; pids+=("$CHATD_PID")
+  if [ "$scenario" = two ]; then
+    start_chatd "$out/chatd-$label" 18181 "$out/chatd-$label.log"; pids+=("$CHATD_PID")
+    addrs+=,http://127.0.0.1:18181
+  fi
+  local file="$out/$scenario-$label-$n.json"
+  "$out/chatbench" $(args "$scenario") -addr "$addrs" -json -progress=false >"$file" 2>>"$out/chatbench.log" || true
+  kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
+  local result="chatbench failed: see $out/chatbench.log"
+  [ -s "$file" ] && result=$(figure "$file")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$label" "$n" "$(cut -d' ' -f1 /proc/loadavg)" "$result" | tee -a "$out/summary.tsv"
+}
+
+printf 'scenario\tchatd\trun\tload\tresult\n' | tee "$out/summary.tsv"
+for scenario in $scenarios; do
+  args "$scenario" >/dev/null
+  for n in $(seq "$repeat"); do
+    echo "==> $scenario, run $n of $repeat: $base, then the working tree" >&2
+    run base "$scenario" "$n"
+    run new "$scenario" "$n"
+  done
+done
+echo "==> results in $out"

@@ -1,0 +1,22 @@
+# Sourced by the load scripts (soak.sh, compare.sh).
+
+# start_chatd BINARY PORT LOG starts a chatd on 127.0.0.1:PORT, its admin
+# listener on a free port, and waits until /readyz answers. The caller
+# exports the other PARLEY_* settings. Sets CHATD_PID.
+start_chatd() {
+  local bin=$1 port=$2 log=$3
+  PARLEY_ADDR=127.0.0.1:$port PARLEY_ADMIN_ADDR=127.0.0.1:0 "$bin" >>"$log" 2>&1 &
+  CHATD_PID=$!
+  for _ in $(seq 150); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    kill -0 "$CHATD_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "chatd on :$port did not become ready; see $log" >&2
+  return 1
+}
+
+# raise_fd_limit lets chatd and chatbench each hold a socket per client.
+raise_fd_limit() {
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || echo "warning: could not raise the open-file limit" >&2
+}
