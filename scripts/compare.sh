@@ -50,14 +50,17 @@ args() {
   esac
 }
 
-# figure FILE prints what a scenario is judged by, and the correctness counts.
+# figure SCENARIO FILE prints what the scenario is judged by, and the
+# correctness counts.
 figure() {
-  jq -r '(.processes | map(select(.name == "chatd"))) as $d
-    | [ (if .config.senders == 0 then "\($d | map(.rss_per_conn_kb) | add / length | floor) KB/conn"
-         elif .config.rate > 0 then "p99 \(.deliveries.end_to_end.p99_ms) ms"
-         elif .config.clients <= 50 then "\(.sends.per_s | floor) sends/s"
-         else "\(.deliveries.per_s | floor) deliveries/s" end),
-        "gaps \(.gaps) dups \(.duplicates) errors \(.errors)" ] | join(", ")' "$1"
+  local judged
+  case $1 in
+    idle) judged='"\(.processes | map(select(.name == "chatd")) | .[0].rss_per_conn_kb | floor) KB/conn"' ;;
+    r500) judged='"p99 \(.deliveries.end_to_end.p99_ms) ms"' ;;
+    senders50) judged='"\(.sends.per_s | floor) sends/s"' ;;
+    *) judged='"\(.deliveries.per_s | floor) deliveries/s"' ;;
+  esac
+  jq -r "[$judged, \"gaps \\(.gaps) dups \\(.duplicates) errors \\(.errors)\"] | join(\", \")" "$2"
 }
 
 # run LABEL SCENARIO N starts chatd-LABEL (two of them for "two"), runs
@@ -73,7 +76,7 @@ run() {
   "$out/chatbench" $(args "$scenario") -addr "$addrs" -json -progress=false >"$file" 2>>"$out/chatbench.log" || true
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
   local result="chatbench failed: see $out/chatbench.log"
-  [ -s "$file" ] && result=$(figure "$file")
+  [ -s "$file" ] && result=$(figure "$scenario" "$file")
   printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$label" "$n" "$(cut -d' ' -f1 /proc/loadavg)" "$result" | tee -a "$out/summary.tsv"
 }
 

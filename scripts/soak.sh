@@ -30,16 +30,15 @@ export PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_soak?parseTime=true' PA
   PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s
 trap 'kill ${CHATD_PID:-} ${sampler:-} 2>/dev/null || true' EXIT
 start_chatd bin/chatd "$port" "$out.chatd.log"
-pid=$CHATD_PID
 # The admin listener took a free port; its log line says which.
 admin=$(sed -n 's/.*"msg":"admin endpoints are listening","addr":"\([^"]*\)".*/\1/p' "$out.chatd.log" | head -n 1)
 [ -n "$admin" ] || { echo "chatd logged no admin address" >&2; exit 1; }
 
 sample() {
   printf 'time\trss_kb\tgoroutines\topen_fds\tconnections\n'
-  while kill -0 "$pid" 2>/dev/null; do
-    rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-    fds=$(ls "/proc/$pid/fd" | wc -l)
+  while kill -0 "$CHATD_PID" 2>/dev/null; do
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$CHATD_PID/status")
+    fds=$(ls "/proc/$CHATD_PID/fd" | wc -l)
     metrics=$(curl -sf "http://$admin/metrics" || true)
     gor=$(awk '/^go_goroutines / {print $2}' <<<"$metrics")
     conns=$(awk '/^parley_live_connections / {print $2}' <<<"$metrics")
@@ -52,5 +51,5 @@ sampler=$!
 
 echo "==> $clients clients in $rooms rooms, $rate sends/s for $duration"
 bin/chatbench -addr "http://127.0.0.1:$port" -clients "$clients" -rooms "$rooms" -senders 200 \
-  -rate "$rate" -duration "$duration" -pid "$pid" -prefix soak -progress=false
+  -rate "$rate" -duration "$duration" -pid "$CHATD_PID" -prefix soak -progress=false
 echo "==> samples in $out"

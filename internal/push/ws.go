@@ -126,7 +126,7 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-// wsConn is one WebSocket: the handler goroutine reads, the feed's run loop
+// wsConn is one WebSocket: the goroutine ServeHTTP starts reads, the feed's run loop
 // is the only writer of data frames; pings go through WriteControl, which
 // gorilla allows concurrently. Event frames gather in out until the feed's
 // queue runs empty, then leave in one write.
