@@ -114,16 +114,18 @@ func (s *Store) commitBatch(batch []*appendCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	// Calls repeating an earlier call of the batch (a client retrying while
-	// its first attempt waits) take that call's result.
+	// its first attempt waits) take that call's result. A repeat is the same
+	// sender, room and client id, the key the messages table is unique on:
+	// the same id sent to two rooms is two messages.
 	type key struct {
-		sender int64
-		id     string
+		sender, room int64
+		id           string
 	}
 	first := map[key]*appendCall{}
 	var uniq []*appendCall
 	repeats := map[*appendCall]*appendCall{}
 	for _, c := range batch {
-		k := key{c.m.SenderID, c.m.ClientMsgID}
+		k := key{c.m.SenderID, c.m.RoomID, c.m.ClientMsgID}
 		if f, ok := first[k]; ok {
 			repeats[c] = f
 			continue

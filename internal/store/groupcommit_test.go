@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/store"
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
@@ -137,14 +139,7 @@ func TestGroupCommitAcrossRooms(t *testing.T) {
 	st := open(t, testenv.MySQLDSN(t))
 	const rooms, each = 12, 10
 	owner := newUser(t, st, "owner")
-	ids := make([]int64, rooms)
-	for i := range ids {
-		r, _, err := st.CreateRoom(context.Background(), chat.NewRoom{Name: fmt.Sprintf("room%d", i), Visibility: chat.Public, OwnerID: owner.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[i] = r.ID
-	}
+	ids := newRooms(t, st, owner, rooms)
 	send := func(room int64, id string) error {
 		_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
 			RoomID: room, SenderID: owner.ID, Body: "body " + id, ClientMsgID: id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
@@ -187,4 +182,131 @@ func TestGroupCommitAcrossRooms(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGroupCommitSameIDInSeveralRooms: one sender using one client id in
+// several rooms at once sends several messages (the id is unique per
+// sender and room), and each acknowledgement is the message stored in the
+// room it was sent to.
+func TestGroupCommitSameIDInSeveralRooms(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	const rooms, senders = 12, 10
+	owner := newUser(t, st, "owner")
+	ids := newRooms(t, st, owner, rooms)
+	users := make([]chat.User, senders)
+	for i := range users {
+		users[i] = newUser(t, st, fmt.Sprintf("s%02d", i))
+	}
+	var wg sync.WaitGroup
+	for _, u := range users {
+		for _, room := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := fmt.Sprintf("%s in %d", u.Username, room)
+				msg, created, err := st.AppendMessage(context.Background(), chat.NewMessage{
+					RoomID: room, SenderID: u.ID, Body: body, ClientMsgID: "same", CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+				})
+				if err != nil || !created || msg.RoomID != room || msg.Body != body || msg.Sender.ID != u.ID {
+					t.Errorf("send %q: created %v, %v, acknowledged as %+v", body, created, err, msg)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, room := range ids {
+		msgs, err := st.MessagesAfter(context.Background(), room, 0, 100)
+		if err != nil || len(msgs) != senders {
+			t.Errorf("room %d holds %d messages (%v), want %d", room, len(msgs), err, senders)
+		}
+	}
+}
+
+// TestGroupCommitRandomizedAcks: many senders send to several rooms with
+// client ids that collide across rooms and within them, retrying at random,
+// all at once. Every acknowledgement must be the one row MySQL holds for
+// its sender, room and id, at the seq it was acknowledged with, and every
+// room's seqs must be 1..n.
+func TestGroupCommitRandomizedAcks(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	const rooms, senders, sends = 6, 8, 40
+	owner := newUser(t, st, "owner")
+	ids := newRooms(t, st, owner, rooms)
+	users := make([]chat.User, senders)
+	for i := range users {
+		users[i] = newUser(t, st, fmt.Sprintf("r%02d", i))
+	}
+	type key struct {
+		sender, room int64
+		id           string
+	}
+	var mu sync.Mutex
+	acks := map[key][]chat.Message{}
+	var wg sync.WaitGroup
+	for i, u := range users {
+		rng := rand.New(rand.NewPCG(uint64(i), 42))
+		for range sends {
+			k := key{u.ID, ids[rng.IntN(rooms)], fmt.Sprintf("id%d", rng.IntN(5))}
+			copies := 1 + rng.IntN(3) // retries, sent while the first waits
+			for range copies {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					msg, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+						RoomID: k.room, SenderID: k.sender, Body: fmt.Sprintf("%d/%d/%s", k.sender, k.room, k.id),
+						ClientMsgID: k.id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+					})
+					if err != nil {
+						t.Errorf("send %+v: %v", k, err)
+						return
+					}
+					mu.Lock()
+					acks[k] = append(acks[k], msg)
+					mu.Unlock()
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	stored := map[key]chat.Message{}
+	for _, room := range ids {
+		msgs, err := st.MessagesAfter(context.Background(), room, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range msgs {
+			if m.Seq != int64(i+1) {
+				t.Fatalf("room %d: row %d has seq %d", room, i, m.Seq)
+			}
+			k := key{m.Sender.ID, room, m.ClientMsgID}
+			if _, dup := stored[k]; dup {
+				t.Fatalf("%+v stored twice", k)
+			}
+			stored[k] = m
+		}
+	}
+	if len(stored) != len(acks) {
+		t.Errorf("MySQL holds %d messages, %d were acknowledged", len(stored), len(acks))
+	}
+	for k, ms := range acks {
+		row, ok := stored[k]
+		for _, m := range ms {
+			if !ok || m.ID != row.ID || m.RoomID != k.room || m.Seq != row.Seq || m.Body != row.Body {
+				t.Errorf("%+v acknowledged as %+v, stored as %+v (%v)", k, m, row, ok)
+			}
+		}
+	}
+}
+
+func newRooms(t *testing.T, st *store.Store, owner chat.User, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range ids {
+		r, _, err := st.CreateRoom(context.Background(), chat.NewRoom{Name: fmt.Sprintf("room%d", i), Visibility: chat.Public, OwnerID: owner.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = r.ID
+	}
+	return ids
 }
