@@ -115,6 +115,8 @@ func TestSendBadInput(t *testing.T) {
 			{"ErrBodyBlank", &chatv1.SendMessageRequest{RoomId: id, Body: " \n\t ", ClientMsgId: "b"}, connect.CodeInvalidArgument},
 			{"ErrBody4001", &chatv1.SendMessageRequest{RoomId: id, Body: strings.Repeat("é", 4001), ClientMsgId: "c"}, connect.CodeInvalidArgument},
 			{"ErrControlChar", &chatv1.SendMessageRequest{RoomId: id, Body: "nul\x00byte", ClientMsgId: "d"}, connect.CodeInvalidArgument},
+			{"ErrC1Control", &chatv1.SendMessageRequest{RoomId: id, Body: "csi\u009b31m", ClientMsgId: "d1"}, connect.CodeInvalidArgument},
+			{"ErrInvisibleOnly", &chatv1.SendMessageRequest{RoomId: id, Body: "\u200b\u200c\u2060\ufeff", ClientMsgId: "d2"}, connect.CodeInvalidArgument},
 			{"ErrNoClientID", &chatv1.SendMessageRequest{RoomId: id, Body: "hi"}, connect.CodeInvalidArgument},
 			{"ErrRoomMissing", &chatv1.SendMessageRequest{RoomId: 424242, Body: "hi", ClientMsgId: "e"}, connect.CodeNotFound},
 		}

@@ -163,6 +163,11 @@ func TestRooms(t *testing.T) {
 				"ErrNameBlank":       {Name: "   "},
 				"ErrNameTooLong":     {Name: strings.Repeat("n", 65)},
 				"ErrNameControlChar": {Name: "bell\x07room"},
+				"ErrNameC1Control":   {Name: "next\u0085line"},
+				"ErrNameBidi":        {Name: "evil\u202etxt.exe"},
+				"ErrNameZeroWidth":   {Name: "zero\u200bwidth"},
+				"ErrNameInvisible":   {Name: "\u3164\u3164"},
+				"ErrTopicC1Control":  {Name: "c1 " + p.Name, Topic: "csi\u009b31m"},
 				"ErrTopicTooLong":    {Name: "topic " + p.Name, Topic: strings.Repeat("t", 1025)},
 				"ErrVisibility":      {Name: "vis " + p.Name, Visibility: 7},
 			} {
@@ -173,6 +178,11 @@ func TestRooms(t *testing.T) {
 			}
 			_, err := owner.Rooms.JoinRoom(ctx, &chatv1.JoinRoomRequest{RoomId: 0})
 			wantCode(t, err, connect.CodeInvalidArgument)
+			// The refusal says what is wrong in words.
+			_, err = owner.Rooms.CreateRoom(ctx, &chatv1.CreateRoomRequest{Name: "evil\u202etxt.exe"})
+			if err == nil || !strings.Contains(err.Error(), "must not contain control or invisible formatting characters") {
+				t.Fatalf("a bidi override in a name was answered with %v", err)
+			}
 		})
 	})
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Limits of the chat rules.
@@ -42,10 +40,12 @@ func (s *Service) ListRooms(ctx context.Context, userID int64) ([]Room, error) {
 
 // CreateRoom creates a room owned by the caller.
 func (s *Service) CreateRoom(ctx context.Context, r NewRoom) (Room, error) {
-	r.Name = strings.TrimSpace(r.Name)
-	r.Topic = strings.TrimSpace(r.Topic)
-	if r.Name == "" {
-		return Room{}, Errorf(ErrInvalid, "the room name must not be blank")
+	var err error
+	if r.Name, err = cleanName(r.Name); err != nil {
+		return Room{}, err
+	}
+	if r.Topic, err = cleanText("the topic", r.Topic); err != nil {
+		return Room{}, err
 	}
 	if r.Visibility == 0 {
 		r.Visibility = Public
@@ -347,24 +347,4 @@ func (s *Service) publish(ctx context.Context, e Event) {
 
 func notFound(roomID int64) error {
 	return Errorf(ErrNotFound, "room %d not found", roomID)
-}
-
-// cleanBody trims a message body and checks its length and characters.
-func cleanBody(body string) (string, error) {
-	if !utf8.ValidString(body) {
-		return "", Errorf(ErrInvalid, "the message is not valid UTF-8 text")
-	}
-	body = strings.TrimSpace(body)
-	if body == "" {
-		return "", Errorf(ErrInvalid, "the message is empty")
-	}
-	if n := utf8.RuneCountInString(body); n > MaxBodyChars {
-		return "", Errorf(ErrInvalid, "the message has %d characters; the limit is %d", n, MaxBodyChars)
-	}
-	for _, r := range body {
-		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
-			return "", Errorf(ErrInvalid, "the message contains a control character (U+%04X)", r)
-		}
-	}
-	return body, nil
 }

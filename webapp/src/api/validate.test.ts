@@ -26,6 +26,9 @@ describe('validateFields', () => {
   })
 
   it('room names refuse control characters', () => {
-    expect(validateFields(CreateRoomRequestSchema, { name: 'a\u0007b' }).name).toBeTruthy()
+    setLocale('en')
+    for (const name of ['a\u0007b', 'evil\u202etxt', 'zero\u200bwidth', 'next\u0085line']) {
+      expect(validateFields(CreateRoomRequestSchema, { name }).name).toBe('Use 1–64 characters, no control or invisible characters')
+    }
   })
 })

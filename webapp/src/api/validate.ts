@@ -14,7 +14,7 @@ const ruleWords: Record<string, MessageKey> = {
   'password:string.min_len': 'rule.passwordLength',
   'password:string.max_len': 'rule.passwordLength',
   'name:string.min_len': 'rule.roomName',
-  'name:string.pattern': 'rule.roomName',
+  'name:room_name.no_controls': 'rule.roomName',
   'string.min_len': 'rule.required',
   'string.max_len': 'rule.tooLong',
 }

@@ -24,7 +24,7 @@ export const en = {
   'rule.passwordLength': 'Use 8–128 characters',
   'rule.required': 'Required',
   'rule.tooLong': 'Too long',
-  'rule.roomName': 'Use 1–64 characters, no control characters',
+  'rule.roomName': 'Use 1–64 characters, no control or invisible characters',
   'rule.invalid': 'Not valid',
 
   'err.already_exists': 'That username or email is taken',

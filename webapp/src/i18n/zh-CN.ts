@@ -26,7 +26,7 @@ export const zhCN: Messages = {
   'rule.passwordLength': '请使用 8–128 个字符',
   'rule.required': '必填',
   'rule.tooLong': '太长了',
-  'rule.roomName': '请使用 1–64 个字符，不能包含控制字符',
+  'rule.roomName': '请使用 1–64 个字符，不能包含控制字符或不可见字符',
   'rule.invalid': '格式不正确',
 
   'err.already_exists': '该用户名或邮箱已被占用',

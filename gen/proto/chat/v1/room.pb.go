@@ -104,9 +104,10 @@ func (x *ListRoomsResponse) GetRooms() []*Room {
 
 type CreateRoomRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// 1 to 64 characters, no control characters.
+	// 1 to 64 characters, none of them a control or format character: a
+	// bidi override (U+202E) in a name would reverse the text shown after it.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Up to 1,024 characters.
+	// Up to 1,024 characters; no control characters but tab and newline.
 	Topic string `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
 	// Public when left unspecified.
 	Visibility    Visibility `protobuf:"varint,3,opt,name=visibility,proto3,enum=chat.v1.Visibility" json:"visibility,omitempty"`
@@ -656,10 +657,11 @@ const file_chat_v1_room_proto_rawDesc = "" +
 	"\x12chat/v1/room.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\x12\n" +
 	"\x10ListRoomsRequest\"8\n" +
 	"\x11ListRoomsResponse\x12#\n" +
-	"\x05rooms\x18\x01 \x03(\v2\r.chat.v1.RoomR\x05rooms\"\xc4\x01\n" +
-	"\x11CreateRoomRequest\x122\n" +
-	"\x04name\x18\x01 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18@2\x13^[^\\x00-\\x1F\\x7F]*$R\x04name\x12<\n" +
-	"\x05topic\x18\x02 \x01(\tB&\xbaH#r!\x18\x80\b2\x1c^[^\\x00-\\x08\\x0B-\\x1F\\x7F]*$R\x05topic\x12=\n" +
+	"\x05rooms\x18\x01 \x03(\v2\r.chat.v1.RoomR\x05rooms\"\xc4\x02\n" +
+	"\x11CreateRoomRequest\x12\xaa\x01\n" +
+	"\x04name\x18\x01 \x01(\tB\x95\x01\xbaH\x91\x01\xba\x01\x87\x01\n" +
+	"\x15room_name.no_controls\x12Ithe room name must not contain control or invisible formatting characters\x1a#this.matches(r'^[^\\p{Cc}\\p{Cf}]*$')r\x04\x10\x01\x18@R\x04name\x12C\n" +
+	"\x05topic\x18\x02 \x01(\tB-\xbaH*r(\x18\x80\b2#^[^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x{9F}]*$R\x05topic\x12=\n" +
 	"\n" +
 	"visibility\x18\x03 \x01(\x0e2\x13.chat.v1.VisibilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
 	"visibility\"7\n" +
