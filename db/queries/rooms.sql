@@ -1,6 +1,8 @@
--- name: CreateRoom :execlastid
-INSERT INTO rooms (name, public_name, topic, visibility, owner_id, created_at)
-VALUES (?, ?, ?, ?, ?, ?);
+-- name: CreateRoom :exec
+-- The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
+-- which only numbered the rooms seeded by the first migration.
+INSERT INTO rooms (id, name, public_name, topic, visibility, owner_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: GetRoom :one
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,

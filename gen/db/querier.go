@@ -10,7 +10,9 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (int64, error)
-	CreateRoom(ctx context.Context, arg CreateRoomParams) (int64, error)
+	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
+	// which only numbered the rooms seeded by the first migration.
+	CreateRoom(ctx context.Context, arg CreateRoomParams) error
 	CreateUser(ctx context.Context, arg CreateUserParams) (int64, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)

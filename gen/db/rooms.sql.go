@@ -12,12 +12,13 @@ import (
 	"time"
 )
 
-const createRoom = `-- name: CreateRoom :execlastid
-INSERT INTO rooms (name, public_name, topic, visibility, owner_id, created_at)
-VALUES (?, ?, ?, ?, ?, ?)
+const createRoom = `-- name: CreateRoom :exec
+INSERT INTO rooms (id, name, public_name, topic, visibility, owner_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 `
 
 type CreateRoomParams struct {
+	ID         int64
 	Name       string
 	PublicName sql.NullString
 	Topic      string
@@ -26,8 +27,11 @@ type CreateRoomParams struct {
 	CreatedAt  time.Time
 }
 
-func (q *Queries) CreateRoom(ctx context.Context, arg CreateRoomParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, createRoom,
+// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
+// which only numbered the rooms seeded by the first migration.
+func (q *Queries) CreateRoom(ctx context.Context, arg CreateRoomParams) error {
+	_, err := q.db.ExecContext(ctx, createRoom,
+		arg.ID,
 		arg.Name,
 		arg.PublicName,
 		arg.Topic,
@@ -35,10 +39,7 @@ func (q *Queries) CreateRoom(ctx context.Context, arg CreateRoomParams) (int64, 
 		arg.OwnerID,
 		arg.CreatedAt,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.LastInsertId()
+	return err
 }
 
 const getRoom = `-- name: GetRoom :one

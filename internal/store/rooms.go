@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"time"
 
 	"github.com/parley-chat/parley/gen/db"
@@ -47,10 +49,10 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 		publicName = sql.NullString{String: nr.Name, Valid: true}
 	}
 	var id int64
-	err := s.withTx(ctx, func(q *db.Queries) error {
-		var err error
-		id, err = q.CreateRoom(ctx, db.CreateRoomParams{
-			Name: nr.Name, PublicName: publicName, Topic: nr.Topic, Visibility: int8(nr.Visibility),
+	insert := func(q *db.Queries) error {
+		id = newRoomID()
+		err := q.CreateRoom(ctx, db.CreateRoomParams{
+			ID: id, Name: nr.Name, PublicName: publicName, Topic: nr.Topic, Visibility: int8(nr.Visibility),
 			OwnerID: sql.NullInt64{Int64: nr.OwnerID, Valid: true}, CreatedAt: now,
 		})
 		if err != nil {
@@ -58,7 +60,11 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 		}
 		_, err = q.AddMember(ctx, db.AddMemberParams{RoomID: id, UserID: nr.OwnerID, Role: int8(chat.Owner), JoinedAt: now})
 		return err
-	})
+	}
+	err := s.withTx(ctx, insert)
+	for try := 1; try < idTries && isDuplicateKey(err, "PRIMARY"); try++ {
+		err = s.withTx(ctx, insert)
+	}
 	if isMySQLError(err, errDuplicateEntry) {
 		return chat.Room{}, chat.Membership{}, chat.Errorf(chat.ErrConflict, "a public room named %q already exists", nr.Name)
 	}
@@ -71,6 +77,23 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 	}
 	room := chat.Room{ID: id, Name: nr.Name, Topic: nr.Topic, Visibility: nr.Visibility, MemberCount: 1, Joined: true, CreatedAt: now}
 	return room, chat.Membership{User: owner, Role: chat.Owner, JoinedAt: now}, nil
+}
+
+// idTries bounds CreateRoom's draws of a fresh id. Two draws of 63 random
+// bits meeting is already unheard of; a third try covers a broken generator
+// no better than the first.
+const idTries = 3
+
+// newRoomID draws a random positive 63-bit id, so that ids tell nothing:
+// with sequential ones, a gap in the ids a user sees reveals that someone
+// created a private room, and when.
+func newRoomID() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms.
+	if id := int64(binary.BigEndian.Uint64(b[:]) >> 1); id > 0 {
+		return id
+	}
+	return newRoomID()
 }
 
 // Role returns the user's role in the room, chat.ErrNotFound for non-members.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -178,6 +179,14 @@ func isMySQLError(err error, numbers ...uint16) bool {
 		}
 	}
 	return false
+}
+
+// isDuplicateKey reports a duplicate entry in the named unique key.
+// MySQL names it "table.key" in the message, MariaDB "key".
+func isDuplicateKey(err error, key string) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == errDuplicateEntry &&
+		(strings.HasSuffix(me.Message, "'"+key+"'") || strings.HasSuffix(me.Message, "."+key+"'"))
 }
 
 // notFound words a missing row for people; other errors pass through

@@ -158,3 +158,25 @@ func TestTextRoundTripsExactly(t *testing.T) {
 		t.Errorf("a quoted lookup matched: %v", err)
 	}
 }
+
+// TestRoomIDsAreRandom: ids tell nothing, neither how many rooms exist nor
+// that a private one was created between two public ones.
+func TestRoomIDsAreRandom(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	owner := newUser(t, st, "owner")
+	var prev int64
+	for i := range 8 {
+		r, _, err := st.CreateRoom(context.Background(), chat.NewRoom{Name: fmt.Sprintf("r%d", i), Visibility: chat.Private, OwnerID: owner.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A random 63-bit id is below 2^40 once in 8 million draws.
+		if r.ID < 1<<40 || r.ID == prev+1 {
+			t.Fatalf("room %d has id %d after %d: sequential or small", i, r.ID, prev)
+		}
+		if got, err := st.Room(context.Background(), r.ID); err != nil || got.Name != r.Name {
+			t.Fatalf("room %d not stored under its id: %+v, %v", r.ID, got, err)
+		}
+		prev = r.ID
+	}
+}
