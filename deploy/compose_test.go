@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,7 +27,16 @@ import (
 type composeFile struct {
 	Name     string                    `yaml:"name"`
 	Services map[string]composeService `yaml:"services"`
+	Networks map[string]composeNetwork `yaml:"networks"`
 	Volumes  map[string]any            `yaml:"volumes"`
+}
+
+type composeNetwork struct {
+	IPAM struct {
+		Config []struct {
+			Subnet string `yaml:"subnet"`
+		} `yaml:"config"`
+	} `yaml:"ipam"`
 }
 
 type composeService struct {
@@ -36,6 +46,7 @@ type composeService struct {
 	Environment     map[string]string            `yaml:"environment"`
 	Ports           []string                     `yaml:"ports"`
 	Volumes         []string                     `yaml:"volumes"`
+	Networks        any                          `yaml:"networks"`
 	DependsOn       map[string]composeDependency `yaml:"depends_on"`
 	Healthcheck     *composeHealthcheck          `yaml:"healthcheck"`
 	StopGracePeriod string                       `yaml:"stop_grace_period"`
@@ -113,13 +124,20 @@ func interpolate(text string, vars map[string]string) (out string, used, require
 // loadCompose parses compose.yaml interpolated with .env.example.
 func loadCompose(tb testing.TB) (c composeFile, used, required []string) {
 	tb.Helper()
+	return loadComposeWith(tb, dotenv(tb, ".env.example"))
+}
+
+// loadComposeWith parses compose.yaml interpolated with vars, as compose
+// reads it with that .env.
+func loadComposeWith(tb testing.TB, vars map[string]string) (c composeFile, used, required []string) {
+	tb.Helper()
 	raw, err := os.ReadFile(repoFile("compose.yaml"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	text, used, required, err := interpolate(string(raw), dotenv(tb, ".env.example"))
+	text, used, required, err := interpolate(string(raw), vars)
 	if err != nil {
-		tb.Fatalf("compose.yaml with .env.example: %v", err)
+		tb.Fatalf("compose.yaml: %v", err)
 	}
 	if err := yaml.Unmarshal([]byte(text), &c); err != nil {
 		tb.Fatalf("compose.yaml: %v", err)
@@ -153,6 +171,29 @@ func chatdServices(c composeFile) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// composeSubnets are the subnets of the default network, the one every
+// service is on; compose must fix them, or nobody knows what to trust.
+func composeSubnets(tb testing.TB, c composeFile) []netip.Prefix {
+	tb.Helper()
+	var subnets []netip.Prefix
+	for _, cfg := range c.Networks["default"].IPAM.Config {
+		p, err := netip.ParsePrefix(cfg.Subnet)
+		if err != nil {
+			tb.Fatalf("default network subnet %q: %v", cfg.Subnet, err)
+		}
+		subnets = append(subnets, p.Masked())
+	}
+	if len(subnets) == 0 {
+		tb.Fatal("compose.yaml gives the default network no fixed subnet, so PARLEY_TRUSTED_PROXIES cannot name it")
+	}
+	return subnets
+}
+
+// covers reports whether every address of inner is in outer.
+func covers(outer, inner netip.Prefix) bool {
+	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 // port is the port of a listen address such as ":8080".
@@ -211,6 +252,36 @@ func TestCompose(t *testing.T) {
 			}
 			if cfg.AdminAddr == "" || strings.HasPrefix(cfg.AdminAddr, "127.") {
 				t.Errorf("service %s: admin listener %q is not reachable on the compose network", name, cfg.AdminAddr)
+			}
+		}
+	})
+
+	t.Run("TrustsTheProxysNetworkOnly", func(t *testing.T) {
+		subnets := composeSubnets(t, c)
+		for _, name := range chatds {
+			env := c.Services[name].Environment
+			cfg, err := app.ParseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trusted := cfg.Limits.TrustedProxies
+			if len(trusted) == 0 {
+				t.Errorf("service %s sets no PARLEY_TRUSTED_PROXIES: behind nginx every client would be one address", name)
+			}
+			for _, sub := range subnets {
+				if !slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return covers(p, sub) }) {
+					t.Errorf("service %s: PARLEY_TRUSTED_PROXIES %v does not cover the compose network %s, where nginx is", name, trusted, sub)
+				}
+			}
+			for _, p := range trusted {
+				if !slices.ContainsFunc(subnets, func(sub netip.Prefix) bool { return covers(sub, p) }) {
+					t.Errorf("service %s trusts %s, outside the compose network %v: peers there could choose their address", name, p, subnets)
+				}
+			}
+		}
+		for name, s := range c.Services {
+			if s.Networks != nil {
+				t.Errorf("service %s picks its own networks %v; the trusted subnet is the default network's", name, s.Networks)
 			}
 		}
 	})

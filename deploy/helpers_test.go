@@ -318,8 +318,12 @@ func scrape(tb testing.TB, admin string) map[string]float64 {
 // clients do (testenv's clients fall back to HTTP/1.1, which nginx's gRPC
 // port does not speak).
 func newGRPCClient(base string) *testenv.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	return testenv.NewClientAt(base, &http.Client{Transport: grpcTransport(http.DefaultTransport.(*http.Transport).Clone())}, connect.WithGRPC())
+}
+
+// grpcTransport makes t speak cleartext HTTP/2 only.
+func grpcTransport(t *http.Transport) *http.Transport {
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetUnencryptedHTTP2(true)
-	return testenv.NewClientAt(base, &http.Client{Transport: t}, connect.WithGRPC())
+	return t
 }
