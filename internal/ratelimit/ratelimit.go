@@ -24,19 +24,29 @@ type Rate struct {
 }
 
 // ParseRate reads "N/duration", N events per duration: a burst of N, then
-// one every duration/N (e.g. "5/30m", "10/10s").
+// one every duration/N (e.g. "5/30m", "10/10s"). Counters keep whole
+// milliseconds, so duration/N must be at least one: at most 1,000 events per
+// second.
 func ParseRate(s string) (Rate, error) {
 	n, per, ok := strings.Cut(s, "/")
 	burst, err := strconv.Atoi(strings.TrimSpace(n))
 	if !ok || err != nil || burst < 1 {
-		return Rate{}, fmt.Errorf("rate %q: want N/duration such as 10/10s", s)
+		return Rate{}, fmt.Errorf("rate %q: want N/duration, a positive count of events per Go duration, such as 10/10s", s)
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(per))
-	if err != nil || d < time.Duration(burst)*time.Millisecond {
-		return Rate{}, fmt.Errorf("rate %q: want N/duration such as 10/10s", s)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: want N/duration with a Go duration such as 10s, 5m or 1h, for example 10/10s", s)
+	}
+	if d < time.Duration(burst)*minInterval {
+		return Rate{}, fmt.Errorf("rate %q: at most 1,000 events per second: the duration must be at least N milliseconds (%s for %d), for example %d/%s",
+			s, time.Duration(burst)*minInterval, burst, burst, time.Duration(burst)*minInterval)
 	}
 	return Rate{Burst: burst, Every: d / time.Duration(burst)}, nil
 }
+
+// minInterval is the shortest time between events a Rate may have: the
+// counters hold milliseconds, and a shorter interval would round to none.
+const minInterval = time.Millisecond
 
 // String formats the rate as ParseRate reads it.
 func (r Rate) String() string {
