@@ -15,19 +15,27 @@ type Service struct {
 	users    Users
 	sessions Sessions
 	watcher  SessionWatcher
+	guard    Guard
 	signer   *signer
-	hasher   *hasher
+	hasher   passwordHasher
 	now      func() time.Time
+}
+
+// passwordHasher is what Service needs of hasher; tests count the hashes
+// through it.
+type passwordHasher interface {
+	hash(ctx context.Context, password string) (string, error)
+	verify(ctx context.Context, password, hash string) (bool, error)
 }
 
 // NewService builds the service; key signs access tokens and must be shared
 // by every process.
-func NewService(users Users, sessions Sessions, watcher SessionWatcher, key []byte) (*Service, error) {
+func NewService(users Users, sessions Sessions, watcher SessionWatcher, guard Guard, key []byte) (*Service, error) {
 	h, err := newHasher()
 	if err != nil {
 		return nil, err
 	}
-	return &Service{users: users, sessions: sessions, watcher: watcher, signer: newSigner(key), hasher: h, now: time.Now}, nil
+	return &Service{users: users, sessions: sessions, watcher: watcher, guard: guard, signer: newSigner(key), hasher: h, now: time.Now}, nil
 }
 
 // Register creates an account. Username and email shape is checked by the
@@ -42,18 +50,18 @@ func (s *Service) Register(ctx context.Context, username, email, password string
 }
 
 // Login checks a password and starts a session. Unknown accounts and wrong
-// passwords get the same error after the same work.
+// passwords get the same error after the same work. The attempt counts
+// against the account the database finds, however the login was spelt, and
+// against the address WithClientAddr gave.
 func (s *Service) Login(ctx context.Context, login, password string) (chat.User, Tokens, error) {
-	user, hash, err := s.users.UserByLogin(ctx, strings.TrimSpace(login))
+	login = NormalizeLogin(login)
+	user, hash, err := s.users.UserByLogin(ctx, login)
 	if err != nil && !errors.Is(err, chat.ErrNotFound) {
 		return chat.User{}, Tokens{}, err
 	}
-	ok, err := s.hasher.verify(ctx, password, hash)
-	if err != nil {
+	a := Attempt{Kind: LoginAttempt, Account: accountOf(user.ID, login), Addr: clientAddr(ctx)}
+	if err := s.checkPassword(ctx, a, password, hash); err != nil {
 		return chat.User{}, Tokens{}, err
-	}
-	if !ok {
-		return chat.User{}, Tokens{}, ErrBadCredentials
 	}
 	sessionID := randomToken(16)
 	refresh, refreshHash := newRefreshToken(sessionID)
