@@ -249,3 +249,31 @@ func waitLogLine(t *testing.T, srv *testenv.Server, want string) {
 		t.Fatalf("no log line with %s in:\n%s", want, strings.Join(srv.Logs.Lines(), "\n"))
 	}
 }
+
+// TestChangePasswordGuessingIsLimited: with a stolen access token, the
+// current password cannot be guessed: after the limit of wrong ones even the
+// right one is refused, until the window lets one more through.
+func TestChangePasswordGuessingIsLimited(t *testing.T) {
+	env := defaultLimits(t)
+	env["PARLEY_LIMIT_PASSWORD_CHANGE"] = "3/3s" // a short window, so the test can wait it out
+	srv := testenv.Start(t, env)
+	thief := testenv.NewClient(srv, testenv.Protocols[0])
+	thief.Signup(t, "victim")
+	thief.Header = map[string]string{"X-Forwarded-For": "203.0.113.8"}
+	change := func(current string) error {
+		_, err := thief.Auth.ChangePassword(context.Background(), &chatv1.ChangePasswordRequest{CurrentPassword: current, NewPassword: "taken over at last"})
+		return err
+	}
+	for i := range 3 {
+		wantCode(t, change(fmt.Sprintf("guess %d", i)), connect.CodeUnauthenticated)
+	}
+	wait := retryAfter(t, change("password-victim"))
+	waitLogLine(t, srv, `"msg":"password change failed","client_ip":"203.0.113.8","outcome":"limited"`)
+	if err := loginFrom(t, srv, "198.51.100.2", "victim", "password-victim"); err != nil {
+		t.Fatalf("the refused change changed the password: %v", err)
+	}
+	time.Sleep(wait + 50*time.Millisecond) // the window, from the server's own hint
+	if err := change("password-victim"); err != nil {
+		t.Fatalf("the right password after the window: %v", err)
+	}
+}

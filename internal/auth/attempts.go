@@ -34,6 +34,9 @@ type AttemptKind int
 const (
 	// LoginAttempt counts per account and source address, and per address.
 	LoginAttempt AttemptKind = iota
+	// PasswordChangeAttempt counts per user, whatever the address: whoever
+	// guesses holds the user's access token and may move.
+	PasswordChangeAttempt
 )
 
 // Attempt is one password check: of which account, from where.
@@ -43,7 +46,7 @@ type Attempt struct {
 	// database matches counts as one, and "login:<normalised login>" when
 	// it does not.
 	Account string
-	// Addr is the client's address.
+	// Addr is the client's address (empty for password changes).
 	Addr string
 }
 
@@ -66,7 +69,8 @@ const releaseTimeout = 2 * time.Second
 
 // limitMessages are the sentences a refused attempt reads.
 var limitMessages = map[AttemptKind]string{
-	LoginAttempt: "too many failed logins",
+	LoginAttempt:          "too many failed logins",
+	PasswordChangeAttempt: "too many wrong current passwords",
 }
 
 // NormalizeLogin is the one form of a login that the account lookup and the

@@ -125,3 +125,29 @@ func TestLoginAttemptsCount(t *testing.T) {
 		}
 	})
 }
+
+// TestChangePasswordGuessingIsLimited: after the limit of wrong current
+// passwords, even the right one is refused without being hashed.
+func TestChangePasswordGuessingIsLimited(t *testing.T) {
+	const limit = 3
+	s := newTestService(t, limit)
+	ctx := context.Background()
+	p, _ := s.login(t)
+	for i := range limit {
+		if err := s.ChangePassword(ctx, p, "guess", "a new password"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("guess %d: %v, want ErrBadCredentials", i+1, err)
+		}
+	}
+	hashed := s.hashes.verified.Load()
+	err := s.ChangePassword(ctx, p, "password-victim", "a new password")
+	var limited *LimitedError
+	if !errors.As(err, &limited) || limited.Wait <= 0 {
+		t.Fatalf("the right password after %d guesses: %v, want a LimitedError with a wait", limit, err)
+	}
+	if s.hashes.verified.Load() != hashed {
+		t.Fatal("a refused change still hashed the password")
+	}
+	if _, _, err := s.Login(ctx, "victim", "password-victim"); err != nil {
+		t.Fatalf("the password changed although the change was refused: %v", err)
+	}
+}

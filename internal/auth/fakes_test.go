@@ -138,6 +138,9 @@ type memGuard struct {
 }
 
 func (g *memGuard) keys(a Attempt) []string {
+	if a.Kind == PasswordChangeAttempt {
+		return []string{"change:" + a.Account}
+	}
 	return []string{"acct:" + a.Account + "@" + a.Addr, "ip:" + a.Addr}
 }
 
@@ -219,4 +222,18 @@ func newTestService(tb testing.TB, limit int) *testService {
 		tb.Fatal(err)
 	}
 	return ts
+}
+
+// login logs victim in and returns the session's principal and tokens.
+func (ts *testService) login(tb testing.TB) (Principal, Tokens) {
+	tb.Helper()
+	_, tokens, err := ts.Login(context.Background(), "victim", "password-victim")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := ts.signer.parse(tokens.Access)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p, tokens
 }

@@ -126,17 +126,16 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 
 // ChangePassword checks the current password, stores the new one and ends
 // the user's other sessions, so a stolen session dies with the old password.
+// Wrong current passwords are limited per user, so a stolen access token
+// cannot be used to guess the password and take the account over.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
 	hash, err := s.users.PasswordHash(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
-	ok, err := s.hasher.verify(ctx, current, hash)
-	if err != nil {
+	a := Attempt{Kind: PasswordChangeAttempt, Account: accountOf(p.UserID, "")}
+	if err := s.checkPassword(ctx, a, current, hash); err != nil {
 		return err
-	}
-	if !ok {
-		return ErrBadCredentials
 	}
 	newHash, err := s.hasher.hash(ctx, next)
 	if err != nil {

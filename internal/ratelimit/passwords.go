@@ -18,10 +18,13 @@ type PasswordLimits struct {
 	// LoginPerAddress counts failed logins per source address, whatever
 	// the account.
 	LoginPerAddress Rate
+	// ChangePerUser counts wrong current passwords given to ChangePassword,
+	// per user from any address.
+	ChangePerUser Rate
 }
 
 // Passwords is auth's Guard in Redis: it keeps the counts of failed logins
-// for every process.
+// and password changes for every process.
 type Passwords struct {
 	l      *Limiter
 	limits PasswordLimits
@@ -34,6 +37,9 @@ func NewPasswords(l *Limiter, limits PasswordLimits) *Passwords {
 
 // counters are the limits an attempt counts against; the account's first.
 func (p *Passwords) counters(a auth.Attempt) []Limit {
+	if a.Kind == auth.PasswordChangeAttempt {
+		return []Limit{{"password:" + a.Account, p.limits.ChangePerUser}}
+	}
 	return []Limit{
 		{"login:acct:" + a.Account + ":" + a.Addr, p.limits.LoginPerAccount},
 		{"login:ip:" + a.Addr, p.limits.LoginPerAddress},

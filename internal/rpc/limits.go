@@ -61,6 +61,9 @@ func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		case *chatv1.LoginRequest:
 			res, err := next(auth.WithClientAddr(ctx, ip), req)
 			return res, l.passwordChecked(ctx, "login failed", ip, err)
+		case *chatv1.ChangePasswordRequest:
+			res, err := next(ctx, req)
+			return res, l.passwordChecked(ctx, "password change failed", ip, err)
 		case *chatv1.SendMessageRequest:
 			key := fmt.Sprintf("send:%s:%d", who, msg.GetRoomId())
 			if err := l.take(ctx, key, l.SendsPerRoom, "you are sending messages too fast"); err != nil {
