@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -149,5 +150,30 @@ func TestChangePasswordGuessingIsLimited(t *testing.T) {
 	}
 	if _, _, err := s.Login(ctx, "victim", "password-victim"); err != nil {
 		t.Fatalf("the password changed although the change was refused: %v", err)
+	}
+}
+
+// TestReplayedRefreshEndsTheSessionEverywhere: the replayer is refused, the
+// session's live connections are told to close, and the newest refresh
+// token dies with it.
+func TestReplayedRefreshEndsTheSessionEverywhere(t *testing.T) {
+	s := newTestService(t, 5)
+	ctx := context.Background()
+	p, first := s.login(t)
+	second, err := s.Refresh(ctx, first.Refresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(ctx, first.Refresh); !errors.Is(err, ErrBadToken) || errors.Is(err, ErrRefreshReplayed) {
+		t.Fatalf("replayed refresh: %v, want plain ErrBadToken", err)
+	}
+	if !slices.Equal(s.ended.ids, []string{p.SessionID}) {
+		t.Fatalf("sessions told to close: %v, want [%s]", s.ended.ids, p.SessionID)
+	}
+	if _, err := s.Authenticate(ctx, second.Access); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("the session's access token after the replay: %v", err)
+	}
+	if _, err := s.Refresh(ctx, second.Refresh); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("the newest refresh token after the replay: %v", err)
 	}
 }

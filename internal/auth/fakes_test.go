@@ -91,7 +91,8 @@ func (m *memSessions) Rotate(_ context.Context, sid, oldHash, newHash string, _ 
 	case !ok:
 		return 0, ErrBadToken
 	case s.refresh != oldHash:
-		return 0, ErrBadToken
+		delete(m.sessions, sid)
+		return 0, ErrRefreshReplayed
 	}
 	m.sessions[sid] = memSession{s.uid, newHash}
 	return s.uid, nil

@@ -73,6 +73,11 @@ func (s *Service) Login(ctx context.Context, login, password string) (chat.User,
 }
 
 // Refresh trades a refresh token for new tokens; the old one stops working.
+// Presenting an old one again ends the session at once, everywhere (OAuth
+// 2.0 Security BCP, refresh token rotation): either the thief or the owner
+// holds a copy, and neither can be told apart, so both must log in again.
+// Clients therefore refresh one at a time (the web app serialises its
+// tabs); two refreshes racing with one token end their session.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
 	sessionID, oldHash, err := splitRefreshToken(refreshToken)
 	if err != nil {
@@ -80,6 +85,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	}
 	refresh, newHash := newRefreshToken(sessionID)
 	userID, err := s.sessions.Rotate(ctx, sessionID, oldHash, newHash, RefreshTTL)
+	if errors.Is(err, ErrRefreshReplayed) {
+		if err := s.watcher.SessionEnded(ctx, sessionID); err != nil {
+			return Tokens{}, err
+		}
+		return Tokens{}, ErrBadToken
+	}
 	if err != nil {
 		return Tokens{}, err
 	}
