@@ -35,6 +35,7 @@ type Config struct {
 	ResumeWindow    int
 	MaxRequestBytes int
 	Limits          rpc.Limits
+	Passwords       ratelimit.PasswordLimits
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -80,8 +81,9 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 			return err
 		})
 	}
-	rate(&c.Limits.LoginFailuresPerAccount, "limit-login-account", "PARLEY_LIMIT_LOGIN_ACCOUNT", "5/30m", "failed logins per account and address")
-	rate(&c.Limits.LoginFailuresPerIP, "limit-login-ip", "PARLEY_LIMIT_LOGIN_IP", "50/5m", "failed logins per address")
+	rate(&c.Passwords.LoginPerAccount, "limit-login-account", "PARLEY_LIMIT_LOGIN_ACCOUNT", "5/30m", "failed logins per account and address")
+	rate(&c.Passwords.LoginPerAddress, "limit-login-ip", "PARLEY_LIMIT_LOGIN_IP", "50/5m", "failed logins per address")
+	rate(&c.Passwords.ChangePerUser, "limit-password-change", "PARLEY_LIMIT_PASSWORD_CHANGE", "5/30m", "wrong current passwords given to ChangePassword per user")
 	rate(&c.Limits.SendsPerRoom, "limit-send", "PARLEY_LIMIT_SEND", "10/10s", "messages per user per room")
 	rate(&c.Limits.CallsPerUser, "limit-calls", "PARLEY_LIMIT_CALLS", "100/5s", "RPCs per user, or per address before login")
 	if err := parsePrefixes(env("PARLEY_TRUSTED_PROXIES", ""), &c.Limits.TrustedProxies); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,5 +160,120 @@ func TestCallsPerUserAreLimited(t *testing.T) {
 	retryAfter(t, err)
 	if allowed := 20 + int(time.Since(start)/(500*time.Millisecond)) + 1; calls < 20 || calls > allowed {
 		t.Fatalf("limited after %d calls, want between 20 and %d", calls, allowed)
+	}
+}
+
+// TestLoginVariantsCountAsOneAccount: every spelling that logs into an
+// account counts against it, so guesses spread over spellings are limited
+// like guesses with one.
+func TestLoginVariantsCountAsOneAccount(t *testing.T) {
+	srv := testenv.Start(t, defaultLimits(t))
+	owner := testenv.NewClient(srv, testenv.Protocols[0])
+	owner.Signup(t, "victim")
+	// MySQL's collation ignores case, accents, width and zero-width
+	// characters, and the lookup trims: each of these is victim.
+	variants := []string{" victim", "victim\n", "VICTIM@EXAMPLE.COM", "víctim", "ｖｉｃｔｉｍ", "vic\u200btim"}
+	for i, login := range variants {
+		if err := loginFrom(t, srv, fmt.Sprintf("198.51.100.%d", 10+i), login, "password-victim"); err != nil {
+			t.Fatalf("login %q does not log into victim: %v", login, err)
+		}
+	}
+	// Five wrong guesses (the limit), each with another spelling.
+	for i, login := range variants[:5] {
+		wantCode(t, loginFrom(t, srv, "203.0.113.7", login, fmt.Sprintf("guess %d", i)), connect.CodeUnauthenticated)
+	}
+	retryAfter(t, loginFrom(t, srv, "203.0.113.7", variants[5], "guess 6"))
+	// The account is spent from that address, whatever the spelling, even
+	// for the right password…
+	for _, login := range append(variants, "victim") {
+		retryAfter(t, loginFrom(t, srv, "203.0.113.7", login, "password-victim"))
+	}
+	// …while the owner, elsewhere, still logs in.
+	if err := loginFrom(t, srv, "198.51.100.2", "victim", "password-victim"); err != nil {
+		t.Fatalf("the legitimate user is locked out: %v", err)
+	}
+}
+
+// TestConcurrentWrongLoginsAreRefusedBeforeTheHash: 100 wrong logins at once
+// on one account from one address. The attempt is recorded before the
+// password is hashed, so only the limit's worth are checked (answered
+// unauthenticated); every other one is refused unchecked.
+func TestConcurrentWrongLoginsAreRefusedBeforeTheHash(t *testing.T) {
+	env := defaultLimits(t)
+	env["PARLEY_LIMIT_CALLS"] = "100000/100s" // only the login limits apply
+	srv := testenv.Start(t, env)
+	testenv.NewClient(srv, testenv.Protocols[0]).Signup(t, "victim")
+	const guesses, limit = 100, 5 // PARLEY_LIMIT_LOGIN_ACCOUNT's default burst
+	codes := make([]connect.Code, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			codes[i] = testenv.CodeOf(loginFrom(t, srv, "203.0.113.7", "victim", fmt.Sprintf("guess %d", i)))
+		})
+	}
+	wg.Wait()
+	count := map[connect.Code]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	if count[connect.CodeUnauthenticated] > limit || count[connect.CodeResourceExhausted] != guesses-count[connect.CodeUnauthenticated] {
+		t.Fatalf("answers %v: want at most %d checked (unauthenticated), every other one resource_exhausted", count, limit)
+	}
+	t.Logf("%d of %d concurrent guesses reached the password hash", count[connect.CodeUnauthenticated], guesses)
+}
+
+// TestFailedLoginsAreLoggedWithTheAddress: a wrong password and a refused
+// attempt each log one INFO line with the client's address (the one the
+// limits count, from the trusted proxy's X-Forwarded-For) in the shape a
+// fail2ban filter matches; the password is never logged.
+func TestFailedLoginsAreLoggedWithTheAddress(t *testing.T) {
+	env := defaultLimits(t)
+	env["PARLEY_LIMIT_LOGIN_ACCOUNT"] = "1/1h"
+	srv := testenv.Start(t, env)
+	testenv.NewClient(srv, testenv.Protocols[0]).Signup(t, "victim")
+	wantCode(t, loginFrom(t, srv, "203.0.113.77", "victim", "secret guess 1"), connect.CodeUnauthenticated)
+	waitLogLine(t, srv, `"level":"INFO","msg":"login failed","client_ip":"203.0.113.77","outcome":"bad_credentials"`)
+	retryAfter(t, loginFrom(t, srv, "203.0.113.77", "victim", "secret guess 2"))
+	waitLogLine(t, srv, `"level":"INFO","msg":"login failed","client_ip":"203.0.113.77","outcome":"limited"`)
+	for _, line := range srv.Logs.Lines() {
+		if strings.Contains(line, "secret guess") {
+			t.Fatalf("a password was logged: %s", line)
+		}
+	}
+}
+
+// waitLogLine waits for a log line containing want.
+func waitLogLine(t *testing.T, srv *testenv.Server, want string) {
+	t.Helper()
+	if !srv.Logs.Wait(want, 5*time.Second) {
+		t.Fatalf("no log line with %s in:\n%s", want, strings.Join(srv.Logs.Lines(), "\n"))
+	}
+}
+
+// TestChangePasswordGuessingIsLimited: with a stolen access token, the
+// current password cannot be guessed: after the limit of wrong ones even the
+// right one is refused, until the window lets one more through.
+func TestChangePasswordGuessingIsLimited(t *testing.T) {
+	env := defaultLimits(t)
+	env["PARLEY_LIMIT_PASSWORD_CHANGE"] = "3/3s" // a short window, so the test can wait it out
+	srv := testenv.Start(t, env)
+	thief := testenv.NewClient(srv, testenv.Protocols[0])
+	thief.Signup(t, "victim")
+	thief.Header = map[string]string{"X-Forwarded-For": "203.0.113.8"}
+	change := func(current string) error {
+		_, err := thief.Auth.ChangePassword(context.Background(), &chatv1.ChangePasswordRequest{CurrentPassword: current, NewPassword: "taken over at last"})
+		return err
+	}
+	for i := range 3 {
+		wantCode(t, change(fmt.Sprintf("guess %d", i)), connect.CodeUnauthenticated)
+	}
+	wait := retryAfter(t, change("password-victim"))
+	waitLogLine(t, srv, `"msg":"password change failed","client_ip":"203.0.113.8","outcome":"limited"`)
+	if err := loginFrom(t, srv, "198.51.100.2", "victim", "password-victim"); err != nil {
+		t.Fatalf("the refused change changed the password: %v", err)
+	}
+	time.Sleep(wait + 50*time.Millisecond) // the window, from the server's own hint
+	if err := change("password-victim"); err != nil {
+		t.Fatalf("the right password after the window: %v", err)
 	}
 }

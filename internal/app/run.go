@@ -107,7 +107,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	}, log)
 	bus := push.NewBus(rdb, cfg.RedisPrefix, hub, log)
 	pub.Publisher = bus
-	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), bus, key)
+	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), bus, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,4 +153,69 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 	if _, err := laptop.Auth.Login(ctx, &chatv1.LoginRequest{Login: "changer", Password: "a new password"}); err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
+}
+
+// TestReplayedRefreshTokenEndsTheSession: a refresh token used a second
+// time means a copy is in other hands (OAuth 2.0 Security BCP): the session
+// ends at once. Its access token is refused on the next call, its live
+// WebSocket is closed, the newest refresh token is refused too, and the
+// user's other sessions are left alone.
+func TestReplayedRefreshTokenEndsTheSession(t *testing.T) {
+	srv := testenv.Start(t, testenv.ServerEnv(t))
+	ctx := context.Background()
+	owner := testenv.NewClient(srv, testenv.Protocols[0])
+	first := owner.Signup(t, "victim")
+	other := testenv.NewClient(srv, testenv.Protocols[1])
+	otherLogin, err := other.Auth.Login(ctx, &chatv1.LoginRequest{Login: "victim", Password: "password-victim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Token = otherLogin.GetAccessToken()
+	ws, _ := testenv.DialWS(t, srv.URL, first.GetAccessToken())
+
+	rotated, err := owner.Auth.Refresh(ctx, &chatv1.RefreshRequest{RefreshToken: first.GetRefreshToken()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The thief replays the token the owner has already rotated.
+	_, err = testenv.NewClient(srv, testenv.Protocols[0]).Auth.Refresh(ctx, &chatv1.RefreshRequest{RefreshToken: first.GetRefreshToken()})
+	wantCode(t, err, connect.CodeUnauthenticated)
+
+	for _, token := range []string{first.GetAccessToken(), rotated.GetAccessToken()} {
+		c := testenv.NewClient(srv, testenv.Protocols[0])
+		c.Token = token
+		_, err := c.Auth.GetMe(ctx, &chatv1.GetMeRequest{})
+		wantCode(t, err, connect.CodeUnauthenticated)
+	}
+	if code := wsEndCode(t, ws, 5*time.Second); code != "unauthenticated" {
+		t.Fatalf("the session's WebSocket ended with error %q, want unauthenticated", code)
+	}
+	_, err = owner.Auth.Refresh(ctx, &chatv1.RefreshRequest{RefreshToken: rotated.GetRefreshToken()})
+	wantCode(t, err, connect.CodeUnauthenticated)
+	if _, err := other.Auth.GetMe(ctx, &chatv1.GetMeRequest{}); err != nil {
+		t.Fatalf("the user's other session ended too: %v", err)
+	}
+}
+
+// wsEndCode reads until the socket closes and returns the code of the last
+// error frame; it fails the test if the socket is still open after d.
+func wsEndCode(t *testing.T, ws *testenv.WS, d time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	code := ""
+	for time.Now().Before(deadline) {
+		f, err := ws.TryNext(time.Until(deadline))
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				break
+			}
+			return code
+		}
+		if f.GetError() != nil {
+			code = f.GetError().GetCode()
+		}
+	}
+	t.Fatalf("the WebSocket is still open after %s", d)
+	return ""
 }

@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 var (
 	ErrBadCredentials = errors.New("wrong login or password")
 	ErrBadToken       = errors.New("invalid or expired token")
+	// ErrRefreshReplayed is Sessions' word for a refresh token presented
+	// after it was rotated: a copy is in someone else's hands, so the
+	// session has been ended. It is an ErrBadToken; callers see only that.
+	ErrRefreshReplayed = fmt.Errorf("refresh token replayed: %w", ErrBadToken)
 )
 
 // Lifetimes of the credentials.
@@ -38,7 +43,10 @@ type Users interface {
 type Sessions interface {
 	Create(ctx context.Context, sessionID string, userID int64, refreshHash string, ttl time.Duration) error
 	// Rotate swaps the refresh hash when oldHash is current and returns the
-	// session's user; ErrBadToken otherwise.
+	// session's user. When the session exists but oldHash is not current, a
+	// refresh token was used twice: Rotate ends the session in the same
+	// step and answers ErrRefreshReplayed. ErrBadToken when there is no
+	// such session.
 	Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error)
 	// UserOf returns the session's user, ErrBadToken when it has ended.
 	UserOf(ctx context.Context, sessionID string) (int64, error)

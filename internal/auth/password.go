@@ -29,6 +29,11 @@ func newHasher() (*hasher, error) {
 }
 
 func (h *hasher) acquire(ctx context.Context) error {
+	// A call already given up hashes nothing, even when a slot is free
+	// (select would pick at random).
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case h.slots <- struct{}{}:
 		return nil

@@ -15,19 +15,27 @@ type Service struct {
 	users    Users
 	sessions Sessions
 	watcher  SessionWatcher
+	guard    Guard
 	signer   *signer
-	hasher   *hasher
+	hasher   passwordHasher
 	now      func() time.Time
+}
+
+// passwordHasher is what Service needs of hasher; tests count the hashes
+// through it.
+type passwordHasher interface {
+	hash(ctx context.Context, password string) (string, error)
+	verify(ctx context.Context, password, hash string) (bool, error)
 }
 
 // NewService builds the service; key signs access tokens and must be shared
 // by every process.
-func NewService(users Users, sessions Sessions, watcher SessionWatcher, key []byte) (*Service, error) {
+func NewService(users Users, sessions Sessions, watcher SessionWatcher, guard Guard, key []byte) (*Service, error) {
 	h, err := newHasher()
 	if err != nil {
 		return nil, err
 	}
-	return &Service{users: users, sessions: sessions, watcher: watcher, signer: newSigner(key), hasher: h, now: time.Now}, nil
+	return &Service{users: users, sessions: sessions, watcher: watcher, guard: guard, signer: newSigner(key), hasher: h, now: time.Now}, nil
 }
 
 // Register creates an account. Username and email shape is checked by the
@@ -42,18 +50,18 @@ func (s *Service) Register(ctx context.Context, username, email, password string
 }
 
 // Login checks a password and starts a session. Unknown accounts and wrong
-// passwords get the same error after the same work.
+// passwords get the same error after the same work. The attempt counts
+// against the account the database finds, however the login was spelt, and
+// against the address WithClientAddr gave.
 func (s *Service) Login(ctx context.Context, login, password string) (chat.User, Tokens, error) {
-	user, hash, err := s.users.UserByLogin(ctx, strings.TrimSpace(login))
+	login = NormalizeLogin(login)
+	user, hash, err := s.users.UserByLogin(ctx, login)
 	if err != nil && !errors.Is(err, chat.ErrNotFound) {
 		return chat.User{}, Tokens{}, err
 	}
-	ok, err := s.hasher.verify(ctx, password, hash)
-	if err != nil {
+	a := Attempt{Kind: LoginAttempt, Account: accountOf(user.ID, login), Addr: clientAddr(ctx)}
+	if err := s.checkPassword(ctx, a, password, hash); err != nil {
 		return chat.User{}, Tokens{}, err
-	}
-	if !ok {
-		return chat.User{}, Tokens{}, ErrBadCredentials
 	}
 	sessionID := randomToken(16)
 	refresh, refreshHash := newRefreshToken(sessionID)
@@ -65,6 +73,11 @@ func (s *Service) Login(ctx context.Context, login, password string) (chat.User,
 }
 
 // Refresh trades a refresh token for new tokens; the old one stops working.
+// Presenting an old one again ends the session at once, everywhere (OAuth
+// 2.0 Security BCP, refresh token rotation): either the thief or the owner
+// holds a copy, and neither can be told apart, so both must log in again.
+// Clients therefore refresh one at a time (the web app serialises its
+// tabs); two refreshes racing with one token end their session.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
 	sessionID, oldHash, err := splitRefreshToken(refreshToken)
 	if err != nil {
@@ -72,6 +85,12 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	}
 	refresh, newHash := newRefreshToken(sessionID)
 	userID, err := s.sessions.Rotate(ctx, sessionID, oldHash, newHash, RefreshTTL)
+	if errors.Is(err, ErrRefreshReplayed) {
+		if err := s.watcher.SessionEnded(ctx, sessionID); err != nil {
+			return Tokens{}, err
+		}
+		return Tokens{}, ErrBadToken
+	}
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -118,17 +137,16 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 
 // ChangePassword checks the current password, stores the new one and ends
 // the user's other sessions, so a stolen session dies with the old password.
+// Wrong current passwords are limited per user, so a stolen access token
+// cannot be used to guess the password and take the account over.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) error {
 	hash, err := s.users.PasswordHash(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
-	ok, err := s.hasher.verify(ctx, current, hash)
-	if err != nil {
+	a := Attempt{Kind: PasswordChangeAttempt, Account: accountOf(p.UserID, "")}
+	if err := s.checkPassword(ctx, a, current, hash); err != nil {
 		return err
-	}
-	if !ok {
-		return ErrBadCredentials
 	}
 	newHash, err := s.hasher.hash(ctx, next)
 	if err != nil {

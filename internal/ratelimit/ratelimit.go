@@ -24,19 +24,29 @@ type Rate struct {
 }
 
 // ParseRate reads "N/duration", N events per duration: a burst of N, then
-// one every duration/N (e.g. "5/30m", "10/10s").
+// one every duration/N (e.g. "5/30m", "10/10s"). Counters keep whole
+// milliseconds, so duration/N must be at least one: at most 1,000 events per
+// second.
 func ParseRate(s string) (Rate, error) {
 	n, per, ok := strings.Cut(s, "/")
 	burst, err := strconv.Atoi(strings.TrimSpace(n))
 	if !ok || err != nil || burst < 1 {
-		return Rate{}, fmt.Errorf("rate %q: want N/duration such as 10/10s", s)
+		return Rate{}, fmt.Errorf("rate %q: want N/duration, a positive count of events per Go duration, such as 10/10s", s)
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(per))
-	if err != nil || d < time.Duration(burst)*time.Millisecond {
-		return Rate{}, fmt.Errorf("rate %q: want N/duration such as 10/10s", s)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: want N/duration with a Go duration such as 10s, 5m or 1h, for example 10/10s", s)
+	}
+	if d < time.Duration(burst)*minInterval {
+		return Rate{}, fmt.Errorf("rate %q: at most 1,000 events per second: the duration must be at least N milliseconds (%s for %d), for example %d/%s",
+			s, time.Duration(burst)*minInterval, burst, burst, time.Duration(burst)*minInterval)
 	}
 	return Rate{Burst: burst, Every: d / time.Duration(burst)}, nil
 }
+
+// minInterval is the shortest time between events a Rate may have: the
+// counters hold milliseconds, and a shorter interval would round to none.
+const minInterval = time.Millisecond
 
 // String formats the rate as ParseRate reads it.
 func (r Rate) String() string {
@@ -54,20 +64,30 @@ func New(rdb rueidis.Client, prefix string) *Limiter {
 	return &Limiter{rdb: rdb, prefix: prefix + "limit:"}
 }
 
-// gcra answers how many milliseconds to wait (0: allowed) and records the
-// event when allowed and ARGV[3] is 1. Redis' own clock keeps every process
-// on one time line.
+// Limit is one counter and its rate.
+type Limit struct {
+	Key  string
+	Rate Rate
+}
+
+// gcra answers how many milliseconds to wait (0: allowed) before one more
+// event under every key (KEYS[i] at interval ARGV[2i-1] and tolerance
+// ARGV[2i]), and records it under all of them when all allow it, none
+// otherwise: one atomic step, so concurrent callers cannot all pass a check
+// that only one of them should. Redis' own clock keeps every process on one
+// time line.
 var gcra = rueidis.NewLuaScript(`
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local wait = tat - tolerance - now
+local wait, tats = 0, {}
+for i, key in ipairs(KEYS) do
+  local tat = math.max(tonumber(redis.call('GET', key) or now), now)
+  wait = math.max(wait, tat - tonumber(ARGV[2 * i]) - now)
+  tats[i] = tat + tonumber(ARGV[2 * i - 1])
+end
 if wait > 0 then return wait end
-if ARGV[3] == '1' then
-  redis.call('SET', KEYS[1], tat + interval, 'PX', tat + interval - now)
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, tats[i], 'PX', tats[i] - now)
 end
 return 0
 `)
@@ -75,25 +95,58 @@ return 0
 // Take records one event under key and reports how long to wait when it is
 // over the rate (the event is then not recorded).
 func (l *Limiter) Take(ctx context.Context, key string, r Rate) (time.Duration, error) {
-	return l.run(ctx, key, r, true)
+	return l.TakeAll(ctx, Limit{key, r})
 }
 
-// Peek reports how long until one more event would be allowed, without
-// recording one.
-func (l *Limiter) Peek(ctx context.Context, key string, r Rate) (time.Duration, error) {
-	return l.run(ctx, key, r, false)
-}
-
-func (l *Limiter) run(ctx context.Context, key string, r Rate, take bool) (time.Duration, error) {
-	interval := r.Every.Milliseconds()
-	tolerance := interval * int64(r.Burst-1)
-	flag := "0"
-	if take {
-		flag = "1"
-	}
-	wait, err := gcra.Exec(ctx, l.rdb, []string{l.prefix + key},
-		[]string{strconv.FormatInt(interval, 10), strconv.FormatInt(tolerance, 10), flag}).AsInt64()
+// TakeAll records one event under every limit, or under none and reports
+// the longest wait when any is spent.
+func (l *Limiter) TakeAll(ctx context.Context, limits ...Limit) (time.Duration, error) {
+	keys, args := l.scriptArgs(limits, true)
+	wait, err := gcra.Exec(ctx, l.rdb, keys, args).AsInt64()
 	return time.Duration(wait) * time.Millisecond, err
+}
+
+// refund gives back one event under KEYS[i] at interval ARGV[i].
+var refund = rueidis.NewLuaScript(`
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+for i, key in ipairs(KEYS) do
+  local tat = tonumber(redis.call('GET', key))
+  if tat then
+    tat = tat - tonumber(ARGV[i])
+    if tat > now then
+      redis.call('SET', key, tat, 'PX', tat - now)
+    else
+      redis.call('DEL', key)
+    end
+  end
+end
+return 0
+`)
+
+// Refund gives back one event taken under each limit, e.g. a reserved
+// attempt that turned out not to count.
+func (l *Limiter) Refund(ctx context.Context, limits ...Limit) error {
+	if len(limits) == 0 {
+		return nil
+	}
+	keys, args := l.scriptArgs(limits, false)
+	return refund.Exec(ctx, l.rdb, keys, args).Error()
+}
+
+// scriptArgs lays limits out as the scripts read them: the prefixed keys,
+// and each one's interval in milliseconds followed, withTolerance, by how
+// far ahead of now its bucket may be (the burst).
+func (l *Limiter) scriptArgs(limits []Limit, withTolerance bool) (keys, args []string) {
+	for _, lim := range limits {
+		interval := lim.Rate.Every.Milliseconds()
+		keys = append(keys, l.prefix+lim.Key)
+		args = append(args, strconv.FormatInt(interval, 10))
+		if withTolerance {
+			args = append(args, strconv.FormatInt(interval*int64(lim.Rate.Burst-1), 10))
+		}
+	}
+	return keys, args
 }
 
 // Reset forgets the events under key, e.g. failed logins after a success.

@@ -23,6 +23,7 @@ var codes = []struct {
 	{chat.ErrUnavailable, connect.CodeUnavailable},
 	{auth.ErrBadCredentials, connect.CodeUnauthenticated},
 	{auth.ErrBadToken, connect.CodeUnauthenticated},
+	{auth.ErrTooManyAttempts, connect.CodeResourceExhausted},
 	{context.Canceled, connect.CodeCanceled},
 	{context.DeadlineExceeded, connect.CodeDeadlineExceeded},
 }

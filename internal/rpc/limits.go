@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -17,22 +18,18 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/ratelimit"
 )
 
 // Limiter is the shared rate limiter the limits interceptor needs.
 type Limiter interface {
 	Take(ctx context.Context, key string, r ratelimit.Rate) (time.Duration, error)
-	Peek(ctx context.Context, key string, r ratelimit.Rate) (time.Duration, error)
-	Reset(ctx context.Context, key string) error
 }
 
-// Limits are the rates every process enforces together.
+// Limits are the rates every process enforces together on calls; password
+// guessing is auth's to limit (auth.Guard).
 type Limits struct {
-	// LoginFailuresPerAccount counts failed logins per account and source
-	// address, so a guesser elsewhere cannot lock the owner out.
-	LoginFailuresPerAccount ratelimit.Rate
-	LoginFailuresPerIP      ratelimit.Rate
 	// SendsPerRoom limits each user's messages in each room.
 	SendsPerRoom ratelimit.Rate
 	// CallsPerUser limits every RPC of a user, or of an address before login.
@@ -62,7 +59,11 @@ func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		}
 		switch msg := req.Any().(type) {
 		case *chatv1.LoginRequest:
-			return l.login(ctx, req, next, ip, strings.ToLower(msg.GetLogin()))
+			res, err := next(auth.WithClientAddr(ctx, ip), req)
+			return res, l.passwordChecked(ctx, "login failed", ip, err)
+		case *chatv1.ChangePasswordRequest:
+			res, err := next(ctx, req)
+			return res, l.passwordChecked(ctx, "password change failed", ip, err)
 		case *chatv1.SendMessageRequest:
 			key := fmt.Sprintf("send:%s:%d", who, msg.GetRoomId())
 			if err := l.take(ctx, key, l.SendsPerRoom, "you are sending messages too fast"); err != nil {
@@ -73,31 +74,19 @@ func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	}
 }
 
-// login refuses while either failed-login limit is spent, and spends them
-// only on failures; a success clears the account's count.
-func (l limits) login(ctx context.Context, req connect.AnyRequest, next connect.UnaryFunc, ip, account string) (connect.AnyResponse, error) {
-	ipKey, acctKey := "login:ip:"+ip, "login:acct:"+account+":"+ip
-	for _, c := range []struct {
-		key  string
-		rate ratelimit.Rate
-	}{{ipKey, l.LoginFailuresPerIP}, {acctKey, l.LoginFailuresPerAccount}} {
-		wait, err := l.rl.Peek(ctx, c.key, c.rate)
-		if err != nil {
-			l.limiterDown(ctx, err)
-		}
-		if wait > 0 {
-			return nil, exhausted("too many failed logins", wait)
-		}
-	}
-	res, err := next(ctx, req)
+// passwordChecked logs a wrong or refused password at INFO, in one shape
+// that fail2ban-style tools can match (msg, client_ip, outcome), and gives a
+// refusal its Retry-After. The password is never logged.
+func (l limits) passwordChecked(ctx context.Context, msg, ip string, err error) error {
+	var limited *auth.LimitedError
 	switch {
-	case connect.CodeOf(err) == connect.CodeUnauthenticated:
-		_, _ = l.rl.Take(ctx, ipKey, l.LoginFailuresPerIP)
-		_, _ = l.rl.Take(ctx, acctKey, l.LoginFailuresPerAccount)
-	case err == nil:
-		_ = l.rl.Reset(ctx, acctKey)
+	case errors.As(err, &limited):
+		l.log.InfoContext(ctx, msg, "client_ip", ip, "outcome", "limited", "retry_after", limited.Wait.Round(time.Second))
+		return exhausted(limited.Msg, limited.Wait)
+	case errors.Is(err, auth.ErrBadCredentials):
+		l.log.InfoContext(ctx, msg, "client_ip", ip, "outcome", "bad_credentials")
 	}
-	return res, err
+	return err
 }
 
 func (l limits) take(ctx context.Context, key string, r ratelimit.Rate, what string) error {

@@ -29,16 +29,29 @@ func New(rdb rueidis.Client, prefix string) *Store {
 }
 
 // rotate swaps the refresh hash only when the presented one is current, so
-// each refresh token works once even when two refreshes race.
+// each refresh token works once even when two refreshes race. A session
+// that exists but was shown another hash is ended in the same step, so no
+// request can slip in between detection and revocation: it answers 0, the
+// user id otherwise (false: no such session).
 var rotate = rueidis.NewLuaScript(`
-if redis.call('HGET', KEYS[1], 'refresh') ~= ARGV[1] then return false end
+local current = redis.call('HGET', KEYS[1], 'refresh')
+if not current then return false end
+if current ~= ARGV[1] then
+  local uid = redis.call('HGET', KEYS[1], 'uid')
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', ARGV[4] .. uid, ARGV[5])
+  return 0
+end
 redis.call('HSET', KEYS[1], 'refresh', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return redis.call('HGET', KEYS[1], 'uid')
+return tonumber(redis.call('HGET', KEYS[1], 'uid'))
 `)
 
+// userIndex prefixes the set of a user's session ids.
+const userIndex = "user:"
+
 func (s *Store) userKey(userID int64) string {
-	return s.prefix + "user:" + strconv.FormatInt(userID, 10)
+	return s.prefix + userIndex + strconv.FormatInt(userID, 10)
 }
 
 // Create stores a new session and indexes it under its user.
@@ -58,11 +71,16 @@ func (s *Store) Create(ctx context.Context, sessionID string, userID int64, refr
 	return nil
 }
 
-// Rotate replaces the refresh hash if oldHash is current.
+// Rotate replaces the refresh hash if oldHash is current, and ends the
+// session when it is not (auth.ErrRefreshReplayed).
 func (s *Store) Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error) {
-	uid, err := rotate.Exec(ctx, s.rdb, []string{s.prefix + sessionID}, []string{oldHash, newHash, strconv.FormatInt(ttl.Milliseconds(), 10)}).AsInt64()
-	if rueidis.IsRedisNil(err) {
+	uid, err := rotate.Exec(ctx, s.rdb, []string{s.prefix + sessionID},
+		[]string{oldHash, newHash, strconv.FormatInt(ttl.Milliseconds(), 10), s.prefix + userIndex, sessionID}).AsInt64()
+	switch {
+	case rueidis.IsRedisNil(err):
 		return 0, auth.ErrBadToken
+	case err == nil && uid == 0:
+		return 0, auth.ErrRefreshReplayed
 	}
 	return uid, unavailable(err)
 }

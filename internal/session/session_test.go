@@ -61,3 +61,36 @@ func TestDeleteIsSeenAtOnce(t *testing.T) {
 		t.Fatalf("deleted session still accepted: %v", err)
 	}
 }
+
+// TestReplayedRefreshEndsSession: a refresh hash that was current once and
+// is shown again ends the session in the same step: the session is gone,
+// its newest hash is refused too, and the user's index forgets it.
+func TestReplayedRefreshEndsSession(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	s := session.New(rdb, prefix)
+	ctx := context.Background()
+	for _, sid := range []string{"stolen", "kept"} {
+		if err := s.Create(ctx, sid, 7, "h0", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Rotate(ctx, "stolen", "h0", "h1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, "stolen", "h0", "h2", time.Hour); !errors.Is(err, auth.ErrRefreshReplayed) {
+		t.Fatalf("replayed rotation: %v, want ErrRefreshReplayed", err)
+	}
+	if _, err := s.UserOf(ctx, "stolen"); !errors.Is(err, auth.ErrBadToken) {
+		t.Fatalf("the replayed session lives on: %v", err)
+	}
+	if _, err := s.Rotate(ctx, "stolen", "h1", "h3", time.Hour); !errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrRefreshReplayed) {
+		t.Fatalf("the newest refresh hash after a replay: %v, want ErrBadToken (no session)", err)
+	}
+	if uid, err := s.UserOf(ctx, "kept"); err != nil || uid != 7 {
+		t.Fatalf("the user's other session: %d, %v", uid, err)
+	}
+	ended, err := s.EndOthers(ctx, 7, "")
+	if err != nil || len(ended) != 1 || ended[0] != "kept" {
+		t.Fatalf("sessions left in the user's index: %v, %v; want only kept", ended, err)
+	}
+}

@@ -1,0 +1,44 @@
+package app_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley/internal/app"
+)
+
+// TestRateSettings: a PARLEY_LIMIT_* value chatd cannot keep is refused at
+// start-up with the variable's name and the rule it broke.
+func TestRateSettings(t *testing.T) {
+	cases := []struct {
+		name, variable, value string
+		want                  []string // empty: accepted
+	}{
+		{"OK", "PARLEY_LIMIT_CALLS", "100000/100s", nil},
+		{"OKThousandPerSecond", "PARLEY_LIMIT_SEND", "1000/1s", nil},
+		{"ErrTooFast", "PARLEY_LIMIT_CALLS", "1000000/100s",
+			[]string{"PARLEY_LIMIT_CALLS", "at most 1,000 events per second", "at least N milliseconds", "for example 1000000/16m40s"}},
+		{"ErrNotARate", "PARLEY_LIMIT_LOGIN_IP", "lots", []string{"PARLEY_LIMIT_LOGIN_IP", "N/duration", "10/10s"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{tc.variable: tc.value}
+			_, err := app.ParseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("%s=%s refused: %v", tc.variable, tc.value, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("%s=%s accepted", tc.variable, tc.value)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+}
