@@ -144,7 +144,10 @@ func (l limits) clientIP(peer string, h http.Header) string {
 	if err != nil {
 		return host
 	}
-	hops := strings.Split(h.Get("X-Forwarded-For"), ",")
+	// Every header line counts, as one comma-separated list (RFC 9110): a
+	// proxy that adds its own line instead of appending would otherwise
+	// leave the client's forged first line as the only one read.
+	hops := strings.Split(strings.Join(h.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0 && l.trusted(addr); i-- {
 		next, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
