@@ -1,12 +1,20 @@
 package app_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"connectrpc.com/connect"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/app"
+	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/rpc"
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
@@ -128,4 +136,150 @@ func TestPublicURLSetting(t *testing.T) {
 	if err != nil || c.PublicURL.String() != "https://chat.example.com" {
 		t.Fatalf("-public-url: %v, %v", c.PublicURL, err)
 	}
+}
+
+// cookieCall runs one call with the given request headers and returns the
+// refresh cookies the answer sets, whether it succeeded or not.
+func cookieCall(t *testing.T, header http.Header, call func(ctx context.Context) error) ([]*http.Cookie, error) {
+	t.Helper()
+	ctx, info := connect.NewClientContext(context.Background())
+	for k, v := range header {
+		info.RequestHeader()[k] = v
+	}
+	err := call(ctx)
+	got := info.ResponseHeader()
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		got = ce.Meta()
+	}
+	var out []*http.Cookie
+	for _, line := range got.Values("Set-Cookie") {
+		c, perr := http.ParseSetCookie(line)
+		if perr != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, perr)
+		}
+		if c.Name == rpc.RefreshCookieName {
+			out = append(out, c)
+		}
+	}
+	return out, err
+}
+
+// wantRefreshCookies checks the answer set the web app's two cookies, one per
+// path, with the same token, out of page script's and other sites' reach;
+// maxAge < 0 means deleted. It returns the token.
+func wantRefreshCookies(t *testing.T, cookies []*http.Cookie, maxAge int) string {
+	t.Helper()
+	paths := map[string]bool{}
+	for _, c := range cookies {
+		paths[c.Path] = true
+		if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.MaxAge != maxAge || c.Value != cookies[0].Value {
+			t.Errorf("cookie %q: HttpOnly %v, Secure %v, SameSite %v, MaxAge %d (want %d)", c.String(), c.HttpOnly, c.Secure, c.SameSite, c.MaxAge, maxAge)
+		}
+	}
+	if len(cookies) != 2 || !paths["/chat.v1.AuthService/Refresh"] || !paths["/chat.v1.AuthService/Logout"] {
+		t.Fatalf("want one refresh cookie for Refresh and one for Logout, got %v", cookies)
+	}
+	return cookies[0].Value
+}
+
+// webApp is the header the web app sends to keep its refresh token in cookies.
+var webApp = http.Header{rpc.RefreshCookieHeader: {"1"}}
+
+func withCookie(token string) http.Header {
+	h := webApp.Clone()
+	h.Set("Cookie", (&http.Cookie{Name: rpc.RefreshCookieName, Value: token}).String())
+	return h
+}
+
+func TestRefreshCookie(t *testing.T) {
+	forEachProtocol(t, func(t *testing.T, srv *testenv.Server, p testenv.Protocol) {
+		c := testenv.NewClient(srv, p)
+		name := "cookie_" + p.Name
+		c.Signup(t, name)
+		login := &chatv1.LoginRequest{Login: name, Password: "password-" + name}
+		maxAge := int(auth.RefreshTTL / time.Second)
+
+		t.Run("LoginWithoutHeaderSetsNone", func(t *testing.T) {
+			var res *chatv1.LoginResponse
+			cookies, err := cookieCall(t, nil, func(ctx context.Context) (err error) {
+				res, err = c.Auth.Login(ctx, login)
+				return err
+			})
+			if err != nil || len(cookies) != 0 || res.GetRefreshToken() == "" {
+				t.Fatalf("API client login: cookies %v, body token %q, err %v", cookies, res.GetRefreshToken(), err)
+			}
+		})
+
+		var token string
+		t.Run("LoginSetsCookies", func(t *testing.T) {
+			var res *chatv1.LoginResponse
+			cookies, err := cookieCall(t, webApp, func(ctx context.Context) (err error) {
+				res, err = c.Auth.Login(ctx, login)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			token = wantRefreshCookies(t, cookies, maxAge)
+			if res.GetRefreshToken() != "" || res.GetAccessToken() == "" {
+				t.Fatalf("web app login: body refresh token %q (want none), access token %q", res.GetRefreshToken(), res.GetAccessToken())
+			}
+		})
+
+		var rotated string
+		t.Run("RefreshFromCookieRotates", func(t *testing.T) {
+			var res *chatv1.RefreshResponse
+			cookies, err := cookieCall(t, withCookie(token), func(ctx context.Context) (err error) {
+				res, err = c.Auth.Refresh(ctx, &chatv1.RefreshRequest{})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rotated = wantRefreshCookies(t, cookies, maxAge)
+			if rotated == token || res.GetRefreshToken() != "" || res.GetAccessToken() == "" {
+				t.Fatalf("refresh: cookie %q after %q, body refresh token %q", rotated, token, res.GetRefreshToken())
+			}
+			c.Token = res.GetAccessToken()
+			if _, err := c.Auth.GetMe(context.Background(), &chatv1.GetMeRequest{}); err != nil {
+				t.Fatalf("the refreshed access token was refused: %v", err)
+			}
+		})
+
+		t.Run("ErrEmptyBodyWithoutHeader", func(t *testing.T) {
+			_, err := cookieCall(t, http.Header{"Cookie": withCookie(rotated)["Cookie"]}, func(ctx context.Context) error {
+				_, err := c.Auth.Refresh(ctx, &chatv1.RefreshRequest{})
+				return err
+			})
+			wantCode(t, err, connect.CodeInvalidArgument)
+		})
+
+		t.Run("ErrHeaderWithoutCookie", func(t *testing.T) {
+			_, err := cookieCall(t, webApp, func(ctx context.Context) error {
+				_, err := c.Auth.Refresh(ctx, &chatv1.RefreshRequest{})
+				return err
+			})
+			wantCode(t, err, connect.CodeUnauthenticated)
+		})
+
+		t.Run("LogoutClearsCookies", func(t *testing.T) {
+			cookies, err := cookieCall(t, withCookie(rotated), func(ctx context.Context) error {
+				_, err := c.Auth.Logout(ctx, &chatv1.LogoutRequest{})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v := wantRefreshCookies(t, cookies, -1); v != "" {
+				t.Fatalf("logout left a value in the cookie: %q", v)
+			}
+			cookies, err = cookieCall(t, withCookie(rotated), func(ctx context.Context) error {
+				_, err := c.Auth.Refresh(ctx, &chatv1.RefreshRequest{})
+				return err
+			})
+			wantCode(t, err, connect.CodeUnauthenticated)
+			wantRefreshCookies(t, cookies, -1) // a refused cookie is deleted too
+		})
+	})
 }
