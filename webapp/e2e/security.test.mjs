@@ -1,8 +1,8 @@
 // Browser tests of what keeps a user's messages and session safe: the outbox
 // keeps the typed order through the send limit and a lost session, the
-// refresh token stays out of page script's reach, and the CSP stops
-// injected script. This server keeps chatd's default send limit (10 per room,
-// then 1/s).
+// refresh token stays out of page script's reach, the CSP stops injected
+// script, and bidi characters cannot flip other messages. This server keeps
+// chatd's default send limit (10 per room, then 1/s).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { api, redisDelete, redisKeys, startBrowser, startServer, watchCsp } from './harness.mjs'
@@ -152,6 +152,33 @@ describe('security', () => {
       [['script-src-elem', 'inline']],
     )
     violations.splice(before) // expected: the app itself must cause none
+  })
+
+  it('a message with U+202E does not flip the next one', async () => {
+    const { page } = dp
+    const flipped = '\u202Egnirts desrever'
+    await say(page, flipped)
+    await say(page, 'plain after')
+    const next = page.locator('[data-testid="message"] [data-testid="message-body"]', { hasText: 'plain after' })
+    await next.waitFor({ timeout: seeTimeoutMs })
+    const own = page.locator('[data-testid="message"] [data-testid="message-body"]', { hasText: 'gnirts' })
+    assert.equal(await own.textContent(), flipped, 'the message keeps its bidi character')
+    for (const body of [own, next]) assert.equal(await body.getAttribute('dir'), 'auto')
+    // Rendered left to right: the first letter is left of the last one.
+    const order = await next.evaluate((el) => {
+      const text = el.firstChild
+      const at = (i) => {
+        const r = document.createRange()
+        r.setStart(text, i)
+        r.setEnd(text, i + 1)
+        return r.getBoundingClientRect().left
+      }
+      return { first: at(0), last: at(text.length - 1), direction: getComputedStyle(el).direction }
+    })
+    assert.ok(order.first < order.last, `the next message renders reversed: ${JSON.stringify(order)}`)
+    assert.equal(order.direction, 'ltr')
+    assert.equal(await page.getByTestId('message-sender').first().evaluate((el) => el.tagName), 'BDI')
+    assert.equal(await page.getByTestId('room-title').locator('bdi').count(), 1)
   })
 
   it('when the server forgets every session, the login page keeps the outbox, and logging in sends it in order', async () => {

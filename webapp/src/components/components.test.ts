@@ -92,6 +92,16 @@ describe('MessageList', () => {
     await w.get('[data-testid="pending-discard"]').trigger('click')
     expect(w.find('[data-testid="pending-message"]').exists()).toBe(false)
   })
+
+  it('isolates bidi text: bodies have dir=auto, names are in <bdi>', async () => {
+    const { w, messages } = mountList()
+    messages.merge(1n, [msg(1, 1, { sender: 2, body: '\u202Eflipped' }), msg(1, 2, { sender: 2, body: 'next' })])
+    await w.vm.$nextTick()
+    const bodies = w.findAll('[data-testid="message-body"]')
+    expect(bodies.map((b) => b.attributes('dir'))).toEqual(['auto', 'auto'])
+    expect(bodies[0].text()).toBe('\u202Eflipped') // kept, only isolated
+    expect(w.get('[data-testid="message-sender"]').element.tagName).toBe('BDI')
+  })
 })
 
 describe('MessageComposer', () => {
