@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ type Config struct {
 	MaxRequestBytes int
 	Limits          rpc.Limits
 	Passwords       ratelimit.PasswordLimits
+
+	// PublicURL is the address people open the web app at, e.g.
+	// https://chat.example.com; nil when unknown. HSTS is sent only when it
+	// is https.
+	PublicURL *url.URL
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -54,7 +60,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return def
 	}
 	var c Config
-	var origins, level string
+	var origins, level, publicURL string
 	fs := flag.NewFlagSet("chatd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", env("PARLEY_ADDR", ":8080"), "listen address for the API, WebSocket and web app (PARLEY_ADDR)")
@@ -64,6 +70,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", env("PARLEY_REDIS_PREFIX", "parley:"), "prefix of every Redis key and channel (PARLEY_REDIS_PREFIX)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", env("PARLEY_JWT_SECRET", ""), "HS256 key for access tokens; generated and shared through MySQL when empty (PARLEY_JWT_SECRET)")
 	fs.StringVar(&origins, "allowed-origins", env("PARLEY_ALLOWED_ORIGINS", ""), "comma-separated extra origins allowed to open /ws (PARLEY_ALLOWED_ORIGINS)")
+	fs.StringVar(&publicURL, "public-url", env("PARLEY_PUBLIC_URL", ""), "address the web app is opened at, e.g. https://chat.example.com; https turns on HSTS (PARLEY_PUBLIC_URL)")
 	fs.StringVar(&level, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration(env("PARLEY_SHUTDOWN_TIMEOUT", "15s")), "how long a graceful shutdown may take (PARLEY_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", envInt(env("PARLEY_MAX_CONNS_PER_USER", "20")), "live connections per user across processes (PARLEY_MAX_CONNS_PER_USER)")
@@ -110,6 +117,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return Config{}, fmt.Errorf("PARLEY_LOG_LEVEL: %w", err)
 	}
+	publicU, err := parsePublicURL(publicURL)
+	if err != nil {
+		return Config{}, err
+	}
+	c.PublicURL = publicU
 	return c, c.validate()
 }
 
@@ -148,6 +160,18 @@ func envDuration(s string) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// parsePublicURL accepts an absolute http or https URL, or "" for none.
+func parsePublicURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("PARLEY_PUBLIC_URL must be an http or https address such as https://chat.example.com, not %q", s)
+	}
+	return u, nil
 }
 
 func parsePrefixes(list string, out *[]netip.Prefix) error {

@@ -2,7 +2,12 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"net/http"
+	"time"
+
+	"connectrpc.com/connect"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/gen/proto/chat/v1/chatv1connect"
@@ -40,18 +45,28 @@ func (h *AuthHandler) Login(ctx context.Context, req *chatv1.LoginRequest) (*cha
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.LoginResponse{
-		AccessToken: t.Access, RefreshToken: t.Refresh,
+		AccessToken: t.Access, RefreshToken: handOutRefresh(ctx, t.Refresh),
 		AccessExpiresAt: timestamppb.New(t.AccessExpiresAt), User: protoconv.User(u, true),
 	}, nil
 }
 
-// Refresh rotates the refresh token.
+// Refresh rotates the refresh token, taken from the body or, for the web
+// app, from its cookie.
 func (h *AuthHandler) Refresh(ctx context.Context, req *chatv1.RefreshRequest) (*chatv1.RefreshResponse, error) {
-	t, err := h.auth.Refresh(ctx, req.GetRefreshToken())
+	token, err := refreshTokenOf(ctx, req)
 	if err != nil {
+		return nil, err
+	}
+	t, err := h.auth.Refresh(ctx, token)
+	if err != nil {
+		if ErrorCode(err) == connect.CodeUnauthenticated {
+			clearRefreshCookies(ctx) // the browser should stop presenting a dead token
+		}
 		return nil, ToConnect(ctx, h.log, err)
 	}
-	return &chatv1.RefreshResponse{AccessToken: t.Access, RefreshToken: t.Refresh, AccessExpiresAt: timestamppb.New(t.AccessExpiresAt)}, nil
+	return &chatv1.RefreshResponse{
+		AccessToken: t.Access, RefreshToken: handOutRefresh(ctx, t.Refresh), AccessExpiresAt: timestamppb.New(t.AccessExpiresAt),
+	}, nil
 }
 
 // Logout ends the caller's session.
@@ -59,6 +74,7 @@ func (h *AuthHandler) Logout(ctx context.Context, _ *chatv1.LogoutRequest) (*cha
 	if err := h.auth.Logout(ctx, caller(ctx)); err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
+	clearRefreshCookies(ctx)
 	return &chatv1.LogoutResponse{}, nil
 }
 
@@ -77,4 +93,76 @@ func (h *AuthHandler) GetMe(ctx context.Context, _ *chatv1.GetMeRequest) (*chatv
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.GetMeResponse{User: protoconv.User(u, true)}, nil
+}
+
+// RefreshCookieHeader is the request header with which the web app asks
+// Login and Refresh to keep the refresh token in an HttpOnly cookie, out of
+// page script's reach, instead of the response body. Clients that do not send
+// it (grpcurl, bots) get the token in the body as always. Being a custom
+// header, it also makes a cross-site request need a CORS preflight, which
+// chatd never grants, so another site cannot make a browser refresh.
+const RefreshCookieHeader = "X-Parley-Refresh-Cookie"
+
+// RefreshCookieName names the refresh cookie. One is set per path in
+// refreshCookiePaths (a cookie has one Path), each with the same token.
+const RefreshCookieName = "parley_refresh"
+
+// refreshCookiePaths are the only requests the browser sends the cookie with.
+var refreshCookiePaths = []string{chatv1connect.AuthServiceRefreshProcedure, chatv1connect.AuthServiceLogoutProcedure}
+
+var (
+	errNoRefreshToken  = errors.New("refresh_token is required")
+	errNoRefreshCookie = errors.New("no refresh cookie: log in again")
+)
+
+// wantsCookie says whether the caller is the web app asking for cookies.
+func wantsCookie(ctx context.Context) (connect.CallInfo, bool) {
+	info, ok := connect.CallInfoForHandlerContext(ctx)
+	return info, ok && info.RequestHeader().Get(RefreshCookieHeader) == "1"
+}
+
+// handOutRefresh returns the refresh token for the response body, or sets it
+// as cookies and returns "" when the caller asked for cookies.
+func handOutRefresh(ctx context.Context, token string) string {
+	info, ok := wantsCookie(ctx)
+	if !ok {
+		return token
+	}
+	setRefreshCookies(info, token, int(auth.RefreshTTL/time.Second))
+	return ""
+}
+
+// clearRefreshCookies tells the web app's browser to forget its refresh token.
+func clearRefreshCookies(ctx context.Context) {
+	if info, ok := wantsCookie(ctx); ok {
+		setRefreshCookies(info, "", -1) // net/http writes a negative MaxAge as Max-Age=0
+	}
+}
+
+// setRefreshCookies sets one cookie per path, living maxAge seconds.
+func setRefreshCookies(info connect.CallInfo, token string, maxAge int) {
+	for _, path := range refreshCookiePaths {
+		c := &http.Cookie{
+			Name: RefreshCookieName, Value: token, Path: path, MaxAge: maxAge,
+			HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
+		}
+		info.ResponseHeader().Add("Set-Cookie", c.String())
+	}
+}
+
+// refreshTokenOf is the token a Refresh presents: the body's, else the
+// cookie's when the web app asked for cookies.
+func refreshTokenOf(ctx context.Context, req *chatv1.RefreshRequest) (string, error) {
+	if t := req.GetRefreshToken(); t != "" {
+		return t, nil
+	}
+	info, ok := wantsCookie(ctx)
+	if !ok {
+		return "", connect.NewError(connect.CodeInvalidArgument, errNoRefreshToken)
+	}
+	c, err := (&http.Request{Header: info.RequestHeader()}).Cookie(RefreshCookieName)
+	if err != nil || c.Value == "" {
+		return "", connect.NewError(connect.CodeUnauthenticated, errNoRefreshCookie)
+	}
+	return c.Value, nil
 }

@@ -41,10 +41,10 @@ function freePort() {
   })
 }
 
-async function waitReady(base, proc) {
+async function waitReady(base, proc, logPath) {
   const deadline = Date.now() + readyTimeoutMs
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`chatd exited with ${proc.exitCode}; see ${path.join(tmpDir, 'chatd.log')}`)
+    if (proc.exitCode !== null) throw new Error(`chatd exited with ${proc.exitCode}; see ${logPath}`)
     try {
       const res = await fetch(`${base}/readyz`)
       if (res.status === 200) return
@@ -56,8 +56,12 @@ async function waitReady(base, proc) {
   throw new Error(`chatd not ready after ${readyTimeoutMs} ms`)
 }
 
-/** startServer builds and starts chatd; stop() ends it and drops its database. */
-export async function startServer() {
+/**
+ * startServer builds and starts chatd; stop() ends it and drops its database.
+ * env overrides the test settings below (undefined removes one, for chatd's
+ * default); name tells the log files of several servers apart.
+ */
+export async function startServer({ env = {}, name = 'chatd' } = {}) {
   if (!existsSync(path.join(webappDir, 'dist', 'app', 'index.html'))) {
     throw new Error('webapp/dist/app is missing: run `npm run build` first')
   }
@@ -66,33 +70,35 @@ export async function startServer() {
   await run('go', ['build', '-o', bin, './cmd/chatd'], { cwd: repoDir, timeout: buildTimeoutMs })
   const port = await freePort()
   const unique = `parley_e2e_${process.pid}_${Date.now()}`
-  const log = createWriteStream(path.join(tmpDir, 'chatd.log'))
-  const proc = spawn(bin, [], {
-    cwd: repoDir,
-    env: {
-      ...process.env,
-      PARLEY_ADDR: `127.0.0.1:${port}`,
-      PARLEY_MYSQL_DSN: `root@tcp(127.0.0.1:3306)/${unique}?parseTime=true`,
-      PARLEY_REDIS_URL: 'redis://127.0.0.1:6379/0',
-      PARLEY_REDIS_PREFIX: `${unique}:`,
-      PARLEY_ADMIN_ADDR: 'off',
-      // One test seeds 70 messages through the API to build history and
-      // unread counts; the default 10-per-10s send limit would stall it.
-      PARLEY_LIMIT_SEND: '100000/100s',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const logPath = path.join(tmpDir, `${name}.log`)
+  const log = createWriteStream(logPath)
+  const settings = {
+    ...process.env,
+    PARLEY_ADDR: `127.0.0.1:${port}`,
+    PARLEY_MYSQL_DSN: `root@tcp(127.0.0.1:3306)/${unique}?parseTime=true`,
+    PARLEY_REDIS_URL: 'redis://127.0.0.1:6379/0',
+    PARLEY_REDIS_PREFIX: `${unique}:`,
+    PARLEY_ADMIN_ADDR: 'off',
+    // One test seeds 70 messages through the API to build history and
+    // unread counts; the default 10-per-10s send limit would stall it.
+    PARLEY_LIMIT_SEND: '100000/100s',
+    ...env,
+  }
+  for (const [k, v] of Object.entries(settings)) if (v === undefined) delete settings[k]
+  const proc = spawn(bin, [], { cwd: repoDir, env: settings, stdio: ['ignore', 'pipe', 'pipe'] })
   proc.stdout.pipe(log)
   proc.stderr.pipe(log)
   const base = `http://127.0.0.1:${port}`
   try {
-    await waitReady(base, proc)
+    await waitReady(base, proc, logPath)
   } catch (e) {
     proc.kill('SIGKILL')
     throw e
   }
   return {
     base,
+    /** redisPrefix starts every Redis key of this server. */
+    redisPrefix: `${unique}:`,
     async stop() {
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once('exit', r))
@@ -108,4 +114,39 @@ export async function startServer() {
 /** startBrowser launches the system Chromium. */
 export function startBrowser() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs })
+}
+
+/** redisKeys lists this machine's Redis keys matching a glob pattern. */
+export async function redisKeys(pattern) {
+  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '--scan', '--pattern', pattern])
+  return stdout.split('\n').filter(Boolean)
+}
+
+/** redisDelete deletes keys from Redis. */
+export async function redisDelete(keys) {
+  if (keys.length > 0) await run('redis-cli', ['-h', '127.0.0.1', 'DEL', ...keys])
+}
+
+/** api calls one RPC over Connect JSON, as curl would, and returns the parsed answer. */
+export async function api(base, procedure, body, token) {
+  const headers = { 'Content-Type': 'application/json' }
+  if (token) headers.Authorization = `Bearer ${token}`
+  const res = await fetch(`${base}/${procedure}`, { method: 'POST', headers, body: JSON.stringify(body) })
+  const json = await res.json()
+  if (!res.ok) throw new Error(`${procedure}: ${res.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+/**
+ * watchCsp collects into `into` every Content-Security-Policy violation the
+ * context's pages report (the listener is installed by the test, so the policy
+ * does not block it).
+ */
+export async function watchCsp(context, into) {
+  await context.exposeBinding('reportCspViolation', (_source, v) => into.push(v))
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.reportCspViolation({ directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample, page: location.pathname })
+    })
+  })
 }

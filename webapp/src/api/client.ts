@@ -1,5 +1,6 @@
 // The Connect clients every store uses, over one transport that adds the
-// bearer token and renews it transparently when the server refuses it.
+// bearer token and renews it transparently when the server refuses it. Auth
+// calls ask for the refresh token in an HttpOnly cookie (see tokens.ts).
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect'
 import { createConnectTransport } from '@connectrpc/connect-web'
 import { timestampMs } from '@bufbuild/protobuf/wkt'
@@ -10,12 +11,15 @@ import { SessionEnded, TokenKeeper, type Tokens } from './tokens'
 
 /** Methods that run before there is a session, so they carry no token. */
 const anonymousMethods = new Set(['Register', 'Login', 'Refresh'])
+/** Methods that hand out, take or clear the refresh cookie. */
+const cookieMethods = new Set(['Login', 'Refresh', 'Logout'])
+/** The header that asks chatd for the refresh token in a cookie instead of the body. */
+export const refreshCookieHeader = 'X-Parley-Refresh-Cookie'
 
 /** tokensFrom turns a Login or Refresh answer into Tokens. */
 export function tokensFrom(res: LoginResponse | RefreshResponse): Tokens {
   return {
     accessToken: res.accessToken,
-    refreshToken: res.refreshToken,
     accessExpiresAt: res.accessExpiresAt ? timestampMs(res.accessExpiresAt) : 0,
   }
 }
@@ -23,9 +27,9 @@ export function tokensFrom(res: LoginResponse | RefreshResponse): Tokens {
 /** authInterceptor adds the bearer token and, on unauthenticated, renews it once and retries. */
 export function authInterceptor(keeper: TokenKeeper): Interceptor {
   return (next) => async (req) => {
-    if (req.service.typeName === AuthService.typeName && anonymousMethods.has(req.method.name)) {
-      return next(req)
-    }
+    const auth = req.service.typeName === AuthService.typeName
+    if (auth && cookieMethods.has(req.method.name)) req.header.set(refreshCookieHeader, '1')
+    if (auth && anonymousMethods.has(req.method.name)) return next(req)
     const token = await keeper.accessToken()
     if (token) req.header.set('Authorization', `Bearer ${token}`)
     try {
@@ -59,9 +63,9 @@ export const roomClient = createClient(RoomService, transport)
 /** messageClient calls MessageService. */
 export const messageClient = createClient(MessageService, transport)
 
-keeper.useRefresh(async (refreshToken) => {
+keeper.useRefresh(async () => {
   try {
-    return tokensFrom(await authClient.refresh({ refreshToken }))
+    return tokensFrom(await authClient.refresh({})) // the cookie carries the refresh token
   } catch (e) {
     const code = ConnectError.from(e).code
     if (code === Code.Unauthenticated || code === Code.InvalidArgument || code === Code.NotFound) {

@@ -2,28 +2,48 @@ import { describe, expect, it, vi } from 'vitest'
 import { createRouterTransport, createClient, Code, ConnectError } from '@connectrpc/connect'
 import { RoomService } from '@/gen/chat/v1/room_pb'
 import { AuthService } from '@/gen/chat/v1/auth_pb'
-import { SessionEnded, TokenKeeper, renewMarginMs, type KeyValue, type Tokens } from './tokens'
-import { authInterceptor } from './client'
+import { SessionEnded, TokenKeeper, renewMarginMs, type Locks, type TabLink, type Tokens } from './tokens'
+import { authInterceptor, refreshCookieHeader } from './client'
 
-function memStorage(): KeyValue & { data: Map<string, string> } {
-  const data = new Map<string, string>()
-  return {
-    data,
-    getItem: (k) => data.get(k) ?? null,
-    setItem: (k, v) => void data.set(k, v),
-    removeItem: (k) => void data.delete(k),
+const tokens = (n: number, expiresAt = 0): Tokens => ({ accessToken: `a${n}`, accessExpiresAt: expiresAt })
+
+/** tabs is a BroadcastChannel and a Web Lock shared by fake tabs, delivering news asynchronously as browsers do. */
+function tabs() {
+  const listeners: ((news: unknown) => void)[] = []
+  let queue = Promise.resolve()
+  const locks: Locks = {
+    request: <T>(_name: string, fn: () => Promise<T>): Promise<T> => {
+      const run = queue.then(fn)
+      queue = run.then(
+        () => undefined,
+        () => undefined,
+      )
+      return run
+    },
   }
+  const open = (): TabLink => {
+    let mine: ((news: unknown) => void) | null = null
+    return {
+      post: (news) => {
+        for (const l of listeners) if (l !== mine) queueMicrotask(() => l(structuredClone(news)))
+      },
+      listen: (fn) => {
+        mine = fn
+        listeners.push(fn)
+      },
+    }
+  }
+  return { keeper: (now?: () => number) => new TokenKeeper({ link: open(), locks, now }) }
 }
 
-const tokens = (n: number, expiresAt = 0): Tokens => ({ accessToken: `a${n}`, refreshToken: `r${n}`, accessExpiresAt: expiresAt })
+const alone = (now?: () => number) => new TokenKeeper({ link: null, locks: null, now })
 
 describe('TokenKeeper', () => {
   it('Concurrent: many refused calls share one refresh', async () => {
-    const keeper = new TokenKeeper(memStorage())
+    const keeper = alone()
     keeper.set(tokens(1))
-    const refresh = vi.fn(async (rt: string) => {
+    const refresh = vi.fn(async () => {
       await new Promise((r) => setTimeout(r, 5))
-      expect(rt).toBe('r1')
       return tokens(2)
     })
     keeper.useRefresh(refresh)
@@ -35,9 +55,8 @@ describe('TokenKeeper', () => {
     expect(refresh).toHaveBeenCalledOnce()
   })
 
-  it('ErrSessionEnded: forgets the tokens and says so once', async () => {
-    const store = memStorage()
-    const keeper = new TokenKeeper(store)
+  it('ErrSessionEnded: forgets the token and says so once', async () => {
+    const keeper = alone()
     keeper.set(tokens(1))
     keeper.useRefresh(async () => {
       throw new SessionEnded()
@@ -47,11 +66,10 @@ describe('TokenKeeper', () => {
     expect(await Promise.all([keeper.renew('a1'), keeper.renew('a1')])).toEqual([null, null])
     expect(ended).toHaveBeenCalledOnce()
     expect(keeper.current()).toBeNull()
-    expect(store.data.size).toBe(0)
   })
 
   it('ErrNetwork: keeps the session', async () => {
-    const keeper = new TokenKeeper(memStorage())
+    const keeper = alone()
     keeper.set(tokens(1))
     keeper.useRefresh(async () => {
       throw new ConnectError('offline', Code.Unavailable)
@@ -60,21 +78,9 @@ describe('TokenKeeper', () => {
     expect(keeper.current()).toEqual(tokens(1))
   })
 
-  it('OtherTab: adopts tokens another tab already rotated', async () => {
-    const store = memStorage()
-    const keeper = new TokenKeeper(store)
-    keeper.set(tokens(1))
-    const other = new TokenKeeper(store)
-    other.set(tokens(2))
-    const refresh = vi.fn(async () => tokens(3))
-    keeper.useRefresh(refresh)
-    expect(await keeper.renew('a1')).toBe('a2')
-    expect(refresh).not.toHaveBeenCalled()
-  })
-
   it('NearExpiry: renews ahead of a call', async () => {
     let now = 1_000_000
-    const keeper = new TokenKeeper(memStorage(), () => now)
+    const keeper = alone(() => now)
     keeper.set(tokens(1, now + renewMarginMs + 1000))
     keeper.useRefresh(async () => tokens(2, now + 900_000))
     expect(await keeper.accessToken()).toBe('a1')
@@ -82,17 +88,65 @@ describe('TokenKeeper', () => {
     expect(await keeper.accessToken()).toBe('a2')
   })
 
-  it('survives a reload', () => {
-    const store = memStorage()
-    new TokenKeeper(store).set(tokens(1, 5))
-    expect(new TokenKeeper(store).current()).toEqual(tokens(1, 5))
+  it('Reload: resumes from the refresh cookie, and a first visit is no ended session', async () => {
+    const keeper = alone()
+    const ended = vi.fn()
+    keeper.onEnded = ended
+    keeper.useRefresh(async () => tokens(7))
+    expect(await keeper.resume()).toBe('a7')
+    const fresh = alone()
+    fresh.onEnded = ended
+    fresh.useRefresh(async () => {
+      throw new SessionEnded()
+    })
+    expect(await fresh.resume()).toBeNull()
+    expect(ended).not.toHaveBeenCalled()
+  })
+
+  it('Tabs: refreshes never overlap, and a tab that waited takes the token the other one got', async () => {
+    const shared = tabs()
+    const a = shared.keeper()
+    const b = shared.keeper()
+    a.set(tokens(1))
+    await Promise.resolve()
+    expect(b.current()).toEqual(tokens(1)) // a login is shared too
+    let running = 0
+    let overlapped = false
+    let n = 1
+    const refresh = vi.fn(async () => {
+      overlapped ||= running > 0
+      running++
+      await new Promise((r) => setTimeout(r, 5))
+      running--
+      return tokens(++n)
+    })
+    a.useRefresh(refresh)
+    b.useRefresh(refresh)
+    const [ta, tb] = await Promise.all([a.renew('a1'), b.renew('a1')])
+    expect(overlapped).toBe(false)
+    expect(refresh).toHaveBeenCalledOnce()
+    expect([ta, tb]).toEqual(['a2', 'a2'])
+  })
+
+  it('Tabs: a session that ended in one tab ends in the others', async () => {
+    const shared = tabs()
+    const a = shared.keeper()
+    const b = shared.keeper()
+    a.set(tokens(1))
+    await Promise.resolve()
+    const ended = vi.fn()
+    b.onEnded = ended
+    a.set(null) // logout in tab a
+    await vi.waitFor(() => expect(ended).toHaveBeenCalledOnce())
+    expect(b.current()).toBeNull()
   })
 })
 
 describe('authInterceptor', () => {
   function setup(validToken: string) {
     const seen: (string | null)[] = []
-    const keeper = new TokenKeeper(memStorage())
+    const cookieAsked: string[] = []
+    const keeper = alone()
     keeper.set(tokens(1))
     keeper.useRefresh(async () => tokens(2))
     const transport = createRouterTransport(
@@ -101,6 +155,7 @@ describe('authInterceptor', () => {
           listRooms: (_req, ctx) => {
             const h = ctx.requestHeader.get('Authorization')
             seen.push(h)
+            if (ctx.requestHeader.get(refreshCookieHeader)) cookieAsked.push('listRooms')
             if (h !== `Bearer ${validToken}`) throw new ConnectError('expired', Code.Unauthenticated)
             return { rooms: [] }
           },
@@ -108,13 +163,14 @@ describe('authInterceptor', () => {
         service(AuthService, {
           login: (_req, ctx) => {
             seen.push(ctx.requestHeader.get('Authorization'))
+            if (ctx.requestHeader.get(refreshCookieHeader) === '1') cookieAsked.push('login')
             return { accessToken: 'x' }
           },
         })
       },
       { transport: { interceptors: [authInterceptor(keeper)] } },
     )
-    return { seen, keeper, rooms: createClient(RoomService, transport), auth: createClient(AuthService, transport) }
+    return { seen, cookieAsked, keeper, rooms: createClient(RoomService, transport), auth: createClient(AuthService, transport) }
   }
 
   it('OK: adds the bearer token', async () => {
@@ -127,7 +183,7 @@ describe('authInterceptor', () => {
     const h = setup('a2')
     await h.rooms.listRooms({})
     expect(h.seen).toEqual(['Bearer a1', 'Bearer a2'])
-    expect(h.keeper.current()?.refreshToken).toBe('r2')
+    expect(h.keeper.current()?.accessToken).toBe('a2')
   })
 
   it('ErrStillRefused: gives up after one retry', async () => {
@@ -136,9 +192,11 @@ describe('authInterceptor', () => {
     expect(h.seen).toHaveLength(2)
   })
 
-  it('Login carries no token', async () => {
+  it('Login carries no token and asks for the refresh cookie; other calls do not', async () => {
     const h = setup('a1')
     await h.auth.login({ login: 'x', password: 'y' })
-    expect(h.seen).toEqual([null])
+    await h.rooms.listRooms({})
+    expect(h.seen).toEqual([null, 'Bearer a1'])
+    expect(h.cookieAsked).toEqual(['login'])
   })
 })

@@ -1,19 +1,22 @@
-// The session's tokens, kept in localStorage so a reload stays logged in,
-// and renewed one refresh at a time: the server rotates refresh tokens, so a
-// second refresh with the same token would fail and end the session.
+// The session's access token, held in memory only. The refresh token lives in
+// an HttpOnly cookie that page script cannot read, so a script smuggled into
+// the page cannot carry the session away; a reload gets a new access token
+// from that cookie. Every tab shares the one cookie and the server rotates it
+// on each refresh (a token presented twice ends the session), so refreshes
+// are serialised across tabs with the Web Locks API and each one's access
+// token is handed to the other tabs over a BroadcastChannel.
 
-/** Tokens are what Login and Refresh hand out. */
+/** Tokens are what Login and Refresh hand out to page script. */
 export interface Tokens {
   accessToken: string
-  refreshToken: string
   /** When the access token stops working, in ms since the epoch; 0 if unknown. */
   accessExpiresAt: number
 }
 
-/** RefreshFn trades a refresh token for new tokens. It throws SessionEnded when the server refuses it. */
-export type RefreshFn = (refreshToken: string) => Promise<Tokens>
+/** RefreshFn trades the refresh cookie for new tokens. It throws SessionEnded when the server refuses it. */
+export type RefreshFn = () => Promise<Tokens>
 
-/** SessionEnded says the refresh token no longer works: the user must log in again. */
+/** SessionEnded says the refresh cookie no longer works: the user must log in again. */
 export class SessionEnded extends Error {
   constructor() {
     super('session ended')
@@ -24,25 +27,57 @@ export class SessionEnded extends Error {
 /** How long before its expiry an access token is renewed ahead of a call. */
 export const renewMarginMs = 30_000
 
-const storageKey = 'parley.tokens'
 const lockName = 'parley.refresh'
+const channelName = 'parley.session'
 
-/** KeyValue is the slice of the Storage API the keeper uses. */
-export type KeyValue = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
+/** TabLink carries news between the tabs of this app (a BroadcastChannel in the browser). */
+export interface TabLink {
+  post(news: unknown): void
+  listen(fn: (news: unknown) => void): void
+}
 
-/** TokenKeeper owns the tokens and serializes their renewal. */
+/** Locks is the part of the Web Locks API the keeper uses. */
+export interface Locks {
+  request<T>(name: string, fn: () => Promise<T>): Promise<T>
+}
+
+/** TabNews is what one tab tells the others: new tokens, or that the session is over. */
+type TabNews = { kind: 'tokens'; tokens: Tokens } | { kind: 'ended' }
+
+/** KeeperOptions are the browser facilities a keeper uses; tests pass fakes. */
+export interface KeeperOptions {
+  link?: TabLink | null
+  locks?: Locks | null
+  now?: () => number
+}
+
+function browserLink(): TabLink | null {
+  if (typeof BroadcastChannel !== 'function') return null
+  const ch = new BroadcastChannel(channelName)
+  return { post: (news) => ch.postMessage(news), listen: (fn) => ch.addEventListener('message', (ev) => fn(ev.data)) }
+}
+
+function browserLocks(): Locks | null {
+  const locks = globalThis.navigator?.locks
+  return locks ? { request: (name, fn) => locks.request(name, fn) } : null
+}
+
+/** TokenKeeper owns the access token and serialises its renewal across tabs. */
 export class TokenKeeper {
-  private tokens: Tokens | null
+  private tokens: Tokens | null = null
   private inflight: Promise<string | null> | null = null
   private refreshFn: RefreshFn | null = null
-  /** Called once when the session can no longer be renewed. */
+  private readonly link: TabLink | null
+  private readonly locks: Locks | null
+  private readonly now: () => number
+  /** Called once when a session this tab held can no longer be renewed, here or in another tab. */
   onEnded: () => void = () => {}
 
-  constructor(
-    private readonly storage: KeyValue | undefined = globalThis.localStorage,
-    private readonly now: () => number = () => Date.now(),
-  ) {
-    this.tokens = this.read()
+  constructor(opts: KeeperOptions = {}) {
+    this.link = opts.link === undefined ? browserLink() : opts.link
+    this.locks = opts.locks === undefined ? browserLocks() : opts.locks
+    this.now = opts.now ?? (() => Date.now())
+    this.link?.listen((news) => this.hear(news as TabNews))
   }
 
   /** useRefresh sets how tokens are renewed (the Auth client is built after the keeper). */
@@ -55,11 +90,18 @@ export class TokenKeeper {
     return this.tokens
   }
 
-  /** set stores new tokens, or forgets them with null. */
+  /** set keeps new tokens (after a login), or forgets them with null (after a logout), and tells the other tabs. */
   set(tokens: Tokens | null): void {
     this.tokens = tokens
-    if (tokens) this.storage?.setItem(storageKey, JSON.stringify(tokens))
-    else this.storage?.removeItem(storageKey)
+    this.tell(tokens ? { kind: 'tokens', tokens } : { kind: 'ended' })
+  }
+
+  /**
+   * resume gets an access token from the refresh cookie when this tab holds
+   * none, e.g. after a reload; null when there is no session to resume.
+   */
+  async resume(): Promise<string | null> {
+    return this.tokens?.accessToken ?? this.renew(null)
   }
 
   /** accessToken returns a token that should work for a while, renewing it first when it is about to expire. */
@@ -77,14 +119,14 @@ export class TokenKeeper {
   }
 
   /**
-   * renew gets a new access token after the server refused `rejected`. When
-   * another call has already renewed it, that result is shared. It returns
-   * null when the session is over, and throws when the server was not reached.
+   * renew gets a new access token after the server refused `rejected` (null:
+   * this tab has none). When another call or tab has already renewed it, that
+   * result is shared. It returns null when the session is over, and throws
+   * when the server was not reached.
    */
-  async renew(rejected: string): Promise<string | null> {
+  async renew(rejected: string | null): Promise<string | null> {
     const t = this.tokens
-    if (!t) return null
-    if (t.accessToken !== rejected) return t.accessToken
+    if (t && t.accessToken !== rejected) return t.accessToken
     if (!this.inflight) {
       this.inflight = this.withLock(() => this.refresh(rejected)).finally(() => {
         this.inflight = null
@@ -93,43 +135,38 @@ export class TokenKeeper {
     return this.inflight
   }
 
-  private async refresh(rejected: string): Promise<string | null> {
-    // Another tab may have rotated the tokens already: take its result.
-    const stored = this.read()
-    if (stored && stored.accessToken !== rejected) {
-      this.tokens = stored
-      return stored.accessToken
-    }
-    const t = this.tokens
-    if (!t || !this.refreshFn) return null
+  private async refresh(rejected: string | null): Promise<string | null> {
+    // Another tab may have refreshed while this one waited for the lock.
+    const shared = this.tokens
+    if (shared && shared.accessToken !== rejected) return shared.accessToken
+    if (!this.refreshFn) return null
+    const had = this.tokens !== null
     try {
-      const fresh = await this.refreshFn(t.refreshToken)
-      this.set(fresh)
+      const fresh = await this.refreshFn()
+      this.set(fresh) // told before the lock is released, so the next tab in line can take it
       return fresh.accessToken
     } catch (e) {
-      if (e instanceof SessionEnded) {
-        this.set(null)
-        this.onEnded()
-        return null
-      }
-      throw e
+      if (!(e instanceof SessionEnded)) throw e
+      this.set(null)
+      if (had) this.onEnded()
+      return null
     }
+  }
+
+  private hear(news: TabNews): void {
+    if (news?.kind === 'tokens') {
+      this.tokens = news.tokens
+    } else if (news?.kind === 'ended' && this.tokens) {
+      this.tokens = null
+      this.onEnded()
+    }
+  }
+
+  private tell(news: TabNews): void {
+    this.link?.post(news)
   }
 
   private withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const locks = globalThis.navigator?.locks
-    return locks ? locks.request(lockName, fn) : fn()
-  }
-
-  private read(): Tokens | null {
-    try {
-      const raw = this.storage?.getItem(storageKey)
-      if (!raw) return null
-      const v = JSON.parse(raw) as Partial<Tokens>
-      if (typeof v.accessToken !== 'string' || typeof v.refreshToken !== 'string') return null
-      return { accessToken: v.accessToken, refreshToken: v.refreshToken, accessExpiresAt: Number(v.accessExpiresAt) || 0 }
-    } catch {
-      return null
-    }
+    return this.locks ? this.locks.request(lockName, fn) : fn()
   }
 }

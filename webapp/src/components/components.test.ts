@@ -2,10 +2,12 @@ import { describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import ElementPlus from 'element-plus'
+import { Code, ConnectError } from '@connectrpc/connect'
 import { msg, room, user } from '@/test/factories'
 
+const api = vi.hoisted(() => ({ sendMessage: vi.fn(), listMessages: vi.fn() }))
 vi.mock('@/api/client', () => ({
-  messageClient: { sendMessage: vi.fn(() => new Promise(() => {})), listMessages: vi.fn() },
+  messageClient: api,
   roomClient: {},
   authClient: {},
   keeper: {},
@@ -16,14 +18,18 @@ import MessageComposer from './MessageComposer.vue'
 import { buildRows, groupWindowMs } from './messageView'
 import { useMessagesStore } from '@/stores/messages'
 import { useSessionStore } from '@/stores/session'
+import { setLocale } from '@/i18n'
 
 const xss = '<img src=x onerror=alert(1)><script>alert(2)</script>'
 
 function mountList() {
+  sessionStorage.clear() // the outbox a test leaves is kept there, as for a reload
+  api.sendMessage.mockReset().mockReturnValue(new Promise(() => {}))
   const pinia = createPinia()
   setActivePinia(pinia)
   useSessionStore().user = user(1, 'me')
   const messages = useMessagesStore()
+  messages.adopt(1n) // what a login does
   const w = mount(MessageList, { props: { room: room(1, { name: 'general' }) }, global: { plugins: [pinia, ElementPlus] } })
   return { w, messages }
 }
@@ -51,6 +57,50 @@ describe('MessageList', () => {
     const pending = w.get('[data-testid="pending-message"]')
     expect(pending.text()).toContain('on its way')
     expect(pending.attributes('data-state')).toBe('sending')
+  })
+
+  it('says why unsent messages wait, counting down, in the user’s language', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) })
+    try {
+      const { w, messages } = mountList()
+      api.sendMessage.mockRejectedValueOnce(
+        new ConnectError('sending too fast', Code.ResourceExhausted, new Headers({ 'Retry-After': '3' })),
+      )
+      messages.send(1n, 'eleventh')
+      messages.send(1n, 'twelfth')
+      await vi.advanceTimersByTimeAsync(0)
+      const states = () => w.findAll('[data-testid="pending-state"]').map((s) => s.text())
+      const paused = 'Sending paused by the rate limit, retrying in 4 s' // 3 s and the slack, rounded up
+      expect(states()).toEqual([paused, paused])
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(states()[0]).toBe('Sending paused by the rate limit, retrying in 3 s')
+      setLocale('zh-CN')
+      await w.vm.$nextTick()
+      expect(states()[1]).toBe('发送过快，已暂停，3 秒后重试')
+    } finally {
+      setLocale('en')
+      vi.useRealTimers()
+    }
+  })
+
+  it('an unsendable message shows the server’s words and can be removed', async () => {
+    const { w, messages } = mountList()
+    api.sendMessage.mockRejectedValueOnce(new ConnectError('invalid: the message is empty', Code.InvalidArgument))
+    messages.send(1n, '\u200b')
+    await vi.waitFor(() => expect(w.find('[data-testid="pending-discard"]').exists()).toBe(true))
+    expect(w.get('[data-testid="pending-state"]').text()).toBe('Not sent: invalid: the message is empty')
+    await w.get('[data-testid="pending-discard"]').trigger('click')
+    expect(w.find('[data-testid="pending-message"]').exists()).toBe(false)
+  })
+
+  it('isolates bidi text: bodies have dir=auto, names are in <bdi>', async () => {
+    const { w, messages } = mountList()
+    messages.merge(1n, [msg(1, 1, { sender: 2, body: '\u202Eflipped' }), msg(1, 2, { sender: 2, body: 'next' })])
+    await w.vm.$nextTick()
+    const bodies = w.findAll('[data-testid="message-body"]')
+    expect(bodies.map((b) => b.attributes('dir'))).toEqual(['auto', 'auto'])
+    expect(bodies[0].text()).toBe('\u202Eflipped') // kept, only isolated
+    expect(w.get('[data-testid="message-sender"]').element.tagName).toBe('BDI')
   })
 })
 

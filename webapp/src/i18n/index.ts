@@ -59,3 +59,13 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
 export function isMessageKey(key: string): key is MessageKey {
   return key in en
 }
+
+/**
+ * isolate wraps text that people chose (a name, a room) for use inside a
+ * sentence or an attribute, where <bdi> cannot go: between FIRST STRONG
+ * ISOLATE and POP DIRECTIONAL ISOLATE, its bidi characters (U+202E and the
+ * like) cannot reorder the words around it.
+ */
+export function isolate(text: string): string {
+  return `\u2068${text}\u2069`
+}

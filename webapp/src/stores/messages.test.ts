@@ -14,6 +14,7 @@ import { mergeBySeq, useMessagesStore } from './messages'
 const seqs = (ms: { seq: bigint }[]) => ms.map((m) => Number(m.seq))
 
 beforeEach(() => {
+  sessionStorage.clear()
   setActivePinia(createPinia())
   api.sendMessage.mockReset()
   api.listMessages.mockReset()
@@ -94,6 +95,7 @@ describe('messages store', () => {
       const s = useMessagesStore()
       let ack!: (v: unknown) => void
       api.sendMessage.mockReturnValueOnce(new Promise((r) => (ack = r)))
+      s.adopt(1n)
       const o = s.send(1n, 'hi')
       expect(s.pendingIn(1n)).toHaveLength(1)
       expect(o.state).toBe('sending')
@@ -111,9 +113,11 @@ describe('messages store', () => {
         .mockImplementationOnce(async (req: { clientMsgId: string }) => ({
           message: msg(1, 7, { body: 'x', clientMsgId: req.clientMsgId }),
         }))
+      s.adopt(1n)
       const o = s.send(1n, 'x')
       await vi.advanceTimersByTimeAsync(0)
-      expect(o.state).toBe('retrying')
+      expect(o.state).toBe('waiting')
+      expect(o.reason).toBe('unavailable')
       await vi.advanceTimersByTimeAsync(60_000)
       expect(api.sendMessage).toHaveBeenCalledTimes(3)
       const ids = api.sendMessage.mock.calls.map((c) => c[0].clientMsgId)
@@ -126,6 +130,7 @@ describe('messages store', () => {
       const s = useMessagesStore()
       let ack!: (v: unknown) => void
       api.sendMessage.mockReturnValueOnce(new Promise((r) => (ack = r)))
+      s.adopt(1n)
       const o = s.send(1n, 'hello')
       const stored = msg(1, 3, { body: 'hello', clientMsgId: o.clientMsgId })
       s.merge(1n, [stored])
@@ -135,16 +140,52 @@ describe('messages store', () => {
       expect(seqs(s.logs['1'].items)).toEqual([3])
     })
 
-    it('ErrPermanent: marked failed, retried by hand with the same id', async () => {
+    it('ErrPermanent: marked failed with the server’s words, retried by hand with the same id', async () => {
       const s = useMessagesStore()
-      api.sendMessage.mockRejectedValueOnce(new ConnectError('no', Code.PermissionDenied))
+      s.adopt(1n)
+      api.sendMessage.mockRejectedValueOnce(new ConnectError('not a member of this room', Code.PermissionDenied))
       const o = s.send(1n, 'x')
       await vi.waitFor(() => expect(o.state).toBe('failed'))
-      expect(o.error).not.toBe('')
+      expect(o.error).toBe('not a member of this room')
       api.sendMessage.mockResolvedValueOnce({ message: msg(1, 1, { clientMsgId: o.clientMsgId }) })
       s.retry(o.clientMsgId)
       await vi.waitFor(() => expect(s.outbox).toHaveLength(0))
       expect(api.sendMessage.mock.calls[1][0].clientMsgId).toBe(o.clientMsgId)
+    })
+
+    it('SessionLost: kept through the login page and a reload, then sent in order with the same ids', async () => {
+      const s = useMessagesStore()
+      s.adopt(1n)
+      api.sendMessage.mockRejectedValue(new ConnectError('invalid or expired token', Code.Unauthenticated))
+      const typed = ['one', 'two', 'three'].map((b) => s.send(1n, b))
+      await vi.waitFor(() => expect(s.pendingIn(1n)[0].reason).toBe('signedOut'))
+      s.suspend() // the session store does this on its way to /login
+      s.$reset()
+      expect(s.pendingIn(1n).map((o) => o.body)).toEqual(['one', 'two', 'three'])
+
+      setActivePinia(createPinia()) // a reload
+      api.sendMessage.mockReset().mockImplementation(async (req: { clientMsgId: string; body: string }) => ({
+        message: msg(1, api.sendMessage.mock.calls.length, { body: req.body, clientMsgId: req.clientMsgId }),
+      }))
+      const after = useMessagesStore()
+      expect(after.outbox).toHaveLength(0)
+      after.adopt(2n) // someone else logs in on this tab: not theirs
+      expect(after.outbox).toHaveLength(0)
+      after.adopt(1n)
+      await vi.waitFor(() => expect(after.outbox).toHaveLength(0))
+      expect(api.sendMessage.mock.calls.map((c) => [c[0].body, c[0].clientMsgId])).toEqual(typed.map((o) => [o.body, o.clientMsgId]))
+      expect(after.logs['1'].items.map((m) => m.body)).toEqual(['one', 'two', 'three'])
+    })
+
+    it('Logout: drops the outbox here and in the tab’s storage', () => {
+      const s = useMessagesStore()
+      s.adopt(1n)
+      api.sendMessage.mockReturnValue(new Promise(() => {}))
+      s.send(1n, 'never mind')
+      expect(sessionStorage.length).toBe(1)
+      s.dropOutbox()
+      expect(s.outbox).toHaveLength(0)
+      expect(sessionStorage.length).toBe(0)
     })
 
     it('distinct messages get distinct ids', () => {

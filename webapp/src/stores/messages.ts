@@ -1,19 +1,19 @@
 // Each room's messages, kept sorted by seq without duplicates however they
 // arrive (history pages, live events, replays after a reconnect, send
-// acknowledgements), the outbox of messages not yet acknowledged, and the
-// per-room cursor a reconnect resumes from.
+// acknowledgements), the outbox of messages not yet acknowledged (outbox.ts),
+// and the per-room cursor a reconnect resumes from.
 import { defineStore } from 'pinia'
-import { reactive, ref } from 'vue'
+import { reactive } from 'vue'
 import type { Message } from '@/gen/chat/v1/types_pb'
 import { messageClient } from '@/api/client'
-import { describeError, isRetryable } from '@/api/errors'
-import { backoffDelay } from '@/realtime/backoff'
 import type { RoomCursorInit } from '@/realtime/live'
+import { Outbox, type Outgoing } from './outbox'
+import { loadOutbox, saveOutbox } from './outboxStorage'
+
+export type { Outgoing, OutgoingState, WaitReason } from './outbox'
 
 /** How many messages one history page asks for. */
 export const pageSize = 50
-/** A failing send is retried after at most this long. */
-export const sendRetryMaxMs = 10_000
 
 /** RoomLog is what the client holds of one room's history: a contiguous run of seqs ending at the newest known. */
 export interface RoomLog {
@@ -23,20 +23,6 @@ export interface RoomLog {
   loadingOlder: boolean
   /** Whether the newest page has been fetched at least once. */
   loaded: boolean
-}
-
-/** OutgoingState is where an unacknowledged message stands. */
-export type OutgoingState = 'sending' | 'retrying' | 'failed'
-
-/** Outgoing is a message the user sent that the server has not acknowledged yet. */
-export interface Outgoing {
-  clientMsgId: string
-  roomId: bigint
-  body: string
-  state: OutgoingState
-  attempts: number
-  error: string
-  createdAt: Date
 }
 
 /** mergeBySeq returns `into` plus `more`, sorted by seq, one message per seq (the first one kept). */
@@ -59,9 +45,19 @@ const key = (roomId: bigint) => roomId.toString()
 export const useMessagesStore = defineStore('messages', () => {
   const logs = reactive<Record<string, RoomLog>>({})
   const cursors = reactive<Record<string, bigint>>({})
-  const outbox = ref<Outgoing[]>([])
-  const retryTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  const inFlight = new Set<string>()
+  /** The user whose outbox this is; null before a login. */
+  let owner: bigint | null = null
+  const box = new Outbox({
+    send: async (o) => (await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId })).message,
+    stored: (o, m) => {
+      if (m) merge(o.roomId, [m])
+    },
+    changed: (items) => {
+      if (owner !== null) saveOutbox(owner, items, globalThis.sessionStorage)
+    },
+    online: () => globalThis.navigator?.onLine !== false,
+  })
+  const outbox = box.items
 
   function log(roomId: bigint): RoomLog {
     const k = key(roomId)
@@ -79,7 +75,7 @@ export const useMessagesStore = defineStore('messages', () => {
       advanceCursor(roomId, items[items.length - 1].seq)
     }
     const ids = new Set(msgs.map((m) => m.clientMsgId).filter(Boolean))
-    if (ids.size > 0) settle(ids)
+    if (ids.size > 0) box.settle(ids)
     return added
   }
 
@@ -142,84 +138,59 @@ export const useMessagesStore = defineStore('messages', () => {
     await loadLatest(roomId)
   }
 
-  /** send queues a message and delivers it, retrying with the same client_msg_id until acknowledged. */
+  /** send queues a message; the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
   function send(roomId: bigint, body: string): Outgoing {
-    const o = reactive<Outgoing>({
-      clientMsgId: crypto.randomUUID(),
-      roomId,
-      body,
-      state: 'sending',
-      attempts: 0,
-      error: '',
-      createdAt: new Date(),
-    })
-    outbox.value.push(o)
-    void deliver(o.clientMsgId)
-    return o
-  }
-
-  function find(clientMsgId: string): Outgoing | undefined {
-    return outbox.value.find((o) => o.clientMsgId === clientMsgId)
-  }
-
-  async function deliver(clientMsgId: string): Promise<void> {
-    const o = find(clientMsgId)
-    if (!o || inFlight.has(clientMsgId)) return
-    clearRetry(clientMsgId)
-    inFlight.add(clientMsgId)
-    o.attempts++
-    if (o.state === 'failed') o.state = 'sending'
-    try {
-      const res = await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId })
-      inFlight.delete(clientMsgId)
-      if (res.message) merge(o.roomId, [res.message])
-      settle(new Set([clientMsgId]))
-    } catch (e) {
-      inFlight.delete(clientMsgId)
-      if (!find(clientMsgId)) return // acknowledged meanwhile by a live event
-      o.error = describeError(e)
-      if (!isRetryable(e)) {
-        o.state = 'failed'
-        return
-      }
-      o.state = 'retrying'
-      const wait = Math.min(sendRetryMaxMs, backoffDelay(o.attempts - 1))
-      retryTimers.set(clientMsgId, setTimeout(() => void deliver(clientMsgId), wait))
-    }
-  }
-
-  function clearRetry(clientMsgId: string): void {
-    const t = retryTimers.get(clientMsgId)
-    if (t) clearTimeout(t)
-    retryTimers.delete(clientMsgId)
-  }
-
-  /** settle drops acknowledged messages from the outbox. */
-  function settle(ids: Set<string>): void {
-    if (!outbox.value.some((o) => ids.has(o.clientMsgId))) return
-    for (const id of ids) clearRetry(id)
-    outbox.value = outbox.value.filter((o) => !ids.has(o.clientMsgId))
+    return box.add(roomId, body)
   }
 
   /** retry sends a failed message again, with its original client_msg_id. */
   function retry(clientMsgId: string): void {
-    void deliver(clientMsgId)
+    box.retry(clientMsgId)
   }
 
-  /** retryAll resends everything waiting, e.g. once the connection is back. */
+  /** retryAll retries at once what waits for the network, e.g. once the connection is back. */
   function retryAll(): void {
-    for (const o of outbox.value) if (o.state === 'retrying') void deliver(o.clientMsgId)
+    box.kick()
   }
 
   /** discard gives up on a message that was not sent. */
   function discard(clientMsgId: string): void {
-    clearRetry(clientMsgId)
-    outbox.value = outbox.value.filter((o) => o.clientMsgId !== clientMsgId)
+    box.discard(clientMsgId)
   }
 
   /** pendingIn lists a room's unacknowledged messages, oldest first. */
   function pendingIn(roomId: bigint): Outgoing[] {
-    return outbox.value.filter((o) => o.roomId === roomId)
+    return box.inRoom(roomId)
+  }
+
+  /** headOf is the message a room sends next, whose state says why the others wait. */
+  function headOf(roomId: bigint): Outgoing | undefined {
+    return box.head(roomId)
+  }
+
+  /**
+   * adopt starts delivering the outbox of the user who just logged in: the
+   * messages held since the session ended, or kept in this tab from before a
+   * reload.
+   */
+  function adopt(userId: bigint): void {
+    if (owner !== userId) {
+      owner = userId
+      box.load(loadOutbox(userId, globalThis.sessionStorage))
+    }
+    box.start()
+  }
+
+  /** suspend stops delivering but keeps the outbox, for when the session ended. */
+  function suspend(): void {
+    box.pause()
+  }
+
+  /** dropOutbox forgets the unsent messages, here and in the tab's storage (logout). */
+  function dropOutbox(): void {
+    box.clear()
+    if (owner !== null) saveOutbox(owner, [], globalThis.sessionStorage)
+    owner = null
   }
 
   /** forgetRoom drops what is held of a room the user left. */
@@ -228,13 +199,10 @@ export const useMessagesStore = defineStore('messages', () => {
     delete cursors[key(roomId)]
   }
 
-  /** $reset forgets everything (logout). */
+  /** $reset forgets the rooms' messages and cursors; the outbox is kept until dropOutbox. */
   function $reset(): void {
     for (const k of Object.keys(logs)) delete logs[k]
     for (const k of Object.keys(cursors)) delete cursors[k]
-    for (const id of retryTimers.keys()) clearRetry(id)
-    inFlight.clear()
-    outbox.value = []
   }
 
   return {
@@ -254,6 +222,10 @@ export const useMessagesStore = defineStore('messages', () => {
     retryAll,
     discard,
     pendingIn,
+    headOf,
+    adopt,
+    suspend,
+    dropOutbox,
     forgetRoom,
     $reset,
   }

@@ -55,9 +55,12 @@ type AuthServiceClient interface {
 	// Login starts a session from an email or username and a password.
 	Login(context.Context, *v1.LoginRequest) (*v1.LoginResponse, error)
 	// Refresh trades a refresh token for new tokens. The old refresh token
-	// stops working.
+	// stops working. Login and Refresh called with the header
+	// X-Parley-Refresh-Cookie: 1 (the web app) return the refresh token only in
+	// HttpOnly cookies scoped to Refresh and Logout, not in the body.
 	Refresh(context.Context, *v1.RefreshRequest) (*v1.RefreshResponse, error)
-	// Logout ends the caller's session at once, on every server.
+	// Logout ends the caller's session at once, on every server, and clears
+	// the web app's refresh cookies.
 	Logout(context.Context, *v1.LogoutRequest) (*v1.LogoutResponse, error)
 	// ChangePassword replaces the caller's password and ends every other
 	// session of the user at once.
@@ -188,9 +191,12 @@ type AuthServiceHandler interface {
 	// Login starts a session from an email or username and a password.
 	Login(context.Context, *v1.LoginRequest) (*v1.LoginResponse, error)
 	// Refresh trades a refresh token for new tokens. The old refresh token
-	// stops working.
+	// stops working. Login and Refresh called with the header
+	// X-Parley-Refresh-Cookie: 1 (the web app) return the refresh token only in
+	// HttpOnly cookies scoped to Refresh and Logout, not in the body.
 	Refresh(context.Context, *v1.RefreshRequest) (*v1.RefreshResponse, error)
-	// Logout ends the caller's session at once, on every server.
+	// Logout ends the caller's session at once, on every server, and clears
+	// the web app's refresh cookies.
 	Logout(context.Context, *v1.LogoutRequest) (*v1.LogoutResponse, error)
 	// ChangePassword replaces the caller's password and ends every other
 	// session of the user at once.
