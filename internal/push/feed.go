@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"golang.org/x/time/rate"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
@@ -57,6 +58,10 @@ type feed struct {
 	// the floor replays only up to it, so what went out live before the
 	// client's resume arrived is never sent twice.
 	floors map[int64]int64
+	// budget bounds what resumes replay from the store (see resume.go);
+	// overBudget counts the rooms it refused. Both are the run loop's.
+	budget     *rate.Limiter
+	overBudget int
 }
 
 // open registers a connection for the principal and returns its Ready.
@@ -279,113 +284,6 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 		f.floors[roomID] = seq - 1
 	}
 	f.cursors[roomID] = seq
-	return nil
-}
-
-// catchUp sends the room's messages in (after, upTo] and moves the cursor
-// to upTo.
-func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
-	full, err := f.replay(ctx, s, roomID, after, upTo)
-	if err != nil {
-		return err
-	}
-	f.cursors[roomID] = upTo
-	if !full {
-		f.floors[roomID] = upTo
-	}
-	return nil
-}
-
-// replay sends the room's messages in (after, upTo] from the store, or
-// too_far_behind when there are more than the resume window; it reports
-// whether it sent them all. It leaves the cursor alone.
-func (f *feed) replay(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
-	window := int64(f.hub.opts.ResumeWindow)
-	if upTo-after > window {
-		f.hub.stats.TooFarBehind.Add(1)
-		return false, s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
-			TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
-		}}))
-	}
-	msgs, err := f.hub.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
-	if err != nil {
-		return false, err
-	}
-	f.hub.stats.ResumeReplays.Add(int64(len(msgs)))
-	for _, m := range msgs {
-		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
-}
-
-// resume replays each room from the client's cursor, then live delivery
-// continues without gap or duplicate. A room the user may not read is
-// refused with chat.ErrNotFound and nothing of it is sent.
-func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor) error {
-	ids := make([]int64, len(cursors))
-	for i, c := range cursors {
-		ids[i] = c.GetRoomId()
-		if _, routed := f.cursors[ids[i]]; !routed {
-			if err := f.hub.chat.CanRead(ctx, f.principal.UserID, ids[i]); err != nil {
-				return err
-			}
-		}
-	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, c := range cursors {
-		room := c.GetRoomId()
-		after := min(c.GetAfterSeq(), last[room])
-		cur, routed := f.cursors[room]
-		if !routed || after >= cur {
-			// Nothing the client lacks went out on this connection.
-			f.cursors[room], f.floors[room] = after, after
-			if err := f.catchUp(ctx, s, room, after, last[room]); err != nil {
-				return err
-			}
-			continue
-		}
-		// (floor, cur] already went out live: replay only what precedes it.
-		if floor := f.floors[room]; after < floor {
-			full, err := f.replay(ctx, s, room, after, floor)
-			if err != nil {
-				return err
-			}
-			if full {
-				f.floors[room] = after
-			}
-		}
-		if last[room] > cur {
-			if err := f.catchUp(ctx, s, room, cur, last[room]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// sync catches up every room whose store seq is ahead of the connection,
-// after the bus may have dropped events.
-func (f *feed) sync(ctx context.Context, s sink) error {
-	ids := make([]int64, 0, len(f.cursors))
-	for r := range f.cursors {
-		ids = append(ids, r)
-	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, r := range ids {
-		if last[r] > f.cursors[r] {
-			if err := f.catchUp(ctx, s, r, f.cursors[r], last[r]); err != nil {
-				return err
-			}
-		}
-	}
 	return nil
 }
 

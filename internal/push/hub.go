@@ -217,6 +217,18 @@ func (h *Hub) attach(f *feed, roomIDs []int64) bool {
 	return true
 }
 
+// routed reports which of the rooms send their events to f: the user's
+// rooms, as the membership events have told this process.
+func (h *Hub) routed(f *feed, roomIDs []int64) map[int64]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[int64]bool, len(roomIDs))
+	for _, r := range roomIDs {
+		_, out[r] = h.rooms[r][f]
+	}
+	return out
+}
+
 func (h *Hub) detach(f *feed) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
