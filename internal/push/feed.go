@@ -64,28 +64,32 @@ type feed struct {
 	overBudget int
 }
 
-// open registers a connection for the principal and returns its Ready.
-func (h *Hub) open(ctx context.Context, p auth.Principal) (*feed, *chatv1.Ready, error) {
-	if n, err := h.presence.Count(ctx, p.UserID); err != nil {
+// open registers a connection, named id in presence and logs, for the
+// principal and returns its Ready.
+func (h *Hub) open(ctx context.Context, id string, p auth.Principal) (*feed, *chatv1.Ready, error) {
+	f := &feed{
+		id: id, principal: p, hub: h,
+		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
+		dead: make(chan struct{}), crowded: make(chan struct{}),
+	}
+	// Counting and adding are one step in Redis, so connections opened at
+	// once on any number of processes cannot all slip under the cap.
+	if ok, err := h.presence.TryAdd(ctx, p.UserID, f.id, h.opts.MaxConnsPerUser); err != nil {
 		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
-	} else if n >= int64(h.opts.MaxConnsPerUser) {
+	} else if !ok {
 		// A Connect error, so both the RPC and the socket answer
 		// resource_exhausted instead of internal.
 		return nil, nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser))
 	}
-	f := &feed{
-		id: newConnID(), principal: p, hub: h,
-		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
-		dead: make(chan struct{}), crowded: make(chan struct{}),
-	}
 	// Routing starts before the rooms and cursors are read, so an event
 	// committed meanwhile is either history below the cursor or in the queue.
 	if !h.attach(f, nil) {
+		h.close(f)
 		return nil, nil, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
 	}
 	ready, err := h.start(ctx, f)
 	if err != nil {
-		h.detach(f)
+		h.close(f)
 		return nil, nil, err
 	}
 	return f, ready, nil
@@ -109,9 +113,6 @@ func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
 	f.floors = make(map[int64]int64, len(rooms))
 	for _, r := range rooms {
 		f.floors[r] = f.cursors[r]
-	}
-	if err := h.presence.Add(ctx, uid, f.id); err != nil {
-		return nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
 	}
 	h.settle(ctx, uid)
 	user, err := h.chat.User(ctx, uid)

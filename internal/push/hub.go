@@ -43,12 +43,11 @@ type History interface {
 
 // Presence counts live connections across processes.
 type Presence interface {
-	Add(ctx context.Context, uid int64, connID string) error
+	TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error)
 	Remove(ctx context.Context, uid int64, connID string) error
 	Heartbeat(ctx context.Context, conns []presence.Conn) error
 	Settle(ctx context.Context, uid int64) (changed, online bool, err error)
 	Sweep(ctx context.Context) ([]int64, error)
-	Count(ctx context.Context, uid int64) (int64, error)
 }
 
 // Options limit each connection.

@@ -112,7 +112,7 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	conn.SetReadLimit(wsReadLimit)
-	c := &wsConn{conn: conn, out: hj.conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
+	c := &wsConn{id: newConnID(), conn: conn, out: hj.conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
 	// The connection lives on in a goroutine of its own, and this handler
 	// returns: net/http's goroutine holds its 4 KiB read and write buffers
 	// and the request until then, 10 KiB an idle connection would keep for
@@ -131,6 +131,7 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // gorilla allows concurrently. Event frames gather in out until the feed's
 // queue runs empty, then leave in one write.
 type wsConn struct {
+	id      string // names the connection in presence and in the log
 	conn    *websocket.Conn
 	out     *batchConn // conn writes through it; flush sends
 	ws      *WS
@@ -148,7 +149,7 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 			return
 		}
 	}
-	f, ready, err := c.ws.hub.open(ctx, p)
+	f, ready, err := c.ws.hub.open(ctx, c.id, p)
 	if err != nil {
 		c.closeWith(ctx, errorFrame(c.ws.code(err), userMessage(err)), websocket.CloseTryAgainLater)
 		return
