@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -289,5 +290,8 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 }
 
 func errorFrame(code, msg string) *chatv1.ServerFrame {
+	// A message may quote the client's input, and a frame that is not
+	// UTF-8 could not be sent at all.
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	return &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Error{Error: &chatv1.Error{Code: code, Message: msg}}}
 }
