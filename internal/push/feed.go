@@ -256,6 +256,14 @@ func (f *feed) final(ctx context.Context, s sink) error {
 // deliver sends one event, filling a gap before it from the store and
 // dropping it if already delivered.
 func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
+	for _, p := range it.batch {
+		if err := s.event(ctx, p); err != nil {
+			return err
+		}
+	}
+	if it.batch != nil {
+		return nil
+	}
 	roomID := it.ev.GetRoomId()
 	if ml := it.ev.GetMemberLeft(); ml != nil && ml.GetUserId() == f.principal.UserID {
 		delete(f.cursors, roomID)
