@@ -16,10 +16,10 @@ import (
 // without a budget one frame could make the server read and send a
 // thousand windows.
 const (
-	// resumeBudgetWindows is a connection's replay budget, in resume
-	// windows: how many rooms' worth of missed messages it may be sent
-	// from the store at once. Rooms beyond it get too_far_behind, and the
-	// client refetches them with ListMessages, page by page.
+	// resumeBudgetWindows sizes a connection's replay budget: that many
+	// rooms read in full, each a resume window of messages plus
+	// resumeScanCost. Rooms beyond it get too_far_behind, and the client
+	// refetches them with ListMessages, page by page.
 	resumeBudgetWindows = 10
 	// resumeRefill is how long a spent budget takes to fill up again, so
 	// resume frames sent over and over replay little after the first.
