@@ -16,6 +16,7 @@ every=${SOAK_EVERY:-60}
 rate=${SOAK_RATE:-1500}
 clients=${SOAK_CLIENTS:-2000}
 rooms=${SOAK_ROOMS:-100}
+everywhere=${SOAK_EVERYWHERE:-16} # members of every room, as bots and moderators are
 port=${SOAK_PORT:-18090}
 out=${SOAK_OUT:-soak-$(date +%Y%m%d-%H%M%S).tsv}
 
@@ -49,7 +50,7 @@ sample() {
 sample | tee "$out" &
 sampler=$!
 
-echo "==> $clients clients in $rooms rooms, $rate sends/s for $duration"
-bin/chatbench -addr "http://127.0.0.1:$port" -clients "$clients" -rooms "$rooms" -senders 200 \
+echo "==> $clients clients in $rooms rooms and $everywhere in every room, $rate sends/s for $duration"
+bin/chatbench -addr "http://127.0.0.1:$port" -clients "$clients" -rooms "$rooms" -everywhere "$everywhere" -senders 200 \
   -rate "$rate" -duration "$duration" -pid "$CHATD_PID" -prefix soak -progress=false
 echo "==> samples in $out"

@@ -97,7 +97,7 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 	}
 
 	start := time.Now()
-	users, st, err := prepare(ctx, cfg, callsOf[0], say)
+	cast, st, err := prepare(ctx, cfg, callsOf[0], say)
 	done()
 	if err != nil {
 		return nil, err
@@ -110,9 +110,9 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 	}
 
 	// Every read loop ends by this deadline even if nothing closes it.
-	hardEnd := time.Now().Add(cfg.settle + cfg.duration + cfg.drain + 2*time.Minute + time.Duration(cfg.clients)*dialTimeout/time.Duration(cfg.dialWorkers))
+	hardEnd := time.Now().Add(cfg.settle + cfg.duration + cfg.drain + 2*time.Minute + time.Duration(cfg.clients+cfg.everywhere)*dialTimeout/time.Duration(cfg.dialWorkers))
 	t := &tally{}
-	clients, members, err := connectAll(ctx, cfg, users, t, hardEnd, say)
+	clients, aud, err := connectAll(ctx, cfg, cast, t, hardEnd, say)
 	done()
 	res.Connect = connectResult{
 		Connected: t.connected.Load(), Failed: t.connectFailed.Load(),
@@ -140,12 +140,12 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 	}
 	stopProgress := progress(cfg, t, sendStart, say)
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	tokens := newKeeper(users)
-	runSenders(sendCtx, cfg, callsOf, tokens, members, t, res.Run)
+	tokens := newKeeper(cast.users)
+	runSenders(sendCtx, cfg, callsOf, tokens, aud, t, res.Run)
 	cancel()
 	if tokens.renewed.Load() > 0 {
 		// Renewal rotated the refresh tokens: keep the new ones for the next run.
-		if err := saveTokens(cfg.tokenFile, users, loadTokens(cfg.tokenFile)); err != nil {
+		if err := saveTokens(cfg.tokenFile, cast.users, loadTokens(cfg.tokenFile)); err != nil {
 			say("could not save the token cache %s: %v", cfg.tokenFile, err)
 		}
 	}
@@ -164,10 +164,23 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 	return res, nil
 }
 
-// connectAll opens one client per user, dialWorkers at a time, and starts
-// their read loops. members counts the connected clients per room.
-func connectAll(ctx context.Context, cfg config, users []benchUser, t *tally, until time.Time, say func(string, ...any)) ([]*wsClient, map[int64]int64, error) {
-	clients := make([]*wsClient, cfg.clients)
+// audience is who should receive a message, from the clients' Ready.
+type audience struct {
+	members    map[int64]int64 // connected clients per room
+	everywhere int64           // of them, in every room: members of every room
+}
+
+// connectAll opens the clients, dialWorkers at a time, and starts their
+// read loops: one per -clients, then one per member of every room.
+func connectAll(ctx context.Context, cfg config, cast *cast, t *tally, until time.Time, say func(string, ...any)) ([]*wsClient, audience, error) {
+	clients := make([]*wsClient, cfg.clients+len(cast.everywhere))
+	// userOf is client i's user: members of every room come last.
+	userOf := func(i int) (*benchUser, bool) {
+		if i < cfg.clients {
+			return &cast.users[i%len(cast.users)], false
+		}
+		return &cast.everywhere[i-cfg.clients], true
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -193,7 +206,8 @@ func connectAll(ctx context.Context, cfg config, users []benchUser, t *tally, un
 					return
 				}
 				t0 := time.Now()
-				c, err := dial(ctx, cfg.addrs[i%len(cfg.addrs)], &users[i%len(users)])
+				u, everywhere := userOf(i)
+				c, err := dial(ctx, cfg.addrs[i%len(cfg.addrs)], u)
 				if err != nil {
 					t.connectFailed.Add(1)
 					t.fail("connect: " + shortErr(err))
@@ -201,6 +215,7 @@ func connectAll(ctx context.Context, cfg config, users []benchUser, t *tally, un
 				}
 				t.connectLat.record(time.Since(t0))
 				t.connected.Add(1)
+				c.everywhere = everywhere
 				clients[i] = c
 				go c.read(t, until)
 			}
@@ -208,23 +223,27 @@ func connectAll(ctx context.Context, cfg config, users []benchUser, t *tally, un
 	}
 	wg.Wait()
 	close(stop)
-	// A user may be in more rooms than the run's (the first user owns them
-	// all), so the rooms come from each client's Ready.
-	members := map[int64]int64{}
+	// The rooms come from each client's Ready, so a client counts where the
+	// server says it is.
+	aud := audience{members: map[int64]int64{}}
 	for _, c := range clients {
-		if c != nil {
-			for room := range c.last {
-				members[room]++
-			}
+		if c == nil {
+			continue
+		}
+		for room := range c.last {
+			aud.members[room]++
+		}
+		if c.everywhere {
+			aud.everywhere++
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return clients, members, err
+		return clients, aud, err
 	}
 	if t.connected.Load() == 0 {
-		return clients, members, fmt.Errorf("no client could connect: %v", t.errorKinds())
+		return clients, aud, fmt.Errorf("no client could connect: %v", t.errorKinds())
 	}
-	return clients, members, nil
+	return clients, aud, nil
 }
 
 func closeAll(clients []*wsClient) {
@@ -252,7 +271,7 @@ func closeAll(clients []*wsClient) {
 
 // runSenders has clients 0..senders-1 send to their rooms until ctx ends,
 // each with one request in flight, paced to the total rate if one is set.
-func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keeper, members map[int64]int64, t *tally, run string) {
+func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keeper, aud audience, t *tally, run string) {
 	if cfg.senders == 0 {
 		<-ctx.Done() // idle connections are held for the whole duration
 		return
@@ -285,14 +304,14 @@ func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keepe
 						}
 					}
 				}
-				sendOne(cfg, c, tokens, user, i, k, members, t, run)
+				sendOne(cfg, c, tokens, user, i, k, aud, t, run)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-func sendOne(cfg config, c *calls, tokens *keeper, user, sender, k int, members map[int64]int64, t *tally, run string) {
+func sendOne(cfg config, c *calls, tokens *keeper, user, sender, k int, aud audience, t *tally, run string) {
 	// A send in flight when the run ends may finish: it is not cut off.
 	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 	defer cancel()
@@ -320,7 +339,8 @@ func sendOne(cfg config, c *calls, tokens *keeper, user, sender, k int, members 
 	}
 	t.sendLat.record(time.Since(t0))
 	t.acked.Add(1)
-	t.expected.Add(members[room])
+	t.expected.Add(aud.members[room])
+	t.everywhere.expected.Add(aud.everywhere)
 }
 
 // progress prints a live line every second until the returned func is

@@ -27,17 +27,27 @@ const (
 	maxFrameBytes = 1 << 20
 )
 
+// counts is what a group of clients saw.
+type counts struct {
+	expected, delivered atomic.Int64
+	gaps, duplicates    atomic.Int64
+	wsErrors            atomic.Int64 // error, reconnect or too_far_behind frames, or lost sockets
+	e2e                 histogram
+}
+
 // tally is what every client and sender adds to while a run goes on.
 type tally struct {
-	connected, connectFailed atomic.Int64
-	acked, sendErrors        atomic.Int64
-	expected, delivered      atomic.Int64
-	otherEvents              atomic.Int64
-	gaps, duplicates         atomic.Int64
-	wsErrors                 atomic.Int64 // error, reconnect or too_far_behind frames, or lost sockets
-	badBodies                atomic.Int64
-	lastDelivery             atomic.Int64 // unix nanoseconds
-	connectLat, sendLat, e2e histogram
+	counts // every client
+	// everywhere is what the members of every room saw, apart: each
+	// receives every message, so they are the first to fall behind.
+	everywhere          counts
+	connected           atomic.Int64
+	connectFailed       atomic.Int64
+	acked, sendErrors   atomic.Int64
+	otherEvents         atomic.Int64
+	badBodies           atomic.Int64
+	lastDelivery        atomic.Int64 // unix nanoseconds
+	connectLat, sendLat histogram
 
 	mu       sync.Mutex
 	errKinds map[string]int64
@@ -64,9 +74,25 @@ func (t *tally) errorKinds() map[string]int64 {
 
 // wsClient is one WebSocket connection and, per room, the last seq it saw.
 type wsClient struct {
-	conn    *websocket.Conn
-	last    map[int64]int64
-	closing atomic.Bool
+	conn       *websocket.Conn
+	last       map[int64]int64
+	closing    atomic.Bool
+	everywhere bool // a member of every room: counted apart too
+}
+
+// each applies add to the counts the client adds to.
+func (c *wsClient) each(t *tally, add func(*counts)) {
+	add(&t.counts)
+	if c.everywhere {
+		add(&t.everywhere)
+	}
+}
+
+// wsError counts a frame or event that should not have come, or a lost
+// socket.
+func (c *wsClient) wsError(t *tally, kind string) {
+	c.each(t, func(k *counts) { k.wsErrors.Add(1) })
+	t.fail(kind)
 }
 
 // dial opens a client for the user and reads its Ready.
@@ -118,8 +144,7 @@ func (c *wsClient) read(t *tally, deadline time.Time) {
 		_, r, err := c.conn.NextReader()
 		if err != nil {
 			if !c.closing.Load() {
-				t.wsErrors.Add(1)
-				t.fail("socket lost: " + shortErr(err))
+				c.wsError(t, "socket lost: "+shortErr(err))
 			}
 			return
 		}
@@ -162,8 +187,7 @@ func (c *wsClient) handle(t *tally, data []byte) {
 	mc := bytes.Index(data, keyMessageCreated)
 	if mc < 0 {
 		if bytes.Contains(data, []byte(`"tooFarBehind"`)) {
-			t.wsErrors.Add(1)
-			t.fail("too_far_behind")
+			c.wsError(t, "too_far_behind")
 			return
 		}
 		t.otherEvents.Add(1)
@@ -182,17 +206,17 @@ func (c *wsClient) handle(t *tally, data []byte) {
 	case !known || n == last+1:
 		c.last[roomID] = n
 	case n <= last:
-		t.duplicates.Add(1)
+		c.each(t, func(k *counts) { k.duplicates.Add(1) })
 		return
 	default:
-		t.gaps.Add(n - last - 1)
+		c.each(t, func(k *counts) { k.gaps.Add(n - last - 1) })
 		c.last[roomID] = n
 	}
-	t.delivered.Add(1)
+	c.each(t, func(k *counts) { k.delivered.Add(1) })
 	t.lastDelivery.Store(now.UnixNano())
 	if body, ok := stringField(data[mc:], keyBody); ok {
 		if sent, ok := sentAt(body); ok {
-			t.e2e.record(now.Sub(sent))
+			c.each(t, func(k *counts) { k.e2e.record(now.Sub(sent)) })
 			return
 		}
 	}
@@ -203,18 +227,15 @@ func (c *wsClient) handle(t *tally, data []byte) {
 func (c *wsClient) other(t *tally, data []byte) {
 	var f chatv1.ServerFrame
 	if err := protojson.Unmarshal(data, &f); err != nil {
-		t.wsErrors.Add(1)
-		t.fail("undecodable frame")
+		c.wsError(t, "undecodable frame")
 		return
 	}
 	switch {
 	case f.GetPong() != nil:
 	case f.GetError() != nil:
-		t.wsErrors.Add(1)
-		t.fail("ws error frame: " + f.GetError().GetCode())
+		c.wsError(t, "ws error frame: "+f.GetError().GetCode())
 	case f.GetReconnect() != nil:
-		t.wsErrors.Add(1)
-		t.fail("reconnect frame")
+		c.wsError(t, "reconnect frame")
 	default:
 		t.otherEvents.Add(1)
 	}

@@ -17,6 +17,7 @@ import (
 const (
 	maxClients     = 100_000
 	maxRooms       = 10_000
+	maxEverywhere  = 1000
 	maxDuration    = time.Hour
 	maxDrain       = 10 * time.Minute
 	maxBodyBytes   = 4000
@@ -37,6 +38,7 @@ type config struct {
 	clients      int
 	users        int // distinct users; client i is user i mod users
 	rooms        int
+	everywhere   int // clients of users of their own that are members of every room
 	senders      int
 	rate         float64 // total sends per second, 0 = as fast as possible
 	duration     time.Duration
@@ -63,6 +65,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.clients, "clients", 200, "WebSocket clients, one user each")
 	fs.IntVar(&c.users, "users", 0, "distinct users (default -clients); client i logs in as user i mod users, so set chatd's PARLEY_MAX_CONNS_PER_USER to at least clients/users")
 	fs.IntVar(&c.rooms, "rooms", 4, "rooms; client i joins room i mod rooms")
+	fs.IntVar(&c.everywhere, "everywhere", 0, "extra clients, each a user of its own that is a member of every room (as bots and moderators are), so each receives every message; reported apart too")
 	fs.IntVar(&c.senders, "senders", 4, "clients that also send (one request in flight each); 0 measures idle connections")
 	fs.Float64Var(&c.rate, "rate", 0, "total sends per second over all senders; 0 sends as fast as acknowledgements come back")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "how long the senders send (or idle connections are held)")
@@ -121,6 +124,7 @@ func (c config) validate() error {
 	check(c.clients > 0 && c.clients <= maxClients, fmt.Sprintf("-clients must be 1..%d", maxClients))
 	check(c.users > 0 && c.users <= c.clients, "-users must be 1..-clients")
 	check(c.rooms > 0 && c.rooms <= min(maxRooms, c.users), "-rooms must be 1..min(10000, -users)")
+	check(c.everywhere >= 0 && c.everywhere <= maxEverywhere, fmt.Sprintf("-everywhere must be 0..%d", maxEverywhere))
 	check(c.senders >= 0 && c.senders <= c.clients, "-senders must be 0..-clients")
 	check(c.rate >= 0, "-rate must not be negative")
 	check(c.duration > 0 && c.duration <= maxDuration, "-duration must be positive and at most 1h")

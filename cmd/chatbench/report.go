@@ -23,24 +23,47 @@ type result struct {
 	Duplicates int64            `json:"duplicates"`
 	Errors     int64            `json:"errors"`
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
-	Processes  []procResult     `json:"processes"`
+	// Everywhere is what the members of every room saw, when there are.
+	Everywhere *groupResult `json:"everywhere,omitempty"`
+	Processes  []procResult `json:"processes"`
+}
+
+// groupResult is what a group of clients saw.
+type groupResult struct {
+	Clients    int64   `json:"clients"`
+	Delivered  int64   `json:"delivered"`
+	Expected   int64   `json:"expected"`
+	Missing    int64   `json:"missing"`
+	Gaps       int64   `json:"gaps"`
+	Duplicates int64   `json:"duplicates"`
+	Errors     int64   `json:"errors"` // error frames, lost sockets, missing deliveries
+	EndToEnd   latency `json:"end_to_end"`
+}
+
+func groupOf(k *counts, clients int64) *groupResult {
+	missing := max(k.expected.Load()-k.delivered.Load(), 0)
+	return &groupResult{
+		Clients: clients, Delivered: k.delivered.Load(), Expected: k.expected.Load(), Missing: missing,
+		Gaps: k.gaps.Load(), Duplicates: k.duplicates.Load(), Errors: k.wsErrors.Load() + missing, EndToEnd: k.e2e.summary(),
+	}
 }
 
 type configSummary struct {
-	Servers   []string `json:"servers"`
-	Clients   int      `json:"clients"`
-	Users     int      `json:"users"`
-	Rooms     int      `json:"rooms"`
-	Senders   int      `json:"senders"`
-	Rate      float64  `json:"rate"`
-	Duration  float64  `json:"duration_s"`
-	BodyBytes int      `json:"body_bytes"`
-	H2C       bool     `json:"h2c"`
+	Servers    []string `json:"servers"`
+	Clients    int      `json:"clients"`
+	Everywhere int      `json:"everywhere"`
+	Users      int      `json:"users"`
+	Rooms      int      `json:"rooms"`
+	Senders    int      `json:"senders"`
+	Rate       float64  `json:"rate"`
+	Duration   float64  `json:"duration_s"`
+	BodyBytes  int      `json:"body_bytes"`
+	H2C        bool     `json:"h2c"`
 }
 
 func (c config) summary() configSummary {
 	return configSummary{
-		Servers: c.addrs, Clients: c.clients, Users: c.users, Rooms: c.rooms, Senders: c.senders, Rate: c.rate,
+		Servers: c.addrs, Clients: c.clients, Everywhere: c.everywhere, Users: c.users, Rooms: c.rooms, Senders: c.senders, Rate: c.rate,
 		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c,
 	}
 }
@@ -111,6 +134,9 @@ func (r *result) fill(cfg config, t *tally, procs []*watched, sendStart, sendEnd
 	r.Gaps, r.Duplicates = t.gaps.Load(), t.duplicates.Load()
 	r.Errors = t.sendErrors.Load() + t.wsErrors.Load() + t.connectFailed.Load() + t.badBodies.Load() + r.Deliveries.Missing
 	r.ErrorKinds = t.errorKinds()
+	if cfg.everywhere > 0 {
+		r.Everywhere = groupOf(&t.everywhere, int64(cfg.everywhere))
+	}
 	if n := t.badBodies.Load(); n > 0 {
 		r.ErrorKinds["unreadable message body"] = n
 	}
@@ -158,8 +184,8 @@ func (r *result) writeTable(w io.Writer) {
 	if c.Rate > 0 {
 		rate = fmt.Sprintf("%g/s", c.Rate)
 	}
-	row("run", "%s: %d clients (%d users), %d rooms, %d senders at %s for %gs, %d-byte bodies, servers %s",
-		r.Run, c.Clients, c.Users, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, strings.Join(c.Servers, " "))
+	row("run", "%s: %d clients (%d users) and %d in every room, %d rooms, %d senders at %s for %gs, %d-byte bodies, servers %s",
+		r.Run, c.Clients, c.Users, c.Everywhere, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, strings.Join(c.Servers, " "))
 	row("setup", "%.1fs (reused %d, refreshed %d, logged in %d, registered %d)",
 		r.Setup.Seconds, r.Setup.Reused, r.Setup.Refreshed, r.Setup.LoggedIn, r.Setup.Registered)
 	row("connect", "%d open, %d failed in %.1fs; %s", r.Connect.Connected, r.Connect.Failed, r.Connect.Seconds, lat(r.Connect.Latency))
@@ -171,6 +197,10 @@ func (r *result) writeTable(w io.Writer) {
 		row("send→deliver", "%s", lat(r.Deliveries.EndToEnd))
 	}
 	row("gaps / dups", "%d / %d", r.Gaps, r.Duplicates)
+	if e := r.Everywhere; e != nil {
+		row("in every room", "%d clients: %d of %d expected deliveries, gaps %d, dups %d, errors %d; send→deliver %s",
+			e.Clients, e.Delivered, e.Expected, e.Gaps, e.Duplicates, e.Errors, lat(e.EndToEnd))
+	}
 	row("errors", "%d", r.Errors)
 	for _, k := range slices.Sorted(maps.Keys(r.ErrorKinds)) {
 		row("", "%6d  %s", r.ErrorKinds[k], k)

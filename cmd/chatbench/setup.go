@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,9 @@ func newCalls(hc *http.Client, base string) *calls {
 
 func userName(prefix string, i int) string { return fmt.Sprintf("%su%06d", prefix, i) }
 
+// everywhereName names the i-th member of every room.
+func everywhereName(prefix string, i int) string { return fmt.Sprintf("%se%04d", prefix, i) }
+
 // setupStats counts what preparing the users cost.
 type setupStats struct {
 	reused, refreshed, loggedIn, registered atomic.Int64
@@ -163,9 +167,10 @@ func (c *calls) loginUser(ctx context.Context, u *benchUser, st *setupStats) err
 	return nil
 }
 
-// join puts the user in its room, renewing its tokens first when the cached
-// access token no longer works.
-func (c *calls) joinRoom(ctx context.Context, u *benchUser, known bool, minLife time.Duration, st *setupStats) error {
+// joinRoom puts the user in the room, renewing its tokens first when the
+// cached access token no longer works. It reports whether the cached token
+// did.
+func (c *calls) joinRoom(ctx context.Context, u *benchUser, room int64, known bool, minLife time.Duration, st *setupStats) (bool, error) {
 	if u.Access != "" && time.Until(tokenExpiry(u.Access)) < minLife {
 		u.Access = "" // it would expire during the run: refresh it now
 	}
@@ -174,22 +179,35 @@ func (c *calls) joinRoom(ctx context.Context, u *benchUser, known bool, minLife 
 		if u.Access == "" || attempt > 0 {
 			reused = false
 			if err := c.authenticate(ctx, u, known, st); err != nil {
-				return err
+				return false, err
 			}
 		}
-		_, err := c.join.CallUnary(ctx, withToken(&chatv1.JoinRoomRequest{RoomId: u.room}, u.Access))
+		_, err := c.join.CallUnary(ctx, withToken(&chatv1.JoinRoomRequest{RoomId: room}, u.Access))
 		if err == nil {
-			if reused {
-				st.reused.Add(1)
-			}
-			return nil
+			return reused, nil
 		}
 		if connect.CodeOf(err) != connect.CodeUnauthenticated {
-			return fmt.Errorf("%s joins room %d: %w", u.Name, u.room, err)
+			return false, fmt.Errorf("%s joins room %d: %w", u.Name, room, err)
 		}
 		u.Access = ""
 	}
-	return fmt.Errorf("%s: no working token after %d attempts", u.Name, setupAttempts)
+	return false, fmt.Errorf("%s: no working token after %d attempts", u.Name, setupAttempts)
+}
+
+// joinRooms puts the user in each of the rooms.
+func (c *calls) joinRooms(ctx context.Context, u *benchUser, rooms []int64, known bool, minLife time.Duration, st *setupStats) error {
+	reused := true
+	for _, r := range rooms {
+		ok, err := c.joinRoom(ctx, u, r, known, minLife, st)
+		if err != nil {
+			return err
+		}
+		reused = reused && ok
+	}
+	if reused {
+		st.reused.Add(1)
+	}
+	return nil
 }
 
 // tokenExpiry reads the exp claim of a JWT without checking it (the server
@@ -242,23 +260,45 @@ func (c *calls) ensureRooms(ctx context.Context, cfg config, owner *benchUser) (
 	return ids, nil
 }
 
-// prepare returns the run's users, each logged in and member of its room,
-// reusing what the token cache and the server already have.
-func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)) ([]benchUser, *setupStats, error) {
+// cast is the run's users: one per client group, each logged in and a
+// member of its rooms.
+type cast struct {
+	users []benchUser // client i is users[i % len(users)], in its one room
+	// everywhere are members of every room, one client each.
+	everywhere []benchUser
+	rooms      []int64
+}
+
+// prepare returns the run's users, each logged in and member of its room
+// (or of every room), reusing what the token cache and the server already
+// have.
+func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)) (*cast, *setupStats, error) {
 	cache := loadTokens(cfg.tokenFile)
-	users := make([]benchUser, cfg.users)
-	known := make([]bool, cfg.users)
-	for i := range users {
-		name := userName(cfg.prefix, i)
-		users[i], known[i] = cache.Users[name]
-		users[i].Name = name
+	cached := func(names []string) ([]benchUser, []bool) {
+		users, known := make([]benchUser, len(names)), make([]bool, len(names))
+		for i, name := range names {
+			users[i], known[i] = cache.Users[name]
+			users[i].Name = name
+		}
+		return users, known
 	}
+	names := make([]string, cfg.users)
+	for i := range names {
+		names[i] = userName(cfg.prefix, i)
+	}
+	users, known := cached(names)
+	names = make([]string, cfg.everywhere)
+	for i := range names {
+		names[i] = everywhereName(cfg.prefix, i)
+	}
+	everywhere, everywhereKnown := cached(names)
 	st := &setupStats{}
 	// A cached access token must last until the clients have connected;
 	// during the run the senders renew theirs (see keeper).
-	minLife := cfg.settle + time.Duration(cfg.clients)*time.Millisecond + 2*renewBefore
+	minLife := cfg.settle + time.Duration(cfg.clients+cfg.everywhere)*time.Millisecond + 2*renewBefore
 	// A user of its own owns the rooms and never connects: as owner it is
-	// a member of every room, which no client should be.
+	// a member of every room, and the members of every room that connect
+	// are -everywhere's.
 	ownerName := cfg.prefix + "owner"
 	cachedOwner, ownerKnown := cache.Users[ownerName]
 	owner := &cachedOwner
@@ -281,6 +321,7 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 	for i := range users {
 		users[i].room = rooms[i%cfg.rooms]
 	}
+	total := len(users) + len(everywhere)
 	var (
 		next     atomic.Int64
 		done     atomic.Int64
@@ -298,20 +339,28 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 				return
 			case <-t.C:
 				say("setup: %d/%d users ready (reused %d, refreshed %d, logged in %d, registered %d)",
-					done.Load(), len(users), st.reused.Load(), st.refreshed.Load(), st.loggedIn.Load(), st.registered.Load())
+					done.Load(), total, st.reused.Load(), st.refreshed.Load(), st.loggedIn.Load(), st.registered.Load())
 			}
 		}
 	}()
+	// Job i is users[i], then everywhere[i-len(users)].
+	join := func(i int) error {
+		if i < len(users) {
+			return c.joinRooms(ctx, &users[i], []int64{users[i].room}, known[i], minLife, st)
+		}
+		i -= len(users)
+		return c.joinRooms(ctx, &everywhere[i], rooms, everywhereKnown[i], minLife, st)
+	}
 	for range cfg.setupWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(users) || ctx.Err() != nil {
+				if i >= total || ctx.Err() != nil {
 					return
 				}
-				if err := c.joinRoom(ctx, &users[i], known[i], minLife, st); err != nil {
+				if err := join(i); err != nil {
 					errOnce.Do(func() { firstErr = err })
 					return
 				}
@@ -321,7 +370,7 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 	}
 	wg.Wait()
 	close(stop)
-	if err := saveTokens(cfg.tokenFile, users, cache); err != nil {
+	if err := saveTokens(cfg.tokenFile, slices.Concat(users, everywhere), cache); err != nil {
 		say("could not save the token cache %s: %v", cfg.tokenFile, err)
 	}
 	if firstErr == nil {
@@ -330,5 +379,5 @@ func prepare(ctx context.Context, cfg config, c *calls, say func(string, ...any)
 	if firstErr != nil {
 		return nil, nil, errors.Join(errors.New("setup failed"), firstErr)
 	}
-	return users, st, nil
+	return &cast{users: users, everywhere: everywhere, rooms: rooms}, st, nil
 }

@@ -26,16 +26,28 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts chatd and 200 WebSocket clients")
 	}
+	res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s")
+	t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s), send→deliver p99 %.1f ms",
+		res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.EndToEnd.P99)
+	if res.Connect.Connected != 200 {
+		t.Errorf("%d of 200 clients connected", res.Connect.Connected)
+	}
+	checkDelivered(t, res)
+}
+
+// benchAgainstChatd runs the load tool with args against a chatd of the
+// test's own, whose per-user limits are lifted.
+func benchAgainstChatd(t *testing.T, args ...string) *result {
+	t.Helper()
 	env := testenv.ServerEnv(t)
 	for k, v := range smokeEnv {
 		env[k] = v
 	}
 	srv := testenv.StartProcess(t, env)
-	cfg, err := parseConfig([]string{
-		"-addr", srv.URL, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8",
-		"-duration", "5s", "-settle", "500ms", "-drain", "10s", "-progress=false",
+	cfg, err := parseConfig(append([]string{
+		"-addr", srv.URL, "-settle", "500ms", "-drain", "10s", "-progress=false",
 		"-tokens", filepath.Join(t.TempDir(), "tokens.json"),
-	}, io.Discard)
+	}, args...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,11 +57,13 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s), send→deliver p99 %.1f ms",
-		res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.EndToEnd.P99)
-	if res.Connect.Connected != 200 {
-		t.Errorf("%d of 200 clients connected", res.Connect.Connected)
-	}
+	return res
+}
+
+// checkDelivered fails unless sends were acknowledged and every one reached
+// every member of its room once, in order, with no error.
+func checkDelivered(t *testing.T, res *result) {
+	t.Helper()
 	if res.Sends.Acked == 0 {
 		t.Error("no send was acknowledged")
 	}

@@ -48,13 +48,24 @@ func (t *Tracker) allKey() string           { return t.prefix + "all" }
 
 func (t *Tracker) nowMs() string { return strconv.FormatInt(t.now().UnixMilli(), 10) }
 
-// Add counts a new connection of the user.
-func (t *Tracker) Add(ctx context.Context, uid int64, connID string) error {
-	cmds := rueidis.Commands{
-		t.rdb.B().Zadd().Key(t.userKey(uid)).ScoreMember().ScoreMember(float64(t.now().Add(TTL).UnixMilli()), connID).Build(),
-		t.rdb.B().Zadd().Key(t.allKey()).ScoreMember().ScoreMember(float64(t.now().Add(TTL).UnixMilli()), member(uid, connID)).Build(),
-	}
-	return firstErr(t.rdb.DoMulti(ctx, cmds...))
+// tryAdd adds a connection (ARGV[4] in KEYS[1], ARGV[5] in KEYS[2], both
+// expiring at ARGV[2]) unless the user already has ARGV[3] connections alive
+// at ARGV[1]. One script, so processes that open a user's connections at
+// the same moment cannot all count below the cap before any of them adds.
+var tryAdd = rueidis.NewLuaScript(`
+if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf') >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[5])
+return 1
+`)
+
+// TryAdd counts a new connection of the user unless the user already has
+// limit live connections on all processes; it reports whether it did.
+func (t *Tracker) TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error) {
+	n, err := tryAdd.Exec(ctx, t.rdb, []string{t.userKey(uid), t.allKey()}, []string{
+		t.nowMs(), strconv.FormatInt(t.now().Add(TTL).UnixMilli(), 10), strconv.Itoa(limit), connID, member(uid, connID),
+	}).AsInt64()
+	return n == 1, err
 }
 
 // Remove forgets a closed connection.
@@ -139,11 +150,6 @@ func (t *Tracker) Sweep(ctx context.Context) ([]int64, error) {
 		}
 	}
 	return users, nil
-}
-
-// Count is how many live connections the user has on all processes.
-func (t *Tracker) Count(ctx context.Context, uid int64) (int64, error) {
-	return t.rdb.Do(ctx, t.rdb.B().Zcount().Key(t.userKey(uid)).Min("("+t.nowMs()).Max("+inf").Build()).AsInt64()
 }
 
 // Online tells which of the users have a live connection.

@@ -88,7 +88,7 @@ const window = 256
 func benchFanout(b *testing.B, k int) {
 	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000, MaxConnsPerUser: k + 1},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ws := push.NewWS(hub, fakeAuth{}, func(error) string { return "internal" }, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ws := push.NewWS(hub, fakeAuth{}, func(error) string { return "internal" }, push.Origins{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(ws)
 	b.Cleanup(srv.Close)
 
@@ -178,12 +178,11 @@ func (fakeHistory) LastSeqs(_ context.Context, rooms []int64) (map[int64]int64, 
 
 type fakePresence struct{}
 
-func (fakePresence) Add(context.Context, int64, string) error          { return nil }
-func (fakePresence) Remove(context.Context, int64, string) error       { return nil }
-func (fakePresence) Heartbeat(context.Context, []presence.Conn) error  { return nil }
-func (fakePresence) Settle(context.Context, int64) (bool, bool, error) { return false, true, nil }
-func (fakePresence) Sweep(context.Context) ([]int64, error)            { return nil, nil }
-func (fakePresence) Count(context.Context, int64) (int64, error)       { return 0, nil }
+func (fakePresence) TryAdd(context.Context, int64, string, int) (bool, error) { return true, nil }
+func (fakePresence) Remove(context.Context, int64, string) error              { return nil }
+func (fakePresence) Heartbeat(context.Context, []presence.Conn) error         { return nil }
+func (fakePresence) Settle(context.Context, int64) (bool, bool, error)        { return false, true, nil }
+func (fakePresence) Sweep(context.Context) ([]int64, error)                   { return nil, nil }
 
 var userSeq atomic.Int64
 

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"connectrpc.com/connect"
+	"golang.org/x/time/rate"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
@@ -57,30 +59,38 @@ type feed struct {
 	// the floor replays only up to it, so what went out live before the
 	// client's resume arrived is never sent twice.
 	floors map[int64]int64
+	// budget bounds what resumes replay from the store (see resume.go);
+	// overBudget counts the rooms it refused. Both are the run loop's.
+	budget     *rate.Limiter
+	overBudget int
 }
 
-// open registers a connection for the principal and returns its Ready.
-func (h *Hub) open(ctx context.Context, p auth.Principal) (*feed, *chatv1.Ready, error) {
-	if n, err := h.presence.Count(ctx, p.UserID); err != nil {
+// open registers a connection, named id in presence and logs, for the
+// principal and returns its Ready.
+func (h *Hub) open(ctx context.Context, id string, p auth.Principal) (*feed, *chatv1.Ready, error) {
+	f := &feed{
+		id: id, principal: p, hub: h,
+		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
+		dead: make(chan struct{}), crowded: make(chan struct{}),
+	}
+	// Counting and adding are one step in Redis, so connections opened at
+	// once on any number of processes cannot all slip under the cap.
+	if ok, err := h.presence.TryAdd(ctx, p.UserID, f.id, h.opts.MaxConnsPerUser); err != nil {
 		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
-	} else if n >= int64(h.opts.MaxConnsPerUser) {
+	} else if !ok {
 		// A Connect error, so both the RPC and the socket answer
 		// resource_exhausted instead of internal.
 		return nil, nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser))
 	}
-	f := &feed{
-		id: newConnID(), principal: p, hub: h,
-		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
-		dead: make(chan struct{}), crowded: make(chan struct{}),
-	}
 	// Routing starts before the rooms and cursors are read, so an event
 	// committed meanwhile is either history below the cursor or in the queue.
 	if !h.attach(f, nil) {
+		h.close(f)
 		return nil, nil, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
 	}
 	ready, err := h.start(ctx, f)
 	if err != nil {
-		h.detach(f)
+		h.close(f)
 		return nil, nil, err
 	}
 	return f, ready, nil
@@ -104,9 +114,6 @@ func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
 	f.floors = make(map[int64]int64, len(rooms))
 	for _, r := range rooms {
 		f.floors[r] = f.cursors[r]
-	}
-	if err := h.presence.Add(ctx, uid, f.id); err != nil {
-		return nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
 	}
 	h.settle(ctx, uid)
 	user, err := h.chat.User(ctx, uid)
@@ -249,6 +256,14 @@ func (f *feed) final(ctx context.Context, s sink) error {
 // deliver sends one event, filling a gap before it from the store and
 // dropping it if already delivered.
 func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
+	for _, p := range it.batch {
+		if err := s.event(ctx, p); err != nil {
+			return err
+		}
+	}
+	if it.batch != nil {
+		return nil
+	}
 	roomID := it.ev.GetRoomId()
 	if ml := it.ev.GetMemberLeft(); ml != nil && ml.GetUserId() == f.principal.UserID {
 		delete(f.cursors, roomID)
@@ -282,113 +297,9 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 	return nil
 }
 
-// catchUp sends the room's messages in (after, upTo] and moves the cursor
-// to upTo.
-func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
-	full, err := f.replay(ctx, s, roomID, after, upTo)
-	if err != nil {
-		return err
-	}
-	f.cursors[roomID] = upTo
-	if !full {
-		f.floors[roomID] = upTo
-	}
-	return nil
-}
-
-// replay sends the room's messages in (after, upTo] from the store, or
-// too_far_behind when there are more than the resume window; it reports
-// whether it sent them all. It leaves the cursor alone.
-func (f *feed) replay(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
-	window := int64(f.hub.opts.ResumeWindow)
-	if upTo-after > window {
-		f.hub.stats.TooFarBehind.Add(1)
-		return false, s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
-			TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
-		}}))
-	}
-	msgs, err := f.hub.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
-	if err != nil {
-		return false, err
-	}
-	f.hub.stats.ResumeReplays.Add(int64(len(msgs)))
-	for _, m := range msgs {
-		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
-}
-
-// resume replays each room from the client's cursor, then live delivery
-// continues without gap or duplicate. A room the user may not read is
-// refused with chat.ErrNotFound and nothing of it is sent.
-func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor) error {
-	ids := make([]int64, len(cursors))
-	for i, c := range cursors {
-		ids[i] = c.GetRoomId()
-		if _, routed := f.cursors[ids[i]]; !routed {
-			if err := f.hub.chat.CanRead(ctx, f.principal.UserID, ids[i]); err != nil {
-				return err
-			}
-		}
-	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, c := range cursors {
-		room := c.GetRoomId()
-		after := min(c.GetAfterSeq(), last[room])
-		cur, routed := f.cursors[room]
-		if !routed || after >= cur {
-			// Nothing the client lacks went out on this connection.
-			f.cursors[room], f.floors[room] = after, after
-			if err := f.catchUp(ctx, s, room, after, last[room]); err != nil {
-				return err
-			}
-			continue
-		}
-		// (floor, cur] already went out live: replay only what precedes it.
-		if floor := f.floors[room]; after < floor {
-			full, err := f.replay(ctx, s, room, after, floor)
-			if err != nil {
-				return err
-			}
-			if full {
-				f.floors[room] = after
-			}
-		}
-		if last[room] > cur {
-			if err := f.catchUp(ctx, s, room, cur, last[room]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// sync catches up every room whose store seq is ahead of the connection,
-// after the bus may have dropped events.
-func (f *feed) sync(ctx context.Context, s sink) error {
-	ids := make([]int64, 0, len(f.cursors))
-	for r := range f.cursors {
-		ids = append(ids, r)
-	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, r := range ids {
-		if last[r] > f.cursors[r] {
-			if err := f.catchUp(ctx, s, r, f.cursors[r], last[r]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 func errorFrame(code, msg string) *chatv1.ServerFrame {
+	// A message may quote the client's input, and a frame that is not
+	// UTF-8 could not be sent at all.
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	return &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Error{Error: &chatv1.Error{Code: code, Message: msg}}}
 }

@@ -43,12 +43,11 @@ type History interface {
 
 // Presence counts live connections across processes.
 type Presence interface {
-	Add(ctx context.Context, uid int64, connID string) error
+	TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error)
 	Remove(ctx context.Context, uid int64, connID string) error
 	Heartbeat(ctx context.Context, conns []presence.Conn) error
 	Settle(ctx context.Context, uid int64) (changed, online bool, err error)
 	Sweep(ctx context.Context) ([]int64, error)
-	Count(ctx context.Context, uid int64) (int64, error)
 }
 
 // Options limit each connection.
@@ -215,6 +214,18 @@ func (h *Hub) attach(f *feed, roomIDs []int64) bool {
 		addTo(h.rooms, r, f)
 	}
 	return true
+}
+
+// routed reports which of the rooms send their events to f: the user's
+// rooms, as the membership events have told this process.
+func (h *Hub) routed(f *feed, roomIDs []int64) map[int64]bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[int64]bool, len(roomIDs))
+	for _, r := range roomIDs {
+		_, out[r] = h.rooms[r][f]
+	}
+	return out
 }
 
 func (h *Hub) detach(f *feed) {

@@ -19,6 +19,9 @@ type item struct {
 	once     sync.Once
 	frame    []byte
 	frameErr error
+	// batch, when set, makes the item a group of one connection's presence
+	// events (see queue), sent in order in its place; ev is the first's.
+	batch []*item
 }
 
 func newItem(ev *chatv1.Event) *item { return &item{ev: ev} }
@@ -32,3 +35,20 @@ func (it *item) jsonFrame() ([]byte, error) {
 }
 
 func (it *item) isMessage() bool { return it.ev.GetMessageCreated() != nil }
+
+// presence names the user and state of a presence event.
+func (it *item) presence() (uid int64, online, ok bool) {
+	p := it.ev.GetPresenceChanged()
+	return p.GetUserId(), p.GetOnline(), p != nil
+}
+
+// member names the user of a membership event.
+func (it *item) member() (uid int64, ok bool) {
+	if mj := it.ev.GetMemberJoined(); mj != nil {
+		return mj.GetMember().GetUser().GetId(), true
+	}
+	if ml := it.ev.GetMemberLeft(); ml != nil {
+		return ml.GetUserId(), true
+	}
+	return 0, false
+}

@@ -1,6 +1,8 @@
 package push
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
@@ -36,6 +38,88 @@ func TestQueueKeepsOrderAndBound(t *testing.T) {
 	for q.take() != nil {
 	}
 	if q.items != nil {
+		t.Fatal("a drained queue kept its storage")
+	}
+}
+
+func presenceItem(uid, room int64, online bool) *item {
+	return newItem(&chatv1.Event{RoomId: room, Kind: &chatv1.Event_PresenceChanged{
+		PresenceChanged: &chatv1.PresenceChanged{RoomId: room, UserId: uid, Online: online},
+	}})
+}
+
+// sent is what the run loop writes for the queue's events, in order, as
+// "kind user/room" (messages as "m seq").
+func sent(q *queue) []string {
+	var out []string
+	for it := q.take(); it != nil; it = q.take() {
+		events := it.batch
+		if events == nil {
+			events = []*item{it}
+		}
+		for _, p := range events {
+			switch ev := p.ev; {
+			case ev.GetPresenceChanged() != nil:
+				out = append(out, fmt.Sprintf("p%v %d/%d", ev.GetPresenceChanged().GetOnline(), ev.GetPresenceChanged().GetUserId(), ev.GetRoomId()))
+			case ev.GetMemberJoined() != nil:
+				out = append(out, fmt.Sprintf("j %d/%d", ev.GetMemberJoined().GetMember().GetUser().GetId(), ev.GetRoomId()))
+			default:
+				out = append(out, fmt.Sprintf("m %d", ev.GetSeq()))
+			}
+		}
+	}
+	return out
+}
+
+// TestQueueGathersPresence: a user's presence told to many rooms takes one
+// slot while it waits, so members of many rooms are not cut off when such
+// users connect together; each user's events keep their order, and a
+// change of state or of membership starts a new group.
+func TestQueueGathersPresence(t *testing.T) {
+	q := newQueue(8)
+	// Two users come online in 100 rooms each, interleaved, with messages
+	// in between: 202 events in 8 slots.
+	for room := int64(1); room <= 100; room++ {
+		for _, uid := range []int64{7, 9} {
+			if ok, _ := q.put(presenceItem(uid, room, true)); !ok {
+				t.Fatalf("refused user %d's presence in room %d with %d waiting", uid, room, q.len())
+			}
+		}
+		if room%50 == 0 {
+			q.put(newItem(&chatv1.Event{RoomId: room, Seq: room}))
+		}
+	}
+	if n := q.len(); n != 4 {
+		t.Fatalf("%d slots taken, want 4 (two groups, two messages)", n)
+	}
+	got := sent(q)
+	var want []string
+	for _, uid := range []int64{7, 9} {
+		for room := 1; room <= 100; room++ {
+			want = append(want, fmt.Sprintf("ptrue %d/%d", uid, room))
+		}
+	}
+	want = append(want, "m 50", "m 100")
+	if !slices.Equal(got, want) {
+		t.Fatalf("sent %v\nwant %v", got, want)
+	}
+
+	// Offline after online, and a join between two presence events of the
+	// same state, keep their order.
+	q.put(presenceItem(7, 1, true))
+	q.put(presenceItem(7, 2, false))
+	q.put(presenceItem(7, 3, true))
+	q.put(newItem(&chatv1.Event{RoomId: 4, Kind: &chatv1.Event_MemberJoined{MemberJoined: &chatv1.MemberJoined{
+		RoomId: 4, Member: &chatv1.Member{User: &chatv1.User{Id: 7}},
+	}}}))
+	q.put(presenceItem(7, 4, true))
+	q.put(presenceItem(7, 5, false))
+	q.put(presenceItem(7, 6, false))
+	want = []string{"ptrue 7/1", "pfalse 7/2", "ptrue 7/3", "j 7/4", "ptrue 7/4", "pfalse 7/5", "pfalse 7/6"}
+	if got := sent(q); !slices.Equal(got, want) {
+		t.Fatalf("sent %v\nwant %v", got, want)
+	}
+	if q.items != nil || q.groups != nil {
 		t.Fatal("a drained queue kept its storage")
 	}
 }

@@ -8,6 +8,9 @@ type Stats struct {
 	SlowConsumers   atomic.Int64 // connections dropped for falling behind
 	ResumeReplays   atomic.Int64 // messages replayed from the store (resume, gaps, resync)
 	TooFarBehind    atomic.Int64 // too_far_behind answers
+	// ResumeOverBudget counts the too_far_behind answers given because a
+	// connection's replay budget was spent, not its window.
+	ResumeOverBudget atomic.Int64
 }
 
 // Stats returns the hub's live counters.

@@ -45,7 +45,7 @@ func codeOf(name string) connect.Code {
 // Subscribe serves MessageService.Subscribe: Ready, the replay of the
 // resumed rooms, then live events until the client goes away.
 func (h *Hub) Subscribe(ctx context.Context, p auth.Principal, resume []*chatv1.RoomCursor, send func(*chatv1.SubscribeResponse) error) error {
-	f, ready, err := h.open(ctx, p)
+	f, ready, err := h.open(ctx, newConnID(), p)
 	if err != nil {
 		return err
 	}

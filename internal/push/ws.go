@@ -7,11 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"connectrpc.com/connect"
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -21,7 +22,6 @@ import (
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
-	"github.com/parley-chat/parley/internal/chat"
 )
 
 // WebSocket limits.
@@ -65,33 +65,15 @@ type WS struct {
 	log      *slog.Logger
 }
 
-// NewWS accepts browser upgrades from the same host or from allowedOrigins
-// (scheme://host[:port]).
-func NewWS(hub *Hub, a Authenticator, code ErrorCoder, allowedOrigins []string, log *slog.Logger) *WS {
-	allowed := map[string]bool{}
-	for _, o := range allowedOrigins {
-		allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
-	}
+// NewWS accepts browser upgrades from the server's own origin, same host
+// and same scheme, or from the allowlist.
+func NewWS(hub *Hub, a Authenticator, code ErrorCoder, origins Origins, log *slog.Logger) *WS {
 	return &WS{hub: hub, auth: a, code: code, log: log, upgrader: websocket.Upgrader{
 		ReadBufferSize:  wsReadBufferSize,
 		WriteBufferSize: wsWriteBufferSize,
 		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     func(r *http.Request) bool { return originAllowed(r, allowed) },
+		CheckOrigin:     newOriginCheck(origins).allows,
 	}}
-}
-
-// originAllowed admits non-browser clients (no Origin), the same host, and
-// the allowlist.
-func originAllowed(r *http.Request, allowed map[string]bool) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	return strings.EqualFold(u.Host, r.Host) || allowed[strings.ToLower(u.Scheme+"://"+u.Host)]
 }
 
 // ServeHTTP upgrades and runs one connection.
@@ -112,7 +94,7 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	conn.SetReadLimit(wsReadLimit)
-	c := &wsConn{conn: conn, out: hj.conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
+	c := &wsConn{id: newConnID(), conn: conn, out: hj.conn, ws: w, limiter: rate.NewLimiter(wsFrameRate, wsFrameBurst), heard: make(chan struct{})}
 	// The connection lives on in a goroutine of its own, and this handler
 	// returns: net/http's goroutine holds its 4 KiB read and write buffers
 	// and the request until then, 10 KiB an idle connection would keep for
@@ -131,6 +113,7 @@ func (w *WS) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // gorilla allows concurrently. Event frames gather in out until the feed's
 // queue runs empty, then leave in one write.
 type wsConn struct {
+	id      string // names the connection in presence and in the log
 	conn    *websocket.Conn
 	out     *batchConn // conn writes through it; flush sends
 	ws      *WS
@@ -138,19 +121,21 @@ type wsConn struct {
 	// heard opens live delivery once the client's first frame is handled.
 	heard     chan struct{}
 	heardOnce sync.Once
+	// closeCode is the close code that follows the frame the feed was
+	// killed with; 0 means a normal closure.
+	closeCode atomic.Int32
 }
 
 func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 	if p.UserID == 0 {
-		var err error
-		if p, err = c.readAuth(ctx); err != nil {
-			c.closeWith(ctx, errorFrame("unauthenticated", err.Error()), websocket.ClosePolicyViolation)
+		var ok bool
+		if p, ok = c.authenticate(ctx); !ok {
 			return
 		}
 	}
-	f, ready, err := c.ws.hub.open(ctx, p)
+	f, ready, err := c.ws.hub.open(ctx, c.id, p)
 	if err != nil {
-		c.closeWith(ctx, errorFrame(c.ws.code(err), userMessage(err)), websocket.CloseTryAgainLater)
+		c.closeWith(ctx, c.errorFrame(ctx, err), websocket.CloseTryAgainLater)
 		return
 	}
 	defer c.ws.hub.close(f)
@@ -174,8 +159,7 @@ func (c *wsConn) serve(ctx context.Context, p auth.Principal) {
 		wait.Stop()
 		err := f.run(ctx, c)
 		if !errors.Is(err, context.Canceled) {
-			_ = c.control(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-			c.linger()
+			c.closeAfter(f)
 		}
 		c.conn.Close()
 	}()
@@ -192,26 +176,87 @@ func (c *wsConn) linger() {
 	_, _ = io.Copy(io.Discard, c.out.Conn)
 }
 
-func userMessage(err error) string {
-	if errors.Is(err, chat.ErrUnavailable) {
-		return "the service is temporarily unavailable; reconnect shortly"
+// closeAfter closes the socket once the feed's run loop has ended: with
+// the reason of the frame the feed was killed with, if it was.
+func (c *wsConn) closeAfter(f *feed) {
+	code, reason := websocket.CloseNormalClosure, ""
+	select {
+	case <-f.dead:
+		reason = f.last.GetError().GetCode()
+		if cc := c.closeCode.Load(); cc != 0 {
+			code = int(cc)
+		}
+	default:
 	}
-	return err.Error()
+	_ = c.control(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.linger()
 }
 
-// readAuth waits for the auth frame browsers send first.
-func (c *wsConn) readAuth(ctx context.Context) (auth.Principal, error) {
+// errorFrame is the error frame a client gets for err, by the same rule as
+// the RPCs' errors: an expected error keeps its message, worded for
+// people; an internal or unavailable one gets a sentence, and its detail
+// goes to the log under the connection's id.
+func (c *wsConn) errorFrame(ctx context.Context, err error) *chatv1.ServerFrame {
+	code := c.ws.code(err)
+	switch code {
+	case "internal":
+		c.ws.log.ErrorContext(ctx, "websocket: internal error", "conn_id", c.id, "err", err)
+		return errorFrame(code, "internal error; the server log has the details under connection id "+c.id)
+	case "unavailable":
+		c.ws.log.WarnContext(ctx, "websocket: backing service unavailable", "conn_id", c.id, "err", err)
+		return errorFrame(code, "the service is temporarily unavailable; reconnect shortly")
+	}
+	if ce := (*connect.Error)(nil); errors.As(err, &ce) {
+		return errorFrame(code, ce.Message())
+	}
+	return errorFrame(code, err.Error())
+}
+
+// wsAuthFirst is what a socket without a bearer token must send first.
+const wsAuthFirst = `the first frame must be {"auth":{"token":"…"}}`
+
+// authenticate waits for the auth frame browsers send first, or closes the
+// connection saying why not.
+func (c *wsConn) authenticate(ctx context.Context) (auth.Principal, bool) {
 	_ = c.conn.SetReadDeadline(time.Now().Add(wsAuthTimeout))
 	frame, err := c.read()
+	var bad *badFrame
+	switch {
+	case errors.Is(err, errInvalidUTF8):
+		c.closeWith(ctx, invalidUTF8Frame, websocket.CloseInvalidFramePayloadData)
+		return auth.Principal{}, false
+	case errors.As(err, &bad):
+		c.refuse(ctx, wsAuthFirst+": "+bad.Error())
+		return auth.Principal{}, false
+	case err != nil:
+		// The read error names the server's own address: the log gets it,
+		// the client a sentence.
+		c.ws.log.InfoContext(ctx, "websocket: no auth frame", "conn_id", c.id, "err", err)
+		c.refuse(ctx, fmt.Sprintf("no auth frame within %s; %s", wsAuthTimeout, wsAuthFirst))
+		return auth.Principal{}, false
+	case frame.GetAuth() == nil:
+		c.refuse(ctx, wsAuthFirst)
+		return auth.Principal{}, false
+	}
+	p, err := c.ws.auth.Authenticate(ctx, frame.GetAuth().GetToken())
 	if err != nil {
-		return auth.Principal{}, fmt.Errorf("expected an auth frame within %s: %v", wsAuthTimeout, err)
+		c.closeWith(ctx, c.errorFrame(ctx, err), websocket.ClosePolicyViolation)
+		return auth.Principal{}, false
 	}
-	a := frame.GetAuth()
-	if a == nil {
-		return auth.Principal{}, errors.New("the first frame must be {\"auth\":{\"token\":\"…\"}}")
-	}
-	return c.ws.auth.Authenticate(ctx, a.GetToken())
+	return p, true
 }
+
+// refuse closes an unauthenticated connection with the reason.
+func (c *wsConn) refuse(ctx context.Context, msg string) {
+	c.closeWith(ctx, errorFrame("unauthenticated", msg), websocket.ClosePolicyViolation)
+}
+
+// errInvalidUTF8 is a text frame that is not UTF-8, which RFC 6455 (8.1)
+// says must fail the connection.
+var errInvalidUTF8 = errors.New("text frame is not valid UTF-8")
+
+// invalidUTF8Frame is the last frame of a connection that sent one.
+var invalidUTF8Frame = errorFrame("invalid_argument", "a text frame was not valid UTF-8; text frames must be UTF-8 (RFC 6455), or send binary protobuf frames")
 
 var frameValidator, _ = protovalidate.New()
 
@@ -220,6 +265,9 @@ func (c *wsConn) read() (*chatv1.ClientFrame, error) {
 	kind, data, err := c.conn.ReadMessage()
 	if err != nil {
 		return nil, err
+	}
+	if kind == websocket.TextMessage && !utf8.Valid(data) {
+		return nil, errInvalidUTF8
 	}
 	return decodeFrame(kind == websocket.BinaryMessage, data)
 }
@@ -255,6 +303,11 @@ func (c *wsConn) readLoop(ctx context.Context, f *feed) {
 	for {
 		frame, err := c.read()
 		var bad *badFrame
+		if errors.Is(err, errInvalidUTF8) {
+			c.closeCode.Store(websocket.CloseInvalidFramePayloadData)
+			f.kill(invalidUTF8Frame)
+			return
+		}
 		if err != nil && !errors.As(err, &bad) {
 			return
 		}
@@ -283,13 +336,13 @@ func (c *wsConn) handle(ctx context.Context, f *feed, frame *chatv1.ClientFrame)
 		rooms := k.Resume.GetRooms()
 		f.control(func(ctx context.Context, s sink) error {
 			if err := f.resume(ctx, s, rooms); err != nil {
-				return s.frame(ctx, errorFrame(c.ws.code(err), userMessage(err)))
+				return s.frame(ctx, c.errorFrame(ctx, err))
 			}
 			return nil
 		})
 	case *chatv1.ClientFrame_Typing:
 		if err := c.ws.hub.chat.Typing(ctx, f.principal.UserID, k.Typing.GetRoomId()); err != nil {
-			f.control(sendFrame(errorFrame(c.ws.code(err), userMessage(err))))
+			f.control(sendFrame(c.errorFrame(ctx, err)))
 		}
 	case *chatv1.ClientFrame_Auth:
 		f.control(sendFrame(errorFrame("invalid_argument", "already authenticated")))

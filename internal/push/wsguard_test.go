@@ -1,11 +1,14 @@
 package push_test
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // TestWSAuth: only a valid token in the Authorization header or in the
@@ -38,6 +41,12 @@ func TestWSAuth(t *testing.T) {
 			if e.GetCode() != "unauthenticated" {
 				t.Fatalf("got error %v, want unauthenticated", e)
 			}
+			// A sentence for people: no socket address, no read error.
+			for _, leak := range []string{"127.0.0.1", "[::1]", "tcp", "timeout"} {
+				if strings.Contains(e.GetMessage(), leak) {
+					t.Errorf("error message %q contains %q", e.GetMessage(), leak)
+				}
+			}
 			if code := l.closeCode(); code != websocket.ClosePolicyViolation {
 				t.Errorf("close code %d, want %d", code, websocket.ClosePolicyViolation)
 			}
@@ -62,18 +71,87 @@ func TestWSAuth(t *testing.T) {
 	})
 }
 
-// TestWSOrigin: a browser page of another origin may not open a socket.
+// TestWSOrigin: a browser page of another origin may not open a socket,
+// nor a page of this host under the other scheme, unless allowlisted.
+// Behind a trusted proxy, its X-Forwarded-Proto is the scheme the client
+// used; from anyone else the header is ignored.
 func TestWSOrigin(t *testing.T) {
 	srv := startServer(t, nil)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	allowing := startServer(t, map[string]string{"PARLEY_ALLOWED_ORIGINS": "https://" + host})
+	proxied := startServer(t, map[string]string{"PARLEY_TRUSTED_PROXIES": "127.0.0.0/8,::1/128"})
+	proxiedHost := strings.TrimPrefix(proxied.URL, "http://")
 	alice := member(t, srv, "alice")
-	h := bearer(alice.Token)
-	h.Set("Origin", "https://evil.example")
-	if _, resp, err := dialWS(t, srv, "", h); err == nil || resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("foreign origin: got HTTP %d (%v), want 403", resp.StatusCode, err)
+	bob := member(t, allowing, "bob")
+	carol := member(t, proxied, "carol")
+	tests := []struct {
+		name   string
+		srv    *testenv.Server
+		token  string
+		origin string
+		proto  string // X-Forwarded-Proto
+		ok     bool
+	}{
+		{name: "SameOrigin", srv: srv, token: alice.Token, origin: srv.URL, ok: true},
+		{name: "ErrForeign", srv: srv, token: alice.Token, origin: "https://evil.example"},
+		{name: "ErrOtherScheme", srv: srv, token: alice.Token, origin: "https://" + host},
+		{name: "ErrUntrustedForwardedProto", srv: srv, token: alice.Token, origin: "https://" + host, proto: "https"},
+		{name: "OtherSchemeAllowlisted", srv: allowing, token: bob.Token, origin: "https://" + host, ok: true},
+		{name: "ProxiedHTTPS", srv: proxied, token: carol.Token, origin: "https://" + proxiedHost, proto: "https", ok: true},
+		{name: "ErrProxiedHTTPSFromHTTPPage", srv: proxied, token: carol.Token, origin: "http://" + proxiedHost, proto: "https"},
+		{name: "ProxiedHTTP", srv: proxied, token: carol.Token, origin: "http://" + proxiedHost, proto: "http", ok: true},
 	}
-	h.Set("Origin", srv.URL)
-	if _, resp, err := dialWS(t, srv, "", h); err != nil {
-		t.Fatalf("same origin: got HTTP %d (%v), want 101", resp.StatusCode, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := bearer(tt.token)
+			h.Set("Origin", tt.origin)
+			if tt.proto != "" {
+				h.Set("X-Forwarded-Proto", tt.proto)
+			}
+			_, resp, err := dialWS(t, tt.srv, "", h)
+			switch {
+			case tt.ok && err != nil:
+				t.Fatalf("Origin %s: got HTTP %d (%v), want 101", tt.origin, resp.StatusCode, err)
+			case !tt.ok && (err == nil || resp.StatusCode != http.StatusForbidden):
+				t.Fatalf("Origin %s: got HTTP %d (%v), want 403", tt.origin, resp.StatusCode, err)
+			}
+		})
+	}
+}
+
+// TestWSInvalidUTF8: a text frame that is not UTF-8 fails the connection
+// as RFC 6455 says, with close code 1007 and a reason, after an error
+// frame that says why; before authentication too.
+func TestWSInvalidUTF8(t *testing.T) {
+	srv := startServer(t, nil)
+	alice := member(t, srv, "alice")
+	bad := "{\"typing\":{\"roomId\":\"\xff\xfe\"}}"
+	open := map[string]func(t *testing.T) *live{
+		"Authenticated": func(t *testing.T) *live {
+			l, _ := openWS(t, srv, alice)
+			return l
+		},
+		"BeforeAuth": func(t *testing.T) *live {
+			conn, _, err := dialWS(t, srv, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return readWS("before auth", conn)
+		},
+	}
+	for name, open := range open {
+		t.Run(name, func(t *testing.T) {
+			l := open(t)
+			l.send(t, bad)
+			e := l.ended(t, waitFor)
+			if e.GetCode() != "invalid_argument" || !strings.Contains(e.GetMessage(), "UTF-8") {
+				t.Errorf("got error %v, want invalid_argument about UTF-8", e)
+			}
+			var ce *websocket.CloseError
+			if !errors.As(l.err, &ce) || ce.Code != websocket.CloseInvalidFramePayloadData || ce.Text == "" {
+				t.Fatalf("connection ended with %v, want close 1007 with a reason", l.err)
+			}
+		})
 	}
 }
 
