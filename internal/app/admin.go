@@ -16,8 +16,9 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// newMetrics reads the hub, the MySQL pool and Redis at each scrape.
-func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client) *metrics.Metrics {
+// newMetrics reads the hub, the MySQL pool, Redis and the connection cap at
+// each scrape.
+func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client, conns *connCap) *metrics.Metrics {
 	stats := hub.Stats()
 	return metrics.New(metrics.Sources{
 		LiveConns:       hub.Conns,
@@ -25,6 +26,7 @@ func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client) *metrics.Met
 		SlowConsumers:   stats.SlowConsumers.Load,
 		ResumeReplays:   stats.ResumeReplays.Load,
 		TooFarBehind:    stats.TooFarBehind.Load,
+		ConnsRefused:    conns.Refused,
 		DBStats:         st.Stats,
 		RedisPing: func(ctx context.Context) error {
 			return rdb.Do(ctx, rdb.B().Ping().Build()).Error()

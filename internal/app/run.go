@@ -93,6 +93,7 @@ type server struct {
 	hub   *push.Hub
 	bus   *push.Bus
 	ready *readiness
+	conns *connCap
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
@@ -112,7 +113,8 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 		return nil, err
 	}
 	ready := &readiness{store: st, rdb: rdb, hub: hub}
-	m := newMetrics(hub, st, rdb)
+	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
+	m := newMetrics(hub, st, rdb, conns)
 	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
@@ -120,27 +122,13 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin,
-		http: &http.Server{
-			Handler:           httplog.Middleware(mux),
-			ReadHeaderTimeout: 10 * time.Second,
-			Protocols:         protocols(),
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
+		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin, conns: conns,
+		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
 
 // publisher forwards to the bus once it exists.
 type publisher struct{ chat.Publisher }
-
-// protocols serves HTTP/1.1 and cleartext HTTP/2 on one port, so gRPC works
-// without TLS next to browsers.
-func protocols() *http.Protocols {
-	p := new(http.Protocols)
-	p.SetHTTP1(true)
-	p.SetUnencryptedHTTP2(true)
-	return p
-}
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -155,7 +143,7 @@ func (s *server) serve(ctx context.Context) error {
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	go func() { errc <- s.http.Serve(s.conns.listener(ln)) }()
 	select {
 	case err := <-errc:
 		if s.admin != nil {
