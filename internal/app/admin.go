@@ -35,11 +35,13 @@ func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client, conns *connC
 }
 
 // adminMux serves what operators need and users must not reach: Prometheus
-// metrics and Go's profiler. It is only ever served on PARLEY_ADMIN_ADDR,
-// never on the public port.
-func adminMux(m *metrics.Metrics) *http.ServeMux {
+// metrics, readiness with the reasons of each failing check, and Go's
+// profiler. It is only ever served on PARLEY_ADMIN_ADDR, never on the public
+// port.
+func adminMux(m *metrics.Metrics, ready *readiness) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /readyz", ready.details)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -52,9 +54,9 @@ func adminMux(m *metrics.Metrics) *http.ServeMux {
 // finish.
 const adminWriteTimeout = 2 * time.Minute
 
-func newAdminServer(m *metrics.Metrics) *http.Server {
+func newAdminServer(m *metrics.Metrics, ready *readiness) *http.Server {
 	return &http.Server{
-		Handler:           adminMux(m),
+		Handler:           adminMux(m, ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      adminWriteTimeout,
 	}

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -55,9 +56,59 @@ func sendUntilAcked(c func() *testenv.Client, roomID int64, body, id string, wit
 	}
 }
 
+// readyBody is /readyz's status and answer.
+func readyBody(t *testing.T, srv *testenv.Server) (int, map[string]string) {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var body map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("/readyz answered %s with no JSON: %v", resp.Status, err)
+	}
+	return resp.StatusCode, body
+}
+
+// wantNotReady checks that /readyz answers 503 naming exactly the parts
+// down as not ok, with no driver's words in it.
+func wantNotReady(t *testing.T, srv *testenv.Server, down map[string]string) {
+	t.Helper()
+	code, body := readyBody(t, srv)
+	if code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz answered %d %v during the outage, want 503", code, body)
+	}
+	for _, part := range []string{"mysql", "redis", "events"} {
+		want := "ok"
+		if w, ok := down[part]; ok {
+			want = w
+		}
+		if body[part] != want {
+			t.Fatalf("/readyz says %s is %q during the outage, want %q (answer %v)", part, body[part], want, body)
+		}
+	}
+}
+
+// adminReady is the admin listener's /readyz answer, which has reasons.
+func adminReady(t *testing.T, srv *testenv.Server) map[string]string {
+	t.Helper()
+	resp, err := http.Get(srv.AdminURL(t) + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("admin /readyz: %v", err)
+	}
+	return body
+}
+
 // TestMySQLOutage: while MySQL is unreachable, sends fail fast with
-// unavailable and nothing is acknowledged, readiness is false, and service
-// comes back by itself.
+// unavailable and nothing is acknowledged, readiness is false and names
+// MySQL alone (the admin listener says why), and service comes back by
+// itself.
 func TestMySQLOutage(t *testing.T) {
 	env := testenv.ServerEnv(t)
 	proxy := testenv.NewProxy(t, "127.0.0.1:3306")
@@ -77,10 +128,11 @@ func TestMySQLOutage(t *testing.T) {
 			t.Fatalf("a send during the outage took %s: not failing fast", took)
 		}
 		wantCode(t, err, connect.CodeUnavailable)
-		if readyStatus(t, srv) != http.StatusServiceUnavailable {
-			t.Fatal("/readyz says ready while MySQL is unreachable")
-		}
+		wantNotReady(t, srv, map[string]string{"mysql": "unavailable"})
 		time.Sleep(500 * time.Millisecond)
+	}
+	if reason := adminReady(t, srv)["mysql"]; reason == "ok" || reason == "unavailable" {
+		t.Errorf("the admin listener's /readyz says mysql is %q, want the reason it failed", reason)
 	}
 	proxy.Restore()
 

@@ -112,13 +112,13 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	if err != nil {
 		return nil, err
 	}
-	ready := &readiness{store: st, rdb: rdb, hub: hub}
+	ready := newReadiness(st, rdb, hub, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
 	m := newMetrics(hub, st, rdb, conns)
 	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
-		admin = newAdminServer(m)
+		admin = newAdminServer(m, ready)
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
