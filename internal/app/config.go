@@ -42,6 +42,9 @@ type Config struct {
 	WriteTimeout  time.Duration
 	IdleTimeout   time.Duration
 	MaxConnsPerIP int
+	// MySQLTimeout is the longest MySQL may take to answer before the call
+	// fails with unavailable.
+	MySQLTimeout time.Duration
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -80,6 +83,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env("PARLEY_WRITE_TIMEOUT", "30s")), "how long a client may take to read a reply; on HTTP/2, the longest a connection may accept no data (PARLEY_WRITE_TIMEOUT)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env("PARLEY_IDLE_TIMEOUT", "65s")), "how long an idle keep-alive connection is kept open (PARLEY_IDLE_TIMEOUT)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt(env("PARLEY_MAX_CONNS_PER_IP", "256")), "open connections per client address; PARLEY_TRUSTED_PROXIES are exempt (PARLEY_MAX_CONNS_PER_IP)")
+	fs.DurationVar(&c.MySQLTimeout, "mysql-timeout", envDuration(env("PARLEY_MYSQL_TIMEOUT", "1s")), "longest wait for MySQL to answer before a call fails with unavailable; the DSN's own readTimeout, writeTimeout and timeout win (PARLEY_MYSQL_TIMEOUT)")
 	var bad []error
 	rate := func(r *ratelimit.Rate, name, variable, def, usage string) {
 		var err error
@@ -139,6 +143,7 @@ func (c Config) validate() error {
 	for name, d := range map[string]time.Duration{
 		"PARLEY_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "PARLEY_READ_TIMEOUT": c.ReadTimeout,
 		"PARLEY_WRITE_TIMEOUT": c.WriteTimeout, "PARLEY_IDLE_TIMEOUT": c.IdleTimeout,
+		"PARLEY_MYSQL_TIMEOUT": c.MySQLTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 15s or 500ms", name))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,6 +57,14 @@ func sendUntilAcked(c func() *testenv.Client, roomID int64, body, id string, wit
 	}
 }
 
+// outageBound is the longest any call may take while MySQL or Redis is
+// down or hung: well under a client's own wait, so that it hears
+// unavailable (and retries) instead of timing out.
+const outageBound = 2 * time.Second
+
+// outageLasts is how long each fault test keeps its dependency down.
+const outageLasts = 10 * time.Second
+
 // readyBody is /readyz's status and answer.
 func readyBody(t *testing.T, srv *testenv.Server) (int, map[string]string) {
 	t.Helper()
@@ -86,6 +95,161 @@ func wantNotReady(t *testing.T, srv *testenv.Server, down map[string]string) {
 		}
 		if body[part] != want {
 			t.Fatalf("/readyz says %s is %q during the outage, want %q (answer %v)", part, body[part], want, body)
+		}
+	}
+}
+
+// slowest records the longest each kind of call took during an outage.
+type slowest map[string]time.Duration
+
+// call runs one call as a client would, with a wait of its own longer than
+// outageBound, and fails the test if it took longer than the bound.
+func (s slowest) call(t *testing.T, what string, call func(ctx context.Context) error) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*outageBound)
+	defer cancel()
+	start := time.Now()
+	err := call(ctx)
+	took := time.Since(start)
+	s[what] = max(s[what], took)
+	if took > outageBound {
+		t.Errorf("%s took %s during the outage, want under %s (%v)", what, took, outageBound, err)
+	}
+	return err
+}
+
+// unavailable checks what both outages refuse, each within the bound:
+// /readyz answers 503 naming exactly the parts down, and a login (of the
+// user signed up as name) and a member list answer unavailable.
+func (s slowest) unavailable(t *testing.T, srv *testenv.Server, c *testenv.Client, name string, down map[string]string) {
+	t.Helper()
+	_ = s.call(t, "/readyz", func(context.Context) error {
+		wantNotReady(t, srv, down)
+		return nil
+	})
+	wantCode(t, s.call(t, "Login", func(ctx context.Context) error {
+		_, err := c.Auth.Login(ctx, &chatv1.LoginRequest{Login: name, Password: "password-" + name})
+		return err
+	}), connect.CodeUnavailable)
+	wantCode(t, s.call(t, "ListMembers", func(ctx context.Context) error {
+		_, err := c.Rooms.ListMembers(ctx, &chatv1.ListMembersRequest{RoomId: testenv.General})
+		return err
+	}), connect.CodeUnavailable)
+}
+
+func (s slowest) String() string {
+	var parts []string
+	for what, took := range s {
+		parts = append(parts, fmt.Sprintf("%s %s", what, took.Round(time.Millisecond)))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// traffic is a client sending to a room at 20 messages a second, each in a
+// call of its own so that slow answers do not slow the rate, recording
+// every answer and how long the slowest took.
+type traffic struct {
+	t    *testing.T
+	c    *testenv.Client
+	room int64
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	mu      sync.Mutex
+	sent    []string         // client ids (and bodies), in the order sent
+	acked   map[string]int64 // client id → acknowledged seq
+	failed  map[string]error
+	slowest time.Duration
+}
+
+// trafficEvery is the gap between two sends: 20 a second.
+const trafficEvery = 50 * time.Millisecond
+
+func startTraffic(t *testing.T, c *testenv.Client, room int64) *traffic {
+	tr := &traffic{t: t, c: c, room: room, stop: make(chan struct{}), acked: map[string]int64{}, failed: map[string]error{}}
+	tr.wg.Go(func() {
+		tick := time.NewTicker(trafficEvery)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-tr.stop:
+				return
+			case <-tick.C:
+			}
+			id := fmt.Sprintf("m%d", i)
+			tr.mu.Lock()
+			tr.sent = append(tr.sent, id)
+			tr.mu.Unlock()
+			tr.wg.Go(func() { tr.send(id) })
+		}
+	})
+	return tr
+}
+
+func (tr *traffic) send(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*outageBound)
+	defer cancel()
+	start := time.Now()
+	res, err := tr.c.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: tr.room, Body: id, ClientMsgId: id})
+	took := time.Since(start)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.slowest = max(tr.slowest, took)
+	if err != nil {
+		tr.failed[id] = err
+		return
+	}
+	delete(tr.failed, id)
+	tr.acked[id] = res.GetMessage().GetSeq()
+}
+
+// waitAcked waits until n sends are acknowledged.
+func (tr *traffic) waitAcked(n int) {
+	tr.t.Helper()
+	eventually(tr.t, 10*time.Second, fmt.Sprintf("%d sends acknowledged", n), func() bool {
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		return len(tr.acked) >= n
+	})
+}
+
+// Stop ends the traffic and waits for every answer.
+func (tr *traffic) Stop() {
+	close(tr.stop)
+	tr.wg.Wait()
+}
+
+// retryFailed sends every refused message again with its client id, as a
+// client does once the service is back, until all are acknowledged.
+func (tr *traffic) retryFailed() {
+	tr.t.Helper()
+	for id := range tr.failed {
+		seq, err := sendUntilAcked(func() *testenv.Client { return tr.c }, tr.room, id, id, 15*time.Second)
+		if err != nil {
+			tr.t.Fatalf("%s never acknowledged after the outage: %v", id, err)
+		}
+		tr.acked[id] = seq
+	}
+	clear(tr.failed)
+}
+
+// checkStored reads the room back from MySQL: every message sent is stored
+// exactly once, at the seq it was acknowledged with, in a gapless
+// sequence, with nothing stored that was not sent.
+func (tr *traffic) checkStored(others ...string) {
+	tr.t.Helper()
+	stored := allMessages(tr.t, tr.c, tr.room)
+	want := len(tr.sent) + len(others)
+	if len(stored) != want {
+		tr.t.Fatalf("%d messages stored, want %d (%d sent during the test and %d others)", len(stored), want, len(tr.sent), len(others))
+	}
+	for i, m := range stored {
+		if m.GetSeq() != int64(i+1) {
+			tr.t.Fatalf("row %d has seq %d: gap or duplicate", i, m.GetSeq())
+		}
+		if seq, ok := tr.acked[m.GetBody()]; ok && seq != m.GetSeq() {
+			tr.t.Fatalf("%s was acknowledged as seq %d but stored as %d", m.GetBody(), seq, m.GetSeq())
 		}
 	}
 }
@@ -197,6 +361,46 @@ func TestRedisRestart(t *testing.T) {
 		}
 	}
 	eventually(t, 10*time.Second, "ready again", func() bool { return readyStatus(t, srv) == http.StatusOK })
+}
+
+// TestMySQLPaused: MariaDB is paused (SIGSTOP, as a hung disk or a stalled
+// primary looks) for 10 s while a client sends 20 messages a second. Every
+// call answers within the bound: sends, logins and ListMembers with
+// unavailable; /readyz names MySQL and nothing else. After SIGCONT the
+// refused sends are retried with their client ids, and MySQL holds every
+// message once, each acknowledged one at the seq it was acknowledged with.
+func TestMySQLPaused(t *testing.T) {
+	db := testenv.StartMariaDB(t)
+	env := testenv.ServerEnv(t)
+	env["PARLEY_MYSQL_DSN"] = db.DSN("parley")
+	srv := testenv.Start(t, env)
+	c := testenv.NewClient(srv, testenv.Protocols[0])
+	c.Signup(t, "writer")
+	c.Join(t, testenv.General)
+
+	tr := startTraffic(t, c, testenv.General)
+	tr.waitAcked(10)
+	db.Pause()
+	paused := time.Now()
+	calls := slowest{}
+	for time.Since(paused) < outageLasts {
+		calls.unavailable(t, srv, c, "writer", map[string]string{"mysql": "unavailable"})
+	}
+	db.Resume()
+	eventually(t, 15*time.Second, "ready again", func() bool { return readyStatus(t, srv) == http.StatusOK })
+	tr.Stop()
+	for id, err := range tr.failed {
+		if testenv.CodeOf(err) != connect.CodeUnavailable {
+			t.Errorf("send %s during the pause: %v, want unavailable", id, err)
+		}
+	}
+	if tr.slowest > outageBound {
+		t.Errorf("the slowest send took %s, want under %s", tr.slowest, outageBound)
+	}
+	t.Logf("MySQL paused %s: %d sends answered unavailable, %d acknowledged, the slowest in %s; slowest other calls: %v",
+		outageLasts, len(tr.failed), len(tr.acked), tr.slowest.Round(time.Millisecond), calls)
+	tr.retryFailed()
+	tr.checkStored()
 }
 
 // TestKill9DuringBurst: chatd is killed with SIGKILL while many clients

@@ -35,7 +35,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log := slog.New(httplog.Handler{Handler: slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})})
 
 	log.Info("connecting to MySQL", "dsn", redactDSN(cfg.MySQLDSN))
-	st, err := store.Open(ctx, cfg.MySQLDSN, log)
+	st, err := store.Open(ctx, cfg.MySQLDSN, cfg.MySQLTimeout, log)
 	if err != nil {
 		return err
 	}

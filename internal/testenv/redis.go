@@ -23,16 +23,21 @@ type RedisServer struct {
 // StartRedis starts a redis-server of the test's own on a free port.
 func StartRedis(tb testing.TB) *RedisServer {
 	tb.Helper()
+	r := &RedisServer{tb: tb, Port: freePort(tb), dir: tb.TempDir()}
+	r.Start()
+	tb.Cleanup(r.Stop)
+	return r
+}
+
+// freePort is a loopback TCP port nothing listens on right now.
+func freePort(tb testing.TB) int {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &RedisServer{tb: tb, Port: port, dir: tb.TempDir()}
-	r.Start()
-	tb.Cleanup(r.Stop)
-	return r
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // URL is the server's address for PARLEY_REDIS_URL.
