@@ -42,9 +42,10 @@ type Config struct {
 	WriteTimeout  time.Duration
 	IdleTimeout   time.Duration
 	MaxConnsPerIP int
-	// MySQLTimeout is the longest MySQL may take to answer before the call
-	// fails with unavailable.
+	// Dependency deadlines: the longest MySQL or Redis may take to answer
+	// before the call fails with unavailable.
 	MySQLTimeout time.Duration
+	RedisTimeout time.Duration
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -84,6 +85,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env("PARLEY_IDLE_TIMEOUT", "65s")), "how long an idle keep-alive connection is kept open (PARLEY_IDLE_TIMEOUT)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt(env("PARLEY_MAX_CONNS_PER_IP", "256")), "open connections per client address; PARLEY_TRUSTED_PROXIES are exempt (PARLEY_MAX_CONNS_PER_IP)")
 	fs.DurationVar(&c.MySQLTimeout, "mysql-timeout", envDuration(env("PARLEY_MYSQL_TIMEOUT", "1s")), "longest wait for MySQL to answer before a call fails with unavailable; the DSN's own readTimeout, writeTimeout and timeout win (PARLEY_MYSQL_TIMEOUT)")
+	fs.DurationVar(&c.RedisTimeout, "redis-timeout", envDuration(env("PARLEY_REDIS_TIMEOUT", "500ms")), "longest wait for Redis to answer one command before it counts as down (PARLEY_REDIS_TIMEOUT)")
 	var bad []error
 	rate := func(r *ratelimit.Rate, name, variable, def, usage string) {
 		var err error
@@ -143,7 +145,7 @@ func (c Config) validate() error {
 	for name, d := range map[string]time.Duration{
 		"PARLEY_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "PARLEY_READ_TIMEOUT": c.ReadTimeout,
 		"PARLEY_WRITE_TIMEOUT": c.WriteTimeout, "PARLEY_IDLE_TIMEOUT": c.IdleTimeout,
-		"PARLEY_MYSQL_TIMEOUT": c.MySQLTimeout,
+		"PARLEY_MYSQL_TIMEOUT": c.MySQLTimeout, "PARLEY_REDIS_TIMEOUT": c.RedisTimeout,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 15s or 500ms", name))

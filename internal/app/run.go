@@ -42,7 +42,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer st.Close()
 
 	log.Info("connecting to Redis", "url", redactURL(cfg.RedisURL))
-	rdb, err := openRedis(cfg.RedisURL)
+	rdb, err := openRedis(cfg.RedisURL, cfg.RedisTimeout)
 	if err != nil {
 		return err
 	}
@@ -57,18 +57,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	return srv.serve(ctx)
-}
-
-func openRedis(url string) (rueidis.Client, error) {
-	opt, err := rueidis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("PARLEY_REDIS_URL: %w", err)
-	}
-	rdb, err := rueidis.NewClient(opt)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach Redis at %s (%w); start it (e.g. `redis-server --daemonize yes`) or set PARLEY_REDIS_URL", redactURL(url), err)
-	}
-	return rdb, nil
 }
 
 // signingKey is the configured key or one generated once and shared by all

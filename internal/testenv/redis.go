@@ -3,16 +3,18 @@ package testenv
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// RedisServer is a private redis-server a fault test may stop and start
-// again; it keeps an append-only file, like a production Redis, so data
-// survives a restart.
+// RedisServer is a private redis-server a fault test may stop, kill and
+// start again; it keeps an append-only file, as compose runs Redis, so
+// data survives a restart unless the test wipes it.
 type RedisServer struct {
 	tb   testing.TB
 	Port int
@@ -63,11 +65,32 @@ func (r *RedisServer) Start() {
 }
 
 // Stop shuts redis-server down cleanly (it flushes its append-only file).
-func (r *RedisServer) Stop() {
+func (r *RedisServer) Stop() { r.end(syscall.SIGTERM) }
+
+// Kill ends redis-server with SIGKILL, as a crash or an OOM kill would: it
+// keeps what its append-only file had written (fsync every second).
+func (r *RedisServer) Kill() { r.end(syscall.SIGKILL) }
+
+func (r *RedisServer) end(sig syscall.Signal) {
 	if r.cmd == nil || r.cmd.Process == nil {
 		return
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	_ = r.cmd.Process.Signal(sig)
 	_ = r.cmd.Wait()
 	r.cmd = nil
+}
+
+// Wipe deletes a stopped server's data, so that the next Start comes back
+// empty, as a Redis without persistence (or with a lost volume) does.
+func (r *RedisServer) Wipe() {
+	r.tb.Helper()
+	entries, err := os.ReadDir(r.dir)
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(r.dir, e.Name())); err != nil {
+			r.tb.Fatal(err)
+		}
+	}
 }
