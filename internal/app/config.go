@@ -85,7 +85,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env("PARLEY_IDLE_TIMEOUT", "65s")), "how long an idle keep-alive connection is kept open (PARLEY_IDLE_TIMEOUT)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt(env("PARLEY_MAX_CONNS_PER_IP", "256")), "open connections per client address; PARLEY_TRUSTED_PROXIES are exempt (PARLEY_MAX_CONNS_PER_IP)")
 	fs.DurationVar(&c.MySQLTimeout, "mysql-timeout", envDuration(env("PARLEY_MYSQL_TIMEOUT", "1s")), "longest wait for MySQL to answer before a call fails with unavailable; the DSN's own readTimeout, writeTimeout and timeout win (PARLEY_MYSQL_TIMEOUT)")
-	fs.DurationVar(&c.RedisTimeout, "redis-timeout", envDuration(env("PARLEY_REDIS_TIMEOUT", "500ms")), "longest wait for Redis to answer one command before it counts as down (PARLEY_REDIS_TIMEOUT)")
+	fs.DurationVar(&c.RedisTimeout, "redis-timeout", envDuration(env("PARLEY_REDIS_TIMEOUT", "250ms")), "longest wait for Redis to answer one command before it counts as down (PARLEY_REDIS_TIMEOUT)")
 	var bad []error
 	rate := func(r *ratelimit.Rate, name, variable, def, usage string) {
 		var err error

@@ -296,21 +296,31 @@ func (tr *traffic) checkStored(others ...string) {
 	}
 }
 
-// TestRedisOutage: Redis is killed for 10 s while a client sends 20
-// messages a second. Every send is acknowledged throughout, on the signed
+// TestRedisOutage: Redis is killed (or hung: paused with SIGSTOP) for 10 s
+// while a client sends 20 messages a second. Every send is acknowledged throughout, on the signed
 // token alone, within the bound; logins and refreshes answer unavailable
 // within it; /readyz names Redis and the event feed, not MySQL. When
 // Redis is back, /readyz turns 200 only once live delivery works: a
 // message sent right then reaches a live WebSocket, which has every
 // message in order. Then what happens to sessions is what the README
-// says: restarted with its data, the same tokens and refresh tokens go on
-// working; restarted empty, they are refused and the user logs in again.
+// says: restarted with its data (or resumed), the same tokens and refresh
+// tokens go on working; restarted empty, they are refused and the user
+// logs in again.
 func TestRedisOutage(t *testing.T) {
-	t.Run("RestartedWithData", func(t *testing.T) { redisOutage(t, false) })
-	t.Run("RestartedEmpty", func(t *testing.T) { redisOutage(t, true) })
+	for _, tc := range []struct {
+		name     string
+		down, up func(*testenv.RedisServer)
+		empty    bool
+	}{
+		{"RestartedWithData", (*testenv.RedisServer).Kill, (*testenv.RedisServer).Start, false},
+		{"RestartedEmpty", (*testenv.RedisServer).Kill, func(r *testenv.RedisServer) { r.Wipe(); r.Start() }, true},
+		{"Hung", (*testenv.RedisServer).Pause, (*testenv.RedisServer).Resume, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { redisOutage(t, tc.down, tc.up, tc.empty) })
+	}
 }
 
-func redisOutage(t *testing.T, empty bool) {
+func redisOutage(t *testing.T, down, up func(*testenv.RedisServer), empty bool) {
 	redis := testenv.StartRedis(t)
 	env := testenv.ServerEnv(t)
 	env["PARLEY_REDIS_URL"] = redis.URL()
@@ -325,7 +335,7 @@ func redisOutage(t *testing.T, empty bool) {
 
 	tr := startTraffic(t, sender, testenv.General)
 	tr.waitAcked(10)
-	redis.Kill()
+	down(redis)
 	eventually(t, 5*time.Second, "/readyz names Redis and the event feed", func() bool {
 		_, body := readyBody(t, srv)
 		return body["redis"] != "ok" && body["events"] != "ok"
@@ -351,10 +361,7 @@ func redisOutage(t *testing.T, empty bool) {
 			len(tr.failed), len(tr.sent), tr.failed, tr.slowest, outageBound)
 	}
 	t.Logf("Redis down %s: %d sends acknowledged, the slowest in %s; slowest other calls: %v", outageLasts, len(tr.acked), tr.slowest.Round(time.Millisecond), calls)
-	if empty {
-		redis.Wipe()
-	}
-	redis.Start()
+	up(redis)
 	var readyAt time.Time
 	eventually(t, 15*time.Second, "ready again", func() bool {
 		readyAt = time.Now()

@@ -76,8 +76,23 @@ func (r *RedisServer) end(sig syscall.Signal) {
 		return
 	}
 	_ = r.cmd.Process.Signal(sig)
+	_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused server acts on nothing else
 	_ = r.cmd.Wait()
 	r.cmd = nil
+}
+
+// Pause stops redis-server's process (SIGSTOP), as a hung Redis or a
+// network partition looks: connections stay open, nothing is answered.
+func (r *RedisServer) Pause() { r.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (r *RedisServer) Resume() { r.signal(syscall.SIGCONT) }
+
+func (r *RedisServer) signal(sig syscall.Signal) {
+	r.tb.Helper()
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		r.tb.Fatalf("signal redis-server: %v", err)
+	}
 }
 
 // Wipe deletes a stopped server's data, so that the next Start comes back
