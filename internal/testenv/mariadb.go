@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,13 +19,12 @@ import (
 // MariaDB other tests share. It starts in about three seconds: a small
 // InnoDB log and buffer pool, no binary log, no test database.
 type MariaDB struct {
-	tb   testing.TB
+	process
 	Port int
 	dir  string
-	cmd  *exec.Cmd
 }
 
-// mariadbStartTimeout bounds mariadb-install-db plus the first start.
+// mariadbStartTimeout bounds how long mariadbd may take to answer once started.
 const mariadbStartTimeout = 30 * time.Second
 
 // small settings shared by mariadb-install-db (which bootstraps with them)
@@ -37,7 +35,7 @@ var mariadbSmall = []string{"--innodb-log-file-size=4M", "--innodb-buffer-pool-s
 // loopback port; it is killed and removed when the test ends.
 func StartMariaDB(tb testing.TB) *MariaDB {
 	tb.Helper()
-	m := &MariaDB{tb: tb, Port: freePort(tb), dir: tb.TempDir()}
+	m := &MariaDB{process: process{tb: tb, name: "mariadbd"}, Port: freePort(tb), dir: tb.TempDir()}
 	install := exec.Command("mariadb-install-db", append([]string{"--no-defaults",
 		"--datadir=" + m.datadir(), "--user=root", "--auth-root-authentication-method=normal",
 		"--skip-test-db", "--skip-name-resolve"}, mariadbSmall...)...)
@@ -64,20 +62,6 @@ func (m *MariaDB) DSN(name string) string {
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Net, cfg.Addr, cfg.DBName, cfg.ParseTime = "root", "tcp", fmt.Sprintf("127.0.0.1:%d", m.Port), name, true
 	return cfg.FormatDSN()
-}
-
-// Pause stops the server's process (SIGSTOP): connections stay open and
-// new ones are accepted by the kernel, but nothing is answered.
-func (m *MariaDB) Pause() { m.signal(syscall.SIGSTOP) }
-
-// Resume lets a paused server go on (SIGCONT).
-func (m *MariaDB) Resume() { m.signal(syscall.SIGCONT) }
-
-func (m *MariaDB) signal(sig syscall.Signal) {
-	m.tb.Helper()
-	if err := m.cmd.Process.Signal(sig); err != nil {
-		m.tb.Fatalf("signal mariadbd: %v", err)
-	}
 }
 
 // waitReady waits until the server answers a query.

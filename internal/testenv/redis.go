@@ -16,16 +16,15 @@ import (
 // start again; it keeps an append-only file, as compose runs Redis, so
 // data survives a restart unless the test wipes it.
 type RedisServer struct {
-	tb   testing.TB
+	process
 	Port int
 	dir  string
-	cmd  *exec.Cmd
 }
 
 // StartRedis starts a redis-server of the test's own on a free port.
 func StartRedis(tb testing.TB) *RedisServer {
 	tb.Helper()
-	r := &RedisServer{tb: tb, Port: freePort(tb), dir: tb.TempDir()}
+	r := &RedisServer{process: process{tb: tb, name: "redis-server"}, Port: freePort(tb), dir: tb.TempDir()}
 	r.Start()
 	tb.Cleanup(r.Stop)
 	return r
@@ -79,20 +78,6 @@ func (r *RedisServer) end(sig syscall.Signal) {
 	_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused server acts on nothing else
 	_ = r.cmd.Wait()
 	r.cmd = nil
-}
-
-// Pause stops redis-server's process (SIGSTOP), as a hung Redis or a
-// network partition looks: connections stay open, nothing is answered.
-func (r *RedisServer) Pause() { r.signal(syscall.SIGSTOP) }
-
-// Resume lets a paused server go on (SIGCONT).
-func (r *RedisServer) Resume() { r.signal(syscall.SIGCONT) }
-
-func (r *RedisServer) signal(sig syscall.Signal) {
-	r.tb.Helper()
-	if err := r.cmd.Process.Signal(sig); err != nil {
-		r.tb.Fatalf("signal redis-server: %v", err)
-	}
 }
 
 // Wipe deletes a stopped server's data, so that the next Start comes back
