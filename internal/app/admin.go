@@ -16,8 +16,9 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// newMetrics reads the hub, the MySQL pool and Redis at each scrape.
-func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client) *metrics.Metrics {
+// newMetrics reads the hub, the MySQL pool, Redis and the connection cap at
+// each scrape.
+func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client, conns *connCap) *metrics.Metrics {
 	stats := hub.Stats()
 	return metrics.New(metrics.Sources{
 		LiveConns:       hub.Conns,
@@ -25,6 +26,7 @@ func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client) *metrics.Met
 		SlowConsumers:   stats.SlowConsumers.Load,
 		ResumeReplays:   stats.ResumeReplays.Load,
 		TooFarBehind:    stats.TooFarBehind.Load,
+		ConnsRefused:    conns.Refused,
 		DBStats:         st.Stats,
 		RedisPing: func(ctx context.Context) error {
 			return rdb.Do(ctx, rdb.B().Ping().Build()).Error()
@@ -33,11 +35,13 @@ func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client) *metrics.Met
 }
 
 // adminMux serves what operators need and users must not reach: Prometheus
-// metrics and Go's profiler. It is only ever served on PARLEY_ADMIN_ADDR,
-// never on the public port.
-func adminMux(m *metrics.Metrics) *http.ServeMux {
+// metrics, readiness with the reasons of each failing check, and Go's
+// profiler. It is only ever served on PARLEY_ADMIN_ADDR, never on the public
+// port.
+func adminMux(m *metrics.Metrics, ready *readiness) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /readyz", ready.details)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -50,9 +54,9 @@ func adminMux(m *metrics.Metrics) *http.ServeMux {
 // finish.
 const adminWriteTimeout = 2 * time.Minute
 
-func newAdminServer(m *metrics.Metrics) *http.Server {
+func newAdminServer(m *metrics.Metrics, ready *readiness) *http.Server {
 	return &http.Server{
-		Handler:           adminMux(m),
+		Handler:           adminMux(m, ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		WriteTimeout:      adminWriteTimeout,
 	}

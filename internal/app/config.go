@@ -42,6 +42,18 @@ type Config struct {
 	// https://chat.example.com; nil when unknown. HSTS is sent only when it
 	// is https.
 	PublicURL *url.URL
+
+	// HTTP server hardening: how long a client may take to send a
+	// request's headers and body, to read a reply, and to stay idle between
+	// requests; how many connections one address may hold open.
+	ReadTimeout   time.Duration
+	WriteTimeout  time.Duration
+	IdleTimeout   time.Duration
+	MaxConnsPerIP int
+	// Dependency deadlines: the longest MySQL or Redis may take to answer
+	// before the call fails with unavailable.
+	MySQLTimeout time.Duration
+	RedisTimeout time.Duration
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -77,6 +89,12 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.QueueSize, "send-queue", envInt(env("PARLEY_SEND_QUEUE", "512")), "events queued per connection before it is dropped as too slow (PARLEY_SEND_QUEUE)")
 	fs.IntVar(&c.ResumeWindow, "resume-window", envInt(env("PARLEY_RESUME_WINDOW", "1000")), "missed messages per room a resume replays (PARLEY_RESUME_WINDOW)")
 	fs.IntVar(&c.MaxRequestBytes, "max-request-bytes", envInt(env("PARLEY_MAX_REQUEST_BYTES", "65536")), "largest RPC request body (PARLEY_MAX_REQUEST_BYTES)")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", envDuration(env("PARLEY_READ_TIMEOUT", "10s")), "how long a client may take to send a request's headers, and then its body (PARLEY_READ_TIMEOUT)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", envDuration(env("PARLEY_WRITE_TIMEOUT", "30s")), "how long a client may take to read a reply; on HTTP/2, the longest a connection may accept no data (PARLEY_WRITE_TIMEOUT)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(env("PARLEY_IDLE_TIMEOUT", "65s")), "how long an idle keep-alive connection is kept open (PARLEY_IDLE_TIMEOUT)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt(env("PARLEY_MAX_CONNS_PER_IP", "256")), "open connections per client address; PARLEY_TRUSTED_PROXIES are exempt (PARLEY_MAX_CONNS_PER_IP)")
+	fs.DurationVar(&c.MySQLTimeout, "mysql-timeout", envDuration(env("PARLEY_MYSQL_TIMEOUT", "1s")), "longest wait for MySQL to answer before a call fails with unavailable; the DSN's own readTimeout, writeTimeout and timeout win (PARLEY_MYSQL_TIMEOUT)")
+	fs.DurationVar(&c.RedisTimeout, "redis-timeout", envDuration(env("PARLEY_REDIS_TIMEOUT", "250ms")), "longest wait for Redis to answer one command before it counts as down (PARLEY_REDIS_TIMEOUT)")
 	var bad []error
 	rate := func(r *ratelimit.Rate, name, variable, def, usage string) {
 		var err error
@@ -133,13 +151,20 @@ func (c Config) validate() error {
 	for name, v := range map[string]int{
 		"PARLEY_MAX_CONNS_PER_USER": c.MaxConnsPerUser, "PARLEY_SEND_QUEUE": c.QueueSize,
 		"PARLEY_RESUME_WINDOW": c.ResumeWindow, "PARLEY_MAX_REQUEST_BYTES": c.MaxRequestBytes,
+		"PARLEY_MAX_CONNS_PER_IP": c.MaxConnsPerIP,
 	} {
 		if v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be a positive number", name))
 		}
 	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("PARLEY_SHUTDOWN_TIMEOUT must be a positive duration such as 15s"))
+	for name, d := range map[string]time.Duration{
+		"PARLEY_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "PARLEY_READ_TIMEOUT": c.ReadTimeout,
+		"PARLEY_WRITE_TIMEOUT": c.WriteTimeout, "PARLEY_IDLE_TIMEOUT": c.IdleTimeout,
+		"PARLEY_MYSQL_TIMEOUT": c.MySQLTimeout, "PARLEY_REDIS_TIMEOUT": c.RedisTimeout,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive duration such as 15s or 500ms", name))
+		}
 	}
 	return errors.Join(errs...)
 }

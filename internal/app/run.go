@@ -35,14 +35,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log := slog.New(httplog.Handler{Handler: slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel})})
 
 	log.Info("connecting to MySQL", "dsn", redactDSN(cfg.MySQLDSN))
-	st, err := store.Open(ctx, cfg.MySQLDSN, log)
+	st, err := store.Open(ctx, cfg.MySQLDSN, cfg.MySQLTimeout, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
 	log.Info("connecting to Redis", "url", redactURL(cfg.RedisURL))
-	rdb, err := openRedis(cfg.RedisURL)
+	rdb, err := openRedis(cfg.RedisURL, cfg.RedisTimeout)
 	if err != nil {
 		return err
 	}
@@ -57,18 +57,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	return srv.serve(ctx)
-}
-
-func openRedis(url string) (rueidis.Client, error) {
-	opt, err := rueidis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("PARLEY_REDIS_URL: %w", err)
-	}
-	rdb, err := rueidis.NewClient(opt)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach Redis at %s (%w); start it (e.g. `redis-server --daemonize yes`) or set PARLEY_REDIS_URL", redactURL(url), err)
-	}
-	return rdb, nil
 }
 
 // signingKey is the configured key or one generated once and shared by all
@@ -93,6 +81,7 @@ type server struct {
 	hub   *push.Hub
 	bus   *push.Bus
 	ready *readiness
+	conns *connCap
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
@@ -111,36 +100,23 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	if err != nil {
 		return nil, err
 	}
-	ready := &readiness{store: st, rdb: rdb, hub: hub}
-	m := newMetrics(hub, st, rdb)
+	ready := newReadiness(st, rdb, hub, log)
+	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
+	m := newMetrics(hub, st, rdb, conns)
 	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
-		admin = newAdminServer(m)
+		admin = newAdminServer(m, ready)
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin,
-		http: &http.Server{
-			Handler:           httplog.Middleware(mux),
-			ReadHeaderTimeout: 10 * time.Second,
-			Protocols:         protocols(),
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
+		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin, conns: conns,
+		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
 
 // publisher forwards to the bus once it exists.
 type publisher struct{ chat.Publisher }
-
-// protocols serves HTTP/1.1 and cleartext HTTP/2 on one port, so gRPC works
-// without TLS next to browsers.
-func protocols() *http.Protocols {
-	p := new(http.Protocols)
-	p.SetHTTP1(true)
-	p.SetUnencryptedHTTP2(true)
-	return p
-}
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -155,7 +131,7 @@ func (s *server) serve(ctx context.Context) error {
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	go func() { errc <- s.http.Serve(s.conns.listener(ln)) }()
 	select {
 	case err := <-errc:
 		if s.admin != nil {

@@ -32,6 +32,9 @@ type Sources struct {
 	SlowConsumers   func() int64
 	ResumeReplays   func() int64
 	TooFarBehind    func() int64
+	// ConnsRefused counts connections closed for being over the
+	// per-address cap, since start.
+	ConnsRefused func() int64
 	// DBStats is the MySQL pool's state (store.Store.Stats).
 	DBStats func() sql.DBStats
 	// RedisPing asks Redis for PONG; its latency and success are exported.
@@ -78,6 +81,7 @@ func New(src Sources) *Metrics {
 		{"push_slow_consumers_total", "Connections dropped for falling behind their send queue.", src.SlowConsumers},
 		{"push_resume_replays_total", "Messages replayed from MySQL to connections that resumed or had a gap.", src.ResumeReplays},
 		{"push_too_far_behind_total", "Resumes answered too_far_behind (more missed than the resume window).", src.TooFarBehind},
+		{"http_conns_refused_total", "Connections closed at once for being over the per-address cap (PARLEY_MAX_CONNS_PER_IP).", src.ConnsRefused},
 	} {
 		if c.read == nil {
 			continue

@@ -27,9 +27,6 @@ const (
 	// the INSERT statement's size (well under max_allowed_packet).
 	maxBatch      = 128
 	maxBatchBytes = 1 << 20
-	// batchTimeout bounds one batch's transaction. It is not any caller's
-	// context, because a batch serves many callers.
-	batchTimeout = 10 * time.Second
 )
 
 // appendCall is one AppendMessage waiting for its room's batch.
@@ -70,6 +67,11 @@ func (s *Store) AppendMessage(ctx context.Context, m chat.NewMessage) (chat.Mess
 	if start {
 		go s.commitLoop(q)
 	}
+	// A caller waits for its batch at most the store's timeout, however
+	// long the batches ahead of it take: a stalled MySQL answers
+	// unavailable within that bound, like every other call.
+	wait := time.NewTimer(s.timeout)
+	defer wait.Stop()
 	select {
 	case <-c.done:
 		return c.msg, c.created, c.err
@@ -77,7 +79,16 @@ func (s *Store) AppendMessage(ctx context.Context, m chat.NewMessage) (chat.Mess
 		// The message may still commit; a retry with the same client id
 		// then returns it.
 		return chat.Message{}, false, ctx.Err()
+	case <-wait.C:
+		return chat.Message{}, false, s.commitTimedOut()
 	}
+}
+
+// commitTimedOut is the answer to a caller whose commit MySQL did not
+// confirm in time. The message may still commit; it is not acknowledged,
+// and a retry with the same client id returns it if it did.
+func (s *Store) commitTimedOut() error {
+	return chat.Errorf(chat.ErrUnavailable, "MySQL did not confirm the commit within %s", s.timeout)
 }
 
 // commitLoop commits the shard's queued calls batch by batch until none is
@@ -111,7 +122,9 @@ func (s *Store) commitLoop(q *commitQueue) {
 // transaction of their own, and then each call alone, so one bad message
 // cannot fail its neighbours.
 func (s *Store) commitBatch(batch []*appendCall) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	// The batch's own deadline, not any caller's context: a batch serves
+	// many callers.
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	// Calls repeating an earlier call of the batch (a client retrying while
 	// its first attempt waits) take that call's result. A repeat is the same
@@ -179,8 +192,12 @@ func (s *Store) appendRoom(ctx context.Context, r roomCalls) {
 	if err == nil {
 		return
 	}
-	if len(r.calls) == 1 {
-		r.calls[0].err = err
+	if len(r.calls) == 1 || errors.Is(err, chat.ErrUnavailable) {
+		// Alone, or MySQL is down: one transaction per call would only
+		// wait longer for the same answer.
+		for _, c := range r.calls {
+			c.err = err
+		}
 		return
 	}
 	for _, c := range r.calls {
@@ -208,6 +225,11 @@ func (s *Store) withBatchTx(ctx context.Context, fn func(*sql.Tx, *db.Queries) e
 	err := run()
 	if isMySQLError(err, errDeadlock, errLockWaitTO) {
 		err = run()
+	}
+	if err != nil && ctx.Err() != nil {
+		// The batch's deadline passed: MySQL is too slow to answer, which
+		// its callers hear as unavailable, not as their own deadline.
+		return s.commitTimedOut()
 	}
 	return err
 }

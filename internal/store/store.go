@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,7 +29,6 @@ const (
 	maxIdleConns    = 32
 	connMaxLifetime = 30 * time.Minute
 	pingTimeout     = 5 * time.Second
-	dialTimeout     = 3 * time.Second
 )
 
 // MySQL error numbers the store reacts to.
@@ -43,11 +43,17 @@ type Store struct {
 	db      *sql.DB
 	q       *db.Queries
 	batches batcher
+	// timeout is the longest MySQL may take to answer (the DSN's
+	// readTimeout); a commit that takes longer is answered unavailable.
+	timeout time.Duration
 }
 
 // Open connects to the DSN's database, creating it when it is missing and the
-// account may, and applies pending migrations.
-func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+// account may, and applies pending migrations. timeout bounds every dial,
+// read and write on a connection unless the DSN sets its own (timeout,
+// readTimeout, writeTimeout): a MySQL that stalls (a hung disk, a paused
+// primary) then fails calls with unavailable instead of holding them.
+func Open(ctx context.Context, dsn string, timeout time.Duration, log *slog.Logger) (*Store, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse MySQL DSN: %w", err)
@@ -60,12 +66,18 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	// safe with the utf8mb4 connection charset; the driver refuses to
 	// interpolate under charsets where it is not.
 	cfg.InterpolateParams = true
-	// Without a dial timeout a blackholed MySQL holds every request until
-	// the OS gives up; with one, calls fail fast with unavailable.
-	if cfg.Timeout == 0 {
-		cfg.Timeout = dialTimeout
+	// Without these a blackholed MySQL holds every request until the OS
+	// gives up, and a paused one holds them until it resumes.
+	for _, d := range []*time.Duration{&cfg.Timeout, &cfg.ReadTimeout, &cfg.WriteTimeout} {
+		if *d == 0 {
+			*d = timeout
+		}
 	}
+	cfg.Logger = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	if err := createDatabase(ctx, *cfg, log); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, *cfg, log); err != nil {
 		return nil, err
 	}
 	conn, err := mysql.NewConnector(cfg)
@@ -76,11 +88,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxOpenConns)
 	sqlDB.SetMaxIdleConns(maxIdleConns)
 	sqlDB.SetConnMaxLifetime(connMaxLifetime)
-	if err := migrate(ctx, sqlDB, log); err != nil {
-		sqlDB.Close()
-		return nil, err
-	}
-	return &Store{db: sqlDB, q: db.New(sqlDB)}, nil
+	return &Store{db: sqlDB, q: db.New(sqlDB), timeout: cfg.ReadTimeout}, nil
 }
 
 // createDatabase creates the DSN's database if it does not exist yet.
@@ -122,7 +130,16 @@ func escapeIdent(s string) string {
 	return string(out)
 }
 
-func migrate(ctx context.Context, sqlDB *sql.DB, log *slog.Logger) error {
+// migrate applies pending migrations over a pool of its own without read
+// and write timeouts: an ALTER of a large table may rightly take minutes.
+func migrate(ctx context.Context, cfg mysql.Config, log *slog.Logger) error {
+	cfg.ReadTimeout, cfg.WriteTimeout = 0, 0
+	conn, err := mysql.NewConnector(&cfg)
+	if err != nil {
+		return err
+	}
+	sqlDB := sql.OpenDB(conn)
+	defer sqlDB.Close()
 	provider, err := goose.NewProvider(goose.DialectMySQL, sqlDB, migrations.FS)
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
@@ -207,7 +224,7 @@ func domainError(err error) error {
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return chat.ErrNotFound
-	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, sql.ErrConnDone), errors.As(err, &netErr):
+	case errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.As(err, &netErr):
 		return chat.Errorf(chat.ErrUnavailable, "MySQL: %v", err)
 	}
 	return err

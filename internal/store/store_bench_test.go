@@ -18,7 +18,7 @@ import (
 // senders users, all members of the general room.
 func benchStore(b *testing.B, senders int) (*store.Store, []chat.User) {
 	b.Helper()
-	st, err := store.Open(context.Background(), testenv.MySQLDSN(b), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := store.Open(context.Background(), testenv.MySQLDSN(b), time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

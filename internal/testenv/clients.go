@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"testing"
 
@@ -32,6 +33,16 @@ func HTTPClient() *http.Client {
 	t.Protocols.SetHTTP1(true)
 	t.Protocols.SetUnencryptedHTTP2(true)
 	return &http.Client{Transport: t}
+}
+
+// HTTPClientFrom is HTTPClient with its connections made from the loopback
+// address from (such as 127.0.0.2), so that a test can play two client
+// hosts on one machine: Linux answers all of 127.0.0.0/8.
+func HTTPClientFrom(from string) *http.Client {
+	c := HTTPClient()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c.Transport.(*http.Transport).DialContext = d.DialContext
+	return c
 }
 
 // Client calls every service of one server over one protocol, with a bearer

@@ -3,36 +3,42 @@ package testenv
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// RedisServer is a private redis-server a fault test may stop and start
-// again; it keeps an append-only file, like a production Redis, so data
-// survives a restart.
+// RedisServer is a private redis-server a fault test may stop, kill and
+// start again; it keeps an append-only file, as compose runs Redis, so
+// data survives a restart unless the test wipes it.
 type RedisServer struct {
-	tb   testing.TB
+	process
 	Port int
 	dir  string
-	cmd  *exec.Cmd
 }
 
 // StartRedis starts a redis-server of the test's own on a free port.
 func StartRedis(tb testing.TB) *RedisServer {
 	tb.Helper()
+	r := &RedisServer{process: process{tb: tb, name: "redis-server"}, Port: freePort(tb), dir: tb.TempDir()}
+	r.Start()
+	tb.Cleanup(r.Stop)
+	return r
+}
+
+// freePort is a loopback TCP port nothing listens on right now.
+func freePort(tb testing.TB) int {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &RedisServer{tb: tb, Port: port, dir: tb.TempDir()}
-	r.Start()
-	tb.Cleanup(r.Stop)
-	return r
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // URL is the server's address for PARLEY_REDIS_URL.
@@ -58,11 +64,33 @@ func (r *RedisServer) Start() {
 }
 
 // Stop shuts redis-server down cleanly (it flushes its append-only file).
-func (r *RedisServer) Stop() {
+func (r *RedisServer) Stop() { r.end(syscall.SIGTERM) }
+
+// Kill ends redis-server with SIGKILL, as a crash or an OOM kill would: it
+// keeps what its append-only file had written (fsync every second).
+func (r *RedisServer) Kill() { r.end(syscall.SIGKILL) }
+
+func (r *RedisServer) end(sig syscall.Signal) {
 	if r.cmd == nil || r.cmd.Process == nil {
 		return
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	_ = r.cmd.Process.Signal(sig)
+	_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused server acts on nothing else
 	_ = r.cmd.Wait()
 	r.cmd = nil
+}
+
+// Wipe deletes a stopped server's data, so that the next Start comes back
+// empty, as a Redis without persistence (or with a lost volume) does.
+func (r *RedisServer) Wipe() {
+	r.tb.Helper()
+	entries, err := os.ReadDir(r.dir)
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(r.dir, e.Name())); err != nil {
+			r.tb.Fatal(err)
+		}
+	}
 }

@@ -129,6 +129,9 @@ func (s *Server) AdminURL(tb testing.TB) string {
 	return ""
 }
 
+// PID is the process id of a server started with StartProcess.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Signal sends sig to a server started with StartProcess.
 func (s *Server) Signal(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }
 
