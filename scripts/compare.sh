@@ -35,7 +35,7 @@ raise_fd_limit
 # users once and later runs reuse their cached tokens. The limits are
 # raised because a load test exceeds them by design.
 export PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_bench?parseTime=true' \
-  PARLEY_REDIS_PREFIX=parley_bench: PARLEY_LOG_LEVEL=warn PARLEY_MAX_CONNS_PER_USER=50 \
+  PARLEY_REDIS_PREFIX=parley_bench: PARLEY_LOG_LEVEL=warn PARLEY_MAX_CONNS_PER_USER=50 PARLEY_MAX_CONNS_PER_IP=100000 \
   PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s \
   PARLEY_LIMIT_LOGIN_IP=100000/100s PARLEY_LIMIT_LOGIN_ACCOUNT=100000/100s
 
