@@ -31,8 +31,8 @@ func New(rdb rueidis.Client, prefix string) *Store {
 // rotate swaps the refresh hash only when the presented one is current, so
 // each refresh token works once even when two refreshes race. A session
 // that exists but was shown another hash is ended in the same step, so no
-// request can slip in between detection and revocation: it answers 0, the
-// user id otherwise (false: no such session).
+// request can slip in between detection and revocation: it answers the
+// user id negated, the user id otherwise (false: no such session).
 var rotate = rueidis.NewLuaScript(`
 local current = redis.call('HGET', KEYS[1], 'refresh')
 if not current then return false end
@@ -40,7 +40,7 @@ if current ~= ARGV[1] then
   local uid = redis.call('HGET', KEYS[1], 'uid')
   redis.call('DEL', KEYS[1])
   redis.call('SREM', ARGV[4] .. uid, ARGV[5])
-  return 0
+  return -tonumber(uid)
 end
 redis.call('HSET', KEYS[1], 'refresh', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -79,8 +79,8 @@ func (s *Store) Rotate(ctx context.Context, sessionID, oldHash, newHash string, 
 	switch {
 	case rueidis.IsRedisNil(err):
 		return 0, auth.ErrBadToken
-	case err == nil && uid == 0:
-		return 0, auth.ErrRefreshReplayed
+	case err == nil && uid < 0:
+		return -uid, auth.ErrRefreshReplayed
 	}
 	return uid, unavailable(err)
 }

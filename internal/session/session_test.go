@@ -77,8 +77,8 @@ func TestReplayedRefreshEndsSession(t *testing.T) {
 	if _, err := s.Rotate(ctx, "stolen", "h0", "h1", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Rotate(ctx, "stolen", "h0", "h2", time.Hour); !errors.Is(err, auth.ErrRefreshReplayed) {
-		t.Fatalf("replayed rotation: %v, want ErrRefreshReplayed", err)
+	if uid, err := s.Rotate(ctx, "stolen", "h0", "h2", time.Hour); !errors.Is(err, auth.ErrRefreshReplayed) || uid != 7 {
+		t.Fatalf("replayed rotation: user %d, %v; want 7 and ErrRefreshReplayed", uid, err)
 	}
 	if _, err := s.UserOf(ctx, "stolen"); !errors.Is(err, auth.ErrBadToken) {
 		t.Fatalf("the replayed session lives on: %v", err)
