@@ -54,7 +54,7 @@ func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.
 	reflector := grpcreflect.NewStaticReflector(append(serviceNames, grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle("/ws", push.NewWS(hub, authSvc, func(err error) string { return rpc.ErrorCode(err).String() }, push.Origins{Allowed: cfg.AllowedOrigins, TrustedProxies: cfg.Limits.TrustedProxies}, log))
+	mux.Handle("/ws", push.NewWS(hub, authSvc, push.Origins{Allowed: cfg.AllowedOrigins, TrustedProxies: cfg.Limits.TrustedProxies}, log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", ready)
 	mux.Handle("/", securityHeaders(cfg.PublicURL, webApp()))

@@ -88,7 +88,7 @@ const window = 256
 func benchFanout(b *testing.B, k int) {
 	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000, MaxConnsPerUser: k + 1},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ws := push.NewWS(hub, fakeAuth{}, func(error) string { return "internal" }, push.Origins{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ws := push.NewWS(hub, fakeAuth{}, push.Origins{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(ws)
 	b.Cleanup(srv.Close)
 

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"connectrpc.com/connect"
 	"golang.org/x/time/rate"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
@@ -20,9 +19,6 @@ import (
 )
 
 const controlQueue = 16
-
-// ErrTooManyConns refuses a connection over the per-user cap.
-var ErrTooManyConns = errors.New("too many live connections for this user")
 
 // sink writes frames to one connection; only the feed's run loop calls it.
 type sink interface {
@@ -78,9 +74,7 @@ func (h *Hub) open(ctx context.Context, id string, p auth.Principal) (*feed, *ch
 	if ok, err := h.presence.TryAdd(ctx, p.UserID, f.id, h.opts.MaxConnsPerUser); err != nil {
 		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
 	} else if !ok {
-		// A Connect error, so both the RPC and the socket answer
-		// resource_exhausted instead of internal.
-		return nil, nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser))
+		return nil, nil, fmt.Errorf("%w (limit %d)", chat.ErrTooManyConns, h.opts.MaxConnsPerUser)
 	}
 	// Routing starts before the rooms and cursors are read, so an event
 	// committed meanwhile is either history below the cursor or in the queue.

@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"connectrpc.com/connect"
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -22,6 +21,7 @@ import (
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // WebSocket limits.
@@ -53,22 +53,18 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (auth.Principal, error)
 }
 
-// ErrorCoder names the Connect code for an error, shared with the RPCs.
-type ErrorCoder func(error) string
-
 // WS serves the /ws endpoint.
 type WS struct {
 	hub      *Hub
 	auth     Authenticator
-	code     ErrorCoder
 	upgrader websocket.Upgrader
 	log      *slog.Logger
 }
 
 // NewWS accepts browser upgrades from the server's own origin, same host
 // and same scheme, or from the allowlist.
-func NewWS(hub *Hub, a Authenticator, code ErrorCoder, origins Origins, log *slog.Logger) *WS {
-	return &WS{hub: hub, auth: a, code: code, log: log, upgrader: websocket.Upgrader{
+func NewWS(hub *Hub, a Authenticator, origins Origins, log *slog.Logger) *WS {
+	return &WS{hub: hub, auth: a, log: log, upgrader: websocket.Upgrader{
 		ReadBufferSize:  wsReadBufferSize,
 		WriteBufferSize: wsWriteBufferSize,
 		WriteBufferPool: &sync.Pool{},
@@ -192,24 +188,13 @@ func (c *wsConn) closeAfter(f *feed) {
 	c.linger()
 }
 
-// errorFrame is the error frame a client gets for err, by the same rule as
-// the RPCs' errors: an expected error keeps its message, worded for
-// people; an internal or unavailable one gets a sentence, and its detail
-// goes to the log under the connection's id.
+// errorFrame is the error frame a client gets for err, by the rule every
+// transport follows (chat.Report): an expected error keeps its message,
+// worded for people; an internal or unavailable one gets a sentence, and
+// its detail goes to the log under the connection's id.
 func (c *wsConn) errorFrame(ctx context.Context, err error) *chatv1.ServerFrame {
-	code := c.ws.code(err)
-	switch code {
-	case "internal":
-		c.ws.log.ErrorContext(ctx, "websocket: internal error", "conn_id", c.id, "err", err)
-		return errorFrame(code, "internal error; the server log has the details under connection id "+c.id)
-	case "unavailable":
-		c.ws.log.WarnContext(ctx, "websocket: backing service unavailable", "conn_id", c.id, "err", err)
-		return errorFrame(code, "the service is temporarily unavailable; reconnect shortly")
-	}
-	if ce := (*connect.Error)(nil); errors.As(err, &ce) {
-		return errorFrame(code, ce.Message())
-	}
-	return errorFrame(code, err.Error())
+	code, msg := chat.Report(ctx, c.ws.log, err, "conn_id", c.id)
+	return errorFrame(string(code), msg)
 }
 
 // wsAuthFirst is what a socket without a bearer token must send first.

@@ -121,9 +121,4 @@ func (s *Store) EndOthers(ctx context.Context, userID int64, keep string) ([]str
 
 // unavailable marks a Redis failure so callers answer "unavailable", not
 // "internal".
-func unavailable(err error) error {
-	if err == nil {
-		return nil
-	}
-	return chat.Errorf(chat.ErrUnavailable, "Redis: %v", err)
-}
+func unavailable(err error) error { return chat.Unavailable("Redis", err) }
