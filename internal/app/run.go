@@ -76,14 +76,15 @@ func signingKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error
 
 // server is the assembled process.
 type server struct {
-	cfg   Config
-	log   *slog.Logger
-	http  *http.Server
-	admin *http.Server // nil when PARLEY_ADMIN_ADDR is off
-	hub   *push.Hub
-	bus   *bus.Bus
-	ready *readiness
-	conns *connCap
+	cfg      Config
+	log      *slog.Logger
+	http     *http.Server
+	admin    *http.Server // nil when PARLEY_ADMIN_ADDR is off
+	hub      *push.Hub
+	bus      *bus.Bus
+	presence *presence.Lifecycle
+	ready    *readiness
+	conns    *connCap
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
@@ -91,9 +92,8 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	events := bus.New(rdb, cfg.RedisPrefix, log)
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
 	chatSvc := chat.NewService(st, tracker, events, limiter, log)
-	hub := push.NewHub(chatSvc, st, tracker, push.Options{
-		QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, MaxConnsPerUser: cfg.MaxConnsPerUser,
-	}, log)
+	lifecycle := presence.NewLifecycle(tracker, chatSvc, cfg.MaxConnsPerUser, log)
+	hub := push.NewHub(chatSvc, st, lifecycle, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow}, log)
 	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: events, ready: ready, admin: admin, conns: conns,
+		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
@@ -129,7 +129,7 @@ func (s *server) serve(ctx context.Context) error {
 	runCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go s.bus.Run(runCtx, hubDispatcher{s.hub})
-	go s.hub.Run(runCtx)
+	go s.presence.Run(runCtx)
 
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))

@@ -20,7 +20,6 @@ import (
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/presence"
 	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/push"
 )
@@ -86,7 +85,7 @@ func BenchmarkFanout(b *testing.B) {
 const window = 256
 
 func benchFanout(b *testing.B, k int) {
-	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000, MaxConnsPerUser: k + 1},
+	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ws := push.NewWS(hub, fakeAuth{}, push.Origins{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv := httptest.NewServer(ws)
@@ -158,10 +157,9 @@ type fakeChat struct{}
 func (fakeChat) User(_ context.Context, id int64) (chat.User, error) {
 	return chat.User{ID: id, Username: "bench"}, nil
 }
-func (fakeChat) RoomIDsOf(context.Context, int64) ([]int64, error)  { return []int64{benchRoom}, nil }
-func (fakeChat) CanRead(context.Context, int64, int64) error        { return nil }
-func (fakeChat) Typing(context.Context, int64, int64) error         { return nil }
-func (fakeChat) PresenceChanged(context.Context, int64, bool) error { return nil }
+func (fakeChat) RoomIDsOf(context.Context, int64) ([]int64, error) { return []int64{benchRoom}, nil }
+func (fakeChat) CanRead(context.Context, int64, int64) error       { return nil }
+func (fakeChat) Typing(context.Context, int64, int64) error        { return nil }
 
 type fakeHistory struct{}
 
@@ -178,11 +176,8 @@ func (fakeHistory) LastSeqs(_ context.Context, rooms []int64) (map[int64]int64, 
 
 type fakePresence struct{}
 
-func (fakePresence) TryAdd(context.Context, int64, string, int) (bool, error) { return true, nil }
-func (fakePresence) Remove(context.Context, int64, string) error              { return nil }
-func (fakePresence) Heartbeat(context.Context, []presence.Conn) error         { return nil }
-func (fakePresence) Settle(context.Context, int64) (bool, bool, error)        { return false, true, nil }
-func (fakePresence) Sweep(context.Context) ([]int64, error)                   { return nil, nil }
+func (fakePresence) Open(context.Context, int64, string) error { return nil }
+func (fakePresence) Close(int64, string)                       {}
 
 var userSeq atomic.Int64
 

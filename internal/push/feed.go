@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/time/rate"
 
@@ -69,12 +68,8 @@ func (h *Hub) open(ctx context.Context, id string, p auth.Principal) (*feed, *ch
 		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
 		dead: make(chan struct{}), crowded: make(chan struct{}),
 	}
-	// Counting and adding are one step in Redis, so connections opened at
-	// once on any number of processes cannot all slip under the cap.
-	if ok, err := h.presence.TryAdd(ctx, p.UserID, f.id, h.opts.MaxConnsPerUser); err != nil {
-		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
-	} else if !ok {
-		return nil, nil, fmt.Errorf("%w (limit %d)", chat.ErrTooManyConns, h.opts.MaxConnsPerUser)
+	if err := h.presence.Open(ctx, p.UserID, f.id); err != nil {
+		return nil, nil, err
 	}
 	// Routing starts before the rooms and cursors are read, so an event
 	// committed meanwhile is either history below the cursor or in the queue.
@@ -109,7 +104,6 @@ func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
 	for _, r := range rooms {
 		f.floors[r] = f.cursors[r]
 	}
-	h.settle(ctx, uid)
 	user, err := h.chat.User(ctx, uid)
 	if err != nil {
 		return nil, err
@@ -125,17 +119,7 @@ func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
 // period unless another connection is live by then.
 func (h *Hub) close(f *feed) {
 	h.detach(f)
-	uid := f.principal.UserID
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.presence.Remove(ctx, uid, f.id); err != nil {
-		h.log.Warn("presence remove", "user_id", uid, "err", err)
-	}
-	time.AfterFunc(presenceGrace, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.settle(ctx, uid)
-	})
+	h.presence.Close(f.principal.UserID, f.id)
 }
 
 func newConnID() string {

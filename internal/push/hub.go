@@ -10,7 +10,6 @@ import (
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/presence"
 )
 
 // Tuning of the hub.
@@ -19,9 +18,6 @@ const (
 	// predecessor waits for it before going out anyway (connections then
 	// fill the gap from the store).
 	reorderWait = 50 * time.Millisecond
-	// presenceGrace debounces offline: a user who reconnects within it
-	// causes no presence events at all.
-	presenceGrace = 2 * time.Second
 	// drainSpread spreads reconnects of a draining process's clients.
 	drainSpread = 3 * time.Second
 )
@@ -32,7 +28,6 @@ type Chat interface {
 	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	CanRead(ctx context.Context, userID, roomID int64) error
 	Typing(ctx context.Context, userID, roomID int64) error
-	PresenceChanged(ctx context.Context, userID int64, online bool) error
 }
 
 // History reads what a connection missed.
@@ -41,13 +36,13 @@ type History interface {
 	LastSeqs(ctx context.Context, roomIDs []int64) (map[int64]int64, error)
 }
 
-// Presence counts live connections across processes.
+// Presence counts live connections across processes and tells the rooms
+// who comes and goes; presence.Lifecycle fills it.
 type Presence interface {
-	TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error)
-	Remove(ctx context.Context, uid int64, connID string) error
-	Heartbeat(ctx context.Context, conns []presence.Conn) error
-	Settle(ctx context.Context, uid int64) (changed, online bool, err error)
-	Sweep(ctx context.Context) ([]int64, error)
+	// Open counts a new connection, or refuses it (chat.ErrTooManyConns).
+	Open(ctx context.Context, userID int64, connID string) error
+	// Close forgets a connection Open counted.
+	Close(userID int64, connID string)
 }
 
 // Options limit each connection.
@@ -58,8 +53,6 @@ type Options struct {
 	// ResumeWindow is how many missed messages of one room a resume replays
 	// before answering too_far_behind instead.
 	ResumeWindow int
-	// MaxConnsPerUser caps a user's live connections across processes.
-	MaxConnsPerUser int
 }
 
 // Hub routes events to this process's connections, by room.
@@ -271,66 +264,6 @@ func (h *Hub) Conns() int {
 		n += len(fs)
 	}
 	return n
-}
-
-// Run keeps presence alive until ctx ends: it renews this process's
-// connections and sweeps those of processes that died.
-func (h *Hub) Run(ctx context.Context) {
-	beat := time.NewTicker(presence.HeartbeatEvery)
-	sweep := time.NewTicker(presence.SweepEvery)
-	defer beat.Stop()
-	defer sweep.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-beat.C:
-			if err := h.presence.Heartbeat(ctx, h.liveConns()); err != nil {
-				h.log.Warn("presence heartbeat", "err", err)
-			}
-		case <-sweep.C:
-			h.sweep(ctx)
-		}
-	}
-}
-
-func (h *Hub) liveConns() []presence.Conn {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []presence.Conn
-	for uid, fs := range h.users {
-		for f := range fs {
-			out = append(out, presence.Conn{UserID: uid, ID: f.id})
-		}
-	}
-	return out
-}
-
-func (h *Hub) sweep(ctx context.Context) {
-	users, err := h.presence.Sweep(ctx)
-	if err != nil {
-		h.log.Warn("presence sweep", "err", err)
-		return
-	}
-	for _, uid := range users {
-		h.settle(ctx, uid)
-	}
-}
-
-// settle publishes the user's presence if it differs from what the rooms
-// were last told.
-func (h *Hub) settle(ctx context.Context, uid int64) {
-	changed, online, err := h.presence.Settle(ctx, uid)
-	if err != nil {
-		h.log.Warn("presence settle", "user_id", uid, "err", err)
-		return
-	}
-	if !changed {
-		return
-	}
-	if err := h.chat.PresenceChanged(ctx, uid, online); err != nil {
-		h.log.Warn("publish presence", "user_id", uid, "err", err)
-	}
 }
 
 func addTo[K comparable](m map[K]map[*feed]struct{}, k K, f *feed) {
