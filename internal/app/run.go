@@ -11,18 +11,20 @@ import (
 	"net/http"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/redis/rueidis"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httplog"
 	"github.com/parley-chat/parley/internal/presence"
-	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/ratelimit"
 	"github.com/parley-chat/parley/internal/session"
 	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/ws"
 )
 
 // jwtSecretName is the server_secrets row holding the generated signing key.
@@ -98,10 +100,18 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	if err != nil {
 		return nil, err
 	}
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, err
+	}
+	socket := ws.New(ws.Config{
+		Feeds: hub, Auth: authSvc, Typing: chatSvc, Validate: func(m proto.Message) error { return validator.Validate(m) },
+		Origins: ws.Origins{Allowed: cfg.AllowedOrigins, TrustedProxies: cfg.Limits.TrustedProxies}, Log: log,
+	})
 	ready := newReadiness(st, rdb, events, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
 	m := newMetrics(hub, st, rdb, conns)
-	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
+	mux := routes(cfg, authSvc, chatSvc, hub, socket, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
 		admin = newAdminServer(m, ready)
@@ -113,13 +123,8 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	}, nil
 }
 
-// hubDispatcher hands the bus's domain events to the hub, which still
-// routes protobuf events.
-type hubDispatcher struct{ *push.Hub }
-
-func (d hubDispatcher) Dispatch(e chat.Event)  { d.Hub.Dispatch(protoconv.Event(e)) }
-func (d hubDispatcher) Subscribed([]bus.Topic) { d.Hub.Resync() }
-func (d hubDispatcher) Lost()                  {}
+// The bus hands what it hears to the hub.
+var _ bus.Dispatcher = (*push.Hub)(nil)
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -128,7 +133,7 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	runCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	go s.bus.Run(runCtx, hubDispatcher{s.hub})
+	go s.bus.Run(runCtx, s.hub)
 	go s.presence.Run(runCtx)
 
 	s.serveAdmin()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -22,6 +23,7 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/push"
+	"github.com/parley-chat/parley/internal/ws"
 )
 
 // benchRoom is the one room of the fan-out benchmarks.
@@ -29,19 +31,19 @@ const benchRoom = 1
 
 // benchEvent is a typical message event: a 64-byte body from a user with a
 // display name.
-func benchEvent(seq int64) *chatv1.Event {
-	return protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: benchRoom, Message: &chat.Message{
+func benchEvent(seq int64) chat.Event {
+	return chat.Event{Kind: chat.MessageCreated, RoomID: benchRoom, Message: &chat.Message{
 		ID: seq, RoomID: benchRoom, Seq: seq, Body: strings.Repeat("x", 64), ClientMsgID: fmt.Sprintf("c%d", seq),
 		Sender:    chat.User{ID: 7, Username: "alice", DisplayName: "Alice"},
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-	}})
+	}}
 }
 
 // BenchmarkEventEncoding is the cost of turning one event into what goes on
 // the wire: the WebSocket JSON frame (what the hub encodes once per event,
 // shared by every connection) and the protobuf bytes (Redis bus, Subscribe).
 func BenchmarkEventEncoding(b *testing.B) {
-	ev := benchEvent(42)
+	ev := protoconv.Event(benchEvent(42))
 	b.Run("WebSocketJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -87,8 +89,14 @@ const window = 256
 func benchFanout(b *testing.B, k int) {
 	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ws := push.NewWS(hub, fakeAuth{}, push.Origins{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(ws)
+	validator, err := protovalidate.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(ws.New(ws.Config{
+		Feeds: hub, Auth: fakeAuth{}, Typing: fakeChat{}, Validate: func(m proto.Message) error { return validator.Validate(m) },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}))
 	b.Cleanup(srv.Close)
 
 	var received atomic.Int64
