@@ -146,7 +146,7 @@ func (h *Hub) start(ctx context.Context, f *Feed) error {
 	}
 	h.mu.Lock()
 	for _, r := range rooms {
-		addTo(h.rooms, r, f)
+		h.addRoomLocked(r, f)
 	}
 	h.mu.Unlock()
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)
@@ -333,7 +333,10 @@ func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
 		f.park(it)
 		return nil
 	}
-	if it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID {
+	switch {
+	case it.ev.Kind == chat.RoomAdded:
+		return f.roomAdded(ctx, s, it)
+	case it.ev.Kind == chat.RoomRemoved, it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID:
 		delete(f.cursors, roomID)
 		delete(f.floors, roomID)
 	}
@@ -363,4 +366,18 @@ func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
 	}
 	f.cursors[roomID] = seq
 	return nil
+}
+
+// roomAdded starts the room's cursor where the event says live delivery
+// starts, tells the client, then reads what this process missed of the
+// room before it routed it here.
+func (f *Feed) roomAdded(ctx context.Context, s Sink, it *Item) error {
+	room := it.ev.RoomID
+	if _, known := f.cursors[room]; !known {
+		f.cursors[room], f.floors[room] = it.ev.Room.LastSeq, it.ev.Room.LastSeq
+	}
+	if err := s.Event(ctx, it); err != nil {
+		return err
+	}
+	return f.syncRooms(ctx, s, []int64{room})
 }

@@ -45,6 +45,16 @@ type Presence interface {
 	Close(userID int64, connID string)
 }
 
+// Topics is what the hub needs of the bus: to hear a room's or a user's
+// events while this process has a connection that needs them. The hub calls
+// them with its lock held, on the first connection that needs a topic and
+// after the last one left, so calls come in order; they must not block nor
+// call back into the hub.
+type Topics interface {
+	Watch(t chat.Topic)
+	Unwatch(t chat.Topic)
+}
+
 // Options limit each connection.
 type Options struct {
 	// QueueSize is how many events may wait for a connection before it is
@@ -65,10 +75,12 @@ type shared struct {
 	stats   Stats
 }
 
-// Hub routes events to this process's connections, by room.
+// Hub routes events to this process's connections: a room's to those of
+// its members, a user's to that user's.
 type Hub struct {
 	*shared
 	presence Presence
+	topics   Topics
 
 	mu       sync.Mutex
 	rooms    map[int64]map[*Feed]struct{}
@@ -87,29 +99,50 @@ type roomOrder struct {
 }
 
 // NewHub builds an empty hub.
-func NewHub(c Chat, h History, p Presence, opts Options, log *slog.Logger) *Hub {
+func NewHub(c Chat, h History, p Presence, t Topics, opts Options, log *slog.Logger) *Hub {
 	return &Hub{
-		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p,
+		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p, topics: t,
 		rooms: map[int64]map[*Feed]struct{}{}, users: map[int64]map[*Feed]struct{}{},
 		sessions: map[string]map[*Feed]struct{}{}, order: map[int64]*roomOrder{},
 	}
 }
 
-// Dispatch hands an event from the bus to the connections of its room.
+// Dispatch hands an event from the bus to the connections it is for.
 func (h *Hub) Dispatch(e chat.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if e.Kind == chat.MemberJoined {
-		h.routeLocked(e.Member.User.ID, e.RoomID, true)
-	}
 	it := newItem(e)
-	if it.isMessage() {
+	switch {
+	case e.To != 0:
+		h.toUserLocked(it)
+	case it.isMessage():
 		h.orderLocked(it)
-	} else {
+	default:
 		h.fanoutLocked(it)
 	}
 	if e.Kind == chat.MemberLeft {
+		// RoomRemoved stops it too; whichever comes first, nothing of the
+		// room follows.
 		h.routeLocked(e.UserID, e.RoomID, false)
+	}
+}
+
+// toUserLocked hands an event to every connection of its user. The room
+// list's changes also start or stop routing the room to them: the user's
+// topic is the one their process is sure to hear, where a room's events
+// reach only processes that already carry the room.
+func (h *Hub) toUserLocked(it *Item) {
+	e := it.ev
+	if e.Kind == chat.RoomAdded {
+		h.routeLocked(e.To, e.RoomID, true)
+	}
+	fs := h.users[e.To]
+	for f := range fs {
+		f.push(it)
+	}
+	h.stats.EventsFannedOut.Add(int64(len(fs)))
+	if e.Kind == chat.RoomRemoved {
+		h.routeLocked(e.To, e.RoomID, false)
 	}
 }
 
@@ -117,10 +150,26 @@ func (h *Hub) Dispatch(e chat.Event) {
 func (h *Hub) routeLocked(uid, roomID int64, on bool) {
 	for f := range h.users[uid] {
 		if on {
-			addTo(h.rooms, roomID, f)
+			h.addRoomLocked(roomID, f)
 		} else {
-			removeFrom(h.rooms, roomID, f)
+			h.removeRoomLocked(roomID, f)
 		}
+	}
+}
+
+// addRoomLocked routes a room to f, watching the room's topic for the
+// first of this process's feeds.
+func (h *Hub) addRoomLocked(roomID int64, f *Feed) {
+	if addTo(h.rooms, roomID, f) {
+		h.topics.Watch(chat.Topic{Room: roomID})
+	}
+}
+
+// removeRoomLocked stops routing a room to f, and unwatches its topic after
+// the last feed.
+func (h *Hub) removeRoomLocked(roomID int64, f *Feed) {
+	if removeFrom(h.rooms, roomID, f) {
+		h.topics.Unwatch(chat.Topic{Room: roomID})
 	}
 }
 
@@ -193,10 +242,12 @@ func (h *Hub) attach(f *Feed, roomIDs []int64) bool {
 	if h.draining {
 		return false
 	}
-	addTo(h.users, f.principal.UserID, f)
+	if addTo(h.users, f.principal.UserID, f) {
+		h.topics.Watch(chat.Topic{User: f.principal.UserID})
+	}
 	addTo(h.sessions, f.principal.SessionID, f)
 	for _, r := range roomIDs {
-		addTo(h.rooms, r, f)
+		h.addRoomLocked(r, f)
 	}
 	return true
 }
@@ -222,10 +273,12 @@ func (h *Hub) close(f *Feed) {
 func (h *Hub) detach(f *Feed) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	removeFrom(h.users, f.principal.UserID, f)
+	if removeFrom(h.users, f.principal.UserID, f) {
+		h.topics.Unwatch(chat.Topic{User: f.principal.UserID})
+	}
 	removeFrom(h.sessions, f.principal.SessionID, f)
 	for r := range h.rooms {
-		removeFrom(h.rooms, r, f)
+		h.removeRoomLocked(r, f)
 	}
 }
 
@@ -242,15 +295,26 @@ func (h *Hub) EndSession(sessionID string) {
 	}
 }
 
-// Subscribed makes the connections re-check their rooms against the store,
-// after the bus may have missed events.
-func (h *Hub) Subscribed([]chat.Topic) {
+// Subscribed makes the connections of the topics re-check their rooms
+// against the store, after the bus may have missed events of them: a room's
+// connections that room, a user's every room. Each connection gets one
+// request, however many of its topics came back.
+func (h *Hub) Subscribed(topics []chat.Topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, fs := range h.users {
-		for f := range fs {
-			f.control(f.sync)
+	rooms := map[*Feed][]int64{}
+	for _, t := range topics {
+		for f := range h.users[t.User] {
+			rooms[f] = nil // all of them
 		}
+		for f := range h.rooms[t.Room] {
+			if ids, some := rooms[f]; ids != nil || !some {
+				rooms[f] = append(ids, t.Room)
+			}
+		}
+	}
+	for f, ids := range rooms {
+		f.control(func(ctx context.Context, s Sink) error { return f.sync(ctx, s, ids) })
 	}
 }
 
@@ -284,20 +348,28 @@ func (h *Hub) Conns() int {
 	return n
 }
 
-func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) {
+// addTo adds f to k's set and reports whether it is the set's first.
+func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
 	set := m[k]
 	if set == nil {
 		set = map[*Feed]struct{}{}
 		m[k] = set
 	}
+	n := len(set)
 	set[f] = struct{}{}
+	return n == 0 && len(set) == 1
 }
 
-func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) {
-	if set := m[k]; set != nil {
-		delete(set, f)
-		if len(set) == 0 {
-			delete(m, k)
-		}
+// removeFrom takes f out of k's set and reports whether it was the last.
+func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
+	set := m[k]
+	if _, in := set[f]; !in {
+		return false
 	}
+	delete(set, f)
+	if len(set) == 0 {
+		delete(m, k)
+		return true
+	}
+	return false
 }
