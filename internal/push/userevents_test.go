@@ -33,12 +33,7 @@ func TestUserEvents(t *testing.T) {
 	alice := member(t, a, "alice")
 	bob := member(t, a, "bob")
 	bobID := userID(t, bob)
-	other := testenv.NewClient(b, rpcProto)
-	res, err := other.Auth.Login(context.Background(), &chatv1.LoginRequest{Login: "bob", Password: "password-bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other.Token = res.GetAccessToken()
+	other := newSession(t, b, "bob")
 
 	onA, _ := openWS(t, a, bob)
 	onB, _ := openWS(t, b, other)
