@@ -73,9 +73,6 @@ type Feed struct {
 	dead      chan struct{}
 	killOnce  sync.Once
 	last      func(context.Context, Sink) error // the final frame, set by end
-	// replays is where a resume read in the background hands its rooms'
-	// replays to the run loop.
-	replays chan resumeStep
 
 	// The rest is the run loop's.
 
@@ -120,7 +117,7 @@ func (h *Hub) Open(ctx context.Context, id string, p auth.Principal, resume []Cu
 	f := &Feed{
 		shared: h.shared, id: id, principal: p, hub: h, resume: resume,
 		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, Sink) error, controlQueue),
-		dead: make(chan struct{}), replays: make(chan resumeStep),
+		dead: make(chan struct{}),
 	}
 	if err := h.presence.Open(ctx, p.UserID, f.id); err != nil {
 		return nil, err
@@ -223,8 +220,9 @@ var ErrEnded = errors.New("connection closed by server")
 // Run writes the feed to s until ctx ends or the feed is ended: its Ready,
 // the replay of the rooms the client resumed with it, then live events and
 // the client's requests. An end goes first, so a dropped client is not fed
-// the rest of its queue; then control requests, so a resume asked for
-// before an event holds that event back; then the replays of resumes.
+// the rest of its queue; then control requests (a client's, and the
+// replays of its resumes), so a resume asked for before an event holds that
+// event back.
 func (f *Feed) Run(ctx context.Context, s Sink) error {
 	if err := f.open(ctx, s); err != nil {
 		return err
@@ -255,8 +253,6 @@ func (f *Feed) step(ctx context.Context, s Sink) error {
 	select {
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
-	case st := <-f.replays:
-		return f.resumed(ctx, s, st)
 	default:
 	}
 	if it := f.queue.take(); it != nil {
@@ -278,8 +274,6 @@ func (f *Feed) step(ctx context.Context, s Sink) error {
 		return nil // the next step takes what arrived
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
-	case st := <-f.replays:
-		return f.resumed(ctx, s, st)
 	}
 }
 

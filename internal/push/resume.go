@@ -106,9 +106,12 @@ func (f *Feed) startResume(ctx context.Context, cursors []Cursor) {
 		f.hold(r.room)
 	}
 	go func() {
+		// The run loop takes each step as a control request: it waits on
+		// nothing new, and the reader waits its turn in the queue (one
+		// slot at most) instead of being refused like a client's flood.
 		handOver := func(st resumeStep) error {
 			select {
-			case f.replays <- st:
+			case f.ctrl <- func(ctx context.Context, s Sink) error { return f.resumed(ctx, s, st) }:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
