@@ -80,8 +80,8 @@ type Feed struct {
 	// is what the client asked to replay with it.
 	ready  *Ready
 	resume []Cursor
-	// cursors: room → last seq delivered. A room joined after the
-	// connection opened has none until its first message.
+	// cursors: room → last seq delivered. A room added after the
+	// connection opened gets one from its room_added event.
 	cursors map[int64]int64
 	// floors: room → the seq after which this connection sent every message
 	// up to the cursor. A resume from below the floor replays only up to
