@@ -216,6 +216,7 @@ func connectAll(ctx context.Context, cfg config, cast *cast, t *tally, until tim
 				t.connectLat.record(time.Since(t0))
 				t.connected.Add(1)
 				c.everywhere = everywhere
+				c.generic = cfg.client == clientGeneric
 				clients[i] = c
 				go c.read(t, until)
 			}

@@ -78,6 +78,7 @@ type wsClient struct {
 	last       map[int64]int64
 	closing    atomic.Bool
 	everywhere bool // a member of every room: counted apart too
+	generic    bool // decodes every frame in full (-client generic)
 }
 
 // each applies add to the counts the client adds to.
@@ -168,99 +169,48 @@ func shortErr(err error) string {
 	return s
 }
 
-var (
-	keyMessageCreated = []byte(`"messageCreated"`)
-	keyRoomID         = []byte(`"roomId"`)
-	keySeq            = []byte(`"seq"`)
-	keyBody           = []byte(`"body"`)
-	prefixEvent       = []byte(`{"event"`)
-)
-
-// handle checks one frame. Message events are read with a few byte scans,
-// not a JSON decoder, so the load tool leaves the CPU to the server.
+// handle checks one frame.
 func (c *wsClient) handle(t *tally, data []byte) {
 	now := time.Now()
-	if !bytes.HasPrefix(data, prefixEvent) {
-		c.other(t, data)
-		return
-	}
-	mc := bytes.Index(data, keyMessageCreated)
-	if mc < 0 {
-		if bytes.Contains(data, []byte(`"tooFarBehind"`)) {
-			c.wsError(t, "too_far_behind")
-			return
-		}
+	f := c.decode(data)
+	switch f.kind {
+	case frameMessage:
+		c.message(t, f, now)
+	case frameOtherEvent:
 		t.otherEvents.Add(1)
-		return
-	}
-	// The event's room id and seq come before its payload.
-	room, ok1 := stringField(data[:mc], keyRoomID)
-	seq, ok2 := stringField(data[:mc], keySeq)
-	if !ok1 || !ok2 {
+	case framePong:
+	case frameTooFarBehind:
+		c.wsError(t, "too_far_behind")
+	case frameError:
+		c.wsError(t, "ws error frame: "+f.code)
+	case frameReconnect:
+		c.wsError(t, "reconnect frame")
+	case frameBadBody:
 		t.badBodies.Add(1)
-		return
+	default:
+		c.wsError(t, "undecodable frame")
 	}
-	roomID, _ := strconv.ParseInt(room, 10, 64)
-	n, _ := strconv.ParseInt(seq, 10, 64)
-	switch last, known := c.last[roomID]; {
-	case !known || n == last+1:
-		c.last[roomID] = n
-	case n <= last:
+}
+
+// message counts a message event: in order, a duplicate, or after a gap.
+func (c *wsClient) message(t *tally, f frame, now time.Time) {
+	switch last, known := c.last[f.room]; {
+	case !known || f.seq == last+1:
+		c.last[f.room] = f.seq
+	case f.seq <= last:
 		c.each(t, func(k *counts) { k.duplicates.Add(1) })
 		return
 	default:
-		c.each(t, func(k *counts) { k.gaps.Add(n - last - 1) })
-		c.last[roomID] = n
+		c.each(t, func(k *counts) { k.gaps.Add(f.seq - last - 1) })
+		c.last[f.room] = f.seq
 	}
 	c.each(t, func(k *counts) { k.delivered.Add(1) })
 	t.lastDelivery.Store(now.UnixNano())
-	if body, ok := stringField(data[mc:], keyBody); ok {
-		if sent, ok := sentAt(body); ok {
-			c.each(t, func(k *counts) { k.e2e.record(now.Sub(sent)) })
-			return
-		}
-	}
-	t.badBodies.Add(1)
-}
-
-// other handles frames that are not events: pong, error, reconnect.
-func (c *wsClient) other(t *tally, data []byte) {
-	var f chatv1.ServerFrame
-	if err := protojson.Unmarshal(data, &f); err != nil {
-		c.wsError(t, "undecodable frame")
+	if sent, ok := sentAt(f.body); ok {
+		c.each(t, func(k *counts) { k.e2e.record(now.Sub(sent)) })
 		return
 	}
-	switch {
-	case f.GetPong() != nil:
-	case f.GetError() != nil:
-		c.wsError(t, "ws error frame: "+f.GetError().GetCode())
-	case f.GetReconnect() != nil:
-		c.wsError(t, "reconnect frame")
-	default:
-		t.otherEvents.Add(1)
-	}
-}
-
-// stringField finds "key": "value" (protojson may put a space after the
-// colon) and returns value, which must not contain escapes.
-func stringField(data, key []byte) (string, bool) {
-	i := bytes.Index(data, key)
-	if i < 0 {
-		return "", false
-	}
-	rest := bytes.TrimLeft(data[i+len(key):], " ")
-	if len(rest) == 0 || rest[0] != ':' {
-		return "", false
-	}
-	rest = bytes.TrimLeft(rest[1:], " ")
-	if len(rest) == 0 || rest[0] != '"' {
-		return "", false
-	}
-	end := bytes.IndexByte(rest[1:], '"')
-	if end < 0 {
-		return "", false
-	}
-	return string(rest[1 : 1+end]), true
+	t.badBodies.Add(1)
 }
 
 // body is "t<unix nanoseconds> <run> s<sender> n<k> xxx…": the timestamp of

@@ -53,6 +53,7 @@ type config struct {
 	dialWorkers  int
 	setupWorkers int
 	progress     bool
+	client       string // how frames are decoded: clientFast or clientGeneric
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -80,6 +81,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.dialWorkers, "dial-workers", 32, "WebSocket connections opened in parallel")
 	fs.IntVar(&c.setupWorkers, "setup-workers", 8, "users registered, logged in or joined in parallel")
 	fs.BoolVar(&c.progress, "progress", true, "print a live progress line on stderr")
+	fs.StringVar(&c.client, "client", clientFast, "how clients read frames: fast (byte scans for message events, leaving the CPU to the server) or generic (every frame decoded in full with protojson into the schema's types, as a browser or a bot does)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -124,6 +126,7 @@ func (c config) validate() error {
 	check(c.clients > 0 && c.clients <= maxClients, fmt.Sprintf("-clients must be 1..%d", maxClients))
 	check(c.users > 0 && c.users <= c.clients, "-users must be 1..-clients")
 	check(c.rooms > 0 && c.rooms <= min(maxRooms, c.users), "-rooms must be 1..min(10000, -users)")
+	check(c.client == clientFast || c.client == clientGeneric, "-client must be fast or generic")
 	check(c.everywhere >= 0 && c.everywhere <= maxEverywhere, fmt.Sprintf("-everywhere must be 0..%d", maxEverywhere))
 	check(c.senders >= 0 && c.senders <= c.clients, "-senders must be 0..-clients")
 	check(c.rate >= 0, "-rate must not be negative")

@@ -59,12 +59,13 @@ type configSummary struct {
 	Duration   float64  `json:"duration_s"`
 	BodyBytes  int      `json:"body_bytes"`
 	H2C        bool     `json:"h2c"`
+	Client     string   `json:"client"`
 }
 
 func (c config) summary() configSummary {
 	return configSummary{
 		Servers: c.addrs, Clients: c.clients, Everywhere: c.everywhere, Users: c.users, Rooms: c.rooms, Senders: c.senders, Rate: c.rate,
-		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c,
+		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c, Client: c.client,
 	}
 }
 
@@ -184,8 +185,8 @@ func (r *result) writeTable(w io.Writer) {
 	if c.Rate > 0 {
 		rate = fmt.Sprintf("%g/s", c.Rate)
 	}
-	row("run", "%s: %d clients (%d users) and %d in every room, %d rooms, %d senders at %s for %gs, %d-byte bodies, servers %s",
-		r.Run, c.Clients, c.Users, c.Everywhere, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, strings.Join(c.Servers, " "))
+	row("run", "%s: %d clients (%d users, %s decoding) and %d in every room, %d rooms, %d senders at %s for %gs, %d-byte bodies, servers %s",
+		r.Run, c.Clients, c.Users, c.Client, c.Everywhere, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, strings.Join(c.Servers, " "))
 	row("setup", "%.1fs (reused %d, refreshed %d, logged in %d, registered %d)",
 		r.Setup.Seconds, r.Setup.Reused, r.Setup.Refreshed, r.Setup.LoggedIn, r.Setup.Registered)
 	row("connect", "%d open, %d failed in %.1fs; %s", r.Connect.Connected, r.Connect.Failed, r.Connect.Seconds, lat(r.Connect.Latency))
