@@ -45,8 +45,14 @@ func benchAgainstChatd(t *testing.T, args ...string) *result {
 		env[k] = v
 	}
 	srv := testenv.StartProcess(t, env)
+	return benchAgainst(t, srv.URL, args...)
+}
+
+// benchAgainst runs the load tool with args against the server at addr.
+func benchAgainst(t *testing.T, addr string, args ...string) *result {
+	t.Helper()
 	cfg, err := parseConfig(append([]string{
-		"-addr", srv.URL, "-settle", "500ms", "-drain", "10s", "-progress=false",
+		"-addr", addr, "-settle", "500ms", "-drain", "10s", "-progress=false",
 		"-tokens", filepath.Join(t.TempDir(), "tokens.json"),
 	}, args...), io.Discard)
 	if err != nil {
