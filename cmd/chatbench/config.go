@@ -56,6 +56,7 @@ type config struct {
 	pids         []int
 	jsonOut      bool
 	h2c          bool
+	sendJSON     bool // Parley's sends in Connect's JSON codec, as browsers send
 	dialWorkers  int
 	setupWorkers int
 	progress     bool
@@ -87,6 +88,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&pids, "pid", "", "comma-separated pids of the chatd processes, for RSS and CPU; found by port when empty")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as JSON instead of a table")
 	fs.BoolVar(&c.h2c, "h2c", false, "send over cleartext HTTP/2 instead of an HTTP/1.1 keep-alive pool")
+	fs.BoolVar(&c.sendJSON, "send-json", false, "call SendMessage with Connect's JSON codec, as the web app and most generic clients do, instead of binary protobuf (Centrifugo's API is JSON either way)")
 	fs.IntVar(&c.dialWorkers, "dial-workers", 32, "WebSocket connections opened in parallel")
 	fs.IntVar(&c.setupWorkers, "setup-workers", 8, "users registered, logged in or joined in parallel")
 	fs.BoolVar(&c.progress, "progress", true, "print a live progress line on stderr")

@@ -59,6 +59,7 @@ type configSummary struct {
 	Duration   float64  `json:"duration_s"`
 	BodyBytes  int      `json:"body_bytes"`
 	H2C        bool     `json:"h2c"`
+	SendJSON   bool     `json:"send_json"`
 	Client     string   `json:"client"`
 	Target     string   `json:"target"`
 }
@@ -66,7 +67,7 @@ type configSummary struct {
 func (c config) summary() configSummary {
 	return configSummary{
 		Servers: c.addrs, Clients: c.clients, Everywhere: c.everywhere, Users: c.users, Rooms: c.rooms, Senders: c.senders, Rate: c.rate,
-		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c, Client: c.client, Target: c.target,
+		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c, SendJSON: c.sendJSON, Client: c.client, Target: c.target,
 	}
 }
 

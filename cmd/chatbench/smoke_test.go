@@ -19,15 +19,16 @@ var smokeEnv = map[string]string{
 }
 
 // TestSmoke is the CI run of the load tool: 200 WebSocket clients in 4
-// rooms and 8 senders for 5 s against a real chatd, MariaDB and Redis, read
-// by the generic client (TestEverywhere runs the fast one). It
+// rooms and 8 senders for 5 s against a real chatd, MariaDB and Redis, as a
+// generic client: frames read by protojson, sends in Connect's JSON codec
+// (TestEverywhere runs the fast reader and binary sends). It
 // asserts correctness only (every acknowledged message reaches every member
 // once, in order), never speed: CI machines vary.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts chatd and 200 WebSocket clients")
 	}
-	res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s", "-client", "generic")
+	res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s", "-client", "generic", "-send-json")
 	t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s), send→deliver p99 %.1f ms",
 		res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.EndToEnd.P99)
 	if res.Connect.Connected != 200 {

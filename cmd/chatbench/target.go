@@ -40,9 +40,13 @@ func newTarget(cfg config, hc *http.Client, run string) target {
 	if cfg.target == targetCentrifugo {
 		return newCentrifugo(cfg, hc, run)
 	}
+	var sendOpts []connect.ClientOption
+	if cfg.sendJSON {
+		sendOpts = append(sendOpts, connect.WithProtoJSON())
+	}
 	callsOf := make([]*calls, len(cfg.addrs))
 	for i, a := range cfg.addrs {
-		callsOf[i] = newCalls(hc, a)
+		callsOf[i] = newCalls(hc, a, sendOpts...)
 	}
 	return &parley{cfg: cfg, callsOf: callsOf, run: run}
 }
