@@ -7,12 +7,19 @@ start_chatd() {
   local bin=$1 port=$2 log=$3
   PARLEY_ADDR=127.0.0.1:$port PARLEY_ADMIN_ADDR=127.0.0.1:0 "$bin" >>"$log" 2>&1 &
   CHATD_PID=$!
+  wait_http "http://127.0.0.1:$port/readyz" "$CHATD_PID" && return 0
+  echo "chatd on :$port did not become ready; see $log" >&2
+  return 1
+}
+
+# wait_http URL PID waits up to 30 s for URL to answer with success, and
+# fails at once when process PID has exited.
+wait_http() {
   for _ in $(seq 150); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
-    kill -0 "$CHATD_PID" 2>/dev/null || break
+    curl -sf "$1" >/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
     sleep 0.2
   done
-  echo "chatd on :$port did not become ready; see $log" >&2
   return 1
 }
 
