@@ -69,20 +69,52 @@ func MySQLDSN(tb testing.TB) string {
 // deleted when the test ends.
 func Redis(tb testing.TB) (rueidis.Client, string) {
 	tb.Helper()
-	opt, err := rueidis.ParseURL(redisURL)
+	return redisAt(tb, redisURL, "start it: redis-server --daemonize yes")
+}
+
+// ClusterRedis is Redis on the test binary's Redis Cluster (RedisCluster).
+func ClusterRedis(tb testing.TB) (rueidis.Client, string) {
+	tb.Helper()
+	return redisAt(tb, RedisCluster(tb).URL(), "the test's own cluster")
+}
+
+// EachRedis runs fn as two subtests, "Redis" on the shared Redis and
+// "Cluster" on the test binary's Redis Cluster, for adapters that must
+// behave the same on both.
+func EachRedis(t *testing.T, fn func(t *testing.T, rdb rueidis.Client, prefix string)) {
+	t.Helper()
+	for _, r := range []struct {
+		name string
+		open func(testing.TB) (rueidis.Client, string)
+	}{{"Redis", Redis}, {"Cluster", ClusterRedis}} {
+		t.Run(r.name, func(t *testing.T) {
+			rdb, prefix := r.open(t)
+			fn(t, rdb, prefix)
+		})
+	}
+}
+
+// redisAt connects to url (a single Redis or a cluster; rueidis tells them
+// apart) and gives the test a key prefix, whose keys are deleted on every
+// node when the test ends.
+func redisAt(tb testing.TB, url, hint string) (rueidis.Client, string) {
+	tb.Helper()
+	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	rdb, err := rueidis.NewClient(opt)
 	if err != nil {
-		tb.Fatalf("Redis is not reachable at %s: %v (start it: redis-server --daemonize yes)", redisURL, err)
+		tb.Fatalf("Redis is not reachable at %s: %v (%s)", url, err, hint)
 	}
 	prefix := Name("parley_test_") + ":"
 	tb.Cleanup(func() {
 		ctx := context.Background()
-		keys, _ := rdb.Do(ctx, rdb.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
-		for _, k := range keys {
-			_ = rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error()
+		for _, node := range rdb.Nodes() {
+			keys, _ := node.Do(ctx, node.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
+			for _, k := range keys {
+				_ = rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error()
+			}
 		}
 		rdb.Close()
 	})
@@ -113,10 +145,23 @@ func (e Env) List() []string {
 func ServerEnv(tb testing.TB) Env {
 	tb.Helper()
 	_, prefix := Redis(tb)
+	return serverEnv(tb, redisURL, prefix)
+}
+
+// ClusterServerEnv is ServerEnv with Redis on the test binary's Redis
+// Cluster, named as an operator names one in PARLEY_REDIS_URL.
+func ClusterServerEnv(tb testing.TB) Env {
+	tb.Helper()
+	_, prefix := ClusterRedis(tb)
+	return serverEnv(tb, RedisCluster(tb).URL(), prefix)
+}
+
+func serverEnv(tb testing.TB, redis, prefix string) Env {
+	tb.Helper()
 	return Env{
 		"PARLEY_ADDR":         "127.0.0.1:0",
 		"PARLEY_MYSQL_DSN":    MySQLDSN(tb),
-		"PARLEY_REDIS_URL":    redisURL,
+		"PARLEY_REDIS_URL":    redis,
 		"PARLEY_REDIS_PREFIX": prefix,
 		"PARLEY_LOG_LEVEL":    "info", // the "listening" line tells the test the port
 		"PARLEY_ADMIN_ADDR":   "127.0.0.1:0",
