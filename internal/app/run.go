@@ -14,9 +14,11 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httplog"
 	"github.com/parley-chat/parley/internal/presence"
+	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/ratelimit"
 	"github.com/parley-chat/parley/internal/session"
@@ -79,28 +81,24 @@ type server struct {
 	http  *http.Server
 	admin *http.Server // nil when PARLEY_ADMIN_ADDR is off
 	hub   *push.Hub
-	bus   *push.Bus
+	bus   *bus.Bus
 	ready *readiness
 	conns *connCap
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
 	tracker := presence.New(rdb, cfg.RedisPrefix)
-	// The chat service publishes through the bus, and the hub reads the chat
-	// service: publisher breaks the cycle until the bus exists.
-	pub := &publisher{}
+	events := bus.New(rdb, cfg.RedisPrefix, log)
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
-	chatSvc := chat.NewService(st, tracker, pub, limiter, log)
+	chatSvc := chat.NewService(st, tracker, events, limiter, log)
 	hub := push.NewHub(chatSvc, st, tracker, push.Options{
 		QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, log)
-	bus := push.NewBus(rdb, cfg.RedisPrefix, hub, log)
-	pub.Publisher = bus
-	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), bus, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
+	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
 	}
-	ready := newReadiness(st, rdb, hub, log)
+	ready := newReadiness(st, rdb, events, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
 	m := newMetrics(hub, st, rdb, conns)
 	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
@@ -110,13 +108,18 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin, conns: conns,
+		cfg: cfg, log: log, hub: hub, bus: events, ready: ready, admin: admin, conns: conns,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
 
-// publisher forwards to the bus once it exists.
-type publisher struct{ chat.Publisher }
+// hubDispatcher hands the bus's domain events to the hub, which still
+// routes protobuf events.
+type hubDispatcher struct{ *push.Hub }
+
+func (d hubDispatcher) Dispatch(e chat.Event)  { d.Hub.Dispatch(protoconv.Event(e)) }
+func (d hubDispatcher) Subscribed([]bus.Topic) { d.Hub.Resync() }
+func (d hubDispatcher) Lost()                  {}
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -125,7 +128,7 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	runCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	go s.bus.Run(runCtx)
+	go s.bus.Run(runCtx, hubDispatcher{s.hub})
 	go s.hub.Run(runCtx)
 
 	s.serveAdmin()

@@ -32,3 +32,11 @@ func (e Event) Seq() int64 {
 	}
 	return 0
 }
+
+// Topic is where an event is addressed: the members of one room, or one
+// user. Exactly one of the two is set. Processes listen by topic, so each
+// hears only the events its live connections need.
+type Topic struct{ Room, User int64 }
+
+// Topic is where the event goes.
+func (e Event) Topic() Topic { return Topic{Room: e.RoomID} }

@@ -75,7 +75,6 @@ type Hub struct {
 	users    map[int64]map[*feed]struct{}
 	sessions map[string]map[*feed]struct{}
 	order    map[int64]*roomOrder
-	feedUp   bool
 	draining bool
 	stats    Stats
 }
@@ -95,19 +94,6 @@ func NewHub(c Chat, h History, p Presence, opts Options, log *slog.Logger) *Hub 
 		rooms: map[int64]map[*feed]struct{}{}, users: map[int64]map[*feed]struct{}{},
 		sessions: map[string]map[*feed]struct{}{}, order: map[int64]*roomOrder{},
 	}
-}
-
-// FeedUp reports whether the cross-process event feed is subscribed.
-func (h *Hub) FeedUp() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.feedUp
-}
-
-func (h *Hub) setFeedUp(up bool) {
-	h.mu.Lock()
-	h.feedUp = up
-	h.mu.Unlock()
 }
 
 // Dispatch hands an event from the bus to the connections of its room.
@@ -252,7 +238,6 @@ func (h *Hub) EndSession(sessionID string) {
 func (h *Hub) Resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.feedUp = true
 	for _, fs := range h.users {
 		for f := range fs {
 			f.control(f.sync)
