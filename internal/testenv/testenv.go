@@ -78,17 +78,24 @@ func ClusterRedis(tb testing.TB) (rueidis.Client, string) {
 	return redisAt(tb, RedisCluster(tb).URL(), "the test's own cluster")
 }
 
+// redisKinds are the two set-ups chatd runs on, named as subtests.
+var redisKinds = []struct {
+	name    string
+	cluster bool
+}{{"Redis", false}, {"Cluster", true}}
+
 // EachRedis runs fn as two subtests, "Redis" on the shared Redis and
 // "Cluster" on the test binary's Redis Cluster, for adapters that must
 // behave the same on both.
 func EachRedis(t *testing.T, fn func(t *testing.T, rdb rueidis.Client, prefix string)) {
 	t.Helper()
-	for _, r := range []struct {
-		name string
-		open func(testing.TB) (rueidis.Client, string)
-	}{{"Redis", Redis}, {"Cluster", ClusterRedis}} {
-		t.Run(r.name, func(t *testing.T) {
-			rdb, prefix := r.open(t)
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			open := Redis
+			if kind.cluster {
+				open = ClusterRedis
+			}
+			rdb, prefix := open(t)
 			fn(t, rdb, prefix)
 		})
 	}
@@ -145,23 +152,10 @@ func (e Env) List() []string {
 func ServerEnv(tb testing.TB) Env {
 	tb.Helper()
 	_, prefix := Redis(tb)
-	return serverEnv(tb, redisURL, prefix)
-}
-
-// ClusterServerEnv is ServerEnv with Redis on the test binary's Redis
-// Cluster, named as an operator names one in PARLEY_REDIS_URL.
-func ClusterServerEnv(tb testing.TB) Env {
-	tb.Helper()
-	_, prefix := ClusterRedis(tb)
-	return serverEnv(tb, RedisCluster(tb).URL(), prefix)
-}
-
-func serverEnv(tb testing.TB, redis, prefix string) Env {
-	tb.Helper()
 	return Env{
 		"PARLEY_ADDR":         "127.0.0.1:0",
 		"PARLEY_MYSQL_DSN":    MySQLDSN(tb),
-		"PARLEY_REDIS_URL":    redis,
+		"PARLEY_REDIS_URL":    redisURL,
 		"PARLEY_REDIS_PREFIX": prefix,
 		"PARLEY_LOG_LEVEL":    "info", // the "listening" line tells the test the port
 		"PARLEY_ADMIN_ADDR":   "127.0.0.1:0",
@@ -171,6 +165,33 @@ func serverEnv(tb testing.TB, redis, prefix string) Env {
 		"PARLEY_LIMIT_LOGIN_IP":      "100000/100s",
 		"PARLEY_LIMIT_SEND":          "100000/100s",
 		"PARLEY_LIMIT_CALLS":         "100000/100s",
+	}
+}
+
+// UseCluster moves env's Redis to the test binary's Redis Cluster, named
+// as an operator names one in PARLEY_REDIS_URL, under a key prefix of the
+// test's own.
+func UseCluster(tb testing.TB, env Env) {
+	tb.Helper()
+	_, prefix := ClusterRedis(tb)
+	env["PARLEY_REDIS_URL"] = RedisCluster(tb).URL()
+	env["PARLEY_REDIS_PREFIX"] = prefix
+}
+
+// EachRedisEnv runs fn as two subtests, "Redis" and "Cluster", each with
+// the environment newEnv makes for it; in "Cluster" it points at the test
+// binary's Redis Cluster. For tests of chatd processes that must behave the
+// same on both.
+func EachRedisEnv(t *testing.T, newEnv func(testing.TB) Env, fn func(t *testing.T, env Env)) {
+	t.Helper()
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			env := newEnv(t)
+			if kind.cluster {
+				UseCluster(t, env)
+			}
+			fn(t, env)
+		})
 	}
 }
 
