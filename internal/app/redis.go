@@ -91,7 +91,7 @@ func (c deadlineClient) down(ctx context.Context, r rueidis.RedisResult) rueidis
 	if err == nil || ctx.Err() != nil {
 		return r
 	}
-	return rueidis.NewErrorResult(chat.Errorf(chat.ErrUnavailable, "Redis is unavailable: %v", err))
+	return rueidis.NewErrorResult(chat.Unavailable("Redis", err))
 }
 
 func (c deadlineClient) downAll(ctx context.Context, rs []rueidis.RedisResult) []rueidis.RedisResult {

@@ -11,18 +11,20 @@ import (
 	"net/http"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/redis/rueidis"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httplog"
 	"github.com/parley-chat/parley/internal/presence"
-	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/ratelimit"
 	"github.com/parley-chat/parley/internal/session"
 	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/ws"
 )
 
 // jwtSecretName is the server_secrets row holding the generated signing key.
@@ -76,14 +78,15 @@ func signingKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error
 
 // server is the assembled process.
 type server struct {
-	cfg   Config
-	log   *slog.Logger
-	http  *http.Server
-	admin *http.Server // nil when PARLEY_ADMIN_ADDR is off
-	hub   *push.Hub
-	bus   *bus.Bus
-	ready *readiness
-	conns *connCap
+	cfg      Config
+	log      *slog.Logger
+	http     *http.Server
+	admin    *http.Server // nil when PARLEY_ADMIN_ADDR is off
+	hub      *push.Hub
+	bus      *bus.Bus
+	presence *presence.Lifecycle
+	ready    *readiness
+	conns    *connCap
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
@@ -91,35 +94,37 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	events := bus.New(rdb, cfg.RedisPrefix, log)
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
 	chatSvc := chat.NewService(st, tracker, events, limiter, log)
-	hub := push.NewHub(chatSvc, st, tracker, push.Options{
-		QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, MaxConnsPerUser: cfg.MaxConnsPerUser,
-	}, log)
+	lifecycle := presence.NewLifecycle(tracker, chatSvc, cfg.MaxConnsPerUser, log)
+	hub := push.NewHub(chatSvc, st, lifecycle, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow}, log)
 	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
 	}
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, err
+	}
+	socket := ws.New(ws.Config{
+		Feeds: hub, Auth: authSvc, Typing: chatSvc, Validate: func(m proto.Message) error { return validator.Validate(m) },
+		Origins: ws.Origins{Allowed: cfg.AllowedOrigins, TrustedProxies: cfg.Limits.TrustedProxies}, Log: log,
+	})
 	ready := newReadiness(st, rdb, events, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
 	m := newMetrics(hub, events, st, rdb, conns)
-	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
+	mux := routes(cfg, authSvc, chatSvc, hub, socket, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
 		admin = newAdminServer(m, ready)
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: events, ready: ready, admin: admin, conns: conns,
+		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
 
-// hubDispatcher hands the bus's domain events to the hub, which still
-// routes protobuf events.
-type hubDispatcher struct{ *push.Hub }
-
-func (d hubDispatcher) Dispatch(e chat.Event)  { d.Hub.Dispatch(protoconv.Event(e)) }
-func (d hubDispatcher) Subscribed([]bus.Topic) { d.Hub.Resync() }
-func (d hubDispatcher) Lost()                  {}
+// The bus hands what it hears to the hub.
+var _ bus.Dispatcher = (*push.Hub)(nil)
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -128,8 +133,8 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	runCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	go s.bus.Run(runCtx, hubDispatcher{s.hub})
-	go s.hub.Run(runCtx)
+	go s.bus.Run(runCtx, s.hub)
+	go s.presence.Run(runCtx)
 
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))

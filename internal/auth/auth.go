@@ -5,7 +5,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,11 +12,11 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// Errors of authentication. Both map to Connect's unauthenticated; their
+// Errors of authentication, of the kind chat.ErrUnauthenticated; their
 // messages deliberately say nothing about which part was wrong.
 var (
-	ErrBadCredentials = errors.New("wrong login or password")
-	ErrBadToken       = errors.New("invalid or expired token")
+	ErrBadCredentials error = &chat.Error{Kind: chat.ErrUnauthenticated, Msg: "wrong login or password"}
+	ErrBadToken       error = &chat.Error{Kind: chat.ErrUnauthenticated, Msg: "invalid or expired token"}
 	// ErrRefreshReplayed is Sessions' word for a refresh token presented
 	// after it was rotated: a copy is in someone else's hands, so the
 	// session has been ended. It is an ErrBadToken; callers see only that.

@@ -10,18 +10,24 @@ const (
 	MemberLeft
 	PresenceChanged
 	Typing
+	// TooFarBehind is no room event but a live connection's answer to a
+	// resume: the room's messages in (AfterSeq, LastSeq] are more than it
+	// replays, and the client fetches them itself.
+	TooFarBehind
 )
 
 // Event is something that happened in a room. Which fields are set depends on
 // Kind: Message for MessageCreated, Member for MemberJoined, UserID for the
-// others, and Online for PresenceChanged.
+// others, Online for PresenceChanged, AfterSeq and LastSeq for TooFarBehind.
 type Event struct {
-	Kind    EventKind
-	RoomID  int64
-	Message *Message
-	Member  *Membership
-	UserID  int64
-	Online  bool
+	Kind     EventKind
+	RoomID   int64
+	Message  *Message
+	Member   *Membership
+	UserID   int64
+	Online   bool
+	AfterSeq int64
+	LastSeq  int64
 }
 
 // Seq is the room sequence number the event carries, 0 for events that are

@@ -1,5 +1,5 @@
 // Package protoconv turns domain values into their chat.v1 protobuf messages,
-// for the RPC handlers and the push side alike.
+// for the RPC handlers, the live transports and the bus alike.
 package protoconv
 
 import (
@@ -7,6 +7,7 @@ import (
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/push"
 )
 
 // User converts a user; the email is kept only for its owner.
@@ -53,6 +54,8 @@ func Event(e chat.Event) *chatv1.Event {
 		pb.Kind = &chatv1.Event_PresenceChanged{PresenceChanged: &chatv1.PresenceChanged{RoomId: e.RoomID, UserId: e.UserID, Online: e.Online}}
 	case chat.Typing:
 		pb.Kind = &chatv1.Event_Typing{Typing: &chatv1.Typing{RoomId: e.RoomID, UserId: e.UserID}}
+	case chat.TooFarBehind:
+		pb.Kind = &chatv1.Event_TooFarBehind{TooFarBehind: &chatv1.TooFarBehind{RoomId: e.RoomID, AfterSeq: e.AfterSeq, LastSeq: e.LastSeq}}
 	}
 	return pb
 }
@@ -62,6 +65,25 @@ func Messages(ms []chat.Message) []*chatv1.Message {
 	out := make([]*chatv1.Message, len(ms))
 	for i, m := range ms {
 		out[i] = Message(m)
+	}
+	return out
+}
+
+// Ready converts what a live connection is told first; the user's email is
+// kept, since the connection is the user's own.
+func Ready(r push.Ready) *chatv1.Ready {
+	pb := &chatv1.Ready{User: User(r.User, true), RoomIds: r.Rooms, SessionId: r.SessionID}
+	for _, id := range r.Rooms {
+		pb.Cursors = append(pb.Cursors, &chatv1.RoomCursor{RoomId: id, AfterSeq: r.Cursors[id]})
+	}
+	return pb
+}
+
+// Cursors converts a client's resume cursors.
+func Cursors(pbs []*chatv1.RoomCursor) []push.Cursor {
+	out := make([]push.Cursor, len(pbs))
+	for i, c := range pbs {
+		out[i] = push.Cursor{Room: c.GetRoomId(), After: c.GetAfterSeq()}
 	}
 	return out
 }

@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/presence"
 )
 
 // Tuning of the hub.
@@ -19,11 +17,10 @@ const (
 	// predecessor waits for it before going out anyway (connections then
 	// fill the gap from the store).
 	reorderWait = 50 * time.Millisecond
-	// presenceGrace debounces offline: a user who reconnects within it
-	// causes no presence events at all.
-	presenceGrace = 2 * time.Second
 	// drainSpread spreads reconnects of a draining process's clients.
 	drainSpread = 3 * time.Second
+	// drainReason is what a draining process tells its clients.
+	drainReason = "server shutting down"
 )
 
 // Chat is what the hub needs of the chat domain.
@@ -31,8 +28,6 @@ type Chat interface {
 	User(ctx context.Context, id int64) (chat.User, error)
 	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	CanRead(ctx context.Context, userID, roomID int64) error
-	Typing(ctx context.Context, userID, roomID int64) error
-	PresenceChanged(ctx context.Context, userID int64, online bool) error
 }
 
 // History reads what a connection missed.
@@ -41,13 +36,13 @@ type History interface {
 	LastSeqs(ctx context.Context, roomIDs []int64) (map[int64]int64, error)
 }
 
-// Presence counts live connections across processes.
+// Presence counts live connections across processes and tells the rooms
+// who comes and goes; presence.Lifecycle fills it.
 type Presence interface {
-	TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error)
-	Remove(ctx context.Context, uid int64, connID string) error
-	Heartbeat(ctx context.Context, conns []presence.Conn) error
-	Settle(ctx context.Context, uid int64) (changed, online bool, err error)
-	Sweep(ctx context.Context) ([]int64, error)
+	// Open counts a new connection, or refuses it (chat.ErrTooManyConns).
+	Open(ctx context.Context, userID int64, connID string) error
+	// Close forgets a connection Open counted.
+	Close(userID int64, connID string)
 }
 
 // Options limit each connection.
@@ -58,59 +53,63 @@ type Options struct {
 	// ResumeWindow is how many missed messages of one room a resume replays
 	// before answering too_far_behind instead.
 	ResumeWindow int
-	// MaxConnsPerUser caps a user's live connections across processes.
-	MaxConnsPerUser int
+}
+
+// shared is what every feed of a hub uses: the stores, the limits, the
+// counters and the log.
+type shared struct {
+	chat    Chat
+	history History
+	opts    Options
+	log     *slog.Logger
+	stats   Stats
 }
 
 // Hub routes events to this process's connections, by room.
 type Hub struct {
-	chat     Chat
-	history  History
+	*shared
 	presence Presence
-	opts     Options
-	log      *slog.Logger
 
 	mu       sync.Mutex
-	rooms    map[int64]map[*feed]struct{}
-	users    map[int64]map[*feed]struct{}
-	sessions map[string]map[*feed]struct{}
+	rooms    map[int64]map[*Feed]struct{}
+	users    map[int64]map[*Feed]struct{}
+	sessions map[string]map[*Feed]struct{}
 	order    map[int64]*roomOrder
 	draining bool
-	stats    Stats
 }
 
 // roomOrder puts a room's messages back in seq order when publishes from
 // concurrent senders arrive swapped.
 type roomOrder struct {
 	last    int64
-	pending map[int64]*item
+	pending map[int64]*Item
 	timer   *time.Timer
 }
 
 // NewHub builds an empty hub.
 func NewHub(c Chat, h History, p Presence, opts Options, log *slog.Logger) *Hub {
 	return &Hub{
-		chat: c, history: h, presence: p, opts: opts, log: log,
-		rooms: map[int64]map[*feed]struct{}{}, users: map[int64]map[*feed]struct{}{},
-		sessions: map[string]map[*feed]struct{}{}, order: map[int64]*roomOrder{},
+		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p,
+		rooms: map[int64]map[*Feed]struct{}{}, users: map[int64]map[*Feed]struct{}{},
+		sessions: map[string]map[*Feed]struct{}{}, order: map[int64]*roomOrder{},
 	}
 }
 
 // Dispatch hands an event from the bus to the connections of its room.
-func (h *Hub) Dispatch(ev *chatv1.Event) {
+func (h *Hub) Dispatch(e chat.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if mj := ev.GetMemberJoined(); mj != nil {
-		h.routeLocked(mj.GetMember().GetUser().GetId(), ev.GetRoomId(), true)
+	if e.Kind == chat.MemberJoined {
+		h.routeLocked(e.Member.User.ID, e.RoomID, true)
 	}
-	it := newItem(ev)
+	it := newItem(e)
 	if it.isMessage() {
 		h.orderLocked(it)
 	} else {
 		h.fanoutLocked(it)
 	}
-	if ml := ev.GetMemberLeft(); ml != nil {
-		h.routeLocked(ml.GetUserId(), ev.GetRoomId(), false)
+	if e.Kind == chat.MemberLeft {
+		h.routeLocked(e.UserID, e.RoomID, false)
 	}
 }
 
@@ -125,11 +124,11 @@ func (h *Hub) routeLocked(uid, roomID int64, on bool) {
 	}
 }
 
-func (h *Hub) orderLocked(it *item) {
-	roomID, seq := it.ev.GetRoomId(), it.ev.GetSeq()
+func (h *Hub) orderLocked(it *Item) {
+	roomID, seq := it.ev.RoomID, it.ev.Seq()
 	o := h.order[roomID]
 	if o == nil {
-		o = &roomOrder{pending: map[int64]*item{}}
+		o = &roomOrder{pending: map[int64]*Item{}}
 		h.order[roomID] = o
 	}
 	switch {
@@ -179,8 +178,8 @@ func (h *Hub) flushRoom(roomID int64) {
 	o.timer = nil
 }
 
-func (h *Hub) fanoutLocked(it *item) {
-	fs := h.rooms[it.ev.GetRoomId()]
+func (h *Hub) fanoutLocked(it *Item) {
+	fs := h.rooms[it.ev.RoomID]
 	for f := range fs {
 		f.push(it)
 	}
@@ -188,7 +187,7 @@ func (h *Hub) fanoutLocked(it *item) {
 }
 
 // attach routes the rooms' events to the feed.
-func (h *Hub) attach(f *feed, roomIDs []int64) bool {
+func (h *Hub) attach(f *Feed, roomIDs []int64) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.draining {
@@ -204,7 +203,7 @@ func (h *Hub) attach(f *feed, roomIDs []int64) bool {
 
 // routed reports which of the rooms send their events to f: the user's
 // rooms, as the membership events have told this process.
-func (h *Hub) routed(f *feed, roomIDs []int64) map[int64]bool {
+func (h *Hub) routed(f *Feed, roomIDs []int64) map[int64]bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make(map[int64]bool, len(roomIDs))
@@ -214,7 +213,13 @@ func (h *Hub) routed(f *feed, roomIDs []int64) map[int64]bool {
 	return out
 }
 
-func (h *Hub) detach(f *feed) {
+// close unroutes the feed and tells presence it is gone.
+func (h *Hub) close(f *Feed) {
+	h.detach(f)
+	h.presence.Close(f.principal.UserID, f.id)
+}
+
+func (h *Hub) detach(f *Feed) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	removeFrom(h.users, f.principal.UserID, f)
@@ -224,18 +229,22 @@ func (h *Hub) detach(f *feed) {
 	}
 }
 
+// errSessionEnded closes a session's connections after a logout, a password
+// change or a replayed refresh token.
+var errSessionEnded error = &chat.Error{Kind: chat.ErrUnauthenticated, Msg: "the session ended; log in again"}
+
 // EndSession closes the session's connections on this process.
 func (h *Hub) EndSession(sessionID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for f := range h.sessions[sessionID] {
-		f.kill(errorFrame("unauthenticated", "the session ended; log in again"))
+		f.Kill(errSessionEnded)
 	}
 }
 
-// Resync makes every connection re-check its rooms against the store, after
-// the bus may have missed events.
-func (h *Hub) Resync() {
+// Subscribed makes the connections re-check their rooms against the store,
+// after the bus may have missed events.
+func (h *Hub) Subscribed([]chat.Topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, fs := range h.users {
@@ -244,6 +253,10 @@ func (h *Hub) Resync() {
 		}
 	}
 }
+
+// Lost has nothing to do: every connection keeps its cursors, and
+// Subscribed resyncs them once the bus is back.
+func (h *Hub) Lost() {}
 
 // Drain tells every connection to reconnect elsewhere, spread over
 // drainSpread so the other processes are not hit at once, and refuses new
@@ -255,9 +268,7 @@ func (h *Hub) Drain() {
 	for _, fs := range h.users {
 		for f := range fs {
 			delay := rand.N(drainSpread)
-			f.kill(&chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Reconnect{Reconnect: &chatv1.Reconnect{
-				DelayMs: delay.Milliseconds(), Reason: "server shutting down",
-			}}})
+			f.end(func(ctx context.Context, s Sink) error { return s.Reconnect(ctx, delay, drainReason) })
 		}
 	}
 }
@@ -273,76 +284,16 @@ func (h *Hub) Conns() int {
 	return n
 }
 
-// Run keeps presence alive until ctx ends: it renews this process's
-// connections and sweeps those of processes that died.
-func (h *Hub) Run(ctx context.Context) {
-	beat := time.NewTicker(presence.HeartbeatEvery)
-	sweep := time.NewTicker(presence.SweepEvery)
-	defer beat.Stop()
-	defer sweep.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-beat.C:
-			if err := h.presence.Heartbeat(ctx, h.liveConns()); err != nil {
-				h.log.Warn("presence heartbeat", "err", err)
-			}
-		case <-sweep.C:
-			h.sweep(ctx)
-		}
-	}
-}
-
-func (h *Hub) liveConns() []presence.Conn {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []presence.Conn
-	for uid, fs := range h.users {
-		for f := range fs {
-			out = append(out, presence.Conn{UserID: uid, ID: f.id})
-		}
-	}
-	return out
-}
-
-func (h *Hub) sweep(ctx context.Context) {
-	users, err := h.presence.Sweep(ctx)
-	if err != nil {
-		h.log.Warn("presence sweep", "err", err)
-		return
-	}
-	for _, uid := range users {
-		h.settle(ctx, uid)
-	}
-}
-
-// settle publishes the user's presence if it differs from what the rooms
-// were last told.
-func (h *Hub) settle(ctx context.Context, uid int64) {
-	changed, online, err := h.presence.Settle(ctx, uid)
-	if err != nil {
-		h.log.Warn("presence settle", "user_id", uid, "err", err)
-		return
-	}
-	if !changed {
-		return
-	}
-	if err := h.chat.PresenceChanged(ctx, uid, online); err != nil {
-		h.log.Warn("publish presence", "user_id", uid, "err", err)
-	}
-}
-
-func addTo[K comparable](m map[K]map[*feed]struct{}, k K, f *feed) {
+func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) {
 	set := m[k]
 	if set == nil {
-		set = map[*feed]struct{}{}
+		set = map[*Feed]struct{}{}
 		m[k] = set
 	}
 	set[f] = struct{}{}
 }
 
-func removeFrom[K comparable](m map[K]map[*feed]struct{}, k K, f *feed) {
+func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) {
 	if set := m[k]; set != nil {
 		delete(set, f)
 		if len(set) == 0 {

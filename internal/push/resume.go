@@ -6,9 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/protoconv"
 )
 
 // What a connection's resumes may read from the store. A resume frame is a
@@ -37,11 +35,11 @@ type roomResume struct{ room, after int64 }
 // lowest cursor: a client that names a room twice asked for everything
 // after either, and answering only the higher one would silently skip
 // messages it may lack.
-func dedupe(cursors []*chatv1.RoomCursor) []roomResume {
+func dedupe(cursors []Cursor) []roomResume {
 	at := make(map[int64]int, len(cursors))
 	out := make([]roomResume, 0, len(cursors))
 	for _, c := range cursors {
-		room, after := c.GetRoomId(), c.GetAfterSeq()
+		room, after := c.Room, c.After
 		if i, seen := at[room]; seen {
 			out[i].after = min(out[i].after, after)
 			continue
@@ -52,12 +50,27 @@ func dedupe(cursors []*chatv1.RoomCursor) []roomResume {
 	return out
 }
 
-// resume replays each room from the client's cursor, then live delivery
-// continues without gap or duplicate. A room the user may not read is
-// refused with chat.ErrNotFound and nothing of it is sent. Every room
-// either replays in full or gets too_far_behind: past the resume window,
-// or past what is left of the connection's budget.
-func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor) error {
+// Resume asks for each room's messages after the client's cursor: the
+// run loop replays them before the events queued after the request, then
+// live delivery continues without gap or duplicate. A failed resume is
+// answered with Sink.Error.
+func (f *Feed) Resume(cursors []Cursor) {
+	if len(cursors) == 0 {
+		return
+	}
+	f.control(func(ctx context.Context, s Sink) error {
+		if err := f.resume(ctx, s, cursors); err != nil {
+			return s.Error(ctx, err)
+		}
+		return nil
+	})
+}
+
+// resume replays each room from the client's cursor. A room the user may
+// not read is refused with chat.ErrNotFound and nothing of it is sent.
+// Every room either replays in full or gets too_far_behind: past the
+// resume window, or past what is left of the connection's budget.
+func (f *Feed) resume(ctx context.Context, s Sink, cursors []Cursor) error {
 	rooms := dedupe(cursors)
 	ids := make([]int64, len(rooms))
 	for i, r := range rooms {
@@ -68,12 +81,12 @@ func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor)
 	routed := f.hub.routed(f, ids)
 	for _, id := range ids {
 		if !routed[id] {
-			if err := f.hub.chat.CanRead(ctx, f.principal.UserID, id); err != nil {
+			if err := f.chat.CanRead(ctx, f.principal.UserID, id); err != nil {
 				return err
 			}
 		}
 	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
+	last, err := f.history.LastSeqs(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -84,7 +97,7 @@ func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor)
 		}
 	}
 	if cut = f.overBudget - cut; cut > 0 {
-		f.hub.log.InfoContext(ctx, "resume over the connection's replay budget; rooms beyond it got too_far_behind",
+		f.log.InfoContext(ctx, "resume over the connection's replay budget; rooms beyond it got too_far_behind",
 			"conn_id", f.id, "user_id", f.principal.UserID, "rooms", len(rooms), "too_far_behind", cut)
 	}
 	return nil
@@ -92,7 +105,7 @@ func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor)
 
 // resumeRoom replays what the client lacks of one room after its cursor
 // after, up to last, the room's newest seq.
-func (f *feed) resumeRoom(ctx context.Context, s sink, room, after, last int64) error {
+func (f *Feed) resumeRoom(ctx context.Context, s Sink, room, after, last int64) error {
 	cur, known := f.cursors[room]
 	switch {
 	case !known:
@@ -122,25 +135,25 @@ func (f *feed) resumeRoom(ctx context.Context, s sink, room, after, last int64) 
 
 // replayResumed is replay, paid for from the connection's budget: when
 // what is left does not cover the room, it gets too_far_behind instead.
-func (f *feed) replayResumed(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
+func (f *Feed) replayResumed(ctx context.Context, s Sink, roomID, after, upTo int64) (bool, error) {
 	n := upTo - after
 	if n == 0 {
 		return true, nil
 	}
-	if n <= int64(f.hub.opts.ResumeWindow) && !f.spend(int(n)+resumeScanCost) {
+	if n <= int64(f.opts.ResumeWindow) && !f.spend(int(n)+resumeScanCost) {
 		f.overBudget++
-		f.hub.stats.ResumeOverBudget.Add(1)
+		f.stats.ResumeOverBudget.Add(1)
 		return false, f.tooFarBehind(ctx, s, roomID, after, upTo)
 	}
 	return f.replay(ctx, s, roomID, after, upTo)
 }
 
 // spend takes n from the connection's replay budget if it holds that much.
-func (f *feed) spend(n int) bool {
+func (f *Feed) spend(n int) bool {
 	if f.budget == nil {
 		// Made on the first resume: most connections resume once, and an
 		// idle one should not carry it.
-		size := resumeBudgetWindows * (f.hub.opts.ResumeWindow + resumeScanCost)
+		size := resumeBudgetWindows * (f.opts.ResumeWindow + resumeScanCost)
 		f.budget = rate.NewLimiter(rate.Limit(float64(size)/resumeRefill.Seconds()), size)
 	}
 	return f.budget.AllowN(time.Now(), n)
@@ -148,7 +161,7 @@ func (f *feed) spend(n int) bool {
 
 // catchUp sends the room's messages in (after, upTo] and moves the cursor
 // to upTo.
-func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
+func (f *Feed) catchUp(ctx context.Context, s Sink, roomID, after, upTo int64) error {
 	full, err := f.replay(ctx, s, roomID, after, upTo)
 	if err != nil {
 		return err
@@ -159,7 +172,7 @@ func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) e
 
 // advance moves the room's cursor to upTo after a replay up to it; a
 // replay cut short leaves nothing sent below upTo.
-func (f *feed) advance(roomID, upTo int64, full bool) {
+func (f *Feed) advance(roomID, upTo int64, full bool) {
 	f.cursors[roomID] = upTo
 	if !full {
 		f.floors[roomID] = upTo
@@ -169,17 +182,17 @@ func (f *feed) advance(roomID, upTo int64, full bool) {
 // replay sends the room's messages in (after, upTo] from the store, or
 // too_far_behind when there are more than the resume window; it reports
 // whether it sent them all. It leaves the cursor alone.
-func (f *feed) replay(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
-	if upTo-after > int64(f.hub.opts.ResumeWindow) {
+func (f *Feed) replay(ctx context.Context, s Sink, roomID, after, upTo int64) (bool, error) {
+	if upTo-after > int64(f.opts.ResumeWindow) {
 		return false, f.tooFarBehind(ctx, s, roomID, after, upTo)
 	}
-	msgs, err := f.hub.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
+	msgs, err := f.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
 	if err != nil {
 		return false, err
 	}
-	f.hub.stats.ResumeReplays.Add(int64(len(msgs)))
+	f.stats.ResumeReplays.Add(int64(len(msgs)))
 	for _, m := range msgs {
-		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
+		if err := s.Event(ctx, newItem(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m})); err != nil {
 			return false, err
 		}
 	}
@@ -187,21 +200,19 @@ func (f *feed) replay(ctx context.Context, s sink, roomID, after, upTo int64) (b
 }
 
 // tooFarBehind tells the client to fetch the room's (after, upTo] itself.
-func (f *feed) tooFarBehind(ctx context.Context, s sink, roomID, after, upTo int64) error {
-	f.hub.stats.TooFarBehind.Add(1)
-	return s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
-		TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
-	}}))
+func (f *Feed) tooFarBehind(ctx context.Context, s Sink, roomID, after, upTo int64) error {
+	f.stats.TooFarBehind.Add(1)
+	return s.Event(ctx, newItem(chat.Event{Kind: chat.TooFarBehind, RoomID: roomID, AfterSeq: after, LastSeq: upTo}))
 }
 
 // sync catches up every room whose store seq is ahead of the connection,
 // after the bus may have dropped events.
-func (f *feed) sync(ctx context.Context, s sink) error {
+func (f *Feed) sync(ctx context.Context, s Sink) error {
 	ids := make([]int64, 0, len(f.cursors))
 	for r := range f.cursors {
 		ids = append(ids, r)
 	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
+	last, err := f.history.LastSeqs(ctx, ids)
 	if err != nil {
 		return err
 	}

@@ -144,9 +144,4 @@ func firstErr(results []rueidis.RedisResult) error {
 
 // unavailable marks a Redis failure so callers answer "unavailable", not
 // "internal".
-func unavailable(err error) error {
-	if err == nil {
-		return nil
-	}
-	return chat.Errorf(chat.ErrUnavailable, "Redis: %v", err)
-}
+func unavailable(err error) error { return chat.Unavailable("Redis", err) }
