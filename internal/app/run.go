@@ -95,7 +95,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
 	chatSvc := chat.NewService(st, tracker, events, limiter, log)
 	lifecycle := presence.NewLifecycle(tracker, chatSvc, cfg.MaxConnsPerUser, log)
-	hub := push.NewHub(chatSvc, st, lifecycle, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow}, log)
+	hub := push.NewHub(chatSvc, st, lifecycle, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, Topics: events}, log)
 	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
@@ -123,8 +123,11 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	}, nil
 }
 
-// The bus hands what it hears to the hub.
-var _ bus.Dispatcher = (*push.Hub)(nil)
+// The bus hands what it hears to the hub, and carries what the hub needs.
+var (
+	_ bus.Dispatcher = (*push.Hub)(nil)
+	_ push.Topics    = (*bus.Bus)(nil)
+)
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)

@@ -133,7 +133,7 @@ func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
 	}
 	h.mu.Lock()
 	for _, r := range rooms {
-		addTo(h.rooms, r, f)
+		h.routeRoomLocked(r, f)
 	}
 	h.mu.Unlock()
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)

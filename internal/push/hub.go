@@ -45,6 +45,20 @@ type Presence interface {
 	Close(userID int64, connID string)
 }
 
+// Topics is told which rooms and users this process needs the events of:
+// Watch at a room's or user's first connection here, Unwatch after its
+// last. bus.Bus fills it.
+type Topics interface {
+	Watch(t chat.Topic)
+	Unwatch(t chat.Topic)
+}
+
+// noTopics is the Topics of a hub whose events come from nowhere else.
+type noTopics struct{}
+
+func (noTopics) Watch(chat.Topic)   {}
+func (noTopics) Unwatch(chat.Topic) {}
+
 // Options limit each connection.
 type Options struct {
 	// QueueSize is how many events may wait for a connection before it is
@@ -53,6 +67,9 @@ type Options struct {
 	// ResumeWindow is how many missed messages of one room a resume replays
 	// before answering too_far_behind instead.
 	ResumeWindow int
+	// Topics hears which rooms and users the connections need; none when
+	// nil.
+	Topics Topics
 }
 
 // shared is what every feed of a hub uses: the stores, the limits, the
@@ -88,6 +105,9 @@ type roomOrder struct {
 
 // NewHub builds an empty hub.
 func NewHub(c Chat, h History, p Presence, opts Options, log *slog.Logger) *Hub {
+	if opts.Topics == nil {
+		opts.Topics = noTopics{}
+	}
 	return &Hub{
 		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p,
 		rooms: map[int64]map[*Feed]struct{}{}, users: map[int64]map[*Feed]struct{}{},
@@ -117,10 +137,26 @@ func (h *Hub) Dispatch(e chat.Event) {
 func (h *Hub) routeLocked(uid, roomID int64, on bool) {
 	for f := range h.users[uid] {
 		if on {
-			addTo(h.rooms, roomID, f)
+			h.routeRoomLocked(roomID, f)
 		} else {
-			removeFrom(h.rooms, roomID, f)
+			h.unrouteRoomLocked(roomID, f)
 		}
+	}
+}
+
+// routeRoomLocked sends the room's events to f, and has the bus carry them
+// here from the room's first connection on.
+func (h *Hub) routeRoomLocked(roomID int64, f *Feed) {
+	if addTo(h.rooms, roomID, f) {
+		h.opts.Topics.Watch(chat.Topic{Room: roomID})
+	}
+}
+
+// unrouteRoomLocked stops sending the room's events to f, and the bus
+// carrying them after the room's last connection here.
+func (h *Hub) unrouteRoomLocked(roomID int64, f *Feed) {
+	if removeFrom(h.rooms, roomID, f) {
+		h.opts.Topics.Unwatch(chat.Topic{Room: roomID})
 	}
 }
 
@@ -193,10 +229,12 @@ func (h *Hub) attach(f *Feed, roomIDs []int64) bool {
 	if h.draining {
 		return false
 	}
-	addTo(h.users, f.principal.UserID, f)
+	if addTo(h.users, f.principal.UserID, f) {
+		h.opts.Topics.Watch(chat.Topic{User: f.principal.UserID})
+	}
 	addTo(h.sessions, f.principal.SessionID, f)
 	for _, r := range roomIDs {
-		addTo(h.rooms, r, f)
+		h.routeRoomLocked(r, f)
 	}
 	return true
 }
@@ -222,10 +260,12 @@ func (h *Hub) close(f *Feed) {
 func (h *Hub) detach(f *Feed) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	removeFrom(h.users, f.principal.UserID, f)
+	if removeFrom(h.users, f.principal.UserID, f) {
+		h.opts.Topics.Unwatch(chat.Topic{User: f.principal.UserID})
+	}
 	removeFrom(h.sessions, f.principal.SessionID, f)
 	for r := range h.rooms {
-		removeFrom(h.rooms, r, f)
+		h.unrouteRoomLocked(r, f)
 	}
 }
 
@@ -242,14 +282,22 @@ func (h *Hub) EndSession(sessionID string) {
 	}
 }
 
-// Subscribed makes the connections re-check their rooms against the store,
-// after the bus may have missed events.
-func (h *Hub) Subscribed([]chat.Topic) {
+// Subscribed makes the connections of the topics re-check their rooms
+// against the store, since the bus may have missed events of them.
+func (h *Hub) Subscribed(topics []chat.Topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, fs := range h.users {
+	told := map[*Feed]bool{}
+	for _, t := range topics {
+		fs := h.rooms[t.Room]
+		if t.User != 0 {
+			fs = h.users[t.User]
+		}
 		for f := range fs {
-			f.control(f.sync)
+			if !told[f] {
+				told[f] = true
+				f.control(f.sync)
+			}
 		}
 	}
 }
@@ -284,20 +332,27 @@ func (h *Hub) Conns() int {
 	return n
 }
 
-func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) {
-	set := m[k]
-	if set == nil {
+// addTo adds f to k's set and reports whether the set is new.
+func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
+	set, ok := m[k]
+	if !ok {
 		set = map[*Feed]struct{}{}
 		m[k] = set
 	}
 	set[f] = struct{}{}
+	return !ok
 }
 
-func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) {
-	if set := m[k]; set != nil {
-		delete(set, f)
-		if len(set) == 0 {
-			delete(m, k)
-		}
+// removeFrom removes f from k's set and reports whether that emptied it.
+func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
+	set := m[k]
+	if set == nil {
+		return false
 	}
+	delete(set, f)
+	if len(set) == 0 {
+		delete(m, k)
+		return true
+	}
+	return false
 }
