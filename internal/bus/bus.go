@@ -39,10 +39,11 @@ type Dispatcher interface {
 	Dispatch(e chat.Event)
 	// EndSession closes this process's connections of that session.
 	EndSession(sessionID string)
-	// Subscribed says these topics are live (again): their connections
-	// resync from the store, since events published before may be missing.
-	// It comes after a topic is first watched and after every
-	// resubscription.
+	// Subscribed says these topics are live again after their subscription
+	// connection was (re)established: their connections resync from the
+	// store, since events published meanwhile may be missing. (A topic
+	// watched while the connection is up is not named: Await tells when it
+	// is live.)
 	Subscribed(topics []Topic)
 	// Lost says a subscription connection dropped: its topics hear nothing
 	// until Subscribed names them again (Live says when all are up).
@@ -160,9 +161,22 @@ func (b *Bus) publish(ctx context.Context, t Topic, kind byte, payload []byte) e
 }
 
 // Watch subscribes to t, soon: the hub needs it (a connection of this
-// process is in the room, or is the user). Subscribed(t) follows once it is
-// live. Watching a watched topic changes nothing; Watch never blocks.
+// process is in the room, or is the user). Await tells when it is live.
+// Watching a watched topic changes nothing; Watch never blocks.
 func (b *Bus) Watch(t Topic) { b.partOf(t).want(t, true) }
+
+// Await returns once every topic is subscribed, so that every event
+// published from then on reaches the dispatcher, or with ctx's error. A
+// connection reads its cursors after it: what was published before is in
+// the store.
+func (b *Bus) Await(ctx context.Context, topics []Topic) error {
+	for _, t := range topics {
+		if err := b.partOf(t).await(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Unwatch unsubscribes from t: the hub's last connection that needed it
 // has gone.

@@ -25,7 +25,7 @@ const (
 
 var (
 	errClosed    = errors.New("the subscription connection closed")
-	errSlotMoved = errors.New("Redis moved the partition's slot to another node")
+	errSlotMoved = errors.New("the partition's slot moved to another Redis node")
 )
 
 // partition is one subscription connection and the topics it carries.
@@ -42,12 +42,35 @@ type partition struct {
 	mu      sync.Mutex
 	wanted  map[Topic]struct{}
 	pending map[Topic]struct{} // watched or unwatched since the last sync
+	// subscribed is what the connection carries now, as Redis confirmed;
+	// grew is closed (and replaced) whenever it gains topics.
+	subscribed map[Topic]struct{}
+	grew       chan struct{}
 }
 
 func newPartition(b *Bus, i int) *partition {
 	return &partition{
 		b: b, anchor: b.tag(i) + "live", wake: make(chan struct{}, 1),
 		wanted: map[Topic]struct{}{}, pending: map[Topic]struct{}{},
+		subscribed: map[Topic]struct{}{}, grew: make(chan struct{}),
+	}
+}
+
+// await returns once the connection carries t, or with ctx's error.
+func (p *partition) await(ctx context.Context, t Topic) error {
+	for {
+		p.mu.Lock()
+		_, ok := p.subscribed[t]
+		grew := p.grew
+		p.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -68,18 +91,18 @@ func (p *partition) want(t Topic, on bool) {
 }
 
 // changes returns what the connection must subscribe and unsubscribe to
-// match what is wanted: everything wanted on a fresh connection (have is
-// empty), else only the pending topics.
-func (p *partition) changes(have map[Topic]struct{}) (add, drop []Topic) {
+// match what is wanted: everything wanted on a fresh connection (nothing
+// subscribed), else only the pending topics.
+func (p *partition) changes() (add, drop []Topic) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	check := p.pending
-	if len(have) == 0 {
+	if len(p.subscribed) == 0 {
 		check = p.wanted
 	}
 	for t := range check {
 		_, wanted := p.wanted[t]
-		_, had := have[t]
+		_, had := p.subscribed[t]
 		switch {
 		case wanted && !had:
 			add = append(add, t)
@@ -113,8 +136,8 @@ func (p *partition) run(ctx context.Context, d Dispatcher) {
 }
 
 // serve holds one connection: it subscribes the anchor and every wanted
-// topic, tells d, then follows Watch and Unwatch until the connection fails
-// or ctx ends. up is called once the connection is subscribed.
+// topic, tells d which, then follows Watch and Unwatch until the connection
+// fails or ctx ends. up is called once the connection is subscribed.
 func (p *partition) serve(ctx context.Context, d Dispatcher, up func()) error {
 	dc, release := p.b.rdb.Dedicate()
 	defer release()
@@ -131,20 +154,17 @@ func (p *partition) serve(ctx context.Context, d Dispatcher, up func()) error {
 			}
 		},
 	})
-	have := map[Topic]struct{}{}
-	defer func() { p.b.stats.Topics.Add(-int64(len(have))) }()
+	defer p.forget()
 	if err := p.b.command(ctx, dc, true, []string{p.anchor}); err != nil {
 		return err
 	}
 	for first := true; ; first = false {
-		added, err := p.sync(ctx, dc, have)
+		added, err := p.sync(ctx, dc)
 		if err != nil {
 			return err
 		}
-		if first || len(added) > 0 {
-			d.Subscribed(added)
-		}
 		if first {
+			d.Subscribed(added)
 			p.live.Store(true)
 			up()
 		}
@@ -160,23 +180,31 @@ func (p *partition) serve(ctx context.Context, d Dispatcher, up func()) error {
 	}
 }
 
+// forget empties what the connection carried: it has gone.
+func (p *partition) forget() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.b.stats.Topics.Add(-int64(len(p.subscribed)))
+	p.subscribed = map[Topic]struct{}{}
+}
+
 // sync unsubscribes the topics no longer wanted and subscribes the wanted
-// ones the connection lacks, keeping have up to date; it returns the
-// topics it subscribed, live from the moment it returns.
-func (p *partition) sync(ctx context.Context, dc rueidis.DedicatedClient, have map[Topic]struct{}) ([]Topic, error) {
-	add, drop := p.changes(have)
-	if err := p.apply(ctx, dc, false, drop, have); err != nil {
+// ones the connection lacks; it returns the topics it subscribed, live from
+// the moment it returns.
+func (p *partition) sync(ctx context.Context, dc rueidis.DedicatedClient) ([]Topic, error) {
+	add, drop := p.changes()
+	if err := p.apply(ctx, dc, false, drop); err != nil {
 		return nil, err
 	}
-	if err := p.apply(ctx, dc, true, add, have); err != nil {
+	if err := p.apply(ctx, dc, true, add); err != nil {
 		return nil, err
 	}
 	return add, nil
 }
 
 // apply subscribes or unsubscribes topics in batches, recording each batch
-// in have once Redis has confirmed it.
-func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subscribe bool, topics []Topic, have map[Topic]struct{}) error {
+// once Redis has confirmed it and waking those who await it.
+func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subscribe bool, topics []Topic) error {
 	for batch := range slices.Chunk(topics, subscribeBatch) {
 		channels := make([]string, len(batch))
 		for i, t := range batch {
@@ -185,20 +213,29 @@ func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subsc
 		if err := p.b.command(ctx, dc, subscribe, channels); err != nil {
 			return err
 		}
-		n := int64(len(batch))
-		for _, t := range batch {
-			if subscribe {
-				have[t] = struct{}{}
-			} else {
-				delete(have, t)
-			}
-		}
-		if !subscribe {
-			n = -n
-		}
-		p.b.stats.Topics.Add(n)
+		p.record(subscribe, batch)
 	}
 	return nil
+}
+
+func (p *partition) record(subscribed bool, batch []Topic) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range batch {
+		if subscribed {
+			p.subscribed[t] = struct{}{}
+		} else {
+			delete(p.subscribed, t)
+		}
+	}
+	n := int64(len(batch))
+	if subscribed {
+		close(p.grew)
+		p.grew = make(chan struct{})
+	} else {
+		n = -n
+	}
+	p.b.stats.Topics.Add(n)
 }
 
 // command subscribes or unsubscribes channels on the connection: shard

@@ -136,6 +136,7 @@ func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
 		h.routeRoomLocked(r, f)
 	}
 	h.mu.Unlock()
+	h.await(ctx, uid, rooms)
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)
 	if err != nil {
 		return Ready{}, err
@@ -150,6 +151,22 @@ func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
 	}
 	// The run loop owns f.cursors; the transport reads its own copy.
 	return Ready{User: user, SessionID: f.principal.SessionID, Rooms: rooms, Cursors: maps.Clone(f.cursors)}, nil
+}
+
+// await waits until the bus carries the user's and the rooms' events here,
+// so that the cursors read next miss nothing: an event published before is
+// in the store, one published after reaches the queue. Past awaitTopics it
+// gives up; the bus resyncs the connection when it is back.
+func (h *Hub) await(ctx context.Context, uid int64, rooms []int64) {
+	topics := []chat.Topic{{User: uid}}
+	for _, r := range rooms {
+		topics = append(topics, chat.Topic{Room: r})
+	}
+	wctx, cancel := context.WithTimeout(ctx, awaitTopics)
+	defer cancel()
+	if err := h.opts.Topics.Await(wctx, topics); err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "the event bus does not carry a new connection's rooms yet; reading its cursors anyway", "user_id", uid, "err", err)
+	}
 }
 
 // Close unregisters the connection; the user goes offline after the grace

@@ -21,6 +21,10 @@ const (
 	drainSpread = 3 * time.Second
 	// drainReason is what a draining process tells its clients.
 	drainReason = "server shutting down"
+	// awaitTopics bounds how long a new connection waits for the bus to
+	// carry its rooms' events before it reads its cursors anyway (Redis is
+	// down: the bus's resubscription resyncs it later).
+	awaitTopics = 2 * time.Second
 )
 
 // Chat is what the hub needs of the chat domain.
@@ -47,17 +51,20 @@ type Presence interface {
 
 // Topics is told which rooms and users this process needs the events of:
 // Watch at a room's or user's first connection here, Unwatch after its
-// last. bus.Bus fills it.
+// last. Await returns once the events of the topics reach the hub.
+// bus.Bus fills it.
 type Topics interface {
 	Watch(t chat.Topic)
 	Unwatch(t chat.Topic)
+	Await(ctx context.Context, topics []chat.Topic) error
 }
 
 // noTopics is the Topics of a hub whose events come from nowhere else.
 type noTopics struct{}
 
-func (noTopics) Watch(chat.Topic)   {}
-func (noTopics) Unwatch(chat.Topic) {}
+func (noTopics) Watch(chat.Topic)                          {}
+func (noTopics) Unwatch(chat.Topic)                        {}
+func (noTopics) Await(context.Context, []chat.Topic) error { return nil }
 
 // Options limit each connection.
 type Options struct {
