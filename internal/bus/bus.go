@@ -39,11 +39,10 @@ type Dispatcher interface {
 	Dispatch(e chat.Event)
 	// EndSession closes this process's connections of that session.
 	EndSession(sessionID string)
-	// Subscribed says these topics are live again after their subscription
-	// connection was (re)established: their connections resync from the
-	// store, since events published meanwhile may be missing. (A topic
-	// watched while the connection is up is not named: Await tells when it
-	// is live.)
+	// Subscribed says these topics are live (again): the connections
+	// already open in them resync from the store, since events published
+	// before may be missing. It comes after a topic's first subscription
+	// and after every resubscription, before Await returns for them.
 	Subscribed(topics []Topic)
 	// Lost says a subscription connection dropped: its topics hear nothing
 	// until Subscribed names them again (Live says when all are up).

@@ -136,8 +136,8 @@ func (p *partition) run(ctx context.Context, d Dispatcher) {
 }
 
 // serve holds one connection: it subscribes the anchor and every wanted
-// topic, tells d which, then follows Watch and Unwatch until the connection
-// fails or ctx ends. up is called once the connection is subscribed.
+// topic, then follows Watch and Unwatch until the connection fails or ctx
+// ends. up is called once the connection is subscribed.
 func (p *partition) serve(ctx context.Context, d Dispatcher, up func()) error {
 	dc, release := p.b.rdb.Dedicate()
 	defer release()
@@ -159,12 +159,10 @@ func (p *partition) serve(ctx context.Context, d Dispatcher, up func()) error {
 		return err
 	}
 	for first := true; ; first = false {
-		added, err := p.sync(ctx, dc)
-		if err != nil {
+		if err := p.sync(ctx, dc, d); err != nil {
 			return err
 		}
 		if first {
-			d.Subscribed(added)
 			p.live.Store(true)
 			up()
 		}
@@ -189,22 +187,20 @@ func (p *partition) forget() {
 }
 
 // sync unsubscribes the topics no longer wanted and subscribes the wanted
-// ones the connection lacks; it returns the topics it subscribed, live from
-// the moment it returns.
-func (p *partition) sync(ctx context.Context, dc rueidis.DedicatedClient) ([]Topic, error) {
+// ones the connection lacks.
+func (p *partition) sync(ctx context.Context, dc rueidis.DedicatedClient, d Dispatcher) error {
 	add, drop := p.changes()
-	if err := p.apply(ctx, dc, false, drop); err != nil {
-		return nil, err
+	if err := p.apply(ctx, dc, false, drop, d); err != nil {
+		return err
 	}
-	if err := p.apply(ctx, dc, true, add); err != nil {
-		return nil, err
-	}
-	return add, nil
+	return p.apply(ctx, dc, true, add, d)
 }
 
-// apply subscribes or unsubscribes topics in batches, recording each batch
-// once Redis has confirmed it and waking those who await it.
-func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subscribe bool, topics []Topic) error {
+// apply subscribes or unsubscribes topics in batches. Once Redis has
+// confirmed a subscription, d resyncs the connections already open in its
+// topics, and then those awaiting it are woken: they read their cursors
+// after it, and need no resync.
+func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subscribe bool, topics []Topic, d Dispatcher) error {
 	for batch := range slices.Chunk(topics, subscribeBatch) {
 		channels := make([]string, len(batch))
 		for i, t := range batch {
@@ -212,6 +208,9 @@ func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subsc
 		}
 		if err := p.b.command(ctx, dc, subscribe, channels); err != nil {
 			return err
+		}
+		if subscribe {
+			d.Subscribed(batch)
 		}
 		p.record(subscribe, batch)
 	}

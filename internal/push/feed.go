@@ -91,6 +91,12 @@ type Feed struct {
 	// overBudget counts the rooms it refused. Both are the run loop's.
 	budget     *rate.Limiter
 	overBudget int
+
+	// started is set, under the hub's lock, once the bus carries the
+	// connection's topics and its cursors are about to be read: a
+	// resubscription resyncs only started connections, the others read
+	// their cursors after it.
+	started bool
 }
 
 // NewConnID names a connection in presence and in the log.
@@ -137,6 +143,9 @@ func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
 	}
 	h.mu.Unlock()
 	h.await(ctx, uid, rooms)
+	h.mu.Lock()
+	f.started = true
+	h.mu.Unlock()
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)
 	if err != nil {
 		return Ready{}, err

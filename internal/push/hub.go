@@ -301,7 +301,7 @@ func (h *Hub) Subscribed(topics []chat.Topic) {
 			fs = h.users[t.User]
 		}
 		for f := range fs {
-			if !told[f] {
+			if f.started && !told[f] {
 				told[f] = true
 				f.control(f.sync)
 			}
