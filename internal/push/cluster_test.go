@@ -13,11 +13,11 @@ import (
 // that vanished without closing.
 const offlineWithin = 60 * time.Second
 
-// TestTwoProcesses: two chatd processes share MySQL and Redis (one Redis,
-// and a three-master Redis Cluster). A message
-// sent through A reaches a socket on B and back; presence and the per-user
-// connection cap count both processes; after kill -9 of B its users go
-// offline within a minute.
+// TestTwoProcesses: two chatd processes share MySQL and Redis, once on one
+// Redis and once on a three-master Redis Cluster. A message sent through A
+// reaches a socket on B and back; presence and the per-user connection cap
+// count both processes; after kill -9 of B its users go offline within a
+// minute.
 func TestTwoProcesses(t *testing.T) {
 	t.Parallel() // mostly waits for the sweep; overlaps TestVanishedPeer
 	testenv.EachRedisEnv(t, func(tb testing.TB) testenv.Env {
