@@ -110,7 +110,6 @@ func benchFanout(b *testing.B, k int) {
 		if _, _, err := c.ReadMessage(); err != nil { // Ready
 			b.Fatal(err)
 		}
-		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"ping":{}}`)) // opens live delivery
 		conns[i] = c
 		wg.Add(1)
 		go func() {

@@ -73,24 +73,36 @@ type Feed struct {
 	dead      chan struct{}
 	killOnce  sync.Once
 	last      func(context.Context, Sink) error // the final frame, set by end
-	// crowded closes when the queue is half full: a connection still holding
-	// live delivery (waiting for the client's resume) must start draining
-	// rather than be dropped as slow while it waits.
-	crowded     chan struct{}
-	crowdedOnce sync.Once
+	// replays is where a resume read in the background hands its rooms'
+	// replays to the run loop.
+	replays chan resumeStep
 
-	// cursors is owned by the run loop: room → last seq delivered. A room
-	// joined after the connection opened has none until its first message.
+	// The rest is the run loop's.
+
+	// ready is what the connection is told first, dropped once sent; resume
+	// is what the client asked to replay with it.
+	ready  *Ready
+	resume []Cursor
+	// cursors: room → last seq delivered. A room joined after the
+	// connection opened has none until its first message.
 	cursors map[int64]int64
-	// floors is owned by the run loop too: room → the seq after which this
-	// connection sent every message up to the cursor. A resume from below
-	// the floor replays only up to it, so what went out live before the
-	// client's resume arrived is never sent twice.
+	// floors: room → the seq after which this connection sent every message
+	// up to the cursor. A resume from below the floor replays only up to
+	// it, so what went out live before the client's resume arrived is never
+	// sent twice.
 	floors map[int64]int64
-	// budget bounds what resumes replay from the store (see resume.go);
-	// overBudget counts the rooms it refused. Both are the run loop's.
-	budget     *rate.Limiter
-	overBudget int
+	// budget bounds what resumes replay from the store (see resume.go).
+	budget *rate.Limiter
+	// held parks the live events of the rooms a resume is replaying, in
+	// order, until their replay went out (nheld counts them); stale marks
+	// held rooms to catch up from the store once let go.
+	held  map[int64][]*Item
+	nheld int
+	stale map[int64]bool
+	// resuming says a resume is read in the background; waiting are the
+	// resumes asked for meanwhile, in order.
+	resuming bool
+	waiting  [][]Cursor
 
 	// started is set, under the hub's lock, once the bus carries the
 	// connection's topics and its cursors are about to be read: a
@@ -107,35 +119,36 @@ func NewConnID() string {
 }
 
 // Open registers a connection, named id in presence and logs, for the
-// principal and returns its Ready. Close it when the connection ends.
-func (h *Hub) Open(ctx context.Context, id string, p auth.Principal) (*Feed, Ready, error) {
+// principal. Run sends its Ready, then replays the rooms of resume (the
+// client's cursors), before any of their live events; every other room is
+// live at once. Close it when the connection ends.
+func (h *Hub) Open(ctx context.Context, id string, p auth.Principal, resume []Cursor) (*Feed, error) {
 	f := &Feed{
-		shared: h.shared, id: id, principal: p, hub: h,
+		shared: h.shared, id: id, principal: p, hub: h, resume: resume,
 		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, Sink) error, controlQueue),
-		dead: make(chan struct{}), crowded: make(chan struct{}),
+		dead: make(chan struct{}), replays: make(chan resumeStep),
 	}
 	if err := h.presence.Open(ctx, p.UserID, f.id); err != nil {
-		return nil, Ready{}, err
+		return nil, err
 	}
 	// Routing starts before the rooms and cursors are read, so an event
 	// committed meanwhile is either history below the cursor or in the queue.
 	if !h.attach(f, nil) {
 		f.Close()
-		return nil, Ready{}, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
+		return nil, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
 	}
-	ready, err := h.start(ctx, f)
-	if err != nil {
+	if err := h.start(ctx, f); err != nil {
 		f.Close()
-		return nil, Ready{}, err
+		return nil, err
 	}
-	return f, ready, nil
+	return f, nil
 }
 
-func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
+func (h *Hub) start(ctx context.Context, f *Feed) error {
 	uid := f.principal.UserID
 	rooms, err := h.chat.RoomIDsOf(ctx, uid)
 	if err != nil {
-		return Ready{}, err
+		return err
 	}
 	h.mu.Lock()
 	for _, r := range rooms {
@@ -148,7 +161,7 @@ func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
 	h.mu.Unlock()
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)
 	if err != nil {
-		return Ready{}, err
+		return err
 	}
 	f.floors = make(map[int64]int64, len(rooms))
 	for _, r := range rooms {
@@ -156,10 +169,10 @@ func (h *Hub) start(ctx context.Context, f *Feed) (Ready, error) {
 	}
 	user, err := h.chat.User(ctx, uid)
 	if err != nil {
-		return Ready{}, err
+		return err
 	}
-	// The run loop owns f.cursors; the transport reads its own copy.
-	return Ready{User: user, SessionID: f.principal.SessionID, Rooms: rooms, Cursors: maps.Clone(f.cursors)}, nil
+	f.ready = &Ready{User: user, SessionID: f.principal.SessionID, Rooms: rooms, Cursors: maps.Clone(f.cursors)}
+	return nil
 }
 
 // await waits until the bus carries the user's and the rooms' events here,
@@ -179,17 +192,17 @@ func (h *Hub) await(ctx context.Context, uid int64, rooms []int64) {
 }
 
 // Close unregisters the connection; the user goes offline after the grace
-// period unless another connection is live by then.
-func (f *Feed) Close() { f.hub.close(f) }
+// period unless another connection is live by then. A resume still read in
+// the background stops.
+func (f *Feed) Close() {
+	f.end(func(context.Context, Sink) error { return nil })
+	f.hub.close(f)
+}
 
 // push queues an event without ever blocking the hub: a connection that
 // cannot keep up is dropped and resumes after reconnecting.
 func (f *Feed) push(it *Item) {
-	ok, crowded := f.queue.put(it)
-	if crowded {
-		f.crowdedOnce.Do(func() { close(f.crowded) })
-	}
-	if !ok {
+	if !f.queue.put(it) {
 		if f.Kill(chat.ErrTooSlow) {
 			f.stats.SlowConsumers.Add(1)
 		}
@@ -229,21 +242,22 @@ func (f *Feed) end(last func(context.Context, Sink) error) bool {
 	return killed
 }
 
-// Done is closed once the feed is ended by the server.
-func (f *Feed) Done() <-chan struct{} { return f.dead }
-
-// Crowded is closed once the feed's queue was half full.
-func (f *Feed) Crowded() <-chan struct{} { return f.crowded }
-
 // ErrEnded ends a run loop that the server ended, after the client was told
 // why.
 var ErrEnded = errors.New("connection closed by server")
 
-// Run writes the feed's events and control requests to s until ctx ends or
-// the feed is ended. An end goes first, so a dropped client is not fed the
-// rest of its queue; then control requests, so a resume queued before live
-// events is replayed before them.
+// Run writes the feed to s until ctx ends or the feed is ended: its Ready,
+// the replay of the rooms the client resumed with it, then live events and
+// the client's requests. An end goes first, so a dropped client is not fed
+// the rest of its queue; then control requests, so a resume asked for
+// before an event holds that event back; then the replays of resumes.
 func (f *Feed) Run(ctx context.Context, s Sink) error {
+	if err := f.open(ctx, s); err != nil {
+		return err
+	}
+	if err := s.Flush(); err != nil {
+		return err
+	}
 	for {
 		if err := f.step(ctx, s); err != nil {
 			return err
@@ -267,6 +281,8 @@ func (f *Feed) step(ctx context.Context, s Sink) error {
 	select {
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
+	case st := <-f.replays:
+		return f.resumed(ctx, s, st)
 	default:
 	}
 	if it := f.queue.take(); it != nil {
@@ -288,7 +304,28 @@ func (f *Feed) step(ctx context.Context, s Sink) error {
 		return nil // the next step takes what arrived
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
+	case st := <-f.replays:
+		return f.resumed(ctx, s, st)
 	}
+}
+
+// open sends the Ready and replays what the client resumed with it. A
+// resume that fails is answered with Sink.Error; the stream's ends it.
+func (f *Feed) open(ctx context.Context, s Sink) error {
+	ready := f.ready
+	f.ready = nil
+	if err := s.Ready(ctx, *ready); err != nil {
+		return err
+	}
+	if len(f.resume) == 0 {
+		return nil
+	}
+	resume := f.resume
+	f.resume = nil
+	if err := f.resumeNow(ctx, s, resume); err != nil {
+		return s.Error(ctx, err)
+	}
+	return nil
 }
 
 // final sends the frame the feed was ended with. A sink that turns it into
@@ -301,18 +338,27 @@ func (f *Feed) final(ctx context.Context, s Sink) error {
 	return ErrEnded
 }
 
-// deliver sends one event, filling a gap before it from the store and
-// dropping it if already delivered.
+// deliver sends one event, or each of a group.
 func (f *Feed) deliver(ctx context.Context, s Sink, it *Item) error {
+	if it.batch == nil {
+		return f.deliverOne(ctx, s, it)
+	}
 	for _, p := range it.batch {
-		if err := s.Event(ctx, p); err != nil {
+		if err := f.deliverOne(ctx, s, p); err != nil {
 			return err
 		}
 	}
-	if it.batch != nil {
+	return nil
+}
+
+// deliverOne sends one event, filling a gap before it from the store and
+// dropping it if already delivered; an event of a room a resume holds waits.
+func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
+	roomID := it.ev.RoomID
+	if _, held := f.held[roomID]; held {
+		f.park(it)
 		return nil
 	}
-	roomID := it.ev.RoomID
 	if it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID {
 		delete(f.cursors, roomID)
 		delete(f.floors, roomID)

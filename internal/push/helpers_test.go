@@ -121,6 +121,23 @@ func openWS(tb testing.TB, srv *testenv.Server, c *testenv.Client) (*live, *chat
 	return l, l.ready(tb)
 }
 
+// openWSResuming connects the way the web app does, with the token and the
+// cursors in the first frame, and returns the live socket after its Ready.
+func openWSResuming(tb testing.TB, srv *testenv.Server, c *testenv.Client, cursors ...*chatv1.RoomCursor) (*live, *chatv1.Ready) {
+	tb.Helper()
+	conn, resp, err := dialWS(tb, srv, "", nil)
+	if err != nil {
+		tb.Fatalf("dial /ws: %v (HTTP %d)", err, resp.StatusCode)
+	}
+	l := readWS("ws", conn)
+	frame, err := protojson.Marshal(&chatv1.ClientFrame{Kind: &chatv1.ClientFrame_Auth{Auth: &chatv1.Auth{Token: c.Token, Resume: cursors}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.send(tb, string(frame))
+	return l, l.ready(tb)
+}
+
 // readWS starts reading conn into a live.
 func readWS(name string, conn *websocket.Conn) *live {
 	l := &live{name: name, frames: make(chan *chatv1.ServerFrame, frameBuffer), done: make(chan struct{}), ws: conn}

@@ -32,18 +32,17 @@ func newQueue(limit int) *queue {
 	return &queue{limit: limit, ready: make(chan struct{}, 1)}
 }
 
-// put adds it unless the queue is full, and reports whether the queue is at
-// least half full afterwards.
-func (q *queue) put(it *Item) (ok, crowded bool) {
+// put adds it unless the queue is full.
+func (q *queue) put(it *Item) bool {
 	q.mu.Lock()
 	n := len(q.items) - q.head
 	if q.join(it) {
 		q.mu.Unlock()
-		return true, n >= q.limit/2
+		return true
 	}
 	if n >= q.limit {
 		q.mu.Unlock()
-		return false, true
+		return false
 	}
 	if q.head > 0 && len(q.items) == cap(q.items) {
 		// Reuse the slots already taken instead of growing.
@@ -57,7 +56,7 @@ func (q *queue) put(it *Item) (ok, crowded bool) {
 	case q.ready <- struct{}{}:
 	default:
 	}
-	return true, n+1 >= q.limit/2
+	return true
 }
 
 // join adds a presence event to the waiting group of its user and state,

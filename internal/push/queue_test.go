@@ -20,8 +20,7 @@ func TestQueueKeepsOrderAndBound(t *testing.T) {
 	// Interleave puts and takes so the slots are reused many times.
 	for round := 0; round < 100; round++ {
 		for q.len() < 6 {
-			ok, _ := q.put(messageItem(1, next))
-			if !ok {
+			if !q.put(messageItem(1, next)) {
 				t.Fatalf("put refused at %d waiting", q.len())
 			}
 			next++
@@ -37,7 +36,7 @@ func TestQueueKeepsOrderAndBound(t *testing.T) {
 		q.put(messageItem(1, next))
 		next++
 	}
-	if ok, crowded := q.put(messageItem(1, 0)); ok || !crowded {
+	if q.put(messageItem(1, 0)) {
 		t.Fatal("a full queue accepted an event")
 	}
 	for q.take() != nil {
@@ -84,7 +83,7 @@ func TestQueueGathersPresence(t *testing.T) {
 	// in between: 202 events in 8 slots.
 	for room := int64(1); room <= 100; room++ {
 		for _, uid := range []int64{7, 9} {
-			if ok, _ := q.put(presenceItem(uid, room, true)); !ok {
+			if !q.put(presenceItem(uid, room, true)) {
 				t.Fatalf("refused user %d's presence in room %d with %d waiting", uid, room, q.len())
 			}
 		}

@@ -42,6 +42,9 @@ func ToConnect(ctx context.Context, log *slog.Logger, err error) error {
 		return ce
 	}
 	code, msg := chat.Report(ctx, log, err)
+	if code == chat.CodeInternal {
+		msg += " under this request's id" // the X-Request-Id header
+	}
 	if msg == err.Error() {
 		// The error itself is the answer: keep it whole, so interceptors
 		// still find what it wraps (a password check's wait).

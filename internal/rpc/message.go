@@ -17,7 +17,7 @@ import (
 
 // Feeds opens live connections; push.Hub fills it.
 type Feeds interface {
-	Open(ctx context.Context, id string, p auth.Principal) (*push.Feed, push.Ready, error)
+	Open(ctx context.Context, id string, p auth.Principal, resume []push.Cursor) (*push.Feed, error)
 }
 
 // MessageHandler serves chat.v1.MessageService.
@@ -75,14 +75,10 @@ func (h *MessageHandler) Subscribe(ctx context.Context, req *chatv1.SubscribeReq
 }
 
 func (h *MessageHandler) subscribe(ctx context.Context, req *chatv1.SubscribeRequest, s streamSink) error {
-	f, ready, err := h.feeds.Open(ctx, push.NewConnID(), caller(ctx))
+	f, err := h.feeds.Open(ctx, push.NewConnID(), caller(ctx), protoconv.Cursors(req.GetResume()))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := s.Ready(ctx, ready); err != nil {
-		return err
-	}
-	f.Resume(protoconv.Cursors(req.GetResume()))
 	return f.Run(ctx, s)
 }

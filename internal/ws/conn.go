@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,9 +38,6 @@ type conn struct {
 	out     *batchConn // conn writes through it; flush sends
 	h       *Handler
 	limiter *rate.Limiter
-	// heard opens live delivery once the client's first frame is handled.
-	heard     chan struct{}
-	heardOnce sync.Once
 	// closeCode is the close code that follows the frame the feed was
 	// ended with; 0 means a normal closure. The reader sets it.
 	closeCode atomic.Int32
@@ -53,36 +49,25 @@ type conn struct {
 var _ push.Sink = (*conn)(nil)
 
 func (c *conn) serve(ctx context.Context, p auth.Principal) {
+	var resume []push.Cursor
 	if p.UserID == 0 {
 		var ok bool
-		if p, ok = c.authenticate(ctx); !ok {
+		if p, resume, ok = c.authenticate(ctx); !ok {
 			return
 		}
 	}
-	f, ready, err := c.h.cfg.Feeds.Open(ctx, c.id, p)
+	f, err := c.h.cfg.Feeds.Open(ctx, c.id, p, resume)
 	if err != nil {
 		c.closeWith(ctx, err, websocket.CloseTryAgainLater)
 		return
 	}
 	defer f.Close()
-	if err := c.Ready(ctx, ready); err != nil {
-		return
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.schedulePing(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wait := time.NewTimer(resumeWait)
-		select {
-		case <-c.heard:
-		case <-wait.C:
-		case <-f.Crowded():
-		case <-f.Done():
-		case <-ctx.Done():
-		}
-		wait.Stop()
 		err := f.Run(ctx, c)
 		if !errors.Is(err, context.Canceled) {
 			c.closeAfter()
@@ -119,40 +104,43 @@ func (c *conn) closeAfter() {
 // its detail goes to the log under the connection's id.
 func (c *conn) errorFrame(ctx context.Context, err error) (*chatv1.ServerFrame, chat.Code) {
 	code, msg := chat.Report(ctx, c.h.cfg.Log, err, "conn_id", c.id)
+	if code == chat.CodeInternal {
+		msg += " under connection id " + c.id
+	}
 	// A message may quote the client's input, and a frame that is not
 	// UTF-8 could not be sent at all.
 	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	return &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Error{Error: &chatv1.Error{Code: string(code), Message: msg}}}, code
 }
 
-// authenticate waits for the auth frame browsers send first, or closes the
-// connection saying why not.
-func (c *conn) authenticate(ctx context.Context) (auth.Principal, bool) {
+// authenticate waits for the auth frame browsers send first, with the
+// cursors to resume from, or closes the connection saying why not.
+func (c *conn) authenticate(ctx context.Context) (auth.Principal, []push.Cursor, bool) {
 	_ = c.conn.SetReadDeadline(time.Now().Add(authTimeout))
 	frame, err := c.read()
 	switch {
 	case errors.Is(err, errInvalidUTF8):
 		c.closeWith(ctx, err, websocket.CloseInvalidFramePayloadData)
-		return auth.Principal{}, false
+		return auth.Principal{}, nil, false
 	case isBad(err):
 		c.refuse(ctx, authFirst+": "+err.Error())
-		return auth.Principal{}, false
+		return auth.Principal{}, nil, false
 	case err != nil:
 		// The read error names the server's own address: the log gets it,
 		// the client a sentence.
 		c.h.cfg.Log.InfoContext(ctx, "websocket: no auth frame", "conn_id", c.id, "err", err)
 		c.refuse(ctx, fmt.Sprintf("no auth frame within %s; %s", authTimeout, authFirst))
-		return auth.Principal{}, false
+		return auth.Principal{}, nil, false
 	case frame.GetAuth() == nil:
 		c.refuse(ctx, authFirst)
-		return auth.Principal{}, false
+		return auth.Principal{}, nil, false
 	}
 	p, err := c.h.cfg.Auth.Authenticate(ctx, frame.GetAuth().GetToken())
 	if err != nil {
 		c.closeWith(ctx, err, websocket.ClosePolicyViolation)
-		return auth.Principal{}, false
+		return auth.Principal{}, nil, false
 	}
-	return p, true
+	return p, protoconv.Cursors(frame.GetAuth().GetResume()), true
 }
 
 // refuse closes an unauthenticated connection with the reason.
@@ -184,9 +172,6 @@ func (c *conn) readLoop(ctx context.Context, f *push.Feed, p auth.Principal) {
 		} else {
 			c.handle(ctx, f, p, frame)
 		}
-		// A resume was queued by handle before this, and control requests go
-		// before events, so the replay precedes live delivery.
-		c.heardOnce.Do(func() { close(c.heard) })
 	}
 }
 

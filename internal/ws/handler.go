@@ -34,11 +34,6 @@ const (
 	// pool and are held only while a frame is written.
 	readBufferSize  = 1 << 10
 	writeBufferSize = 4 << 10
-	// resumeWait is how long live delivery on a new socket waits for the
-	// client's first frame: a client that resumes sends it right after
-	// Ready, and its replay then comes before any live event, in seq order.
-	// Events wait in the queue meanwhile; none is lost.
-	resumeWait = time.Second
 	// linger bounds the wait for a client to close after the server's
 	// close frame.
 	linger = time.Second
@@ -46,7 +41,7 @@ const (
 
 // Feeds opens live connections; push.Hub fills it.
 type Feeds interface {
-	Open(ctx context.Context, id string, p auth.Principal) (*push.Feed, push.Ready, error)
+	Open(ctx context.Context, id string, p auth.Principal, resume []push.Cursor) (*push.Feed, error)
 }
 
 // Authenticator checks access tokens.
@@ -106,7 +101,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c.SetReadLimit(readLimit)
-	sc := &conn{id: push.NewConnID(), conn: c, out: hj.conn, h: h, limiter: rate.NewLimiter(frameRate, frameBurst), heard: make(chan struct{})}
+	sc := &conn{id: push.NewConnID(), conn: c, out: hj.conn, h: h, limiter: rate.NewLimiter(frameRate, frameBurst)}
 	// The connection lives on in a goroutine of its own, and this handler
 	// returns: net/http's goroutine holds its 4 KiB read and write buffers
 	// and the request until then, 10 KiB an idle connection would keep for

@@ -814,8 +814,12 @@ func (*ClientFrame_Ping) isClientFrame_Kind() {}
 
 // Auth authenticates a browser's connection; it must be the first frame.
 type Auth struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// Where to resume, per room, as in Resume: these rooms' missed messages
+	// come right after Ready, before any of their live events. Rooms not
+	// listed start live at once.
+	Resume        []*RoomCursor `protobuf:"bytes,2,rep,name=resume,proto3" json:"resume,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -857,7 +861,19 @@ func (x *Auth) GetToken() string {
 	return ""
 }
 
-// Resume asks for everything after each cursor, then live events.
+func (x *Auth) GetResume() []*RoomCursor {
+	if x != nil {
+		return x.Resume
+	}
+	return nil
+}
+
+// Resume asks for everything after each cursor. While a room is replayed,
+// its live events wait and follow the replay; other rooms' keep flowing.
+// What already went out live on this connection is not sent again, so a
+// resume sent after live events of its room replays only older messages:
+// put the cursors in Auth (or Subscribe's request) to get a room in order
+// from the start.
 type Resume struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Rooms         []*RoomCursor          `protobuf:"bytes,1,rep,name=rooms,proto3" json:"rooms,omitempty"`
@@ -1260,10 +1276,11 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\x06resume\x18\x02 \x01(\v2\x0f.chat.v1.ResumeH\x00R\x06resume\x12.\n" +
 	"\x06typing\x18\x03 \x01(\v2\x14.chat.v1.TypingFrameH\x00R\x06typing\x12#\n" +
 	"\x04ping\x18\x04 \x01(\v2\r.chat.v1.PingH\x00R\x04pingB\r\n" +
-	"\x04kind\x12\x05\xbaH\x02\b\x01\"(\n" +
+	"\x04kind\x12\x05\xbaH\x02\b\x01\"`\n" +
 	"\x04Auth\x12 \n" +
 	"\x05token\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80 R\x05token\">\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80 R\x05token\x126\n" +
+	"\x06resume\x18\x02 \x03(\v2\x13.chat.v1.RoomCursorB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06resume\">\n" +
 	"\x06Resume\x124\n" +
 	"\x05rooms\x18\x01 \x03(\v2\x13.chat.v1.RoomCursorB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x05rooms\"/\n" +
 	"\vTypingFrame\x12 \n" +
@@ -1334,17 +1351,18 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	12, // 11: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
 	13, // 12: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
 	14, // 13: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
-	7,  // 14: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
-	8,  // 15: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
-	0,  // 16: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
-	17, // 17: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
-	15, // 18: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
-	9,  // 19: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	7,  // 14: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
+	7,  // 15: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
+	8,  // 16: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
+	0,  // 17: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
+	17, // 18: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
+	15, // 19: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
+	9,  // 20: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }
