@@ -196,23 +196,28 @@ func (p *partition) sync(ctx context.Context, dc rueidis.DedicatedClient, d Disp
 	return p.apply(ctx, dc, true, add, d)
 }
 
-// apply subscribes or unsubscribes topics in batches. Once Redis has
-// confirmed a subscription, d resyncs the connections already open in its
-// topics, and then those awaiting it are woken: they read their cursors
-// after it, and need no resync.
+// apply subscribes or unsubscribes topics in batches. A topic counts as
+// unsubscribed from the moment its UNSUBSCRIBE is sent, so that nobody
+// awaiting it takes it for live meanwhile. Once Redis has confirmed a
+// subscription, d resyncs the connections already open in its topics, and
+// then those awaiting it are woken: they read their cursors after it, and
+// need no resync.
 func (p *partition) apply(ctx context.Context, dc rueidis.DedicatedClient, subscribe bool, topics []Topic, d Dispatcher) error {
 	for batch := range slices.Chunk(topics, subscribeBatch) {
 		channels := make([]string, len(batch))
 		for i, t := range batch {
 			channels[i] = p.b.channel(t)
 		}
+		if !subscribe {
+			p.record(false, batch)
+		}
 		if err := p.b.command(ctx, dc, subscribe, channels); err != nil {
 			return err
 		}
 		if subscribe {
 			d.Subscribed(batch)
+			p.record(true, batch)
 		}
-		p.record(subscribe, batch)
 	}
 	return nil
 }

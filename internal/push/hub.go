@@ -164,6 +164,12 @@ func (h *Hub) routeRoomLocked(roomID int64, f *Feed) {
 func (h *Hub) unrouteRoomLocked(roomID int64, f *Feed) {
 	if removeFrom(h.rooms, roomID, f) {
 		h.opts.Topics.Unwatch(chat.Topic{Room: roomID})
+		// What the room's order knows goes stale now: the next message
+		// heard, after a new first connection, does not follow the last.
+		if o := h.order[roomID]; o != nil && o.timer != nil {
+			o.timer.Stop()
+		}
+		delete(h.order, roomID)
 	}
 }
 
