@@ -95,7 +95,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
 	chatSvc := chat.NewService(st, tracker, events, limiter, log)
 	lifecycle := presence.NewLifecycle(tracker, chatSvc, cfg.MaxConnsPerUser, log)
-	hub := push.NewHub(chatSvc, st, lifecycle, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, Topics: events}, log)
+	hub := push.NewHub(chatSvc, st, lifecycle, events, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow}, log)
 	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,8 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	}, nil
 }
 
-// The bus hands what it hears to the hub, and carries what the hub needs.
+// The bus hands what it hears to the hub, and hears what the hub's
+// connections need.
 var (
 	_ bus.Dispatcher = (*push.Hub)(nil)
 	_ push.Topics    = (*bus.Bus)(nil)

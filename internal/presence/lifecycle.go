@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -107,11 +109,7 @@ func (l *Lifecycle) Run(ctx context.Context) {
 func (l *Lifecycle) live() []Conn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Conn, 0, len(l.conns))
-	for c := range l.conns {
-		out = append(out, c)
-	}
-	return out
+	return slices.Collect(maps.Keys(l.conns))
 }
 
 func (l *Lifecycle) sweep(ctx context.Context) {

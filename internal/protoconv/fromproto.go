@@ -9,7 +9,7 @@ import (
 // events between processes as protobuf. It is Event's inverse: what the
 // bus decodes is what the publisher's chat.Service published.
 func FromEvent(pb *chatv1.Event) chat.Event {
-	e := chat.Event{RoomID: pb.GetRoomId()}
+	e := chat.Event{RoomID: pb.GetRoomId(), To: pb.GetUserId()}
 	switch k := pb.GetKind().(type) {
 	case *chatv1.Event_MessageCreated:
 		m := fromMessage(k.MessageCreated.GetMessage())
@@ -23,8 +23,20 @@ func FromEvent(pb *chatv1.Event) chat.Event {
 		e.Kind, e.UserID, e.Online = chat.PresenceChanged, k.PresenceChanged.GetUserId(), k.PresenceChanged.GetOnline()
 	case *chatv1.Event_Typing:
 		e.Kind, e.UserID = chat.Typing, k.Typing.GetUserId()
+	case *chatv1.Event_RoomAdded:
+		r := fromRoom(k.RoomAdded.GetRoom())
+		e.Kind, e.RoomID, e.Room = chat.RoomAdded, r.ID, &r
+	case *chatv1.Event_RoomRemoved:
+		e.Kind, e.RoomID = chat.RoomRemoved, k.RoomRemoved.GetRoomId()
 	}
 	return e
+}
+
+func fromRoom(pb *chatv1.Room) chat.Room {
+	return chat.Room{
+		ID: pb.GetId(), Name: pb.GetName(), Topic: pb.GetTopic(), Visibility: chat.Visibility(pb.GetVisibility()),
+		MemberCount: pb.GetMemberCount(), LastSeq: pb.GetLastSeq(), Joined: pb.GetJoined(), CreatedAt: pb.GetCreatedAt().AsTime(),
+	}
 }
 
 func fromUser(pb *chatv1.User) chat.User {

@@ -40,9 +40,14 @@ func Message(m chat.Message) *chatv1.Message {
 	}
 }
 
-// Event converts a room event.
+// Event converts an event. On the wire room_id is where a room event goes;
+// an event addressed to one user has user_id instead, and names its room
+// inside.
 func Event(e chat.Event) *chatv1.Event {
 	pb := &chatv1.Event{RoomId: e.RoomID, Seq: e.Seq()}
+	if e.To != 0 {
+		pb.RoomId, pb.UserId = 0, e.To
+	}
 	switch e.Kind {
 	case chat.MessageCreated:
 		pb.Kind = &chatv1.Event_MessageCreated{MessageCreated: &chatv1.MessageCreated{Message: Message(*e.Message)}}
@@ -56,6 +61,10 @@ func Event(e chat.Event) *chatv1.Event {
 		pb.Kind = &chatv1.Event_Typing{Typing: &chatv1.Typing{RoomId: e.RoomID, UserId: e.UserID}}
 	case chat.TooFarBehind:
 		pb.Kind = &chatv1.Event_TooFarBehind{TooFarBehind: &chatv1.TooFarBehind{RoomId: e.RoomID, AfterSeq: e.AfterSeq, LastSeq: e.LastSeq}}
+	case chat.RoomAdded:
+		pb.Kind = &chatv1.Event_RoomAdded{RoomAdded: &chatv1.RoomAdded{Room: Room(*e.Room)}}
+	case chat.RoomRemoved:
+		pb.Kind = &chatv1.Event_RoomRemoved{RoomRemoved: &chatv1.RoomRemoved{RoomId: e.RoomID}}
 	}
 	return pb
 }

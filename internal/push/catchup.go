@@ -50,12 +50,17 @@ func (f *Feed) catchUp(ctx context.Context, s Sink, room, after, upTo int64) err
 	return nil
 }
 
-// sync catches up every room whose store seq is ahead of the connection,
-// after the bus may have dropped events. A room a resume holds is caught up
-// when it is let go.
-func (f *Feed) sync(ctx context.Context, s Sink) error {
-	ids := make([]int64, 0, len(f.cursors))
-	for r := range f.cursors {
+// sync catches up those of the rooms (every room of the connection when
+// nil) whose store seq is ahead of the connection, after the bus may have
+// dropped events. A room a resume holds is caught up when it is let go.
+func (f *Feed) sync(ctx context.Context, s Sink, rooms []int64) error {
+	if rooms == nil {
+		for r := range f.cursors {
+			rooms = append(rooms, r)
+		}
+	}
+	ids := make([]int64, 0, len(rooms))
+	for _, r := range rooms {
 		if _, held := f.held[r]; held {
 			if f.stale == nil {
 				f.stale = map[int64]bool{}

@@ -87,7 +87,7 @@ func BenchmarkFanout(b *testing.B) {
 const window = 256
 
 func benchFanout(b *testing.B, k int) {
-	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000},
+	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, fakeTopics{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	validator, err := protovalidate.New()
 	if err != nil {
@@ -180,6 +180,12 @@ func (fakeHistory) LastSeqs(_ context.Context, rooms []int64) (map[int64]int64, 
 	}
 	return out, nil
 }
+
+type fakeTopics struct{}
+
+func (fakeTopics) Watch(chat.Topic)                          {}
+func (fakeTopics) Unwatch(chat.Topic)                        {}
+func (fakeTopics) Await(context.Context, []chat.Topic) error { return nil }
 
 type fakePresence struct{}
 

@@ -76,6 +76,11 @@ type Feed struct {
 	// replays is where a resume read in the background hands its rooms'
 	// replays to the run loop.
 	replays chan resumeStep
+	// started is set, under the hub's lock, once the bus carries the
+	// connection's topics and its cursors are about to be read: a
+	// resubscription resyncs only started connections, the others read
+	// their cursors after it.
+	started bool
 
 	// The rest is the run loop's.
 
@@ -103,12 +108,6 @@ type Feed struct {
 	// resumes asked for meanwhile, in order.
 	resuming bool
 	waiting  [][]Cursor
-
-	// started is set, under the hub's lock, once the bus carries the
-	// connection's topics and its cursors are about to be read: a
-	// resubscription resyncs only started connections, the others read
-	// their cursors after it.
-	started bool
 }
 
 // NewConnID names a connection in presence and in the log.
@@ -152,7 +151,7 @@ func (h *Hub) start(ctx context.Context, f *Feed) error {
 	}
 	h.mu.Lock()
 	for _, r := range rooms {
-		h.routeRoomLocked(r, f)
+		h.addRoomLocked(r, f)
 	}
 	h.mu.Unlock()
 	h.await(ctx, uid, rooms)
@@ -186,7 +185,7 @@ func (h *Hub) await(ctx context.Context, uid int64, rooms []int64) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, awaitTopics)
 	defer cancel()
-	if err := h.opts.Topics.Await(wctx, topics); err != nil && ctx.Err() == nil {
+	if err := h.topics.Await(wctx, topics); err != nil && ctx.Err() == nil {
 		h.log.WarnContext(ctx, "the event bus does not carry a new connection's rooms yet; reading its cursors anyway", "user_id", uid, "err", err)
 	}
 }
@@ -359,7 +358,10 @@ func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
 		f.park(it)
 		return nil
 	}
-	if it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID {
+	switch {
+	case it.ev.Kind == chat.RoomAdded:
+		return f.roomAdded(ctx, s, it)
+	case it.ev.Kind == chat.RoomRemoved, it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID:
 		delete(f.cursors, roomID)
 		delete(f.floors, roomID)
 	}
@@ -389,4 +391,18 @@ func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
 	}
 	f.cursors[roomID] = seq
 	return nil
+}
+
+// roomAdded starts the room's cursor where the event says live delivery
+// starts, tells the client, then reads what this process missed of the
+// room before it routed it here.
+func (f *Feed) roomAdded(ctx context.Context, s Sink, it *Item) error {
+	room := it.ev.RoomID
+	if _, known := f.cursors[room]; !known {
+		f.cursors[room], f.floors[room] = it.ev.Room.LastSeq, it.ev.Room.LastSeq
+	}
+	if err := s.Event(ctx, it); err != nil {
+		return err
+	}
+	return f.syncRooms(ctx, s, []int64{room})
 }

@@ -60,6 +60,19 @@ func member(tb testing.TB, srv *testenv.Server, name string) *testenv.Client {
 	return c
 }
 
+// newSession logs name (signed up by member) in again on srv: a session of
+// its own, as a second device would have.
+func newSession(tb testing.TB, srv *testenv.Server, name string) *testenv.Client {
+	tb.Helper()
+	c := testenv.NewClient(srv, rpcProto)
+	res, err := c.Auth.Login(context.Background(), &chatv1.LoginRequest{Login: name, Password: "password-" + name})
+	if err != nil {
+		tb.Fatalf("log %s in again: %v", name, err)
+	}
+	c.Token = res.GetAccessToken()
+	return c
+}
+
 // userID is the id of the client's user.
 func userID(tb testing.TB, c *testenv.Client) int64 {
 	tb.Helper()

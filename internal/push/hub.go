@@ -17,14 +17,14 @@ const (
 	// predecessor waits for it before going out anyway (connections then
 	// fill the gap from the store).
 	reorderWait = 50 * time.Millisecond
-	// drainSpread spreads reconnects of a draining process's clients.
-	drainSpread = 3 * time.Second
-	// drainReason is what a draining process tells its clients.
-	drainReason = "server shutting down"
 	// awaitTopics bounds how long a new connection waits for the bus to
 	// carry its rooms' events before it reads its cursors anyway (Redis is
 	// down: the bus's resubscription resyncs it later).
 	awaitTopics = 2 * time.Second
+	// drainSpread spreads reconnects of a draining process's clients.
+	drainSpread = 3 * time.Second
+	// drainReason is what a draining process tells its clients.
+	drainReason = "server shutting down"
 )
 
 // Chat is what the hub needs of the chat domain.
@@ -49,22 +49,19 @@ type Presence interface {
 	Close(userID int64, connID string)
 }
 
-// Topics is told which rooms and users this process needs the events of:
-// Watch at a room's or user's first connection here, Unwatch after its
-// last. Await returns once the events of the topics reach the hub.
-// bus.Bus fills it.
+// Topics is what the hub needs of the bus: to hear a room's or a user's
+// events while this process has a connection that needs them. The hub calls
+// them with its lock held, on the first connection that needs a topic and
+// after the last one left, so calls come in order; they must not block nor
+// call back into the hub.
+//
+// Await returns once the bus carries the topics, so that every event
+// published from then on reaches the hub (or with ctx's error).
 type Topics interface {
 	Watch(t chat.Topic)
 	Unwatch(t chat.Topic)
 	Await(ctx context.Context, topics []chat.Topic) error
 }
-
-// noTopics is the Topics of a hub whose events come from nowhere else.
-type noTopics struct{}
-
-func (noTopics) Watch(chat.Topic)                          {}
-func (noTopics) Unwatch(chat.Topic)                        {}
-func (noTopics) Await(context.Context, []chat.Topic) error { return nil }
 
 // Options limit each connection.
 type Options struct {
@@ -74,9 +71,6 @@ type Options struct {
 	// ResumeWindow is how many missed messages of one room a resume replays
 	// before answering too_far_behind instead.
 	ResumeWindow int
-	// Topics hears which rooms and users the connections need; none when
-	// nil.
-	Topics Topics
 }
 
 // shared is what every feed of a hub uses: the stores, the limits, the
@@ -89,10 +83,12 @@ type shared struct {
 	stats   Stats
 }
 
-// Hub routes events to this process's connections, by room.
+// Hub routes events to this process's connections: a room's to those of
+// its members, a user's to that user's.
 type Hub struct {
 	*shared
 	presence Presence
+	topics   Topics
 
 	mu       sync.Mutex
 	rooms    map[int64]map[*Feed]struct{}
@@ -111,32 +107,50 @@ type roomOrder struct {
 }
 
 // NewHub builds an empty hub.
-func NewHub(c Chat, h History, p Presence, opts Options, log *slog.Logger) *Hub {
-	if opts.Topics == nil {
-		opts.Topics = noTopics{}
-	}
+func NewHub(c Chat, h History, p Presence, t Topics, opts Options, log *slog.Logger) *Hub {
 	return &Hub{
-		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p,
+		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p, topics: t,
 		rooms: map[int64]map[*Feed]struct{}{}, users: map[int64]map[*Feed]struct{}{},
 		sessions: map[string]map[*Feed]struct{}{}, order: map[int64]*roomOrder{},
 	}
 }
 
-// Dispatch hands an event from the bus to the connections of its room.
+// Dispatch hands an event from the bus to the connections it is for.
 func (h *Hub) Dispatch(e chat.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if e.Kind == chat.MemberJoined {
-		h.routeLocked(e.Member.User.ID, e.RoomID, true)
-	}
 	it := newItem(e)
-	if it.isMessage() {
+	switch {
+	case e.To != 0:
+		h.toUserLocked(it)
+	case it.isMessage():
 		h.orderLocked(it)
-	} else {
+	default:
 		h.fanoutLocked(it)
 	}
 	if e.Kind == chat.MemberLeft {
+		// RoomRemoved stops it too; whichever comes first, nothing of the
+		// room follows.
 		h.routeLocked(e.UserID, e.RoomID, false)
+	}
+}
+
+// toUserLocked hands an event to every connection of its user. The room
+// list's changes also start or stop routing the room to them: the user's
+// topic is the one their process is sure to hear, where a room's events
+// reach only processes that already carry the room.
+func (h *Hub) toUserLocked(it *Item) {
+	e := it.ev
+	if e.Kind == chat.RoomAdded {
+		h.routeLocked(e.To, e.RoomID, true)
+	}
+	fs := h.users[e.To]
+	for f := range fs {
+		f.push(it)
+	}
+	h.stats.EventsFannedOut.Add(int64(len(fs)))
+	if e.Kind == chat.RoomRemoved {
+		h.routeLocked(e.To, e.RoomID, false)
 	}
 }
 
@@ -144,26 +158,26 @@ func (h *Hub) Dispatch(e chat.Event) {
 func (h *Hub) routeLocked(uid, roomID int64, on bool) {
 	for f := range h.users[uid] {
 		if on {
-			h.routeRoomLocked(roomID, f)
+			h.addRoomLocked(roomID, f)
 		} else {
-			h.unrouteRoomLocked(roomID, f)
+			h.removeRoomLocked(roomID, f)
 		}
 	}
 }
 
-// routeRoomLocked sends the room's events to f, and has the bus carry them
-// here from the room's first connection on.
-func (h *Hub) routeRoomLocked(roomID int64, f *Feed) {
+// addRoomLocked routes a room to f, watching the room's topic for the
+// first of this process's feeds.
+func (h *Hub) addRoomLocked(roomID int64, f *Feed) {
 	if addTo(h.rooms, roomID, f) {
-		h.opts.Topics.Watch(chat.Topic{Room: roomID})
+		h.topics.Watch(chat.Topic{Room: roomID})
 	}
 }
 
-// unrouteRoomLocked stops sending the room's events to f, and the bus
-// carrying them after the room's last connection here.
-func (h *Hub) unrouteRoomLocked(roomID int64, f *Feed) {
+// removeRoomLocked stops routing a room to f, and unwatches its topic after
+// the last feed.
+func (h *Hub) removeRoomLocked(roomID int64, f *Feed) {
 	if removeFrom(h.rooms, roomID, f) {
-		h.opts.Topics.Unwatch(chat.Topic{Room: roomID})
+		h.topics.Unwatch(chat.Topic{Room: roomID})
 		// What the room's order knows goes stale now: the next message
 		// heard, after a new first connection, does not follow the last.
 		if o := h.order[roomID]; o != nil && o.timer != nil {
@@ -243,11 +257,11 @@ func (h *Hub) attach(f *Feed, roomIDs []int64) bool {
 		return false
 	}
 	if addTo(h.users, f.principal.UserID, f) {
-		h.opts.Topics.Watch(chat.Topic{User: f.principal.UserID})
+		h.topics.Watch(chat.Topic{User: f.principal.UserID})
 	}
 	addTo(h.sessions, f.principal.SessionID, f)
 	for _, r := range roomIDs {
-		h.routeRoomLocked(r, f)
+		h.addRoomLocked(r, f)
 	}
 	return true
 }
@@ -274,11 +288,11 @@ func (h *Hub) detach(f *Feed) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if removeFrom(h.users, f.principal.UserID, f) {
-		h.opts.Topics.Unwatch(chat.Topic{User: f.principal.UserID})
+		h.topics.Unwatch(chat.Topic{User: f.principal.UserID})
 	}
 	removeFrom(h.sessions, f.principal.SessionID, f)
 	for r := range h.rooms {
-		h.unrouteRoomLocked(r, f)
+		h.removeRoomLocked(r, f)
 	}
 }
 
@@ -296,22 +310,29 @@ func (h *Hub) EndSession(sessionID string) {
 }
 
 // Subscribed makes the connections of the topics re-check their rooms
-// against the store, since the bus may have missed events of them.
+// against the store, after the bus may have missed events of them: a room's
+// connections that room, a user's every room. Each connection gets one
+// request, however many of its topics came back. A connection that has not
+// started is left alone: it reads its cursors after the bus carries its
+// topics (see await).
 func (h *Hub) Subscribed(topics []chat.Topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	told := map[*Feed]bool{}
+	rooms := map[*Feed][]int64{}
 	for _, t := range topics {
-		fs := h.rooms[t.Room]
-		if t.User != 0 {
-			fs = h.users[t.User]
-		}
-		for f := range fs {
-			if f.started && !told[f] {
-				told[f] = true
-				f.control(f.sync)
+		for f := range h.users[t.User] {
+			if f.started {
+				rooms[f] = nil // all of them
 			}
 		}
+		for f := range h.rooms[t.Room] {
+			if ids, some := rooms[f]; f.started && (ids != nil || !some) {
+				rooms[f] = append(ids, t.Room)
+			}
+		}
+	}
+	for f, ids := range rooms {
+		f.control(func(ctx context.Context, s Sink) error { return f.sync(ctx, s, ids) })
 	}
 }
 
@@ -345,21 +366,22 @@ func (h *Hub) Conns() int {
 	return n
 }
 
-// addTo adds f to k's set and reports whether the set is new.
+// addTo adds f to k's set and reports whether it is the set's first.
 func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
-	set, ok := m[k]
-	if !ok {
+	set := m[k]
+	if set == nil {
 		set = map[*Feed]struct{}{}
 		m[k] = set
 	}
+	n := len(set)
 	set[f] = struct{}{}
-	return !ok
+	return n == 0 && len(set) == 1
 }
 
-// removeFrom removes f from k's set and reports whether that emptied it.
+// removeFrom takes f out of k's set and reports whether it was the last.
 func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
 	set := m[k]
-	if set == nil {
+	if _, in := set[f]; !in {
 		return false
 	}
 	delete(set, f)
