@@ -13,7 +13,6 @@ import (
 	"connectrpc.com/grpchealth"
 	"github.com/redis/rueidis"
 
-	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/store"
 )
 
@@ -56,17 +55,20 @@ type readyCheck struct {
 	run        func(context.Context) error
 }
 
-func newReadiness(st *store.Store, rdb rueidis.Client, hub *push.Hub, log *slog.Logger) *readiness {
+// feed is what readiness asks of the event bus.
+type feed interface{ Live() bool }
+
+func newReadiness(st *store.Store, rdb rueidis.Client, events feed, log *slog.Logger) *readiness {
 	return &readiness{log: log, last: map[string]bool{}, checks: []readyCheck{
 		{name: "mysql", down: readyDown, run: st.Ping},
 		{name: "redis", down: readyDown, run: func(ctx context.Context) error {
 			return rdb.Do(ctx, rdb.B().Ping().Build()).Error()
 		}},
-		// Live means subscribed and resynced since: the hub sets it when
+		// Live means subscribed and resynced since: the bus sets it when
 		// the subscription is confirmed and every connection has been told
 		// to catch up, and clears it when the subscription is lost.
 		{name: "events", down: readyNotLive, run: func(context.Context) error {
-			if !hub.FeedUp() {
+			if !events.Live() {
 				return errFeedNotLive
 			}
 			return nil

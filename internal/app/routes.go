@@ -18,7 +18,6 @@ import (
 	"github.com/parley-chat/parley/gen/proto/chat/v1/chatv1connect"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/rpc"
 	"github.com/parley-chat/parley/webapp"
 )
@@ -32,7 +31,9 @@ var serviceNames = []string{
 	chatv1connect.MessageServiceName,
 }
 
-func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.Hub, ready *readiness, limiter rpc.Limiter, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
+// routes is every public path: the RPCs, /ws (socket), health and the web
+// app.
+func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, feeds rpc.Feeds, socket http.Handler, ready *readiness, limiter rpc.Limiter, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
 	opts := []connect.HandlerOption{
 		connect.WithRecover(func(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "procedure", spec.Procedure, "panic", p)
@@ -49,12 +50,12 @@ func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, hub *push.
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewAuthServiceHandler(rpc.NewAuthHandler(authSvc, log), opts...))
 	mux.Handle(chatv1connect.NewRoomServiceHandler(rpc.NewRoomHandler(chatSvc, log), opts...))
-	mux.Handle(chatv1connect.NewMessageServiceHandler(rpc.NewMessageHandler(chatSvc, hub, log), opts...))
+	mux.Handle(chatv1connect.NewMessageServiceHandler(rpc.NewMessageHandler(chatSvc, feeds, log), opts...))
 	mux.Handle(grpchealth.NewHandler(ready))
 	reflector := grpcreflect.NewStaticReflector(append(serviceNames, grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle("/ws", push.NewWS(hub, authSvc, func(err error) string { return rpc.ErrorCode(err).String() }, push.Origins{Allowed: cfg.AllowedOrigins, TrustedProxies: cfg.Limits.TrustedProxies}, log))
+	mux.Handle("/ws", socket)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", ready)
 	mux.Handle("/", securityHeaders(cfg.PublicURL, webApp()))

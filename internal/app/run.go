@@ -11,9 +11,12 @@ import (
 	"net/http"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/redis/rueidis"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httplog"
 	"github.com/parley-chat/parley/internal/presence"
@@ -21,6 +24,7 @@ import (
 	"github.com/parley-chat/parley/internal/ratelimit"
 	"github.com/parley-chat/parley/internal/session"
 	"github.com/parley-chat/parley/internal/store"
+	"github.com/parley-chat/parley/internal/ws"
 )
 
 // jwtSecretName is the server_secrets row holding the generated signing key.
@@ -74,49 +78,57 @@ func signingKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error
 
 // server is the assembled process.
 type server struct {
-	cfg   Config
-	log   *slog.Logger
-	http  *http.Server
-	admin *http.Server // nil when PARLEY_ADMIN_ADDR is off
-	hub   *push.Hub
-	bus   *push.Bus
-	ready *readiness
-	conns *connCap
+	cfg      Config
+	log      *slog.Logger
+	http     *http.Server
+	admin    *http.Server // nil when PARLEY_ADMIN_ADDR is off
+	hub      *push.Hub
+	bus      *bus.Bus
+	presence *presence.Lifecycle
+	ready    *readiness
+	conns    *connCap
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
 	tracker := presence.New(rdb, cfg.RedisPrefix)
-	// The chat service publishes through the bus, and the hub reads the chat
-	// service: publisher breaks the cycle until the bus exists.
-	pub := &publisher{}
+	events := bus.New(rdb, cfg.RedisPrefix, log)
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
-	chatSvc := chat.NewService(st, tracker, pub, limiter, log)
-	hub := push.NewHub(chatSvc, st, tracker, push.Options{
-		QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow, MaxConnsPerUser: cfg.MaxConnsPerUser,
-	}, log)
-	bus := push.NewBus(rdb, cfg.RedisPrefix, hub, log)
-	pub.Publisher = bus
-	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), bus, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
+	chatSvc := chat.NewService(st, tracker, events, limiter, log)
+	lifecycle := presence.NewLifecycle(tracker, chatSvc, cfg.MaxConnsPerUser, log)
+	hub := push.NewHub(chatSvc, st, lifecycle, events, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow}, log)
+	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
 	if err != nil {
 		return nil, err
 	}
-	ready := newReadiness(st, rdb, hub, log)
+	validator, err := protovalidate.New()
+	if err != nil {
+		return nil, err
+	}
+	socket := ws.New(ws.Config{
+		Feeds: hub, Auth: authSvc, Typing: chatSvc, Validate: func(m proto.Message) error { return validator.Validate(m) },
+		Origins: ws.Origins{Allowed: cfg.AllowedOrigins, TrustedProxies: cfg.Limits.TrustedProxies}, Log: log,
+	})
+	ready := newReadiness(st, rdb, events, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
-	m := newMetrics(hub, st, rdb, conns)
-	mux := routes(cfg, authSvc, chatSvc, hub, ready, limiter, m, log)
+	m := newMetrics(hub, events, st, rdb, conns)
+	mux := routes(cfg, authSvc, chatSvc, hub, socket, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
 		admin = newAdminServer(m, ready)
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: bus, ready: ready, admin: admin, conns: conns,
+		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
 
-// publisher forwards to the bus once it exists.
-type publisher struct{ chat.Publisher }
+// The bus hands what it hears to the hub, and hears what the hub's
+// connections need.
+var (
+	_ bus.Dispatcher = (*push.Hub)(nil)
+	_ push.Topics    = (*bus.Bus)(nil)
+)
 
 func (s *server) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
@@ -125,8 +137,8 @@ func (s *server) serve(ctx context.Context) error {
 	}
 	runCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	go s.bus.Run(runCtx)
-	go s.hub.Run(runCtx)
+	go s.bus.Run(runCtx, s.hub)
+	go s.presence.Run(runCtx)
 
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))

@@ -2,18 +2,19 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/parley-chat/parley/internal/chat"
 )
 
-// ErrTooManyAttempts refuses a password check while its limit is spent;
-// errors.As finds the wait in a *LimitedError.
-var ErrTooManyAttempts = errors.New("too many failed attempts")
+// ErrTooManyAttempts refuses a password check while its limit is spent, a
+// chat.ErrExhausted; errors.As finds the wait in a *LimitedError.
+var ErrTooManyAttempts error = &chat.Error{Kind: chat.ErrExhausted, Msg: "too many failed attempts"}
 
 // LimitedError is ErrTooManyAttempts with the wait until the next attempt.
 type LimitedError struct {

@@ -5,7 +5,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,11 +12,11 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// Errors of authentication. Both map to Connect's unauthenticated; their
+// Errors of authentication, of the kind chat.ErrUnauthenticated; their
 // messages deliberately say nothing about which part was wrong.
 var (
-	ErrBadCredentials = errors.New("wrong login or password")
-	ErrBadToken       = errors.New("invalid or expired token")
+	ErrBadCredentials error = &chat.Error{Kind: chat.ErrUnauthenticated, Msg: "wrong login or password"}
+	ErrBadToken       error = &chat.Error{Kind: chat.ErrUnauthenticated, Msg: "invalid or expired token"}
 	// ErrRefreshReplayed is Sessions' word for a refresh token presented
 	// after it was rotated: a copy is in someone else's hands, so the
 	// session has been ended. It is an ErrBadToken; callers see only that.
@@ -45,8 +44,9 @@ type Sessions interface {
 	// Rotate swaps the refresh hash when oldHash is current and returns the
 	// session's user. When the session exists but oldHash is not current, a
 	// refresh token was used twice: Rotate ends the session in the same
-	// step and answers ErrRefreshReplayed. ErrBadToken when there is no
-	// such session.
+	// step and answers ErrRefreshReplayed with the session's user, whose
+	// live connections must close. ErrBadToken when there is no such
+	// session.
 	Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error)
 	// UserOf returns the session's user, ErrBadToken when it has ended.
 	UserOf(ctx context.Context, sessionID string) (int64, error)
@@ -55,9 +55,10 @@ type Sessions interface {
 	EndOthers(ctx context.Context, userID int64, keep string) ([]string, error)
 }
 
-// SessionWatcher learns that a session ended, to close its live connections.
+// SessionWatcher learns that a session of the user ended, to close its live
+// connections wherever they are.
 type SessionWatcher interface {
-	SessionEnded(ctx context.Context, sessionID string) error
+	SessionEnded(ctx context.Context, userID int64, sessionID string) error
 }
 
 // Principal is who is calling: the user and the session their token belongs to.

@@ -92,7 +92,7 @@ func (m *memSessions) Rotate(_ context.Context, sid, oldHash, newHash string, _ 
 		return 0, ErrBadToken
 	case s.refresh != oldHash:
 		delete(m.sessions, sid)
-		return 0, ErrRefreshReplayed
+		return s.uid, ErrRefreshReplayed
 	}
 	m.sessions[sid] = memSession{s.uid, newHash}
 	return s.uid, nil
@@ -123,7 +123,7 @@ type endedSessions struct {
 	ids []string
 }
 
-func (e *endedSessions) SessionEnded(_ context.Context, sid string) error {
+func (e *endedSessions) SessionEnded(_ context.Context, _ int64, sid string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ids = append(e.ids, sid)

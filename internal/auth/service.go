@@ -86,7 +86,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Tokens, err
 	refresh, newHash := newRefreshToken(sessionID)
 	userID, err := s.sessions.Rotate(ctx, sessionID, oldHash, newHash, RefreshTTL)
 	if errors.Is(err, ErrRefreshReplayed) {
-		if err := s.watcher.SessionEnded(ctx, sessionID); err != nil {
+		if err := s.watcher.SessionEnded(ctx, userID, sessionID); err != nil {
 			return Tokens{}, err
 		}
 		return Tokens{}, ErrBadToken
@@ -132,7 +132,7 @@ func (s *Service) Logout(ctx context.Context, p Principal) error {
 	if err := s.sessions.Delete(ctx, p.SessionID); err != nil {
 		return err
 	}
-	return s.watcher.SessionEnded(ctx, p.SessionID)
+	return s.watcher.SessionEnded(ctx, p.UserID, p.SessionID)
 }
 
 // ChangePassword checks the current password, stores the new one and ends
@@ -160,7 +160,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		return err
 	}
 	for _, sid := range ended {
-		if err := s.watcher.SessionEnded(ctx, sid); err != nil {
+		if err := s.watcher.SessionEnded(ctx, p.UserID, sid); err != nil {
 			return err
 		}
 	}

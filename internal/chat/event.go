@@ -1,27 +1,46 @@
 package chat
 
-// EventKind tells what happened in a room.
+// EventKind tells what happened.
 type EventKind int
 
-// The kinds of room events.
+// The kinds of events.
 const (
 	MessageCreated EventKind = iota + 1
 	MemberJoined
 	MemberLeft
 	PresenceChanged
 	Typing
+	// TooFarBehind is no room event but a live connection's answer to a
+	// resume: the room's messages in (AfterSeq, LastSeq] are more than it
+	// replays, and the client fetches them itself.
+	TooFarBehind
+	// RoomAdded tells a user that they are in a room now: they created or
+	// joined it, or were added. Live delivery of it starts after
+	// Room.LastSeq.
+	RoomAdded
+	// RoomRemoved tells a user that they are no longer in a room.
+	RoomRemoved
 )
 
-// Event is something that happened in a room. Which fields are set depends on
-// Kind: Message for MessageCreated, Member for MemberJoined, UserID for the
-// others, and Online for PresenceChanged.
+// Event is something that happened in a room, told to its members, or to
+// one user (To) about their own rooms. RoomID is the room it is about.
+// Which other fields are set depends on Kind: Message for MessageCreated,
+// Member for MemberJoined, UserID for the others, Online for
+// PresenceChanged, AfterSeq and LastSeq for TooFarBehind, Room for
+// RoomAdded.
 type Event struct {
-	Kind    EventKind
-	RoomID  int64
-	Message *Message
-	Member  *Membership
-	UserID  int64
-	Online  bool
+	Kind   EventKind
+	RoomID int64
+	// To, when set, addresses the event to that user's live connections
+	// instead of the room's members.
+	To       int64
+	Message  *Message
+	Member   *Membership
+	Room     *Room
+	UserID   int64
+	Online   bool
+	AfterSeq int64
+	LastSeq  int64
 }
 
 // Seq is the room sequence number the event carries, 0 for events that are
@@ -31,4 +50,17 @@ func (e Event) Seq() int64 {
 		return e.Message.Seq
 	}
 	return 0
+}
+
+// Topic is where an event is addressed: the members of one room, or one
+// user. Exactly one of the two is set. Processes listen by topic, so each
+// hears only the events its live connections need.
+type Topic struct{ Room, User int64 }
+
+// Topic is where the event goes.
+func (e Event) Topic() Topic {
+	if e.To != 0 {
+		return Topic{User: e.To}
+	}
+	return Topic{Room: e.RoomID}
 }

@@ -54,7 +54,7 @@ func (s *Service) CreateRoom(ctx context.Context, r NewRoom) (Room, error) {
 	if err != nil {
 		return Room{}, err
 	}
-	s.memberJoined(ctx, room.ID, owner)
+	s.memberJoined(ctx, room, owner)
 	return room, nil
 }
 
@@ -71,10 +71,17 @@ func (s *Service) JoinRoom(ctx context.Context, userID, roomID int64) (Room, err
 	if room.Visibility != Public {
 		return Room{}, notFound(roomID)
 	}
-	if err := s.addMember(ctx, roomID, userID, Member); err != nil {
+	m, added, err := s.store.AddMember(ctx, roomID, userID, Member)
+	if err != nil {
 		return Room{}, err
 	}
-	return s.roomFor(ctx, userID, roomID)
+	if room, err = s.roomFor(ctx, userID, roomID); err != nil {
+		return Room{}, err
+	}
+	if added {
+		s.memberJoined(ctx, room, m)
+	}
+	return room, nil
 }
 
 // LeaveRoom ends the caller's membership. Leaving a room one is not in is
@@ -88,7 +95,8 @@ func (s *Service) LeaveRoom(ctx context.Context, userID, roomID int64) error {
 
 // AddMember lets a room's owner add a user by username.
 func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, username string) (Membership, error) {
-	if err := s.requireOwner(ctx, callerID, roomID); err != nil {
+	room, err := s.requireOwner(ctx, callerID, roomID)
+	if err != nil {
 		return Membership{}, err
 	}
 	user, err := s.store.UserByUsername(ctx, username)
@@ -100,14 +108,18 @@ func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, usernam
 		return Membership{}, err
 	}
 	if added {
-		s.memberJoined(ctx, roomID, m)
+		// The room as the owner saw it just before: its last seq then is a
+		// safe start for the newcomer's live delivery, since connections
+		// catch up from the store whatever came after it.
+		room.MemberCount++
+		s.memberJoined(ctx, room, m)
 	}
 	return m, nil
 }
 
 // RemoveMember lets a room's owner remove a member.
 func (s *Service) RemoveMember(ctx context.Context, callerID, roomID, userID int64) error {
-	if err := s.requireOwner(ctx, callerID, roomID); err != nil {
+	if _, err := s.requireOwner(ctx, callerID, roomID); err != nil {
 		return err
 	}
 	return s.removeMember(ctx, roomID, userID)
@@ -298,41 +310,40 @@ func (s *Service) requireMember(ctx context.Context, userID, roomID int64) error
 	return Errorf(ErrForbidden, "join room %q first", room.Name)
 }
 
-func (s *Service) requireOwner(ctx context.Context, userID, roomID int64) error {
+// requireOwner returns the room if the user owns it.
+func (s *Service) requireOwner(ctx context.Context, userID, roomID int64) (Room, error) {
 	room, role, err := s.visibleRoom(ctx, userID, roomID)
 	if err != nil {
-		return err
+		return Room{}, err
 	}
 	if role != Owner {
-		return Errorf(ErrForbidden, "only the owner of room %q can change its members", room.Name)
+		return Room{}, Errorf(ErrForbidden, "only the owner of room %q can change its members", room.Name)
 	}
-	return nil
+	return room, nil
 }
 
-func (s *Service) addMember(ctx context.Context, roomID, userID int64, role Role) error {
-	m, added, err := s.store.AddMember(ctx, roomID, userID, role)
-	if err != nil || !added {
-		return err
-	}
-	s.memberJoined(ctx, roomID, m)
-	return nil
-}
-
-// memberJoined tells the room, with the newcomer's presence so member lists
-// need no reload.
-func (s *Service) memberJoined(ctx context.Context, roomID int64, m Membership) {
+// memberJoined tells the newcomer's live connections that the room is
+// theirs now, then the room, with the newcomer's presence so member lists
+// need no reload. The newcomer is told first, so that where one process
+// carries both, their connections hear the room's join too.
+func (s *Service) memberJoined(ctx context.Context, room Room, m Membership) {
+	room.Joined = true
+	s.publish(ctx, Event{Kind: RoomAdded, RoomID: room.ID, To: m.User.ID, Room: &room})
 	if online, err := s.presence.Online(ctx, []int64{m.User.ID}); err == nil {
 		m.Online = online[m.User.ID]
 	}
-	s.publish(ctx, Event{Kind: MemberJoined, RoomID: roomID, Member: &m})
+	s.publish(ctx, Event{Kind: MemberJoined, RoomID: room.ID, Member: &m})
 }
 
+// removeMember ends a membership and tells the room, then the user's live
+// connections, which stop receiving the room's events.
 func (s *Service) removeMember(ctx context.Context, roomID, userID int64) error {
 	removed, err := s.store.RemoveMember(ctx, roomID, userID)
 	if err != nil || !removed {
 		return err
 	}
 	s.publish(ctx, Event{Kind: MemberLeft, RoomID: roomID, UserID: userID})
+	s.publish(ctx, Event{Kind: RoomRemoved, RoomID: roomID, To: userID})
 	return nil
 }
 
@@ -341,7 +352,7 @@ func (s *Service) removeMember(ctx context.Context, roomID, userID int64) error 
 // event catch up from the store by seq.
 func (s *Service) publish(ctx context.Context, e Event) {
 	if err := s.events.Publish(ctx, e); err != nil {
-		s.log.WarnContext(ctx, "publish event", "room_id", e.RoomID, "kind", e.Kind, "err", err)
+		s.log.WarnContext(ctx, "publish event", "room_id", e.RoomID, "to", e.To, "kind", e.Kind, "err", err)
 	}
 }
 

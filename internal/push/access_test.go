@@ -108,12 +108,7 @@ func TestLeaveRoom(t *testing.T) {
 func TestLogout(t *testing.T) {
 	srv := startServer(t, nil)
 	alice := member(t, srv, "alice")
-	other := testenv.NewClient(srv, rpcProto)
-	res, err := other.Auth.Login(context.Background(), &chatv1.LoginRequest{Login: "alice", Password: "password-alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other.Token = res.GetAccessToken()
+	other := newSession(t, srv, "alice")
 
 	ws, _ := openWS(t, srv, alice)
 	stream, _ := subscribe(t, srv, alice, testenv.Protocols[1])

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -20,9 +21,9 @@ import (
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/presence"
 	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/push"
+	"github.com/parley-chat/parley/internal/ws"
 )
 
 // benchRoom is the one room of the fan-out benchmarks.
@@ -30,19 +31,19 @@ const benchRoom = 1
 
 // benchEvent is a typical message event: a 64-byte body from a user with a
 // display name.
-func benchEvent(seq int64) *chatv1.Event {
-	return protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: benchRoom, Message: &chat.Message{
+func benchEvent(seq int64) chat.Event {
+	return chat.Event{Kind: chat.MessageCreated, RoomID: benchRoom, Message: &chat.Message{
 		ID: seq, RoomID: benchRoom, Seq: seq, Body: strings.Repeat("x", 64), ClientMsgID: fmt.Sprintf("c%d", seq),
 		Sender:    chat.User{ID: 7, Username: "alice", DisplayName: "Alice"},
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-	}})
+	}}
 }
 
 // BenchmarkEventEncoding is the cost of turning one event into what goes on
 // the wire: the WebSocket JSON frame (what the hub encodes once per event,
 // shared by every connection) and the protobuf bytes (Redis bus, Subscribe).
 func BenchmarkEventEncoding(b *testing.B) {
-	ev := benchEvent(42)
+	ev := protoconv.Event(benchEvent(42))
 	b.Run("WebSocketJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -86,10 +87,16 @@ func BenchmarkFanout(b *testing.B) {
 const window = 256
 
 func benchFanout(b *testing.B, k int) {
-	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000, MaxConnsPerUser: k + 1},
+	hub := push.NewHub(fakeChat{}, fakeHistory{}, fakePresence{}, fakeTopics{}, push.Options{QueueSize: 4 * window, ResumeWindow: 1000},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ws := push.NewWS(hub, fakeAuth{}, func(error) string { return "internal" }, push.Origins{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(ws)
+	validator, err := protovalidate.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(ws.New(ws.Config{
+		Feeds: hub, Auth: fakeAuth{}, Typing: fakeChat{}, Validate: func(m proto.Message) error { return validator.Validate(m) },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}))
 	b.Cleanup(srv.Close)
 
 	var received atomic.Int64
@@ -103,7 +110,6 @@ func benchFanout(b *testing.B, k int) {
 		if _, _, err := c.ReadMessage(); err != nil { // Ready
 			b.Fatal(err)
 		}
-		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"ping":{}}`)) // opens live delivery
 		conns[i] = c
 		wg.Add(1)
 		go func() {
@@ -158,10 +164,9 @@ type fakeChat struct{}
 func (fakeChat) User(_ context.Context, id int64) (chat.User, error) {
 	return chat.User{ID: id, Username: "bench"}, nil
 }
-func (fakeChat) RoomIDsOf(context.Context, int64) ([]int64, error)  { return []int64{benchRoom}, nil }
-func (fakeChat) CanRead(context.Context, int64, int64) error        { return nil }
-func (fakeChat) Typing(context.Context, int64, int64) error         { return nil }
-func (fakeChat) PresenceChanged(context.Context, int64, bool) error { return nil }
+func (fakeChat) RoomIDsOf(context.Context, int64) ([]int64, error) { return []int64{benchRoom}, nil }
+func (fakeChat) CanRead(context.Context, int64, int64) error       { return nil }
+func (fakeChat) Typing(context.Context, int64, int64) error        { return nil }
 
 type fakeHistory struct{}
 
@@ -176,13 +181,16 @@ func (fakeHistory) LastSeqs(_ context.Context, rooms []int64) (map[int64]int64, 
 	return out, nil
 }
 
+type fakeTopics struct{}
+
+func (fakeTopics) Watch(chat.Topic)                          {}
+func (fakeTopics) Unwatch(chat.Topic)                        {}
+func (fakeTopics) Await(context.Context, []chat.Topic) error { return nil }
+
 type fakePresence struct{}
 
-func (fakePresence) TryAdd(context.Context, int64, string, int) (bool, error) { return true, nil }
-func (fakePresence) Remove(context.Context, int64, string) error              { return nil }
-func (fakePresence) Heartbeat(context.Context, []presence.Conn) error         { return nil }
-func (fakePresence) Settle(context.Context, int64) (bool, bool, error)        { return false, true, nil }
-func (fakePresence) Sweep(context.Context) ([]int64, error)                   { return nil, nil }
+func (fakePresence) Open(context.Context, int64, string) error { return nil }
+func (fakePresence) Close(int64, string)                       {}
 
 var userSeq atomic.Int64
 

@@ -6,177 +6,232 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
+	"maps"
 	"sync"
 	"time"
 
-	"connectrpc.com/connect"
 	"golang.org/x/time/rate"
 
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/protoconv"
 )
 
+// controlQueue is how many requests of a client (resumes, pings) may wait
+// for its connection's writer.
 const controlQueue = 16
 
-// ErrTooManyConns refuses a connection over the per-user cap.
-var ErrTooManyConns = errors.New("too many live connections for this user")
+// errTooManyRequests closes a connection whose client sends requests faster
+// than its writer answers them.
+var errTooManyRequests error = &chat.Error{Kind: chat.ErrExhausted, Msg: "too many pending requests on this connection"}
 
-// sink writes frames to one connection; only the feed's run loop calls it.
-type sink interface {
-	frame(ctx context.Context, f *chatv1.ServerFrame) error
-	event(ctx context.Context, it *item) error
-	// flush sends events the sink may have gathered; the run loop calls it
-	// whenever the queue runs empty.
-	flush() error
+// Sink writes one connection's frames in its transport's form. Only the
+// feed's run loop calls it, so a sink needs no lock of its own.
+type Sink interface {
+	// Ready opens the connection for the client.
+	Ready(ctx context.Context, r Ready) error
+	// Event sends one event; the sink may gather events until Flush.
+	Event(ctx context.Context, it *Item) error
+	// Error answers a request of the client that failed, such as a resume
+	// naming a room it may not read. A sink that cannot go on after it
+	// returns an error, which ends the connection.
+	Error(ctx context.Context, err error) error
+	// Fail is the last frame of a connection the server ends with err (too
+	// slow, session ended).
+	Fail(ctx context.Context, err error) error
+	// Reconnect is the last frame of a connection the server ends because
+	// it is going away: the client comes back after delay, elsewhere.
+	Reconnect(ctx context.Context, delay time.Duration, reason string) error
+	// Flush sends what the sink gathered; the run loop calls it whenever
+	// the queue runs empty.
+	Flush() error
 }
 
-// feed is one live connection's view of the hub: a bounded queue of events,
+// Ready is what a new connection is told first.
+type Ready struct {
+	User      chat.User
+	SessionID string
+	// Rooms are those whose events the connection receives.
+	Rooms []int64
+	// Cursors say where live delivery starts per room: messages up to the
+	// seq are history, later ones arrive as events.
+	Cursors map[int64]int64
+}
+
+// Cursor is the last seq a client has of a room.
+type Cursor struct{ Room, After int64 }
+
+// Feed is one live connection's view of the hub: a bounded queue of events,
 // and per room the last seq delivered, which turns duplicates into no-ops and
 // gaps into reads from the store.
-type feed struct {
+type Feed struct {
+	*shared
 	id        string
 	principal auth.Principal
 	hub       *Hub
 	queue     *queue
-	ctrl      chan func(context.Context, sink) error
+	ctrl      chan func(context.Context, Sink) error
 	dead      chan struct{}
 	killOnce  sync.Once
-	last      *chatv1.ServerFrame // the final frame, set by kill
-	// crowded closes when the queue is half full: a connection still holding
-	// live delivery (waiting for the client's resume) must start draining
-	// rather than be dropped as slow while it waits.
-	crowded     chan struct{}
-	crowdedOnce sync.Once
+	last      func(context.Context, Sink) error // the final frame, set by end
+	// replays is where a resume read in the background hands its rooms'
+	// replays to the run loop.
+	replays chan resumeStep
+	// started is set, under the hub's lock, once the bus carries the
+	// connection's topics and its cursors are about to be read: a
+	// resubscription resyncs only started connections, the others read
+	// their cursors after it.
+	started bool
 
-	// cursors is owned by the run loop: room → last seq delivered. A room
-	// joined after the connection opened has none until its first message.
+	// The rest is the run loop's.
+
+	// ready is what the connection is told first, dropped once sent; resume
+	// is what the client asked to replay with it.
+	ready  *Ready
+	resume []Cursor
+	// cursors: room → last seq delivered. A room joined after the
+	// connection opened has none until its first message.
 	cursors map[int64]int64
-	// floors is owned by the run loop too: room → the seq after which this
-	// connection sent every message up to the cursor. A resume from below
-	// the floor replays only up to it, so what went out live before the
-	// client's resume arrived is never sent twice.
+	// floors: room → the seq after which this connection sent every message
+	// up to the cursor. A resume from below the floor replays only up to
+	// it, so what went out live before the client's resume arrived is never
+	// sent twice.
 	floors map[int64]int64
-	// budget bounds what resumes replay from the store (see resume.go);
-	// overBudget counts the rooms it refused. Both are the run loop's.
-	budget     *rate.Limiter
-	overBudget int
+	// budget bounds what resumes replay from the store (see resume.go).
+	budget *rate.Limiter
+	// held parks the live events of the rooms a resume is replaying, in
+	// order, until their replay went out (nheld counts them); stale marks
+	// held rooms to catch up from the store once let go.
+	held  map[int64][]*Item
+	nheld int
+	stale map[int64]bool
+	// resuming says a resume is read in the background; waiting are the
+	// resumes asked for meanwhile, in order.
+	resuming bool
+	waiting  [][]Cursor
 }
 
-// open registers a connection, named id in presence and logs, for the
-// principal and returns its Ready.
-func (h *Hub) open(ctx context.Context, id string, p auth.Principal) (*feed, *chatv1.Ready, error) {
-	f := &feed{
-		id: id, principal: p, hub: h,
-		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, sink) error, controlQueue),
-		dead: make(chan struct{}), crowded: make(chan struct{}),
-	}
-	// Counting and adding are one step in Redis, so connections opened at
-	// once on any number of processes cannot all slip under the cap.
-	if ok, err := h.presence.TryAdd(ctx, p.UserID, f.id, h.opts.MaxConnsPerUser); err != nil {
-		return nil, nil, fmt.Errorf("%w: presence: %v", chat.ErrUnavailable, err)
-	} else if !ok {
-		// A Connect error, so both the RPC and the socket answer
-		// resource_exhausted instead of internal.
-		return nil, nil, connect.NewError(connect.CodeResourceExhausted, fmt.Errorf("%w (limit %d)", ErrTooManyConns, h.opts.MaxConnsPerUser))
-	}
-	// Routing starts before the rooms and cursors are read, so an event
-	// committed meanwhile is either history below the cursor or in the queue.
-	if !h.attach(f, nil) {
-		h.close(f)
-		return nil, nil, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
-	}
-	ready, err := h.start(ctx, f)
-	if err != nil {
-		h.close(f)
-		return nil, nil, err
-	}
-	return f, ready, nil
-}
-
-func (h *Hub) start(ctx context.Context, f *feed) (*chatv1.Ready, error) {
-	uid := f.principal.UserID
-	rooms, err := h.chat.RoomIDsOf(ctx, uid)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	for _, r := range rooms {
-		addTo(h.rooms, r, f)
-	}
-	h.mu.Unlock()
-	f.cursors, err = h.history.LastSeqs(ctx, rooms)
-	if err != nil {
-		return nil, err
-	}
-	f.floors = make(map[int64]int64, len(rooms))
-	for _, r := range rooms {
-		f.floors[r] = f.cursors[r]
-	}
-	h.settle(ctx, uid)
-	user, err := h.chat.User(ctx, uid)
-	if err != nil {
-		return nil, err
-	}
-	ready := &chatv1.Ready{User: protoconv.User(user, true), RoomIds: rooms, SessionId: f.principal.SessionID}
-	for _, r := range rooms {
-		ready.Cursors = append(ready.Cursors, &chatv1.RoomCursor{RoomId: r, AfterSeq: f.cursors[r]})
-	}
-	return ready, nil
-}
-
-// close unregisters the connection; the user goes offline after the grace
-// period unless another connection is live by then.
-func (h *Hub) close(f *feed) {
-	h.detach(f)
-	uid := f.principal.UserID
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.presence.Remove(ctx, uid, f.id); err != nil {
-		h.log.Warn("presence remove", "user_id", uid, "err", err)
-	}
-	time.AfterFunc(presenceGrace, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.settle(ctx, uid)
-	})
-}
-
-func newConnID() string {
+// NewConnID names a connection in presence and in the log.
+func NewConnID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// Open registers a connection, named id in presence and logs, for the
+// principal. Run sends its Ready, then replays the rooms of resume (the
+// client's cursors), before any of their live events; every other room is
+// live at once. Close it when the connection ends.
+func (h *Hub) Open(ctx context.Context, id string, p auth.Principal, resume []Cursor) (*Feed, error) {
+	f := &Feed{
+		shared: h.shared, id: id, principal: p, hub: h, resume: resume,
+		queue: newQueue(h.opts.QueueSize), ctrl: make(chan func(context.Context, Sink) error, controlQueue),
+		dead: make(chan struct{}), replays: make(chan resumeStep),
+	}
+	if err := h.presence.Open(ctx, p.UserID, f.id); err != nil {
+		return nil, err
+	}
+	// Routing starts before the rooms and cursors are read, so an event
+	// committed meanwhile is either history below the cursor or in the queue.
+	if !h.attach(f, nil) {
+		f.Close()
+		return nil, fmt.Errorf("%w: server is shutting down; reconnect", chat.ErrUnavailable)
+	}
+	if err := h.start(ctx, f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (h *Hub) start(ctx context.Context, f *Feed) error {
+	uid := f.principal.UserID
+	rooms, err := h.chat.RoomIDsOf(ctx, uid)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	for _, r := range rooms {
+		h.addRoomLocked(r, f)
+	}
+	h.mu.Unlock()
+	h.await(ctx, uid, rooms)
+	h.mu.Lock()
+	f.started = true
+	h.mu.Unlock()
+	f.cursors, err = h.history.LastSeqs(ctx, rooms)
+	if err != nil {
+		return err
+	}
+	f.floors = make(map[int64]int64, len(rooms))
+	for _, r := range rooms {
+		f.floors[r] = f.cursors[r]
+	}
+	user, err := h.chat.User(ctx, uid)
+	if err != nil {
+		return err
+	}
+	f.ready = &Ready{User: user, SessionID: f.principal.SessionID, Rooms: rooms, Cursors: maps.Clone(f.cursors)}
+	return nil
+}
+
+// await waits until the bus carries the user's and the rooms' events here,
+// so that the cursors read next miss nothing: an event published before is
+// in the store, one published after reaches the queue. Past awaitTopics it
+// gives up; the bus resyncs the connection when it is back.
+func (h *Hub) await(ctx context.Context, uid int64, rooms []int64) {
+	topics := []chat.Topic{{User: uid}}
+	for _, r := range rooms {
+		topics = append(topics, chat.Topic{Room: r})
+	}
+	wctx, cancel := context.WithTimeout(ctx, awaitTopics)
+	defer cancel()
+	if err := h.topics.Await(wctx, topics); err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "the event bus does not carry a new connection's rooms yet; reading its cursors anyway", "user_id", uid, "err", err)
+	}
+}
+
+// Close unregisters the connection; the user goes offline after the grace
+// period unless another connection is live by then. A resume still read in
+// the background stops.
+func (f *Feed) Close() {
+	f.end(func(context.Context, Sink) error { return nil })
+	f.hub.close(f)
+}
+
 // push queues an event without ever blocking the hub: a connection that
 // cannot keep up is dropped and resumes after reconnecting.
-func (f *feed) push(it *item) {
-	ok, crowded := f.queue.put(it)
-	if crowded {
-		f.crowdedOnce.Do(func() { close(f.crowded) })
-	}
-	if !ok {
-		if f.kill(errorFrame("resource_exhausted", "connection too slow: events were not read fast enough; reconnect and resume")) {
-			f.hub.stats.SlowConsumers.Add(1)
+func (f *Feed) push(it *Item) {
+	if !f.queue.put(it) {
+		if f.Kill(chat.ErrTooSlow) {
+			f.stats.SlowConsumers.Add(1)
 		}
 	}
 }
 
-// control runs fn on the feed's run loop; a full control queue drops the
-// connection like a full event queue does.
-func (f *feed) control(fn func(context.Context, sink) error) {
+// Control runs fn on the connection's writer, in order with what it sends:
+// the transport's own frames (a pong) go out there. A client that has more
+// than controlQueue requests waiting is dropped like a slow one.
+func (f *Feed) Control(fn func(ctx context.Context) error) {
+	f.control(func(ctx context.Context, _ Sink) error { return fn(ctx) })
+}
+
+func (f *Feed) control(fn func(context.Context, Sink) error) {
 	select {
 	case f.ctrl <- fn:
 	default:
-		f.kill(errorFrame("resource_exhausted", "too many pending requests on this connection"))
+		f.Kill(errTooManyRequests)
 	}
 }
 
-// kill ends the feed; its run loop sends last, then returns. It reports
-// whether this call was the one that ended it.
-func (f *feed) kill(last *chatv1.ServerFrame) bool {
+// Kill ends the feed with err, which its client is told (Sink.Fail) before
+// the run loop returns. It reports whether this call was the one that ended
+// it.
+func (f *Feed) Kill(err error) bool {
+	return f.end(func(ctx context.Context, s Sink) error { return s.Fail(ctx, err) })
+}
+
+// end ends the feed; its run loop calls last, then returns.
+func (f *Feed) end(last func(context.Context, Sink) error) bool {
 	killed := false
 	f.killOnce.Do(func() {
 		f.last = last
@@ -186,29 +241,37 @@ func (f *feed) kill(last *chatv1.ServerFrame) bool {
 	return killed
 }
 
-// errFeedKilled ends a run loop that was killed.
-var errFeedKilled = errors.New("connection closed by server")
+// ErrEnded ends a run loop that the server ended, after the client was told
+// why.
+var ErrEnded = errors.New("connection closed by server")
 
-// run writes the feed's events and control frames to s until ctx ends or
-// the feed is killed. A kill goes first, so a dropped client is not fed
-// the rest of its queue; then control requests, so a resume queued before
-// live events is replayed before them.
-func (f *feed) run(ctx context.Context, s sink) error {
+// Run writes the feed to s until ctx ends or the feed is ended: its Ready,
+// the replay of the rooms the client resumed with it, then live events and
+// the client's requests. An end goes first, so a dropped client is not fed
+// the rest of its queue; then control requests, so a resume asked for
+// before an event holds that event back; then the replays of resumes.
+func (f *Feed) Run(ctx context.Context, s Sink) error {
+	if err := f.open(ctx, s); err != nil {
+		return err
+	}
+	if err := s.Flush(); err != nil {
+		return err
+	}
 	for {
 		if err := f.step(ctx, s); err != nil {
 			return err
 		}
 		if f.queue.len() == 0 {
-			if err := s.flush(); err != nil {
+			if err := s.Flush(); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// step handles one thing: a kill first, then a client's request such as a
+// step handles one thing: an end first, then a client's request such as a
 // resume, then a queued event.
-func (f *feed) step(ctx context.Context, s sink) error {
+func (f *Feed) step(ctx context.Context, s Sink) error {
 	select {
 	case <-f.dead:
 		return f.final(ctx, s)
@@ -217,6 +280,8 @@ func (f *feed) step(ctx context.Context, s sink) error {
 	select {
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
+	case st := <-f.replays:
+		return f.resumed(ctx, s, st)
 	default:
 	}
 	if it := f.queue.take(); it != nil {
@@ -224,7 +289,7 @@ func (f *feed) step(ctx context.Context, s sink) error {
 	}
 	select {
 	case <-ctx.Done():
-		// A kill usually ends the reader too, which cancels ctx: the
+		// An end usually ends the reader too, which cancels ctx: the
 		// client must still get the reason.
 		select {
 		case <-f.dead:
@@ -238,41 +303,72 @@ func (f *feed) step(ctx context.Context, s sink) error {
 		return nil // the next step takes what arrived
 	case fn := <-f.ctrl:
 		return fn(ctx, s)
+	case st := <-f.replays:
+		return f.resumed(ctx, s, st)
 	}
 }
 
-// final sends the frame the feed was killed with. A sink that turns it into
-// an error (a Subscribe stream ends with that code) returns it, so the
-// client learns why it was cut off.
-func (f *feed) final(ctx context.Context, s sink) error {
-	if f.last != nil {
-		if err := s.frame(ctx, f.last); err != nil {
-			return err
-		}
+// open sends the Ready and replays what the client resumed with it. A
+// resume that fails is answered with Sink.Error; the stream's ends it.
+func (f *Feed) open(ctx context.Context, s Sink) error {
+	ready := f.ready
+	f.ready = nil
+	if err := s.Ready(ctx, *ready); err != nil {
+		return err
 	}
-	return errFeedKilled
-}
-
-// deliver sends one event, filling a gap before it from the store and
-// dropping it if already delivered.
-func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
-	for _, p := range it.batch {
-		if err := s.event(ctx, p); err != nil {
-			return err
-		}
-	}
-	if it.batch != nil {
+	if len(f.resume) == 0 {
 		return nil
 	}
-	roomID := it.ev.GetRoomId()
-	if ml := it.ev.GetMemberLeft(); ml != nil && ml.GetUserId() == f.principal.UserID {
+	resume := f.resume
+	f.resume = nil
+	if err := f.resumeNow(ctx, s, resume); err != nil {
+		return s.Error(ctx, err)
+	}
+	return nil
+}
+
+// final sends the frame the feed was ended with. A sink that turns it into
+// an error (a Subscribe stream ends with that code) returns it, so the
+// client learns why it was cut off.
+func (f *Feed) final(ctx context.Context, s Sink) error {
+	if err := f.last(ctx, s); err != nil {
+		return err
+	}
+	return ErrEnded
+}
+
+// deliver sends one event, or each of a group.
+func (f *Feed) deliver(ctx context.Context, s Sink, it *Item) error {
+	if it.batch == nil {
+		return f.deliverOne(ctx, s, it)
+	}
+	for _, p := range it.batch {
+		if err := f.deliverOne(ctx, s, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliverOne sends one event, filling a gap before it from the store and
+// dropping it if already delivered; an event of a room a resume holds waits.
+func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
+	roomID := it.ev.RoomID
+	if _, held := f.held[roomID]; held {
+		f.park(it)
+		return nil
+	}
+	switch {
+	case it.ev.Kind == chat.RoomAdded:
+		return f.roomAdded(ctx, s, it)
+	case it.ev.Kind == chat.RoomRemoved, it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID:
 		delete(f.cursors, roomID)
 		delete(f.floors, roomID)
 	}
 	if !it.isMessage() {
-		return s.event(ctx, it)
+		return s.Event(ctx, it)
 	}
-	seq := it.ev.GetSeq()
+	seq := it.ev.Seq()
 	cur, known := f.cursors[roomID]
 	if known {
 		if seq <= cur {
@@ -287,7 +383,7 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 			}
 		}
 	}
-	if err := s.event(ctx, it); err != nil {
+	if err := s.Event(ctx, it); err != nil {
 		return err
 	}
 	if !known {
@@ -297,9 +393,16 @@ func (f *feed) deliver(ctx context.Context, s sink, it *item) error {
 	return nil
 }
 
-func errorFrame(code, msg string) *chatv1.ServerFrame {
-	// A message may quote the client's input, and a frame that is not
-	// UTF-8 could not be sent at all.
-	msg = strings.ToValidUTF8(msg, "\uFFFD")
-	return &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Error{Error: &chatv1.Error{Code: code, Message: msg}}}
+// roomAdded starts the room's cursor where the event says live delivery
+// starts, tells the client, then reads what this process missed of the
+// room before it routed it here.
+func (f *Feed) roomAdded(ctx context.Context, s Sink, it *Item) error {
+	room := it.ev.RoomID
+	if _, known := f.cursors[room]; !known {
+		f.cursors[room], f.floors[room] = it.ev.Room.LastSeq, it.ev.Room.LastSeq
+	}
+	if err := s.Event(ctx, it); err != nil {
+		return err
+	}
+	return f.syncRooms(ctx, s, []int64{room})
 }

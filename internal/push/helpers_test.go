@@ -60,6 +60,19 @@ func member(tb testing.TB, srv *testenv.Server, name string) *testenv.Client {
 	return c
 }
 
+// newSession logs name (signed up by member) in again on srv: a session of
+// its own, as a second device would have.
+func newSession(tb testing.TB, srv *testenv.Server, name string) *testenv.Client {
+	tb.Helper()
+	c := testenv.NewClient(srv, rpcProto)
+	res, err := c.Auth.Login(context.Background(), &chatv1.LoginRequest{Login: name, Password: "password-" + name})
+	if err != nil {
+		tb.Fatalf("log %s in again: %v", name, err)
+	}
+	c.Token = res.GetAccessToken()
+	return c
+}
+
 // userID is the id of the client's user.
 func userID(tb testing.TB, c *testenv.Client) int64 {
 	tb.Helper()
@@ -118,6 +131,23 @@ func openWS(tb testing.TB, srv *testenv.Server, c *testenv.Client) (*live, *chat
 		tb.Fatalf("dial /ws: %v (HTTP %d)", err, resp.StatusCode)
 	}
 	l := readWS("ws", conn)
+	return l, l.ready(tb)
+}
+
+// openWSResuming connects the way the web app does, with the token and the
+// cursors in the first frame, and returns the live socket after its Ready.
+func openWSResuming(tb testing.TB, srv *testenv.Server, c *testenv.Client, cursors ...*chatv1.RoomCursor) (*live, *chatv1.Ready) {
+	tb.Helper()
+	conn, resp, err := dialWS(tb, srv, "", nil)
+	if err != nil {
+		tb.Fatalf("dial /ws: %v (HTTP %d)", err, resp.StatusCode)
+	}
+	l := readWS("ws", conn)
+	frame, err := protojson.Marshal(&chatv1.ClientFrame{Kind: &chatv1.ClientFrame_Auth{Auth: &chatv1.Auth{Token: c.Token, Resume: cursors}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.send(tb, string(frame))
 	return l, l.ready(tb)
 }
 

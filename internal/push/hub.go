@@ -8,9 +8,7 @@ import (
 	"sync"
 	"time"
 
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/presence"
 )
 
 // Tuning of the hub.
@@ -19,11 +17,14 @@ const (
 	// predecessor waits for it before going out anyway (connections then
 	// fill the gap from the store).
 	reorderWait = 50 * time.Millisecond
-	// presenceGrace debounces offline: a user who reconnects within it
-	// causes no presence events at all.
-	presenceGrace = 2 * time.Second
+	// awaitTopics bounds how long a new connection waits for the bus to
+	// carry its rooms' events before it reads its cursors anyway (Redis is
+	// down: the bus's resubscription resyncs it later).
+	awaitTopics = 2 * time.Second
 	// drainSpread spreads reconnects of a draining process's clients.
 	drainSpread = 3 * time.Second
+	// drainReason is what a draining process tells its clients.
+	drainReason = "server shutting down"
 )
 
 // Chat is what the hub needs of the chat domain.
@@ -31,8 +32,6 @@ type Chat interface {
 	User(ctx context.Context, id int64) (chat.User, error)
 	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	CanRead(ctx context.Context, userID, roomID int64) error
-	Typing(ctx context.Context, userID, roomID int64) error
-	PresenceChanged(ctx context.Context, userID int64, online bool) error
 }
 
 // History reads what a connection missed.
@@ -41,13 +40,27 @@ type History interface {
 	LastSeqs(ctx context.Context, roomIDs []int64) (map[int64]int64, error)
 }
 
-// Presence counts live connections across processes.
+// Presence counts live connections across processes and tells the rooms
+// who comes and goes; presence.Lifecycle fills it.
 type Presence interface {
-	TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error)
-	Remove(ctx context.Context, uid int64, connID string) error
-	Heartbeat(ctx context.Context, conns []presence.Conn) error
-	Settle(ctx context.Context, uid int64) (changed, online bool, err error)
-	Sweep(ctx context.Context) ([]int64, error)
+	// Open counts a new connection, or refuses it (chat.ErrTooManyConns).
+	Open(ctx context.Context, userID int64, connID string) error
+	// Close forgets a connection Open counted.
+	Close(userID int64, connID string)
+}
+
+// Topics is what the hub needs of the bus: to hear a room's or a user's
+// events while this process has a connection that needs them. The hub calls
+// them with its lock held, on the first connection that needs a topic and
+// after the last one left, so calls come in order; they must not block nor
+// call back into the hub.
+//
+// Await returns once the bus carries the topics, so that every event
+// published from then on reaches the hub (or with ctx's error).
+type Topics interface {
+	Watch(t chat.Topic)
+	Unwatch(t chat.Topic)
+	Await(ctx context.Context, topics []chat.Topic) error
 }
 
 // Options limit each connection.
@@ -58,73 +71,86 @@ type Options struct {
 	// ResumeWindow is how many missed messages of one room a resume replays
 	// before answering too_far_behind instead.
 	ResumeWindow int
-	// MaxConnsPerUser caps a user's live connections across processes.
-	MaxConnsPerUser int
 }
 
-// Hub routes events to this process's connections, by room.
+// shared is what every feed of a hub uses: the stores, the limits, the
+// counters and the log.
+type shared struct {
+	chat    Chat
+	history History
+	opts    Options
+	log     *slog.Logger
+	stats   Stats
+}
+
+// Hub routes events to this process's connections: a room's to those of
+// its members, a user's to that user's.
 type Hub struct {
-	chat     Chat
-	history  History
+	*shared
 	presence Presence
-	opts     Options
-	log      *slog.Logger
+	topics   Topics
 
 	mu       sync.Mutex
-	rooms    map[int64]map[*feed]struct{}
-	users    map[int64]map[*feed]struct{}
-	sessions map[string]map[*feed]struct{}
+	rooms    map[int64]map[*Feed]struct{}
+	users    map[int64]map[*Feed]struct{}
+	sessions map[string]map[*Feed]struct{}
 	order    map[int64]*roomOrder
-	feedUp   bool
 	draining bool
-	stats    Stats
 }
 
 // roomOrder puts a room's messages back in seq order when publishes from
 // concurrent senders arrive swapped.
 type roomOrder struct {
 	last    int64
-	pending map[int64]*item
+	pending map[int64]*Item
 	timer   *time.Timer
 }
 
 // NewHub builds an empty hub.
-func NewHub(c Chat, h History, p Presence, opts Options, log *slog.Logger) *Hub {
+func NewHub(c Chat, h History, p Presence, t Topics, opts Options, log *slog.Logger) *Hub {
 	return &Hub{
-		chat: c, history: h, presence: p, opts: opts, log: log,
-		rooms: map[int64]map[*feed]struct{}{}, users: map[int64]map[*feed]struct{}{},
-		sessions: map[string]map[*feed]struct{}{}, order: map[int64]*roomOrder{},
+		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p, topics: t,
+		rooms: map[int64]map[*Feed]struct{}{}, users: map[int64]map[*Feed]struct{}{},
+		sessions: map[string]map[*Feed]struct{}{}, order: map[int64]*roomOrder{},
 	}
 }
 
-// FeedUp reports whether the cross-process event feed is subscribed.
-func (h *Hub) FeedUp() bool {
+// Dispatch hands an event from the bus to the connections it is for.
+func (h *Hub) Dispatch(e chat.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.feedUp
-}
-
-func (h *Hub) setFeedUp(up bool) {
-	h.mu.Lock()
-	h.feedUp = up
-	h.mu.Unlock()
-}
-
-// Dispatch hands an event from the bus to the connections of its room.
-func (h *Hub) Dispatch(ev *chatv1.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if mj := ev.GetMemberJoined(); mj != nil {
-		h.routeLocked(mj.GetMember().GetUser().GetId(), ev.GetRoomId(), true)
-	}
-	it := newItem(ev)
-	if it.isMessage() {
+	it := newItem(e)
+	switch {
+	case e.To != 0:
+		h.toUserLocked(it)
+	case it.isMessage():
 		h.orderLocked(it)
-	} else {
+	default:
 		h.fanoutLocked(it)
 	}
-	if ml := ev.GetMemberLeft(); ml != nil {
-		h.routeLocked(ml.GetUserId(), ev.GetRoomId(), false)
+	if e.Kind == chat.MemberLeft {
+		// RoomRemoved stops it too; whichever comes first, nothing of the
+		// room follows.
+		h.routeLocked(e.UserID, e.RoomID, false)
+	}
+}
+
+// toUserLocked hands an event to every connection of its user. The room
+// list's changes also start or stop routing the room to them: the user's
+// topic is the one their process is sure to hear, where a room's events
+// reach only processes that already carry the room.
+func (h *Hub) toUserLocked(it *Item) {
+	e := it.ev
+	if e.Kind == chat.RoomAdded {
+		h.routeLocked(e.To, e.RoomID, true)
+	}
+	fs := h.users[e.To]
+	for f := range fs {
+		f.push(it)
+	}
+	h.stats.EventsFannedOut.Add(int64(len(fs)))
+	if e.Kind == chat.RoomRemoved {
+		h.routeLocked(e.To, e.RoomID, false)
 	}
 }
 
@@ -132,18 +158,40 @@ func (h *Hub) Dispatch(ev *chatv1.Event) {
 func (h *Hub) routeLocked(uid, roomID int64, on bool) {
 	for f := range h.users[uid] {
 		if on {
-			addTo(h.rooms, roomID, f)
+			h.addRoomLocked(roomID, f)
 		} else {
-			removeFrom(h.rooms, roomID, f)
+			h.removeRoomLocked(roomID, f)
 		}
 	}
 }
 
-func (h *Hub) orderLocked(it *item) {
-	roomID, seq := it.ev.GetRoomId(), it.ev.GetSeq()
+// addRoomLocked routes a room to f, watching the room's topic for the
+// first of this process's feeds.
+func (h *Hub) addRoomLocked(roomID int64, f *Feed) {
+	if addTo(h.rooms, roomID, f) {
+		h.topics.Watch(chat.Topic{Room: roomID})
+	}
+}
+
+// removeRoomLocked stops routing a room to f, and unwatches its topic after
+// the last feed.
+func (h *Hub) removeRoomLocked(roomID int64, f *Feed) {
+	if removeFrom(h.rooms, roomID, f) {
+		h.topics.Unwatch(chat.Topic{Room: roomID})
+		// What the room's order knows goes stale now: the next message
+		// heard, after a new first connection, does not follow the last.
+		if o := h.order[roomID]; o != nil && o.timer != nil {
+			o.timer.Stop()
+		}
+		delete(h.order, roomID)
+	}
+}
+
+func (h *Hub) orderLocked(it *Item) {
+	roomID, seq := it.ev.RoomID, it.ev.Seq()
 	o := h.order[roomID]
 	if o == nil {
-		o = &roomOrder{pending: map[int64]*item{}}
+		o = &roomOrder{pending: map[int64]*Item{}}
 		h.order[roomID] = o
 	}
 	switch {
@@ -193,8 +241,8 @@ func (h *Hub) flushRoom(roomID int64) {
 	o.timer = nil
 }
 
-func (h *Hub) fanoutLocked(it *item) {
-	fs := h.rooms[it.ev.GetRoomId()]
+func (h *Hub) fanoutLocked(it *Item) {
+	fs := h.rooms[it.ev.RoomID]
 	for f := range fs {
 		f.push(it)
 	}
@@ -202,23 +250,25 @@ func (h *Hub) fanoutLocked(it *item) {
 }
 
 // attach routes the rooms' events to the feed.
-func (h *Hub) attach(f *feed, roomIDs []int64) bool {
+func (h *Hub) attach(f *Feed, roomIDs []int64) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.draining {
 		return false
 	}
-	addTo(h.users, f.principal.UserID, f)
+	if addTo(h.users, f.principal.UserID, f) {
+		h.topics.Watch(chat.Topic{User: f.principal.UserID})
+	}
 	addTo(h.sessions, f.principal.SessionID, f)
 	for _, r := range roomIDs {
-		addTo(h.rooms, r, f)
+		h.addRoomLocked(r, f)
 	}
 	return true
 }
 
 // routed reports which of the rooms send their events to f: the user's
 // rooms, as the membership events have told this process.
-func (h *Hub) routed(f *feed, roomIDs []int64) map[int64]bool {
+func (h *Hub) routed(f *Feed, roomIDs []int64) map[int64]bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make(map[int64]bool, len(roomIDs))
@@ -228,37 +278,67 @@ func (h *Hub) routed(f *feed, roomIDs []int64) map[int64]bool {
 	return out
 }
 
-func (h *Hub) detach(f *feed) {
+// close unroutes the feed and tells presence it is gone.
+func (h *Hub) close(f *Feed) {
+	h.detach(f)
+	h.presence.Close(f.principal.UserID, f.id)
+}
+
+func (h *Hub) detach(f *Feed) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	removeFrom(h.users, f.principal.UserID, f)
+	if removeFrom(h.users, f.principal.UserID, f) {
+		h.topics.Unwatch(chat.Topic{User: f.principal.UserID})
+	}
 	removeFrom(h.sessions, f.principal.SessionID, f)
 	for r := range h.rooms {
-		removeFrom(h.rooms, r, f)
+		h.removeRoomLocked(r, f)
 	}
 }
+
+// errSessionEnded closes a session's connections after a logout, a password
+// change or a replayed refresh token.
+var errSessionEnded error = &chat.Error{Kind: chat.ErrUnauthenticated, Msg: "the session ended; log in again"}
 
 // EndSession closes the session's connections on this process.
 func (h *Hub) EndSession(sessionID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for f := range h.sessions[sessionID] {
-		f.kill(errorFrame("unauthenticated", "the session ended; log in again"))
+		f.Kill(errSessionEnded)
 	}
 }
 
-// Resync makes every connection re-check its rooms against the store, after
-// the bus may have missed events.
-func (h *Hub) Resync() {
+// Subscribed makes the connections of the topics re-check their rooms
+// against the store, after the bus may have missed events of them: a room's
+// connections that room, a user's every room. Each connection gets one
+// request, however many of its topics came back. A connection that has not
+// started is left alone: it reads its cursors after the bus carries its
+// topics (see await).
+func (h *Hub) Subscribed(topics []chat.Topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.feedUp = true
-	for _, fs := range h.users {
-		for f := range fs {
-			f.control(f.sync)
+	rooms := map[*Feed][]int64{}
+	for _, t := range topics {
+		for f := range h.users[t.User] {
+			if f.started {
+				rooms[f] = nil // all of them
+			}
+		}
+		for f := range h.rooms[t.Room] {
+			if ids, some := rooms[f]; f.started && (ids != nil || !some) {
+				rooms[f] = append(ids, t.Room)
+			}
 		}
 	}
+	for f, ids := range rooms {
+		f.control(func(ctx context.Context, s Sink) error { return f.sync(ctx, s, ids) })
+	}
 }
+
+// Lost has nothing to do: every connection keeps its cursors, and
+// Subscribed resyncs them once the bus is back.
+func (h *Hub) Lost() {}
 
 // Drain tells every connection to reconnect elsewhere, spread over
 // drainSpread so the other processes are not hit at once, and refuses new
@@ -270,9 +350,7 @@ func (h *Hub) Drain() {
 	for _, fs := range h.users {
 		for f := range fs {
 			delay := rand.N(drainSpread)
-			f.kill(&chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Reconnect{Reconnect: &chatv1.Reconnect{
-				DelayMs: delay.Milliseconds(), Reason: "server shutting down",
-			}}})
+			f.end(func(ctx context.Context, s Sink) error { return s.Reconnect(ctx, delay, drainReason) })
 		}
 	}
 }
@@ -288,80 +366,28 @@ func (h *Hub) Conns() int {
 	return n
 }
 
-// Run keeps presence alive until ctx ends: it renews this process's
-// connections and sweeps those of processes that died.
-func (h *Hub) Run(ctx context.Context) {
-	beat := time.NewTicker(presence.HeartbeatEvery)
-	sweep := time.NewTicker(presence.SweepEvery)
-	defer beat.Stop()
-	defer sweep.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-beat.C:
-			if err := h.presence.Heartbeat(ctx, h.liveConns()); err != nil {
-				h.log.Warn("presence heartbeat", "err", err)
-			}
-		case <-sweep.C:
-			h.sweep(ctx)
-		}
-	}
-}
-
-func (h *Hub) liveConns() []presence.Conn {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []presence.Conn
-	for uid, fs := range h.users {
-		for f := range fs {
-			out = append(out, presence.Conn{UserID: uid, ID: f.id})
-		}
-	}
-	return out
-}
-
-func (h *Hub) sweep(ctx context.Context) {
-	users, err := h.presence.Sweep(ctx)
-	if err != nil {
-		h.log.Warn("presence sweep", "err", err)
-		return
-	}
-	for _, uid := range users {
-		h.settle(ctx, uid)
-	}
-}
-
-// settle publishes the user's presence if it differs from what the rooms
-// were last told.
-func (h *Hub) settle(ctx context.Context, uid int64) {
-	changed, online, err := h.presence.Settle(ctx, uid)
-	if err != nil {
-		h.log.Warn("presence settle", "user_id", uid, "err", err)
-		return
-	}
-	if !changed {
-		return
-	}
-	if err := h.chat.PresenceChanged(ctx, uid, online); err != nil {
-		h.log.Warn("publish presence", "user_id", uid, "err", err)
-	}
-}
-
-func addTo[K comparable](m map[K]map[*feed]struct{}, k K, f *feed) {
+// addTo adds f to k's set and reports whether it is the set's first.
+func addTo[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
 	set := m[k]
 	if set == nil {
-		set = map[*feed]struct{}{}
+		set = map[*Feed]struct{}{}
 		m[k] = set
 	}
+	n := len(set)
 	set[f] = struct{}{}
+	return n == 0 && len(set) == 1
 }
 
-func removeFrom[K comparable](m map[K]map[*feed]struct{}, k K, f *feed) {
-	if set := m[k]; set != nil {
-		delete(set, f)
-		if len(set) == 0 {
-			delete(m, k)
-		}
+// removeFrom takes f out of k's set and reports whether it was the last.
+func removeFrom[K comparable](m map[K]map[*Feed]struct{}, k K, f *Feed) bool {
+	set := m[k]
+	if _, in := set[f]; !in {
+		return false
 	}
+	delete(set, f)
+	if len(set) == 0 {
+		delete(m, k)
+		return true
+	}
+	return false
 }

@@ -18,12 +18,12 @@ import "sync"
 // so what a client learns about one user keeps its order.
 type queue struct {
 	mu    sync.Mutex
-	items []*item
+	items []*Item
 	head  int
 	limit int
 	// groups is the waiting presence group of each user, made when the
 	// first one waits and dropped when it is taken.
-	groups map[int64]*item
+	groups map[int64]*Item
 	// ready holds a token while events may wait, for the run loop to block on.
 	ready chan struct{}
 }
@@ -32,18 +32,17 @@ func newQueue(limit int) *queue {
 	return &queue{limit: limit, ready: make(chan struct{}, 1)}
 }
 
-// put adds it unless the queue is full, and reports whether the queue is at
-// least half full afterwards.
-func (q *queue) put(it *item) (ok, crowded bool) {
+// put adds it unless the queue is full.
+func (q *queue) put(it *Item) bool {
 	q.mu.Lock()
 	n := len(q.items) - q.head
 	if q.join(it) {
 		q.mu.Unlock()
-		return true, n >= q.limit/2
+		return true
 	}
 	if n >= q.limit {
 		q.mu.Unlock()
-		return false, true
+		return false
 	}
 	if q.head > 0 && len(q.items) == cap(q.items) {
 		// Reuse the slots already taken instead of growing.
@@ -57,13 +56,13 @@ func (q *queue) put(it *item) (ok, crowded bool) {
 	case q.ready <- struct{}{}:
 	default:
 	}
-	return true, n+1 >= q.limit/2
+	return true
 }
 
 // join adds a presence event to the waiting group of its user and state,
 // if there is one. A user's joining or leaving a room ends the user's
 // group, so later presence is not told before it.
-func (q *queue) join(it *item) bool {
+func (q *queue) join(it *Item) bool {
 	uid, online, ok := it.presence()
 	if !ok {
 		if uid, ok := it.member(); ok {
@@ -85,14 +84,14 @@ func (q *queue) join(it *item) bool {
 
 // group wraps a presence event in a group of its own, the one later events
 // of its user and state join while it waits; other events go as they are.
-func (q *queue) group(it *item) *item {
+func (q *queue) group(it *Item) *Item {
 	uid, _, ok := it.presence()
 	if !ok {
 		return it
 	}
-	g := &item{ev: it.ev, batch: []*item{it}}
+	g := &Item{ev: it.ev, batch: []*Item{it}}
 	if q.groups == nil {
-		q.groups = map[int64]*item{}
+		q.groups = map[int64]*Item{}
 	}
 	q.groups[uid] = g
 	return g
@@ -100,7 +99,7 @@ func (q *queue) group(it *item) *item {
 
 // take removes the oldest event, or returns nil when none waits. A group
 // taken is closed: nothing joins it any more.
-func (q *queue) take() *item {
+func (q *queue) take() *Item {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.items) {

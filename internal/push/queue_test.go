@@ -5,8 +5,13 @@ import (
 	"slices"
 	"testing"
 
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/chat"
 )
+
+// messageItem is a message event of room with seq.
+func messageItem(room, seq int64) *Item {
+	return newItem(chat.Event{Kind: chat.MessageCreated, RoomID: room, Message: &chat.Message{RoomID: room, Seq: seq}})
+}
 
 func TestQueueKeepsOrderAndBound(t *testing.T) {
 	q := newQueue(8)
@@ -15,24 +20,23 @@ func TestQueueKeepsOrderAndBound(t *testing.T) {
 	// Interleave puts and takes so the slots are reused many times.
 	for round := 0; round < 100; round++ {
 		for q.len() < 6 {
-			ok, _ := q.put(newItem(&chatv1.Event{Seq: next}))
-			if !ok {
+			if !q.put(messageItem(1, next)) {
 				t.Fatalf("put refused at %d waiting", q.len())
 			}
 			next++
 		}
 		for range 4 {
-			if it := q.take(); it.ev.GetSeq() != taken {
-				t.Fatalf("took seq %d, want %d", it.ev.GetSeq(), taken)
+			if it := q.take(); it.ev.Seq() != taken {
+				t.Fatalf("took seq %d, want %d", it.ev.Seq(), taken)
 			}
 			taken++
 		}
 	}
 	for q.len() < 8 {
-		q.put(newItem(&chatv1.Event{Seq: next}))
+		q.put(messageItem(1, next))
 		next++
 	}
-	if ok, crowded := q.put(newItem(&chatv1.Event{})); ok || !crowded {
+	if q.put(messageItem(1, 0)) {
 		t.Fatal("a full queue accepted an event")
 	}
 	for q.take() != nil {
@@ -42,10 +46,8 @@ func TestQueueKeepsOrderAndBound(t *testing.T) {
 	}
 }
 
-func presenceItem(uid, room int64, online bool) *item {
-	return newItem(&chatv1.Event{RoomId: room, Kind: &chatv1.Event_PresenceChanged{
-		PresenceChanged: &chatv1.PresenceChanged{RoomId: room, UserId: uid, Online: online},
-	}})
+func presenceItem(uid, room int64, online bool) *Item {
+	return newItem(chat.Event{Kind: chat.PresenceChanged, RoomID: room, UserID: uid, Online: online})
 }
 
 // sent is what the run loop writes for the queue's events, in order, as
@@ -55,16 +57,16 @@ func sent(q *queue) []string {
 	for it := q.take(); it != nil; it = q.take() {
 		events := it.batch
 		if events == nil {
-			events = []*item{it}
+			events = []*Item{it}
 		}
 		for _, p := range events {
-			switch ev := p.ev; {
-			case ev.GetPresenceChanged() != nil:
-				out = append(out, fmt.Sprintf("p%v %d/%d", ev.GetPresenceChanged().GetOnline(), ev.GetPresenceChanged().GetUserId(), ev.GetRoomId()))
-			case ev.GetMemberJoined() != nil:
-				out = append(out, fmt.Sprintf("j %d/%d", ev.GetMemberJoined().GetMember().GetUser().GetId(), ev.GetRoomId()))
+			switch ev := p.ev; ev.Kind {
+			case chat.PresenceChanged:
+				out = append(out, fmt.Sprintf("p%v %d/%d", ev.Online, ev.UserID, ev.RoomID))
+			case chat.MemberJoined:
+				out = append(out, fmt.Sprintf("j %d/%d", ev.Member.User.ID, ev.RoomID))
 			default:
-				out = append(out, fmt.Sprintf("m %d", ev.GetSeq()))
+				out = append(out, fmt.Sprintf("m %d", ev.Seq()))
 			}
 		}
 	}
@@ -81,12 +83,12 @@ func TestQueueGathersPresence(t *testing.T) {
 	// in between: 202 events in 8 slots.
 	for room := int64(1); room <= 100; room++ {
 		for _, uid := range []int64{7, 9} {
-			if ok, _ := q.put(presenceItem(uid, room, true)); !ok {
+			if !q.put(presenceItem(uid, room, true)) {
 				t.Fatalf("refused user %d's presence in room %d with %d waiting", uid, room, q.len())
 			}
 		}
 		if room%50 == 0 {
-			q.put(newItem(&chatv1.Event{RoomId: room, Seq: room}))
+			q.put(messageItem(room, room))
 		}
 	}
 	if n := q.len(); n != 4 {
@@ -109,9 +111,7 @@ func TestQueueGathersPresence(t *testing.T) {
 	q.put(presenceItem(7, 1, true))
 	q.put(presenceItem(7, 2, false))
 	q.put(presenceItem(7, 3, true))
-	q.put(newItem(&chatv1.Event{RoomId: 4, Kind: &chatv1.Event_MemberJoined{MemberJoined: &chatv1.MemberJoined{
-		RoomId: 4, Member: &chatv1.Member{User: &chatv1.User{Id: 7}},
-	}}}))
+	q.put(newItem(chat.Event{Kind: chat.MemberJoined, RoomID: 4, Member: &chat.Membership{User: chat.User{ID: 7}}}))
 	q.put(presenceItem(7, 4, true))
 	q.put(presenceItem(7, 5, false))
 	q.put(presenceItem(7, 6, false))

@@ -5,10 +5,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
-	"github.com/parley-chat/parley/internal/chat"
-	"github.com/parley-chat/parley/internal/protoconv"
 )
 
 // What a connection's resumes may read from the store. A resume frame is a
@@ -37,11 +33,11 @@ type roomResume struct{ room, after int64 }
 // lowest cursor: a client that names a room twice asked for everything
 // after either, and answering only the higher one would silently skip
 // messages it may lack.
-func dedupe(cursors []*chatv1.RoomCursor) []roomResume {
+func dedupe(cursors []Cursor) []roomResume {
 	at := make(map[int64]int, len(cursors))
 	out := make([]roomResume, 0, len(cursors))
 	for _, c := range cursors {
-		room, after := c.GetRoomId(), c.GetAfterSeq()
+		room, after := c.Room, c.After
 		if i, seen := at[room]; seen {
 			out[i].after = min(out[i].after, after)
 			continue
@@ -52,13 +48,132 @@ func dedupe(cursors []*chatv1.RoomCursor) []roomResume {
 	return out
 }
 
-// resume replays each room from the client's cursor, then live delivery
-// continues without gap or duplicate. A room the user may not read is
-// refused with chat.ErrNotFound and nothing of it is sent. Every room
-// either replays in full or gets too_far_behind: past the resume window,
-// or past what is left of the connection's budget.
-func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor) error {
+// mark is where a room stands on a connection as a resume of it starts:
+// the last seq sent (cursor) and the floor, once anything of it went out.
+type mark struct {
+	cursor, floor int64
+	known         bool
+}
+
+func (f *Feed) mark(room int64) mark {
+	cur, known := f.cursors[room]
+	return mark{cursor: cur, floor: f.floors[room], known: known}
+}
+
+// roomReplay is one room's part of a resume: what to send, and where the
+// room stands on the connection after it.
+type roomReplay struct {
+	room          int64
+	items         []*Item
+	cursor, floor int64
+}
+
+// resumeStep is what a resume read in the background hands the run loop:
+// one room's replay, or, with replay nil, its end.
+type resumeStep struct {
+	replay *roomReplay
+	err    error
+}
+
+// Resume asks for each room's messages after the client's cursor. The
+// rooms' live events wait while their replay is read from the store, and
+// follow it without gap or duplicate; every other room's keep flowing. A
+// resume that fails is answered with Sink.Error.
+func (f *Feed) Resume(cursors []Cursor) {
+	if len(cursors) == 0 {
+		return
+	}
+	f.control(func(ctx context.Context, _ Sink) error {
+		f.startResume(ctx, cursors)
+		return nil
+	})
+}
+
+// startResume holds the rooms' live events and reads their replay in the
+// background; a resume asked for while one is read waits its turn. The
+// run loop owns the rooms' cursors while they are held, so the reader
+// works from their marks.
+func (f *Feed) startResume(ctx context.Context, cursors []Cursor) {
+	if f.resuming {
+		f.waiting = append(f.waiting, cursors)
+		return
+	}
+	f.resuming = true
 	rooms := dedupe(cursors)
+	marks := make(map[int64]mark, len(rooms))
+	for _, r := range rooms {
+		marks[r.room] = f.mark(r.room)
+		f.hold(r.room)
+	}
+	go func() {
+		handOver := func(st resumeStep) error {
+			select {
+			case f.replays <- st:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-f.dead:
+				return ErrEnded
+			}
+		}
+		err := f.readResume(ctx, rooms, marks, func(r roomReplay) error { return handOver(resumeStep{replay: &r}) })
+		_ = handOver(resumeStep{err: err})
+	}()
+}
+
+// resumed applies what a background resume handed over: a room's replay,
+// or its end, which lets the rooms it did not replay (it failed) flow
+// again and starts the next resume.
+func (f *Feed) resumed(ctx context.Context, s Sink, st resumeStep) error {
+	if st.replay != nil {
+		return f.applyReplay(ctx, s, *st.replay)
+	}
+	f.resuming = false
+	if err := f.releaseAll(ctx, s); err != nil {
+		return err
+	}
+	if st.err != nil {
+		if err := s.Error(ctx, st.err); err != nil {
+			return err
+		}
+	}
+	if len(f.waiting) > 0 {
+		next := f.waiting[0]
+		f.waiting = f.waiting[1:]
+		f.startResume(ctx, next)
+	}
+	return nil
+}
+
+// resumeNow replays the rooms the client named when it connected, before
+// any live event: it asked for them together with the connection.
+func (f *Feed) resumeNow(ctx context.Context, s Sink, cursors []Cursor) error {
+	rooms := dedupe(cursors)
+	marks := make(map[int64]mark, len(rooms))
+	for _, r := range rooms {
+		marks[r.room] = f.mark(r.room)
+	}
+	return f.readResume(ctx, rooms, marks, func(r roomReplay) error { return f.applyReplay(ctx, s, r) })
+}
+
+// applyReplay sends a room's replay, moves its cursor and lets its held
+// live events follow.
+func (f *Feed) applyReplay(ctx context.Context, s Sink, r roomReplay) error {
+	for _, it := range r.items {
+		if err := s.Event(ctx, it); err != nil {
+			return err
+		}
+	}
+	f.cursors[r.room], f.floors[r.room] = r.cursor, r.floor
+	return f.release(ctx, s, r.room)
+}
+
+// readResume reads each room's replay from the client's cursor and hands
+// it to emit, room by room. A room the user may not read is refused with
+// chat.ErrNotFound before anything is read. Every room either replays in
+// full or gets too_far_behind: past the resume window, or past what is left
+// of the connection's budget.
+func (f *Feed) readResume(ctx context.Context, rooms []roomResume, marks map[int64]mark, emit func(roomReplay) error) error {
 	ids := make([]int64, len(rooms))
 	for i, r := range rooms {
 		ids[i] = r.room
@@ -68,149 +183,85 @@ func (f *feed) resume(ctx context.Context, s sink, cursors []*chatv1.RoomCursor)
 	routed := f.hub.routed(f, ids)
 	for _, id := range ids {
 		if !routed[id] {
-			if err := f.hub.chat.CanRead(ctx, f.principal.UserID, id); err != nil {
+			if err := f.chat.CanRead(ctx, f.principal.UserID, id); err != nil {
 				return err
 			}
 		}
 	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
+	last, err := f.history.LastSeqs(ctx, ids)
 	if err != nil {
 		return err
 	}
-	cut := f.overBudget
+	cut := 0
 	for _, r := range rooms {
-		if err := f.resumeRoom(ctx, s, r.room, min(r.after, last[r.room]), last[r.room]); err != nil {
+		rp, err := f.planRoom(ctx, r.room, min(r.after, last[r.room]), last[r.room], marks[r.room], &cut)
+		if err != nil {
+			return err
+		}
+		if err := emit(rp); err != nil {
 			return err
 		}
 	}
-	if cut = f.overBudget - cut; cut > 0 {
-		f.hub.log.InfoContext(ctx, "resume over the connection's replay budget; rooms beyond it got too_far_behind",
+	if cut > 0 {
+		f.log.InfoContext(ctx, "resume over the connection's replay budget; rooms beyond it got too_far_behind",
 			"conn_id", f.id, "user_id", f.principal.UserID, "rooms", len(rooms), "too_far_behind", cut)
 	}
 	return nil
 }
 
-// resumeRoom replays what the client lacks of one room after its cursor
-// after, up to last, the room's newest seq.
-func (f *feed) resumeRoom(ctx context.Context, s sink, room, after, last int64) error {
-	cur, known := f.cursors[room]
+// planRoom reads what the client lacks of one room after its cursor after,
+// up to last, the room's newest seq, given what the connection already sent
+// of it (m); cut counts the rooms the budget refused.
+func (f *Feed) planRoom(ctx context.Context, room, after, last int64, m mark, cut *int) (roomReplay, error) {
+	rp := roomReplay{room: room, cursor: m.cursor, floor: m.floor}
+	var err error
 	switch {
-	case !known:
+	case !m.known:
 		// Nothing of the room went out on this connection.
-		f.floors[room] = after
-		full, err := f.replayResumed(ctx, s, room, after, last)
-		if err != nil {
-			return err
+		var full bool
+		rp.items, full, err = f.readPaid(ctx, room, after, last, cut)
+		rp.cursor, rp.floor = last, after
+		if !full {
+			rp.floor = last
 		}
-		f.advance(room, last, full)
-	case after >= cur:
+	case after >= m.cursor:
 		// The client has all this connection sent, and maybe more; what it
 		// lacks is on its way live, or read from the store as a gap.
-		f.cursors[room], f.floors[room] = after, after
-	case after < f.floors[room]:
-		// (floor, cur] already went out live: replay only what precedes it.
-		full, err := f.replayResumed(ctx, s, room, after, f.floors[room])
-		if err != nil {
-			return err
-		}
+		rp.cursor, rp.floor = after, after
+	case after < m.floor:
+		// (floor, cursor] already went out live: replay only what precedes it.
+		var full bool
+		rp.items, full, err = f.readPaid(ctx, room, after, m.floor, cut)
 		if full {
-			f.floors[room] = after
+			rp.floor = after
 		}
 	}
-	return nil
+	return rp, err
 }
 
-// replayResumed is replay, paid for from the connection's budget: when
-// what is left does not cover the room, it gets too_far_behind instead.
-func (f *feed) replayResumed(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
+// readPaid is read, paid for from the connection's budget: when what is
+// left does not cover the room, it gets too_far_behind instead.
+func (f *Feed) readPaid(ctx context.Context, room, after, upTo int64, cut *int) ([]*Item, bool, error) {
 	n := upTo - after
 	if n == 0 {
-		return true, nil
+		return nil, true, nil
 	}
-	if n <= int64(f.hub.opts.ResumeWindow) && !f.spend(int(n)+resumeScanCost) {
-		f.overBudget++
-		f.hub.stats.ResumeOverBudget.Add(1)
-		return false, f.tooFarBehind(ctx, s, roomID, after, upTo)
+	if n <= int64(f.opts.ResumeWindow) && !f.spend(int(n)+resumeScanCost) {
+		*cut++
+		f.stats.ResumeOverBudget.Add(1)
+		return f.tooFarBehind(room, after, upTo), false, nil
 	}
-	return f.replay(ctx, s, roomID, after, upTo)
+	return f.read(ctx, room, after, upTo)
 }
 
 // spend takes n from the connection's replay budget if it holds that much.
-func (f *feed) spend(n int) bool {
+// Resumes run one at a time, so the budget has one user at a time.
+func (f *Feed) spend(n int) bool {
 	if f.budget == nil {
 		// Made on the first resume: most connections resume once, and an
 		// idle one should not carry it.
-		size := resumeBudgetWindows * (f.hub.opts.ResumeWindow + resumeScanCost)
+		size := resumeBudgetWindows * (f.opts.ResumeWindow + resumeScanCost)
 		f.budget = rate.NewLimiter(rate.Limit(float64(size)/resumeRefill.Seconds()), size)
 	}
 	return f.budget.AllowN(time.Now(), n)
-}
-
-// catchUp sends the room's messages in (after, upTo] and moves the cursor
-// to upTo.
-func (f *feed) catchUp(ctx context.Context, s sink, roomID, after, upTo int64) error {
-	full, err := f.replay(ctx, s, roomID, after, upTo)
-	if err != nil {
-		return err
-	}
-	f.advance(roomID, upTo, full)
-	return nil
-}
-
-// advance moves the room's cursor to upTo after a replay up to it; a
-// replay cut short leaves nothing sent below upTo.
-func (f *feed) advance(roomID, upTo int64, full bool) {
-	f.cursors[roomID] = upTo
-	if !full {
-		f.floors[roomID] = upTo
-	}
-}
-
-// replay sends the room's messages in (after, upTo] from the store, or
-// too_far_behind when there are more than the resume window; it reports
-// whether it sent them all. It leaves the cursor alone.
-func (f *feed) replay(ctx context.Context, s sink, roomID, after, upTo int64) (bool, error) {
-	if upTo-after > int64(f.hub.opts.ResumeWindow) {
-		return false, f.tooFarBehind(ctx, s, roomID, after, upTo)
-	}
-	msgs, err := f.hub.history.MessagesAfter(ctx, roomID, after, int(upTo-after))
-	if err != nil {
-		return false, err
-	}
-	f.hub.stats.ResumeReplays.Add(int64(len(msgs)))
-	for _, m := range msgs {
-		if err := s.event(ctx, newItem(protoconv.Event(chat.Event{Kind: chat.MessageCreated, RoomID: roomID, Message: &m}))); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
-}
-
-// tooFarBehind tells the client to fetch the room's (after, upTo] itself.
-func (f *feed) tooFarBehind(ctx context.Context, s sink, roomID, after, upTo int64) error {
-	f.hub.stats.TooFarBehind.Add(1)
-	return s.event(ctx, newItem(&chatv1.Event{RoomId: roomID, Kind: &chatv1.Event_TooFarBehind{
-		TooFarBehind: &chatv1.TooFarBehind{RoomId: roomID, AfterSeq: after, LastSeq: upTo},
-	}}))
-}
-
-// sync catches up every room whose store seq is ahead of the connection,
-// after the bus may have dropped events.
-func (f *feed) sync(ctx context.Context, s sink) error {
-	ids := make([]int64, 0, len(f.cursors))
-	for r := range f.cursors {
-		ids = append(ids, r)
-	}
-	last, err := f.hub.history.LastSeqs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, r := range ids {
-		if last[r] > f.cursors[r] {
-			if err := f.catchUp(ctx, s, r, f.cursors[r], last[r]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

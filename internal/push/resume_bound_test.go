@@ -3,7 +3,6 @@ package push_test
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,24 +67,15 @@ func (l *live) collectUntil(tb testing.TB, markerRoom, markerSeq int64) replayed
 }
 
 // resumeOver opens a connection for c over ws or a Subscribe stream that
-// resumes the given cursors, in one frame or one request.
+// resumes the given cursors, in the auth frame or the request.
 func resumeOver(tb testing.TB, srv *testenv.Server, c *testenv.Client, over string, cursors []*chatv1.RoomCursor) *live {
 	tb.Helper()
 	if over == "ws" {
-		l, _ := openWS(tb, srv, c)
-		l.send(tb, resumeJSON(cursors))
+		l, _ := openWSResuming(tb, srv, c, cursors...)
 		return l
 	}
 	l, _ := subscribe(tb, srv, c, testenv.Protocols[0], cursors...)
 	return l
-}
-
-func resumeJSON(cursors []*chatv1.RoomCursor) string {
-	rooms := make([]string, len(cursors))
-	for i, c := range cursors {
-		rooms[i] = fmt.Sprintf(`{"roomId":"%d","afterSeq":"%d"}`, c.GetRoomId(), c.GetAfterSeq())
-	}
-	return `{"resume":{"rooms":[` + strings.Join(rooms, ",") + `]}}`
 }
 
 // TestResumeBounded: a resume that names one room 500 times replays it

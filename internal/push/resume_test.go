@@ -19,13 +19,12 @@ func resumeFrame(room, after int64) string {
 }
 
 // reopen reconnects c after it saw up to seq after in General, over a
-// WebSocket (resume frame sent right after Ready) or a Subscribe stream
-// (cursor in the request).
+// WebSocket (cursor in the auth frame) or a Subscribe stream (cursor in the
+// request).
 func reopen(tb testing.TB, srv *testenv.Server, c *testenv.Client, over string, after int64) *live {
 	tb.Helper()
 	if over == "ws" {
-		l, _ := openWS(tb, srv, c)
-		l.send(tb, resumeFrame(testenv.General, after))
+		l, _ := openWSResuming(tb, srv, c, &chatv1.RoomCursor{RoomId: testenv.General, AfterSeq: after})
 		return l
 	}
 	for _, p := range testenv.Protocols {
@@ -150,7 +149,6 @@ func TestLateResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, ready := openWS(t, srv, bob)
-	l.send(t, `{"ping":{}}`) // the first frame is not a resume: live delivery starts
 	start := ready.GetCursors()[0].GetAfterSeq()
 	for i := range 3 {
 		alice.Send(t, testenv.General, "live", fmt.Sprintf("live-%d", i))

@@ -36,7 +36,7 @@ func Interceptors(c Chain) []connect.Interceptor {
 	chain := []connect.Interceptor{
 		logging{log: c.Log},
 		validate.NewInterceptor(),
-		authenticate{auth: c.Auth},
+		authenticate{auth: c.Auth, log: c.Log},
 		limits{Limits: c.Limits, rl: c.Limiter, log: c.Log},
 	}
 	if c.Metrics != nil {
@@ -45,7 +45,10 @@ func Interceptors(c Chain) []connect.Interceptor {
 	return chain
 }
 
-type authenticate struct{ auth *auth.Service }
+type authenticate struct {
+	auth *auth.Service
+	log  *slog.Logger
+}
 
 func (a authenticate) check(ctx context.Context, procedure, header string) (context.Context, error) {
 	if publicProcedures[procedure] {
@@ -57,7 +60,7 @@ func (a authenticate) check(ctx context.Context, procedure, header string) (cont
 	}
 	p, err := a.auth.Authenticate(ctx, token)
 	if err != nil {
-		return ctx, connect.NewError(ErrorCode(err), err)
+		return ctx, ToConnect(ctx, a.log, err)
 	}
 	return withPrincipal(ctx, p), nil
 }

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"connectrpc.com/connect"
@@ -11,25 +12,26 @@ import (
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/protoconv"
+	"github.com/parley-chat/parley/internal/push"
 )
 
-// Subscriber streams a user's live events; the push package fills it.
-type Subscriber interface {
-	Subscribe(ctx context.Context, p auth.Principal, resume []*chatv1.RoomCursor, send func(*chatv1.SubscribeResponse) error) error
+// Feeds opens live connections; push.Hub fills it.
+type Feeds interface {
+	Open(ctx context.Context, id string, p auth.Principal, resume []push.Cursor) (*push.Feed, error)
 }
 
 // MessageHandler serves chat.v1.MessageService.
 type MessageHandler struct {
-	chat *chat.Service
-	feed Subscriber
-	log  *slog.Logger
+	chat  *chat.Service
+	feeds Feeds
+	log   *slog.Logger
 }
 
 var _ chatv1connect.MessageServiceHandler = (*MessageHandler)(nil)
 
-// NewMessageHandler wraps the chat service and the live feed.
-func NewMessageHandler(c *chat.Service, feed Subscriber, log *slog.Logger) *MessageHandler {
-	return &MessageHandler{chat: c, feed: feed, log: log}
+// NewMessageHandler wraps the chat service and the live feeds.
+func NewMessageHandler(c *chat.Service, feeds Feeds, log *slog.Logger) *MessageHandler {
+	return &MessageHandler{chat: c, feeds: feeds, log: log}
 }
 
 // SendMessage stores a message, idempotently per client_msg_id.
@@ -62,11 +64,21 @@ func (h *MessageHandler) SendTyping(ctx context.Context, req *chatv1.SendTypingR
 	return &chatv1.SendTypingResponse{}, nil
 }
 
-// Subscribe streams live events after replaying what the caller missed.
+// Subscribe streams Ready, the replay of the rooms the request resumes,
+// then live events until the client goes away or the server ends it.
 func (h *MessageHandler) Subscribe(ctx context.Context, req *chatv1.SubscribeRequest, stream *connect.ServerStream[chatv1.SubscribeResponse]) error {
-	err := h.feed.Subscribe(ctx, caller(ctx), req.GetResume(), stream.Send)
-	if ctx.Err() != nil {
+	err := h.subscribe(ctx, req, streamSink{send: stream.Send})
+	if ctx.Err() != nil || errors.Is(err, push.ErrEnded) {
 		return nil
 	}
 	return ToConnect(ctx, h.log, err)
+}
+
+func (h *MessageHandler) subscribe(ctx context.Context, req *chatv1.SubscribeRequest, s streamSink) error {
+	f, err := h.feeds.Open(ctx, push.NewConnID(), caller(ctx), protoconv.Cursors(req.GetResume()))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Run(ctx, s)
 }

@@ -71,14 +71,14 @@ describe('backoffDelay', () => {
 })
 
 describe('LiveSocket', () => {
-  it('OK: auth first, resume from the cursors after ready, then events', async () => {
+  it('OK: auth first with the cursors to resume from, then ready and events', async () => {
     const h = harness()
     h.live.start()
     await vi.advanceTimersByTimeAsync(0)
     h.last().open()
-    expect(h.last().sent).toEqual([{ auth: { token: 'tok1' } }])
+    expect(h.last().sent).toEqual([{ auth: { token: 'tok1', resume: [{ roomId: '1', afterSeq: '42' }] } }])
     h.last().receive(ready)
-    expect(h.last().sent[1]).toEqual({ resume: { rooms: [{ roomId: '1', afterSeq: '42' }] } })
+    expect(h.last().sent).toHaveLength(1)
     expect(h.opts.onReady).toHaveBeenCalledOnce()
     h.last().receive({ event: { roomId: '1', seq: '43', messageCreated: { message: { seq: '43', body: 'hi' } } } })
     expect(h.events).toHaveLength(1)
@@ -115,8 +115,7 @@ describe('LiveSocket', () => {
     expect(h.sockets).toHaveLength(3)
     cursor = 50n
     h.last().open()
-    h.last().receive(ready)
-    expect(h.last().sent[1]).toEqual({ resume: { rooms: [{ roomId: '1', afterSeq: '50' }] } })
+    expect(h.last().sent[0]).toEqual({ auth: { token: 'tok1', resume: [{ roomId: '1', afterSeq: '50' }] } })
   })
 
   it('Reconnect frame: waits the server’s delay', async () => {

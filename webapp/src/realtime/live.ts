@@ -1,6 +1,7 @@
-// LiveSocket keeps one WebSocket to /ws open: it authenticates, resumes every
-// room from the caller's cursors, pings to notice dead connections, and
-// reconnects with backoff after a drop. It knows nothing of Vue or Pinia.
+// LiveSocket keeps one WebSocket to /ws open: it authenticates and resumes
+// every room from the caller's cursors in its first frame, pings to notice
+// dead connections, and reconnects with backoff after a drop. It knows
+// nothing of Vue or Pinia.
 import { create, fromJson, toJson, type MessageInitShape } from '@bufbuild/protobuf'
 import {
   ClientFrameSchema,
@@ -41,7 +42,10 @@ export interface LiveOptions {
   token: () => Promise<string | null>
   /** A new token after the server refused `rejected`; null when the session is over. */
   renewToken: (rejected: string) => Promise<string | null>
-  /** Where to resume each room, asked right after each Ready. */
+  /**
+   * Where to resume each room, asked as each connection opens: the server
+   * replays those rooms first, then their live events follow.
+   */
   cursors: () => RoomCursorInit[]
   onReady: (ready: Ready) => void
   onEvent: (event: Event) => void
@@ -129,7 +133,7 @@ export class LiveSocket {
     ws.onopen = () => {
       if (gen !== this.generation) return
       this.sentToken = token
-      this.send({ kind: { case: 'auth', value: { token } } })
+      this.send({ kind: { case: 'auth', value: { token, resume: this.opts.cursors() } } })
     }
     ws.onmessage = (ev) => {
       if (gen !== this.generation || typeof ev.data !== 'string') return
@@ -154,7 +158,6 @@ export class LiveSocket {
       case 'ready':
         this.ready = true
         this.attempt = 0
-        this.send({ kind: { case: 'resume', value: { rooms: this.opts.cursors() } } })
         this.startPing()
         this.setStatus('online', null)
         this.opts.onReady(k.value)

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { create } from '@bufbuild/protobuf'
 import { EventSchema, ReadySchema, type Event } from '@/gen/chat/v1/event_pb'
+import { Visibility } from '@/gen/chat/v1/types_pb'
 import { member, msg, room, user } from '@/test/factories'
 
 const api = vi.hoisted(() => ({ listMessages: vi.fn(), sendMessage: vi.fn(), listMembers: vi.fn() }))
@@ -121,6 +122,40 @@ describe('live events', () => {
     live.handleReady(create(ReadySchema, { roomIds: [1n, 2n] }))
     expect([...live.subscribed]).toEqual(['1', '2'])
     expect(api.listMembers).toHaveBeenCalledWith({ roomId: 1n })
+  })
+})
+
+describe('room list events', () => {
+  it('roomAdded: lists the room as joined, subscribes it and resumes it from its last seq', () => {
+    const { live, rooms, messages } = setup()
+    live.handleEvent(
+      create(EventSchema, {
+        userId: 1n,
+        kind: { case: 'roomAdded', value: { room: room(3, { name: 'secret', joined: true, lastSeq: 7n }) } },
+      }),
+    )
+    expect(rooms.byId(3n)?.joined).toBe(true)
+    expect(rooms.byId(3n)?.name).toBe('secret')
+    expect(live.subscribed.has('3')).toBe(true)
+    expect(messages.resumeCursors([3n])).toEqual([{ roomId: 3n, afterSeq: 7n }])
+    live.handleEvent(created(3, 8))
+    expect(rooms.unreadOf(3n)).toBe(1)
+  })
+
+  it('roomRemoved: a private room leaves the list, a public one is left once', () => {
+    const { live, rooms, messages } = setup()
+    rooms.rooms = [room(1), room(2, { visibility: Visibility.PRIVATE }), room(4, { memberCount: 5n })]
+    live.handleReady(create(ReadySchema, { roomIds: [1n, 2n, 4n] }))
+    live.handleEvent(created(2, 1))
+    const removed = (roomId: bigint) => create(EventSchema, { userId: 1n, kind: { case: 'roomRemoved', value: { roomId } } })
+    live.handleEvent(removed(2n))
+    expect(rooms.byId(2n)).toBeUndefined()
+    expect(messages.resumeCursors([2n])).toEqual([])
+    expect(live.subscribed.has('2')).toBe(false)
+    live.handleEvent(create(EventSchema, { roomId: 4n, kind: { case: 'memberLeft', value: { roomId: 4n, userId: 1n } } }))
+    live.handleEvent(removed(4n))
+    expect(rooms.byId(4n)?.joined).toBe(false)
+    expect(rooms.byId(4n)?.memberCount).toBe(4n)
   })
 })
 

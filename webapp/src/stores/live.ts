@@ -74,6 +74,23 @@ export const useLiveStore = defineStore('live', () => {
       case 'typing':
         if (k.value.userId !== session.user?.id) rooms.noteTyping(k.value.roomId || ev.roomId, k.value.userId)
         break
+      case 'roomAdded': {
+        const r = k.value.room
+        if (!r) return
+        rooms.upsert({ ...r, joined: true })
+        messages.trackRoom(r.id, r.lastSeq)
+        joinedRoom(r.id)
+        break
+      }
+      case 'roomRemoved': {
+        const roomId = k.value.roomId
+        rooms.markLeft(roomId)
+        messages.forgetRoom(roomId)
+        const left = new Set(subscribed.value)
+        left.delete(roomId.toString())
+        subscribed.value = left
+        break
+      }
       case 'tooFarBehind': {
         const { roomId, afterSeq, lastSeq } = k.value
         rooms.countUnread(roomId, Number(lastSeq - afterSeq))
@@ -172,8 +189,8 @@ export const useLiveStore = defineStore('live', () => {
 
   /**
    * joinedRoom notes a room the user just joined or created. The server routes
-   * its events to this connection on its own (from the member_joined event),
-   * so no reconnect is needed; the room is resumed from here on.
+   * its events to this connection on its own (it tells room_added first), so
+   * no reconnect is needed; the room is resumed from here on.
    */
   function joinedRoom(roomId: bigint): void {
     subscribed.value = new Set([...subscribed.value, roomId.toString()])

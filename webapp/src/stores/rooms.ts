@@ -65,12 +65,15 @@ export const useRoomsStore = defineStore('rooms', () => {
     markLeft(id)
   }
 
-  /** markLeft updates the list after the user left or was removed from a room. */
+  /**
+   * markLeft updates the list after the user left or was removed from a room;
+   * it may be told more than once (the reply, member_left, room_removed).
+   */
   function markLeft(id: bigint): void {
     const r = byId(id)
     if (!r) return
     if (r.visibility === Visibility.PRIVATE) rooms.value = rooms.value.filter((x) => x.id !== id)
-    else upsert({ ...r, joined: false, memberCount: r.memberCount > 0n ? r.memberCount - 1n : 0n })
+    else if (r.joined) upsert({ ...r, joined: false, memberCount: r.memberCount > 0n ? r.memberCount - 1n : 0n })
     delete members[key(id)]
     unread[key(id)] = 0
   }

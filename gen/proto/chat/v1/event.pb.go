@@ -22,10 +22,13 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Event is something that happened in a room the user belongs to.
+// Event is something that happened in a room the user belongs to, or to
+// the user's own list of rooms.
 type Event struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	RoomId int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The room whose members get the event; 0 for an event addressed to one
+	// user (user_id).
+	RoomId int64 `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
 	// The message's seq for message_created; 0 otherwise.
 	Seq int64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
 	// Types that are valid to be assigned to Kind:
@@ -36,7 +39,12 @@ type Event struct {
 	//	*Event_PresenceChanged
 	//	*Event_Typing
 	//	*Event_TooFarBehind
-	Kind          isEvent_Kind `protobuf_oneof:"kind"`
+	//	*Event_RoomAdded
+	//	*Event_RoomRemoved
+	Kind isEvent_Kind `protobuf_oneof:"kind"`
+	// The user an event about their own rooms is addressed to, on every live
+	// connection of theirs; 0 for room events.
+	UserId        int64 `protobuf:"varint,11,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -146,6 +154,31 @@ func (x *Event) GetTooFarBehind() *TooFarBehind {
 	return nil
 }
 
+func (x *Event) GetRoomAdded() *RoomAdded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_RoomAdded); ok {
+			return x.RoomAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetRoomRemoved() *RoomRemoved {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_RoomRemoved); ok {
+			return x.RoomRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
 type isEvent_Kind interface {
 	isEvent_Kind()
 }
@@ -174,6 +207,14 @@ type Event_TooFarBehind struct {
 	TooFarBehind *TooFarBehind `protobuf:"bytes,8,opt,name=too_far_behind,json=tooFarBehind,proto3,oneof"`
 }
 
+type Event_RoomAdded struct {
+	RoomAdded *RoomAdded `protobuf:"bytes,9,opt,name=room_added,json=roomAdded,proto3,oneof"`
+}
+
+type Event_RoomRemoved struct {
+	RoomRemoved *RoomRemoved `protobuf:"bytes,10,opt,name=room_removed,json=roomRemoved,proto3,oneof"`
+}
+
 func (*Event_MessageCreated) isEvent_Kind() {}
 
 func (*Event_MemberJoined) isEvent_Kind() {}
@@ -185,6 +226,10 @@ func (*Event_PresenceChanged) isEvent_Kind() {}
 func (*Event_Typing) isEvent_Kind() {}
 
 func (*Event_TooFarBehind) isEvent_Kind() {}
+
+func (*Event_RoomAdded) isEvent_Kind() {}
+
+func (*Event_RoomRemoved) isEvent_Kind() {}
 
 // MessageCreated carries a newly stored message.
 type MessageCreated struct {
@@ -516,6 +561,100 @@ func (x *TooFarBehind) GetLastSeq() int64 {
 	return 0
 }
 
+// RoomAdded says the user is in a room now: they created or joined it, or
+// were added to it, maybe on another connection. The room's events follow
+// on this connection: live delivery starts after room.last_seq, and earlier
+// messages are history (ListMessages).
+type RoomAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomAdded) Reset() {
+	*x = RoomAdded{}
+	mi := &file_chat_v1_event_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomAdded) ProtoMessage() {}
+
+func (x *RoomAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomAdded.ProtoReflect.Descriptor instead.
+func (*RoomAdded) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RoomAdded) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+// RoomRemoved says the user is no longer in the room: they left it or were
+// removed. No more events of it follow.
+type RoomRemoved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomRemoved) Reset() {
+	*x = RoomRemoved{}
+	mi := &file_chat_v1_event_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomRemoved) ProtoMessage() {}
+
+func (x *RoomRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomRemoved.ProtoReflect.Descriptor instead.
+func (*RoomRemoved) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *RoomRemoved) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
 // RoomCursor is the last seq a client has seen in a room.
 type RoomCursor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -527,7 +666,7 @@ type RoomCursor struct {
 
 func (x *RoomCursor) Reset() {
 	*x = RoomCursor{}
-	mi := &file_chat_v1_event_proto_msgTypes[7]
+	mi := &file_chat_v1_event_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +678,7 @@ func (x *RoomCursor) String() string {
 func (*RoomCursor) ProtoMessage() {}
 
 func (x *RoomCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[7]
+	mi := &file_chat_v1_event_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +691,7 @@ func (x *RoomCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomCursor.ProtoReflect.Descriptor instead.
 func (*RoomCursor) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{7}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RoomCursor) GetRoomId() int64 {
@@ -587,7 +726,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_chat_v1_event_proto_msgTypes[8]
+	mi := &file_chat_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +738,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[8]
+	mi := &file_chat_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +751,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{8}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ready) GetUser() *User {
@@ -655,7 +794,7 @@ type Reconnect struct {
 
 func (x *Reconnect) Reset() {
 	*x = Reconnect{}
-	mi := &file_chat_v1_event_proto_msgTypes[9]
+	mi := &file_chat_v1_event_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +806,7 @@ func (x *Reconnect) String() string {
 func (*Reconnect) ProtoMessage() {}
 
 func (x *Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[9]
+	mi := &file_chat_v1_event_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +819,7 @@ func (x *Reconnect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reconnect.ProtoReflect.Descriptor instead.
 func (*Reconnect) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{9}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Reconnect) GetDelayMs() int64 {
@@ -713,7 +852,7 @@ type ClientFrame struct {
 
 func (x *ClientFrame) Reset() {
 	*x = ClientFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[10]
+	mi := &file_chat_v1_event_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +864,7 @@ func (x *ClientFrame) String() string {
 func (*ClientFrame) ProtoMessage() {}
 
 func (x *ClientFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[10]
+	mi := &file_chat_v1_event_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +877,7 @@ func (x *ClientFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFrame.ProtoReflect.Descriptor instead.
 func (*ClientFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{10}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ClientFrame) GetKind() isClientFrame_Kind {
@@ -814,15 +953,19 @@ func (*ClientFrame_Ping) isClientFrame_Kind() {}
 
 // Auth authenticates a browser's connection; it must be the first frame.
 type Auth struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Token string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// Where to resume, per room, as in Resume: these rooms' missed messages
+	// come right after Ready, before any of their live events. Rooms not
+	// listed start live at once.
+	Resume        []*RoomCursor `protobuf:"bytes,2,rep,name=resume,proto3" json:"resume,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Auth) Reset() {
 	*x = Auth{}
-	mi := &file_chat_v1_event_proto_msgTypes[11]
+	mi := &file_chat_v1_event_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -834,7 +977,7 @@ func (x *Auth) String() string {
 func (*Auth) ProtoMessage() {}
 
 func (x *Auth) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[11]
+	mi := &file_chat_v1_event_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -847,7 +990,7 @@ func (x *Auth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Auth.ProtoReflect.Descriptor instead.
 func (*Auth) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{11}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Auth) GetToken() string {
@@ -857,7 +1000,19 @@ func (x *Auth) GetToken() string {
 	return ""
 }
 
-// Resume asks for everything after each cursor, then live events.
+func (x *Auth) GetResume() []*RoomCursor {
+	if x != nil {
+		return x.Resume
+	}
+	return nil
+}
+
+// Resume asks for everything after each cursor. While a room is replayed,
+// its live events wait and follow the replay; other rooms' keep flowing.
+// What already went out live on this connection is not sent again, so a
+// resume sent after live events of its room replays only older messages:
+// put the cursors in Auth (or Subscribe's request) to get a room in order
+// from the start.
 type Resume struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Rooms         []*RoomCursor          `protobuf:"bytes,1,rep,name=rooms,proto3" json:"rooms,omitempty"`
@@ -867,7 +1022,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_chat_v1_event_proto_msgTypes[12]
+	mi := &file_chat_v1_event_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1034,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[12]
+	mi := &file_chat_v1_event_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1047,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{12}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Resume) GetRooms() []*RoomCursor {
@@ -912,7 +1067,7 @@ type TypingFrame struct {
 
 func (x *TypingFrame) Reset() {
 	*x = TypingFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[13]
+	mi := &file_chat_v1_event_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1079,7 @@ func (x *TypingFrame) String() string {
 func (*TypingFrame) ProtoMessage() {}
 
 func (x *TypingFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[13]
+	mi := &file_chat_v1_event_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1092,7 @@ func (x *TypingFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingFrame.ProtoReflect.Descriptor instead.
 func (*TypingFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{13}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TypingFrame) GetRoomId() int64 {
@@ -956,7 +1111,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_chat_v1_event_proto_msgTypes[14]
+	mi := &file_chat_v1_event_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -968,7 +1123,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[14]
+	mi := &file_chat_v1_event_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -981,7 +1136,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{14}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{16}
 }
 
 // Pong answers a Ping.
@@ -993,7 +1148,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_chat_v1_event_proto_msgTypes[15]
+	mi := &file_chat_v1_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1160,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[15]
+	mi := &file_chat_v1_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1173,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{15}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
 // ServerFrame is one WebSocket frame from the server.
@@ -1038,7 +1193,7 @@ type ServerFrame struct {
 
 func (x *ServerFrame) Reset() {
 	*x = ServerFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[16]
+	mi := &file_chat_v1_event_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1205,7 @@ func (x *ServerFrame) String() string {
 func (*ServerFrame) ProtoMessage() {}
 
 func (x *ServerFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[16]
+	mi := &file_chat_v1_event_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1218,7 @@ func (x *ServerFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrame.ProtoReflect.Descriptor instead.
 func (*ServerFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ServerFrame) GetKind() isServerFrame_Kind {
@@ -1164,7 +1319,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_chat_v1_event_proto_msgTypes[17]
+	mi := &file_chat_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1176,7 +1331,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[17]
+	mi := &file_chat_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1189,7 +1344,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Error) GetCode() string {
@@ -1210,7 +1365,7 @@ var File_chat_v1_event_proto protoreflect.FileDescriptor
 
 const file_chat_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xa5\x03\n" +
+	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xae\x04\n" +
 	"\x05Event\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12B\n" +
@@ -1220,7 +1375,12 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"memberLeft\x12E\n" +
 	"\x10presence_changed\x18\x06 \x01(\v2\x18.chat.v1.PresenceChangedH\x00R\x0fpresenceChanged\x12)\n" +
 	"\x06typing\x18\a \x01(\v2\x0f.chat.v1.TypingH\x00R\x06typing\x12=\n" +
-	"\x0etoo_far_behind\x18\b \x01(\v2\x15.chat.v1.TooFarBehindH\x00R\ftooFarBehindB\x06\n" +
+	"\x0etoo_far_behind\x18\b \x01(\v2\x15.chat.v1.TooFarBehindH\x00R\ftooFarBehind\x123\n" +
+	"\n" +
+	"room_added\x18\t \x01(\v2\x12.chat.v1.RoomAddedH\x00R\troomAdded\x129\n" +
+	"\froom_removed\x18\n" +
+	" \x01(\v2\x14.chat.v1.RoomRemovedH\x00R\vroomRemoved\x12\x17\n" +
+	"\auser_id\x18\v \x01(\x03R\x06userIdB\x06\n" +
 	"\x04kind\"<\n" +
 	"\x0eMessageCreated\x12*\n" +
 	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"P\n" +
@@ -1241,7 +1401,11 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\fTooFarBehind\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x03R\bafterSeq\x12\x19\n" +
-	"\blast_seq\x18\x03 \x01(\x03R\alastSeq\"T\n" +
+	"\blast_seq\x18\x03 \x01(\x03R\alastSeq\".\n" +
+	"\tRoomAdded\x12!\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"&\n" +
+	"\vRoomRemoved\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\"T\n" +
 	"\n" +
 	"RoomCursor\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12$\n" +
@@ -1260,10 +1424,11 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\x06resume\x18\x02 \x01(\v2\x0f.chat.v1.ResumeH\x00R\x06resume\x12.\n" +
 	"\x06typing\x18\x03 \x01(\v2\x14.chat.v1.TypingFrameH\x00R\x06typing\x12#\n" +
 	"\x04ping\x18\x04 \x01(\v2\r.chat.v1.PingH\x00R\x04pingB\r\n" +
-	"\x04kind\x12\x05\xbaH\x02\b\x01\"(\n" +
+	"\x04kind\x12\x05\xbaH\x02\b\x01\"`\n" +
 	"\x04Auth\x12 \n" +
 	"\x05token\x18\x01 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80 R\x05token\">\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80 R\x05token\x126\n" +
+	"\x06resume\x18\x02 \x03(\v2\x13.chat.v1.RoomCursorB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06resume\">\n" +
 	"\x06Resume\x124\n" +
 	"\x05rooms\x18\x01 \x03(\v2\x13.chat.v1.RoomCursorB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x05rooms\"/\n" +
 	"\vTypingFrame\x12 \n" +
@@ -1295,7 +1460,7 @@ func file_chat_v1_event_proto_rawDescGZIP() []byte {
 	return file_chat_v1_event_proto_rawDescData
 }
 
-var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_chat_v1_event_proto_goTypes = []any{
 	(*Event)(nil),           // 0: chat.v1.Event
 	(*MessageCreated)(nil),  // 1: chat.v1.MessageCreated
@@ -1304,20 +1469,23 @@ var file_chat_v1_event_proto_goTypes = []any{
 	(*PresenceChanged)(nil), // 4: chat.v1.PresenceChanged
 	(*Typing)(nil),          // 5: chat.v1.Typing
 	(*TooFarBehind)(nil),    // 6: chat.v1.TooFarBehind
-	(*RoomCursor)(nil),      // 7: chat.v1.RoomCursor
-	(*Ready)(nil),           // 8: chat.v1.Ready
-	(*Reconnect)(nil),       // 9: chat.v1.Reconnect
-	(*ClientFrame)(nil),     // 10: chat.v1.ClientFrame
-	(*Auth)(nil),            // 11: chat.v1.Auth
-	(*Resume)(nil),          // 12: chat.v1.Resume
-	(*TypingFrame)(nil),     // 13: chat.v1.TypingFrame
-	(*Ping)(nil),            // 14: chat.v1.Ping
-	(*Pong)(nil),            // 15: chat.v1.Pong
-	(*ServerFrame)(nil),     // 16: chat.v1.ServerFrame
-	(*Error)(nil),           // 17: chat.v1.Error
-	(*Message)(nil),         // 18: chat.v1.Message
-	(*Member)(nil),          // 19: chat.v1.Member
-	(*User)(nil),            // 20: chat.v1.User
+	(*RoomAdded)(nil),       // 7: chat.v1.RoomAdded
+	(*RoomRemoved)(nil),     // 8: chat.v1.RoomRemoved
+	(*RoomCursor)(nil),      // 9: chat.v1.RoomCursor
+	(*Ready)(nil),           // 10: chat.v1.Ready
+	(*Reconnect)(nil),       // 11: chat.v1.Reconnect
+	(*ClientFrame)(nil),     // 12: chat.v1.ClientFrame
+	(*Auth)(nil),            // 13: chat.v1.Auth
+	(*Resume)(nil),          // 14: chat.v1.Resume
+	(*TypingFrame)(nil),     // 15: chat.v1.TypingFrame
+	(*Ping)(nil),            // 16: chat.v1.Ping
+	(*Pong)(nil),            // 17: chat.v1.Pong
+	(*ServerFrame)(nil),     // 18: chat.v1.ServerFrame
+	(*Error)(nil),           // 19: chat.v1.Error
+	(*Message)(nil),         // 20: chat.v1.Message
+	(*Member)(nil),          // 21: chat.v1.Member
+	(*Room)(nil),            // 22: chat.v1.Room
+	(*User)(nil),            // 23: chat.v1.User
 }
 var file_chat_v1_event_proto_depIdxs = []int32{
 	1,  // 0: chat.v1.Event.message_created:type_name -> chat.v1.MessageCreated
@@ -1326,25 +1494,29 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	4,  // 3: chat.v1.Event.presence_changed:type_name -> chat.v1.PresenceChanged
 	5,  // 4: chat.v1.Event.typing:type_name -> chat.v1.Typing
 	6,  // 5: chat.v1.Event.too_far_behind:type_name -> chat.v1.TooFarBehind
-	18, // 6: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
-	19, // 7: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
-	20, // 8: chat.v1.Ready.user:type_name -> chat.v1.User
-	7,  // 9: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
-	11, // 10: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
-	12, // 11: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
-	13, // 12: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
-	14, // 13: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
-	7,  // 14: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
-	8,  // 15: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
-	0,  // 16: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
-	17, // 17: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
-	15, // 18: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
-	9,  // 19: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	7,  // 6: chat.v1.Event.room_added:type_name -> chat.v1.RoomAdded
+	8,  // 7: chat.v1.Event.room_removed:type_name -> chat.v1.RoomRemoved
+	20, // 8: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
+	21, // 9: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
+	22, // 10: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
+	23, // 11: chat.v1.Ready.user:type_name -> chat.v1.User
+	9,  // 12: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
+	13, // 13: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
+	14, // 14: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
+	15, // 15: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
+	16, // 16: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
+	9,  // 17: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
+	9,  // 18: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
+	10, // 19: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
+	0,  // 20: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
+	19, // 21: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
+	17, // 22: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
+	11, // 23: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }
@@ -1360,14 +1532,16 @@ func file_chat_v1_event_proto_init() {
 		(*Event_PresenceChanged)(nil),
 		(*Event_Typing)(nil),
 		(*Event_TooFarBehind)(nil),
+		(*Event_RoomAdded)(nil),
+		(*Event_RoomRemoved)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[10].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[12].OneofWrappers = []any{
 		(*ClientFrame_Auth)(nil),
 		(*ClientFrame_Resume)(nil),
 		(*ClientFrame_Typing)(nil),
 		(*ClientFrame_Ping)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[16].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[18].OneofWrappers = []any{
 		(*ServerFrame_Ready)(nil),
 		(*ServerFrame_Event)(nil),
 		(*ServerFrame_Error)(nil),
@@ -1380,7 +1554,7 @@ func file_chat_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_event_proto_rawDesc), len(file_chat_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

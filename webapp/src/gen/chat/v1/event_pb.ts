@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
-import type { Member, Message as Message$1, User } from "./types_pb";
+import type { Member, Message as Message$1, Room, User } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -13,15 +13,19 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/event.proto.
  */
 export const file_chat_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIscCCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIAEIGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiQAoMTWVtYmVySm9pbmVkEg8KB3Jvb21faWQYASABKAMSHwoGbWVtYmVyGAIgASgLMg8uY2hhdC52MS5NZW1iZXIiLgoKTWVtYmVyTGVmdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiQwoPUHJlc2VuY2VDaGFuZ2VkEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAxIOCgZvbmxpbmUYAyABKAgiKgoGVHlwaW5nEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAyJECgxUb29GYXJCZWhpbmQSDwoHcm9vbV9pZBgBIAEoAxIRCglhZnRlcl9zZXEYAiABKAMSEAoIbGFzdF9zZXEYAyABKAMiQgoKUm9vbUN1cnNvchIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhoKCWFmdGVyX3NlcRgCIAEoA0IHukgEIgIoACJwCgVSZWFkeRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEhAKCHJvb21faWRzGAIgAygDEhIKCnNlc3Npb25faWQYAyABKAkSJAoHY3Vyc29ycxgEIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvciItCglSZWNvbm5lY3QSEAoIZGVsYXlfbXMYASABKAMSDgoGcmVhc29uGAIgASgJIqUBCgtDbGllbnRGcmFtZRIdCgRhdXRoGAEgASgLMg0uY2hhdC52MS5BdXRoSAASIQoGcmVzdW1lGAIgASgLMg8uY2hhdC52MS5SZXN1bWVIABImCgZ0eXBpbmcYAyABKAsyFC5jaGF0LnYxLlR5cGluZ0ZyYW1lSAASHQoEcGluZxgEIAEoCzINLmNoYXQudjEuUGluZ0gAQg0KBGtpbmQSBbpIAggBIiEKBEF1dGgSGQoFdG9rZW4YASABKAlCCrpIB3IFEAEYgCAiNwoGUmVzdW1lEi0KBXJvb21zGAEgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AciJwoLVHlwaW5nRnJhbWUSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgACIGCgRQaW5nIgYKBFBvbmciwAEKC1NlcnZlckZyYW1lEh8KBXJlYWR5GAEgASgLMg4uY2hhdC52MS5SZWFkeUgAEh8KBWV2ZW50GAIgASgLMg4uY2hhdC52MS5FdmVudEgAEh8KBWVycm9yGAMgASgLMg4uY2hhdC52MS5FcnJvckgAEh0KBHBvbmcYBCABKAsyDS5jaGF0LnYxLlBvbmdIABInCglyZWNvbm5lY3QYBSABKAsyEi5jaGF0LnYxLlJlY29ubmVjdEgAQgYKBGtpbmQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJQo4BCgtjb20uY2hhdC52MUIKRXZlbnRQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_chat_v1_types]);
+  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIrADCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASDwoHdXNlcl9pZBgLIAEoA0IGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiQAoMTWVtYmVySm9pbmVkEg8KB3Jvb21faWQYASABKAMSHwoGbWVtYmVyGAIgASgLMg8uY2hhdC52MS5NZW1iZXIiLgoKTWVtYmVyTGVmdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiQwoPUHJlc2VuY2VDaGFuZ2VkEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAxIOCgZvbmxpbmUYAyABKAgiKgoGVHlwaW5nEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAyJECgxUb29GYXJCZWhpbmQSDwoHcm9vbV9pZBgBIAEoAxIRCglhZnRlcl9zZXEYAiABKAMSEAoIbGFzdF9zZXEYAyABKAMiKAoJUm9vbUFkZGVkEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20iHgoLUm9vbVJlbW92ZWQSDwoHcm9vbV9pZBgBIAEoAyJCCgpSb29tQ3Vyc29yEhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGgoJYWZ0ZXJfc2VxGAIgASgDQge6SAQiAigAInAKBVJlYWR5EhsKBHVzZXIYASABKAsyDS5jaGF0LnYxLlVzZXISEAoIcm9vbV9pZHMYAiADKAMSEgoKc2Vzc2lvbl9pZBgDIAEoCRIkCgdjdXJzb3JzGAQgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yIi0KCVJlY29ubmVjdBIQCghkZWxheV9tcxgBIAEoAxIOCgZyZWFzb24YAiABKAkipQEKC0NsaWVudEZyYW1lEh0KBGF1dGgYASABKAsyDS5jaGF0LnYxLkF1dGhIABIhCgZyZXN1bWUYAiABKAsyDy5jaGF0LnYxLlJlc3VtZUgAEiYKBnR5cGluZxgDIAEoCzIULmNoYXQudjEuVHlwaW5nRnJhbWVIABIdCgRwaW5nGAQgASgLMg0uY2hhdC52MS5QaW5nSABCDQoEa2luZBIFukgCCAEiUQoEQXV0aBIZCgV0b2tlbhgBIAEoCUIKukgHcgUQARiAIBIuCgZyZXN1bWUYAiADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3JCCbpIBpIBAxDoByI3CgZSZXN1bWUSLQoFcm9vbXMYASADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3JCCbpIBpIBAxDoByInCgtUeXBpbmdGcmFtZRIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIgYKBFBpbmciBgoEUG9uZyLAAQoLU2VydmVyRnJhbWUSHwoFcmVhZHkYASABKAsyDi5jaGF0LnYxLlJlYWR5SAASHwoFZXZlbnQYAiABKAsyDi5jaGF0LnYxLkV2ZW50SAASHwoFZXJyb3IYAyABKAsyDi5jaGF0LnYxLkVycm9ySAASHQoEcG9uZxgEIAEoCzINLmNoYXQudjEuUG9uZ0gAEicKCXJlY29ubmVjdBgFIAEoCzISLmNoYXQudjEuUmVjb25uZWN0SABCBgoEa2luZCImCgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAlCjgEKC2NvbS5jaGF0LnYxQgpFdmVudFByb3RvUAFaNmdpdGh1Yi5jb20vcGFybGV5LWNoYXQvcGFybGV5L2dlbi9wcm90by9jaGF0L3YxO2NoYXR2MaICA0NYWKoCB0NoYXQuVjHKAgdDaGF0XFYx4gITQ2hhdFxWMVxHUEJNZXRhZGF0YeoCCENoYXQ6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
- * Event is something that happened in a room the user belongs to.
+ * Event is something that happened in a room the user belongs to, or to
+ * the user's own list of rooms.
  *
  * @generated from message chat.v1.Event
  */
 export type Event = Message<"chat.v1.Event"> & {
   /**
+   * The room whose members get the event; 0 for an event addressed to one
+   * user (user_id).
+   *
    * @generated from field: int64 room_id = 1;
    */
   roomId: bigint;
@@ -72,7 +76,27 @@ export type Event = Message<"chat.v1.Event"> & {
      */
     value: TooFarBehind;
     case: "tooFarBehind";
+  } | {
+    /**
+     * @generated from field: chat.v1.RoomAdded room_added = 9;
+     */
+    value: RoomAdded;
+    case: "roomAdded";
+  } | {
+    /**
+     * @generated from field: chat.v1.RoomRemoved room_removed = 10;
+     */
+    value: RoomRemoved;
+    case: "roomRemoved";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * The user an event about their own rooms is addressed to, on every live
+   * connection of theirs; 0 for room events.
+   *
+   * @generated from field: int64 user_id = 11;
+   */
+  userId: bigint;
 };
 
 /**
@@ -238,6 +262,48 @@ export const TooFarBehindSchema: GenMessage<TooFarBehind> = /*@__PURE__*/
   messageDesc(file_chat_v1_event, 6);
 
 /**
+ * RoomAdded says the user is in a room now: they created or joined it, or
+ * were added to it, maybe on another connection. The room's events follow
+ * on this connection: live delivery starts after room.last_seq, and earlier
+ * messages are history (ListMessages).
+ *
+ * @generated from message chat.v1.RoomAdded
+ */
+export type RoomAdded = Message<"chat.v1.RoomAdded"> & {
+  /**
+   * @generated from field: chat.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message chat.v1.RoomAdded.
+ * Use `create(RoomAddedSchema)` to create a new message.
+ */
+export const RoomAddedSchema: GenMessage<RoomAdded> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 7);
+
+/**
+ * RoomRemoved says the user is no longer in the room: they left it or were
+ * removed. No more events of it follow.
+ *
+ * @generated from message chat.v1.RoomRemoved
+ */
+export type RoomRemoved = Message<"chat.v1.RoomRemoved"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+};
+
+/**
+ * Describes the message chat.v1.RoomRemoved.
+ * Use `create(RoomRemovedSchema)` to create a new message.
+ */
+export const RoomRemovedSchema: GenMessage<RoomRemoved> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 8);
+
+/**
  * RoomCursor is the last seq a client has seen in a room.
  *
  * @generated from message chat.v1.RoomCursor
@@ -259,7 +325,7 @@ export type RoomCursor = Message<"chat.v1.RoomCursor"> & {
  * Use `create(RoomCursorSchema)` to create a new message.
  */
 export const RoomCursorSchema: GenMessage<RoomCursor> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 7);
+  messageDesc(file_chat_v1_event, 9);
 
 /**
  * Ready opens a live connection: events follow.
@@ -301,7 +367,7 @@ export type Ready = Message<"chat.v1.Ready"> & {
  * Use `create(ReadySchema)` to create a new message.
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 8);
+  messageDesc(file_chat_v1_event, 10);
 
 /**
  * Reconnect asks the client to reconnect after delay_ms and resume, because
@@ -326,7 +392,7 @@ export type Reconnect = Message<"chat.v1.Reconnect"> & {
  * Use `create(ReconnectSchema)` to create a new message.
  */
 export const ReconnectSchema: GenMessage<Reconnect> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 9);
+  messageDesc(file_chat_v1_event, 11);
 
 /**
  * ClientFrame is one WebSocket frame from the client.
@@ -369,7 +435,7 @@ export type ClientFrame = Message<"chat.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 10);
+  messageDesc(file_chat_v1_event, 12);
 
 /**
  * Auth authenticates a browser's connection; it must be the first frame.
@@ -381,6 +447,15 @@ export type Auth = Message<"chat.v1.Auth"> & {
    * @generated from field: string token = 1;
    */
   token: string;
+
+  /**
+   * Where to resume, per room, as in Resume: these rooms' missed messages
+   * come right after Ready, before any of their live events. Rooms not
+   * listed start live at once.
+   *
+   * @generated from field: repeated chat.v1.RoomCursor resume = 2;
+   */
+  resume: RoomCursor[];
 };
 
 /**
@@ -388,10 +463,15 @@ export type Auth = Message<"chat.v1.Auth"> & {
  * Use `create(AuthSchema)` to create a new message.
  */
 export const AuthSchema: GenMessage<Auth> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 11);
+  messageDesc(file_chat_v1_event, 13);
 
 /**
- * Resume asks for everything after each cursor, then live events.
+ * Resume asks for everything after each cursor. While a room is replayed,
+ * its live events wait and follow the replay; other rooms' keep flowing.
+ * What already went out live on this connection is not sent again, so a
+ * resume sent after live events of its room replays only older messages:
+ * put the cursors in Auth (or Subscribe's request) to get a room in order
+ * from the start.
  *
  * @generated from message chat.v1.Resume
  */
@@ -407,7 +487,7 @@ export type Resume = Message<"chat.v1.Resume"> & {
  * Use `create(ResumeSchema)` to create a new message.
  */
 export const ResumeSchema: GenMessage<Resume> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 12);
+  messageDesc(file_chat_v1_event, 14);
 
 /**
  * TypingFrame says the user is typing in a room.
@@ -426,7 +506,7 @@ export type TypingFrame = Message<"chat.v1.TypingFrame"> & {
  * Use `create(TypingFrameSchema)` to create a new message.
  */
 export const TypingFrameSchema: GenMessage<TypingFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 13);
+  messageDesc(file_chat_v1_event, 15);
 
 /**
  * Ping asks for a Pong.
@@ -441,7 +521,7 @@ export type Ping = Message<"chat.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 14);
+  messageDesc(file_chat_v1_event, 16);
 
 /**
  * Pong answers a Ping.
@@ -456,7 +536,7 @@ export type Pong = Message<"chat.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 15);
+  messageDesc(file_chat_v1_event, 17);
 
 /**
  * ServerFrame is one WebSocket frame from the server.
@@ -505,7 +585,7 @@ export type ServerFrame = Message<"chat.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 16);
+  messageDesc(file_chat_v1_event, 18);
 
 /**
  * Error reports a refused frame or why the server closes the connection.
@@ -531,5 +611,5 @@ export type Error = Message<"chat.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 17);
+  messageDesc(file_chat_v1_event, 19);
 

@@ -1,9 +1,10 @@
-package push
+package ws
 
 import (
 	"errors"
 	"testing"
 
+	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
@@ -24,8 +25,13 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	f.Add(true, []byte{0x22, 0x00})
 	f.Add(true, []byte{0x0a, 0x05, 0x0a, 0x03, 'a', 'b', 'c'})
+	v, err := protovalidate.New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	validate := func(m proto.Message) error { return v.Validate(m) }
 	f.Fuzz(func(t *testing.T, binary bool, data []byte) {
-		frame, err := decodeFrame(binary, data)
+		frame, err := decodeFrame(binary, data, validate)
 		if err != nil {
 			var bad *badFrame
 			if !errors.As(err, &bad) {
@@ -45,7 +51,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := decodeFrame(binary, again)
+		back, err := decodeFrame(binary, again, validate)
 		if err != nil || !proto.Equal(frame, back) {
 			t.Fatalf("round trip of %q: %v, %v", data, back, err)
 		}

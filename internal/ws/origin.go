@@ -1,4 +1,4 @@
-package push
+package ws
 
 import (
 	"net/http"
@@ -17,7 +17,7 @@ type Origins struct {
 	TrustedProxies []netip.Prefix
 }
 
-// originCheck is NewWS's Origins, ready for requests.
+// originCheck is a Handler's Origins, ready for requests.
 type originCheck struct {
 	allowed map[string]bool
 	proxies []netip.Prefix

@@ -1,0 +1,35 @@
+package protoconv
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// TestEventRoundTrip: what the bus decodes is what was published, for every
+// kind it carries; an event for one user travels with its user and no room
+// on the wire.
+func TestEventRoundTrip(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
+	alice := chat.User{ID: 7, Username: "alice", DisplayName: "Alice", CreatedAt: at}
+	room := chat.Room{ID: 9, Name: "secret", Topic: "t", Visibility: chat.Private, MemberCount: 2, LastSeq: 41, Joined: true, CreatedAt: at}
+	for _, e := range []chat.Event{
+		{Kind: chat.MessageCreated, RoomID: 9, Message: &chat.Message{ID: 1, RoomID: 9, Seq: 42, Sender: alice, Body: "hi", ClientMsgID: "c1", CreatedAt: at}},
+		{Kind: chat.MemberJoined, RoomID: 9, Member: &chat.Membership{User: alice, Role: chat.Member, Online: true, JoinedAt: at}},
+		{Kind: chat.MemberLeft, RoomID: 9, UserID: 7},
+		{Kind: chat.PresenceChanged, RoomID: 9, UserID: 7, Online: true},
+		{Kind: chat.Typing, RoomID: 9, UserID: 7},
+		{Kind: chat.RoomAdded, RoomID: 9, To: 7, Room: &room},
+		{Kind: chat.RoomRemoved, RoomID: 9, To: 7},
+	} {
+		pb := Event(e)
+		if e.To != 0 && (pb.GetRoomId() != 0 || pb.GetUserId() != e.To) {
+			t.Errorf("kind %d: on the wire room %d, user %d; want room 0, user %d", e.Kind, pb.GetRoomId(), pb.GetUserId(), e.To)
+		}
+		if back := FromEvent(pb); !reflect.DeepEqual(back, e) {
+			t.Errorf("kind %d: round trip gave\n%+v\nwant\n%+v", e.Kind, back, e)
+		}
+	}
+}
