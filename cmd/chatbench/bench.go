@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -13,10 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"connectrpc.com/connect"
-
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 )
 
 // Ports of the local MariaDB and Redis, whose CPU is reported when they run
@@ -28,8 +23,9 @@ const (
 
 // watched is a local process whose RSS and CPU the run reads.
 type watched struct {
-	name string
-	pid  int
+	name   string
+	pid    int
+	server bool // the server under load, whose memory per connection is reported
 	// base is read before connecting, idle after connecting and settling,
 	// send at the start of sending, end after the last delivery.
 	base, idle, send, end procSample
@@ -41,11 +37,19 @@ func (w *watched) sample(into *procSample) {
 	}
 }
 
+// serverName names the process of the target in the results.
+func (c config) serverName() string {
+	if c.target == targetCentrifugo {
+		return "centrifugo"
+	}
+	return "chatd"
+}
+
 func findProcs(cfg config) []*watched {
 	var out []*watched
 	if len(cfg.pids) > 0 {
 		for _, p := range cfg.pids {
-			out = append(out, &watched{name: "chatd", pid: p})
+			out = append(out, &watched{name: cfg.serverName(), pid: p, server: true})
 		}
 	} else {
 		for _, a := range cfg.addrs {
@@ -55,17 +59,20 @@ func findProcs(cfg config) []*watched {
 					port = 80
 				}
 				if pid := pidListening(port); pid != 0 {
-					out = append(out, &watched{name: "chatd", pid: pid})
+					out = append(out, &watched{name: cfg.serverName(), pid: pid, server: true})
 				}
 			}
 		}
 	}
-	for _, p := range []struct {
-		name string
-		port int
-	}{{"mysqld", mysqlPort}, {"redis", redisPort}} {
-		if pid := pidListening(p.port); pid != 0 {
-			out = append(out, &watched{name: p.name, pid: pid})
+	if cfg.target == targetParley {
+		// Centrifugo's memory engine uses neither.
+		for _, p := range []struct {
+			name string
+			port int
+		}{{"mysqld", mysqlPort}, {"redis", redisPort}} {
+			if pid := pidListening(p.port); pid != 0 {
+				out = append(out, &watched{name: p.name, pid: pid})
+			}
 		}
 	}
 	return append(out, &watched{name: "chatbench", pid: os.Getpid()})
@@ -90,19 +97,16 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 		}
 	}
 	res := &result{Config: cfg.summary(), Run: runID()}
-	hc := newHTTPClient(cfg.h2c, cfg.senders+cfg.setupWorkers)
-	callsOf := make([]*calls, len(cfg.addrs))
-	for i, a := range cfg.addrs {
-		callsOf[i] = newCalls(hc, a)
-	}
+	tg := newTarget(cfg, newHTTPClient(cfg.h2c, cfg.senders+cfg.setupWorkers), res.Run)
 
 	start := time.Now()
-	cast, st, err := prepare(ctx, cfg, callsOf[0], say)
+	setup, err := tg.prepare(ctx, say)
 	done()
 	if err != nil {
 		return nil, err
 	}
-	res.Setup = setupResult{Seconds: time.Since(start).Seconds(), Reused: st.reused.Load(), Refreshed: st.refreshed.Load(), LoggedIn: st.loggedIn.Load(), Registered: st.registered.Load()}
+	res.Setup = setup
+	res.Setup.Seconds = time.Since(start).Seconds()
 
 	procs := findProcs(cfg)
 	for _, p := range procs {
@@ -112,7 +116,7 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 	// Every read loop ends by this deadline even if nothing closes it.
 	hardEnd := time.Now().Add(cfg.settle + cfg.duration + cfg.drain + 2*time.Minute + time.Duration(cfg.clients+cfg.everywhere)*dialTimeout/time.Duration(cfg.dialWorkers))
 	t := &tally{}
-	clients, aud, err := connectAll(ctx, cfg, cast, t, hardEnd, say)
+	clients, aud, err := connectAll(ctx, cfg, tg, t, hardEnd, say)
 	done()
 	res.Connect = connectResult{
 		Connected: t.connected.Load(), Failed: t.connectFailed.Load(),
@@ -134,21 +138,15 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 
 	// Presence and join events of the set-up are not part of the run.
 	t.otherEvents.Store(0)
+	t.frames.Store(0)
 	sendStart := time.Now()
 	for _, p := range procs {
 		p.sample(&p.send)
 	}
 	stopProgress := progress(cfg, t, sendStart, say)
 	sendCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-	tokens := newKeeper(cast.users)
-	runSenders(sendCtx, cfg, callsOf, tokens, aud, t, res.Run)
+	runSenders(sendCtx, cfg, tg, aud, t)
 	cancel()
-	if tokens.renewed.Load() > 0 {
-		// Renewal rotated the refresh tokens: keep the new ones for the next run.
-		if err := saveTokens(cfg.tokenFile, cast.users, loadTokens(cfg.tokenFile)); err != nil {
-			say("could not save the token cache %s: %v", cfg.tokenFile, err)
-		}
-	}
 	sendEnd := time.Now()
 	drainUntil := time.Now().Add(cfg.drain)
 	for t.delivered.Load() < t.expected.Load() && time.Now().Before(drainUntil) && ctx.Err() == nil {
@@ -160,7 +158,7 @@ func bench(ctx context.Context, cfg config, stderr io.Writer) (*result, error) {
 		p.sample(&p.end)
 	}
 	res.fill(cfg, t, procs, sendStart, sendEnd)
-	res.Sends.TokensRenewed = tokens.renewed.Load()
+	tg.finish(res, say)
 	return res, nil
 }
 
@@ -172,15 +170,9 @@ type audience struct {
 
 // connectAll opens the clients, dialWorkers at a time, and starts their
 // read loops: one per -clients, then one per member of every room.
-func connectAll(ctx context.Context, cfg config, cast *cast, t *tally, until time.Time, say func(string, ...any)) ([]*wsClient, audience, error) {
-	clients := make([]*wsClient, cfg.clients+len(cast.everywhere))
-	// userOf is client i's user: members of every room come last.
-	userOf := func(i int) (*benchUser, bool) {
-		if i < cfg.clients {
-			return &cast.users[i%len(cast.users)], false
-		}
-		return &cast.everywhere[i-cfg.clients], true
-	}
+func connectAll(ctx context.Context, cfg config, tg target, t *tally, until time.Time, say func(string, ...any)) ([]conn, audience, error) {
+	clients := make([]conn, cfg.clients+cfg.everywhere)
+	roomsOf := make([][]int64, len(clients))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -206,8 +198,7 @@ func connectAll(ctx context.Context, cfg config, cast *cast, t *tally, until tim
 					return
 				}
 				t0 := time.Now()
-				u, everywhere := userOf(i)
-				c, err := dial(ctx, cfg.addrs[i%len(cfg.addrs)], u)
+				c, rooms, err := tg.dial(ctx, i)
 				if err != nil {
 					t.connectFailed.Add(1)
 					t.fail("connect: " + shortErr(err))
@@ -215,25 +206,24 @@ func connectAll(ctx context.Context, cfg config, cast *cast, t *tally, until tim
 				}
 				t.connectLat.record(time.Since(t0))
 				t.connected.Add(1)
-				c.everywhere = everywhere
-				clients[i] = c
+				clients[i], roomsOf[i] = c, rooms
 				go c.read(t, until)
 			}
 		}()
 	}
 	wg.Wait()
 	close(stop)
-	// The rooms come from each client's Ready, so a client counts where the
-	// server says it is.
+	// The rooms come from the server's answers to each client, so a client
+	// counts where the server says it is.
 	aud := audience{members: map[int64]int64{}}
-	for _, c := range clients {
+	for i, c := range clients {
 		if c == nil {
 			continue
 		}
-		for room := range c.last {
+		for _, room := range roomsOf[i] {
 			aud.members[room]++
 		}
-		if c.everywhere {
+		if i >= cfg.clients {
 			aud.everywhere++
 		}
 	}
@@ -246,7 +236,7 @@ func connectAll(ctx context.Context, cfg config, cast *cast, t *tally, until tim
 	return clients, aud, nil
 }
 
-func closeAll(clients []*wsClient) {
+func closeAll(clients []conn) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	deadline := time.After(closeTimeout)
@@ -271,7 +261,7 @@ func closeAll(clients []*wsClient) {
 
 // runSenders has clients 0..senders-1 send to their rooms until ctx ends,
 // each with one request in flight, paced to the total rate if one is set.
-func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keeper, aud audience, t *tally, run string) {
+func runSenders(ctx context.Context, cfg config, tg target, aud audience, t *tally) {
 	if cfg.senders == 0 {
 		<-ctx.Done() // idle connections are held for the whole duration
 		return
@@ -286,8 +276,6 @@ func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keepe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			user := i % len(tokens.users)
-			c := callsOf[i%len(callsOf)]
 			// Senders start spread over one interval, not all at once.
 			var offset time.Duration
 			if interval > 0 {
@@ -304,40 +292,24 @@ func runSenders(ctx context.Context, cfg config, callsOf []*calls, tokens *keepe
 						}
 					}
 				}
-				sendOne(cfg, c, tokens, user, i, k, aud, t, run)
+				sendOne(tg, i, k, aud, t)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-func sendOne(cfg config, c *calls, tokens *keeper, user, sender, k int, aud audience, t *tally, run string) {
+func sendOne(tg target, sender, k int, aud audience, t *tally) {
 	// A send in flight when the run ends may finish: it is not cut off.
 	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 	defer cancel()
-	token, err := tokens.access(ctx, c, user)
+	room, took, err := tg.send(ctx, sender, k)
 	if err != nil {
 		t.sendErrors.Add(1)
-		t.fail("renew token: " + shortErr(err))
+		t.fail(err.Error())
 		return
 	}
-	room := tokens.users[user].room
-	t0 := time.Now()
-	_, err = c.send.CallUnary(ctx, withToken(&chatv1.SendMessageRequest{
-		RoomId: room, Body: body(cfg.bodyBytes, t0, run, sender, k),
-		ClientMsgId: fmt.Sprintf("%s-%d-%d", run, sender, k),
-	}, token))
-	if err != nil {
-		t.sendErrors.Add(1)
-		var ce *connect.Error
-		if errors.As(err, &ce) {
-			t.fail("send: " + ce.Code().String())
-		} else {
-			t.fail("send: " + shortErr(err))
-		}
-		return
-	}
-	t.sendLat.record(time.Since(t0))
+	t.sendLat.record(took)
 	t.acked.Add(1)
 	t.expected.Add(aud.members[room])
 	t.everywhere.expected.Add(aud.everywhere)

@@ -45,6 +45,7 @@ type tally struct {
 	connectFailed       atomic.Int64
 	acked, sendErrors   atomic.Int64
 	otherEvents         atomic.Int64
+	frames              atomic.Int64 // WebSocket messages read, each holding one or more events
 	badBodies           atomic.Int64
 	lastDelivery        atomic.Int64 // unix nanoseconds
 	connectLat, sendLat histogram
@@ -72,35 +73,99 @@ func (t *tally) errorKinds() map[string]int64 {
 	return out
 }
 
-// wsClient is one WebSocket connection and, per room, the last seq it saw.
-type wsClient struct {
-	conn       *websocket.Conn
-	last       map[int64]int64
-	closing    atomic.Bool
+// group says which counts a client adds to: every client's, and those of
+// the members of every room too when it is one.
+type group struct {
 	everywhere bool // a member of every room: counted apart too
 }
 
 // each applies add to the counts the client adds to.
-func (c *wsClient) each(t *tally, add func(*counts)) {
+func (g group) each(t *tally, add func(*counts)) {
 	add(&t.counts)
-	if c.everywhere {
+	if g.everywhere {
 		add(&t.everywhere)
 	}
 }
 
 // wsError counts a frame or event that should not have come, or a lost
 // socket.
-func (c *wsClient) wsError(t *tally, kind string) {
-	c.each(t, func(k *counts) { k.wsErrors.Add(1) })
+func (g group) wsError(t *tally, kind string) {
+	g.each(t, func(k *counts) { k.wsErrors.Add(1) })
 	t.fail(kind)
 }
 
-// dial opens a client for the user and reads its Ready.
-func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
+// deliver counts a delivery numbered n in an ordered stream (a room's
+// seq, a channel's offset, one sender's sends) whose last number seen is
+// last, or none when known is false: in order, a duplicate, or after a
+// gap. It returns the stream's new last number.
+func (g group) deliver(t *tally, last int64, known bool, n int64, body string, now time.Time) int64 {
+	switch {
+	case !known || n == last+1:
+	case n <= last:
+		g.each(t, func(k *counts) { k.duplicates.Add(1) })
+		return last
+	default:
+		g.each(t, func(k *counts) { k.gaps.Add(n - last - 1) })
+	}
+	g.each(t, func(k *counts) { k.delivered.Add(1) })
+	t.lastDelivery.Store(now.UnixNano())
+	if sent, ok := sentAt(body); ok {
+		g.each(t, func(k *counts) { k.e2e.record(now.Sub(sent)) })
+	} else {
+		t.badBodies.Add(1)
+	}
+	return n
+}
+
+// socket is one client's WebSocket, read by one goroutine.
+type socket struct {
+	conn    *websocket.Conn
+	closing atomic.Bool
+}
+
+// readLoop hands each message to handle until the socket closes or until
+// deadline; a socket lost before close is an error of g's.
+func (s *socket) readLoop(t *tally, g group, deadline time.Time, handle func([]byte)) {
+	_ = s.conn.SetReadDeadline(deadline)
+	var buf bytes.Buffer
+	for {
+		_, r, err := s.conn.NextReader()
+		if err != nil {
+			if !s.closing.Load() {
+				g.wsError(t, "socket lost: "+shortErr(err))
+			}
+			return
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(io.LimitReader(r, maxFrameBytes)); err != nil {
+			continue
+		}
+		t.frames.Add(1)
+		handle(buf.Bytes())
+	}
+}
+
+func (s *socket) close() {
+	s.closing.Store(true)
+	_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	s.conn.Close()
+}
+
+// wsClient is one WebSocket connection to chatd and, per room, the last
+// seq it saw.
+type wsClient struct {
+	group
+	socket
+	last    map[int64]int64
+	generic bool // decodes every frame in full (-client generic)
+}
+
+var _ conn = (*wsClient)(nil)
+
+// openSocket opens a WebSocket with the clients' small buffers and read
+// limit.
+func openSocket(ctx context.Context, wsURL string, h http.Header) (*websocket.Conn, error) {
 	d := websocket.Dialer{HandshakeTimeout: dialTimeout, ReadBufferSize: wsReadBuffer, WriteBufferSize: wsWriteBuffer}
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+u.Access)
-	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws"
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	conn, resp, err := d.DialContext(ctx, wsURL, h)
@@ -111,6 +176,17 @@ func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
 	conn.SetReadLimit(maxFrameBytes)
+	return conn, nil
+}
+
+// dial opens a client for the user and reads its Ready.
+func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+u.Access)
+	conn, err := openSocket(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", h)
+	if err != nil {
+		return nil, err
+	}
 	_ = conn.SetReadDeadline(time.Now().Add(dialTimeout))
 	_, data, err := conn.ReadMessage()
 	if err != nil {
@@ -122,7 +198,7 @@ func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
 		conn.Close()
 		return nil, fmt.Errorf("expected ready, got %.200s", data)
 	}
-	c := &wsClient{conn: conn, last: map[int64]int64{}}
+	c := &wsClient{socket: socket{conn: conn}, last: map[int64]int64{}}
 	for _, cur := range f.GetReady().GetCursors() {
 		c.last[cur.GetRoomId()] = cur.GetAfterSeq()
 	}
@@ -136,24 +212,8 @@ func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
 	return c, nil
 }
 
-// read handles frames until the socket closes or until deadline.
 func (c *wsClient) read(t *tally, deadline time.Time) {
-	_ = c.conn.SetReadDeadline(deadline)
-	var buf bytes.Buffer
-	for {
-		_, r, err := c.conn.NextReader()
-		if err != nil {
-			if !c.closing.Load() {
-				c.wsError(t, "socket lost: "+shortErr(err))
-			}
-			return
-		}
-		buf.Reset()
-		if _, err := buf.ReadFrom(io.LimitReader(r, maxFrameBytes)); err != nil {
-			continue
-		}
-		c.handle(t, buf.Bytes())
-	}
+	c.readLoop(t, c.group, deadline, func(data []byte) { c.handle(t, data) })
 }
 
 func shortErr(err error) string {
@@ -168,99 +228,33 @@ func shortErr(err error) string {
 	return s
 }
 
-var (
-	keyMessageCreated = []byte(`"messageCreated"`)
-	keyRoomID         = []byte(`"roomId"`)
-	keySeq            = []byte(`"seq"`)
-	keyBody           = []byte(`"body"`)
-	prefixEvent       = []byte(`{"event"`)
-)
-
-// handle checks one frame. Message events are read with a few byte scans,
-// not a JSON decoder, so the load tool leaves the CPU to the server.
+// handle checks one frame.
 func (c *wsClient) handle(t *tally, data []byte) {
 	now := time.Now()
-	if !bytes.HasPrefix(data, prefixEvent) {
-		c.other(t, data)
-		return
-	}
-	mc := bytes.Index(data, keyMessageCreated)
-	if mc < 0 {
-		if bytes.Contains(data, []byte(`"tooFarBehind"`)) {
-			c.wsError(t, "too_far_behind")
-			return
-		}
+	f := c.decode(data)
+	switch f.kind {
+	case frameMessage:
+		c.message(t, f, now)
+	case frameOtherEvent:
 		t.otherEvents.Add(1)
-		return
-	}
-	// The event's room id and seq come before its payload.
-	room, ok1 := stringField(data[:mc], keyRoomID)
-	seq, ok2 := stringField(data[:mc], keySeq)
-	if !ok1 || !ok2 {
-		t.badBodies.Add(1)
-		return
-	}
-	roomID, _ := strconv.ParseInt(room, 10, 64)
-	n, _ := strconv.ParseInt(seq, 10, 64)
-	switch last, known := c.last[roomID]; {
-	case !known || n == last+1:
-		c.last[roomID] = n
-	case n <= last:
-		c.each(t, func(k *counts) { k.duplicates.Add(1) })
-		return
-	default:
-		c.each(t, func(k *counts) { k.gaps.Add(n - last - 1) })
-		c.last[roomID] = n
-	}
-	c.each(t, func(k *counts) { k.delivered.Add(1) })
-	t.lastDelivery.Store(now.UnixNano())
-	if body, ok := stringField(data[mc:], keyBody); ok {
-		if sent, ok := sentAt(body); ok {
-			c.each(t, func(k *counts) { k.e2e.record(now.Sub(sent)) })
-			return
-		}
-	}
-	t.badBodies.Add(1)
-}
-
-// other handles frames that are not events: pong, error, reconnect.
-func (c *wsClient) other(t *tally, data []byte) {
-	var f chatv1.ServerFrame
-	if err := protojson.Unmarshal(data, &f); err != nil {
-		c.wsError(t, "undecodable frame")
-		return
-	}
-	switch {
-	case f.GetPong() != nil:
-	case f.GetError() != nil:
-		c.wsError(t, "ws error frame: "+f.GetError().GetCode())
-	case f.GetReconnect() != nil:
+	case framePong:
+	case frameTooFarBehind:
+		c.wsError(t, "too_far_behind")
+	case frameError:
+		c.wsError(t, "ws error frame: "+f.code)
+	case frameReconnect:
 		c.wsError(t, "reconnect frame")
+	case frameBadBody:
+		t.badBodies.Add(1)
 	default:
-		t.otherEvents.Add(1)
+		c.wsError(t, "undecodable frame")
 	}
 }
 
-// stringField finds "key": "value" (protojson may put a space after the
-// colon) and returns value, which must not contain escapes.
-func stringField(data, key []byte) (string, bool) {
-	i := bytes.Index(data, key)
-	if i < 0 {
-		return "", false
-	}
-	rest := bytes.TrimLeft(data[i+len(key):], " ")
-	if len(rest) == 0 || rest[0] != ':' {
-		return "", false
-	}
-	rest = bytes.TrimLeft(rest[1:], " ")
-	if len(rest) == 0 || rest[0] != '"' {
-		return "", false
-	}
-	end := bytes.IndexByte(rest[1:], '"')
-	if end < 0 {
-		return "", false
-	}
-	return string(rest[1 : 1+end]), true
+// message counts a message event against its room's seq.
+func (c *wsClient) message(t *tally, f frame, now time.Time) {
+	last, known := c.last[f.room]
+	c.last[f.room] = c.deliver(t, last, known, f.seq, f.body, now)
 }
 
 // body is "t<unix nanoseconds> <run> s<sender> n<k> xxx…": the timestamp of
@@ -288,8 +282,19 @@ func sentAt(body string) (time.Time, bool) {
 	return time.Unix(0, ns), true
 }
 
-func (c *wsClient) close() {
-	c.closing.Store(true)
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	c.conn.Close()
+// senderKey names one sender of one run, whose sends a body numbers.
+type senderKey struct{ run, sender string }
+
+// bodySeq reads a body's sender and the number of the send (k), which
+// count each sender's sends from 0.
+func bodySeq(body string) (senderKey, int64, bool) {
+	f := strings.SplitN(body, " ", 5)
+	if len(f) < 4 || !strings.HasPrefix(f[2], "s") || !strings.HasPrefix(f[3], "n") {
+		return senderKey{}, 0, false
+	}
+	k, err := strconv.ParseInt(f[3][1:], 10, 64)
+	if err != nil {
+		return senderKey{}, 0, false
+	}
+	return senderKey{run: f[1], sender: f[2]}, k, true
 }

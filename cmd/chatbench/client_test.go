@@ -43,3 +43,31 @@ func TestHandleOtherFrames(t *testing.T) {
 		t.Errorf("other %d, errors %d, delivered %d", tl.otherEvents.Load(), tl.wsErrors.Load(), tl.delivered.Load())
 	}
 }
+
+// TestGenericClientCountsAlike: the generic decoder reaches the same counts
+// as the fast one on the same frames, including a frame whose fields come
+// in another order (which a byte scan cannot read, and a JSON decoder can).
+func TestGenericClientCountsAlike(t *testing.T) {
+	sent := time.Now().Add(-5 * time.Millisecond)
+	b := body(60, sent, "r1", 0, 0)
+	frames := [][]byte{
+		[]byte(`{"event":{"roomId":"7","seq":"4","messageCreated":{"message":{"id":"1","roomId":"7","seq":"4","body":"` + b + `"}}}}`),
+		[]byte(`{"event":{"messageCreated":{"message":{"body":"` + b + `","seq":"5","roomId":"7"}},"seq":"5","roomId":"7"}}`),
+		[]byte(`{"event":{"roomId":"7","seq":"5","messageCreated":{"message":{"body":"` + b + `"}}}}`),
+		[]byte(`{"pong":{}}`),
+		[]byte(`{"event":{"roomId":"1","presenceChanged":{"roomId":"1","userId":"3","online":true}}}`),
+		[]byte(`{"event":{"roomId":"7","tooFarBehind":{"roomId":"7","afterSeq":"1","lastSeq":"900"}}}`),
+		[]byte(`not json`),
+	}
+	var tl tally
+	c := &wsClient{last: map[int64]int64{7: 3}, generic: true}
+	for _, f := range frames {
+		c.handle(&tl, f)
+	}
+	if tl.delivered.Load() != 2 || tl.duplicates.Load() != 1 || tl.gaps.Load() != 0 || tl.e2e.count() != 2 {
+		t.Errorf("delivered %d, duplicates %d, gaps %d, e2e %d", tl.delivered.Load(), tl.duplicates.Load(), tl.gaps.Load(), tl.e2e.count())
+	}
+	if tl.otherEvents.Load() != 1 || tl.wsErrors.Load() != 2 || tl.badBodies.Load() != 0 {
+		t.Errorf("other %d, errors %d (too far behind, undecodable), bad bodies %d", tl.otherEvents.Load(), tl.wsErrors.Load(), tl.badBodies.Load())
+	}
+}

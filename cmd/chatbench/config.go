@@ -31,6 +31,12 @@ const (
 	passwordPrefix = "chatbench-password-"
 )
 
+// Servers a run can load: chatd, or Centrifugo as the bar to beat.
+const (
+	targetParley     = "parley"
+	targetCentrifugo = "centrifugo"
+)
+
 // config is every setting of a run, from flags.
 type config struct {
 	addrs        []string // base URLs; WebSocket clients are spread over them
@@ -50,9 +56,14 @@ type config struct {
 	pids         []int
 	jsonOut      bool
 	h2c          bool
+	sendJSON     bool // Parley's sends in Connect's JSON codec, as browsers send
 	dialWorkers  int
 	setupWorkers int
 	progress     bool
+	client       string // how frames are decoded: clientFast or clientGeneric
+	target       string // targetParley or targetCentrifugo
+	apiKey       string // Centrifugo's http_api.key
+	printConfig  bool   // print the Centrifugo configuration for these flags and exit
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -77,11 +88,21 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&pids, "pid", "", "comma-separated pids of the chatd processes, for RSS and CPU; found by port when empty")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the result as JSON instead of a table")
 	fs.BoolVar(&c.h2c, "h2c", false, "send over cleartext HTTP/2 instead of an HTTP/1.1 keep-alive pool")
+	fs.BoolVar(&c.sendJSON, "send-json", false, "call SendMessage with Connect's JSON codec, as the web app and most generic clients do, instead of binary protobuf (Centrifugo's API is JSON either way)")
 	fs.IntVar(&c.dialWorkers, "dial-workers", 32, "WebSocket connections opened in parallel")
 	fs.IntVar(&c.setupWorkers, "setup-workers", 8, "users registered, logged in or joined in parallel")
 	fs.BoolVar(&c.progress, "progress", true, "print a live progress line on stderr")
+	fs.StringVar(&c.client, "client", clientFast, "how clients read frames: fast (byte scans for message events, leaving the CPU to the server) or generic (every frame decoded in full with protojson into the schema's types, as a browser or a bot does); Centrifugo's frames are always decoded in full, so -target centrifugo implies generic")
+	fs.StringVar(&c.target, "target", targetParley, "server at -addr: parley (chatd) or centrifugo (Centrifugo v6 started with the configuration -centrifugo-config prints: clients connect to /connection/websocket without a token, as its client.insecure mode allows, and subscribe to channels named like the rooms; senders publish through its HTTP API; -users, -tokens and -setup-workers do not apply)")
+	fs.StringVar(&c.apiKey, "centrifugo-api-key", defaultCentrifugoKey, "Centrifugo's http_api.key, sent as X-API-Key with each publish")
+	fs.BoolVar(&c.printConfig, "centrifugo-config", false, "print the Centrifugo configuration (JSON) for -addr and -centrifugo-api-key, and exit")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
+	}
+	clientSet := false
+	fs.Visit(func(f *flag.Flag) { clientSet = clientSet || f.Name == "client" })
+	if c.target == targetCentrifugo && !clientSet {
+		c.client = clientGeneric
 	}
 	for _, a := range strings.Split(addrs, ",") {
 		if a = strings.TrimRight(strings.TrimSpace(a), "/"); a != "" {
@@ -124,6 +145,14 @@ func (c config) validate() error {
 	check(c.clients > 0 && c.clients <= maxClients, fmt.Sprintf("-clients must be 1..%d", maxClients))
 	check(c.users > 0 && c.users <= c.clients, "-users must be 1..-clients")
 	check(c.rooms > 0 && c.rooms <= min(maxRooms, c.users), "-rooms must be 1..min(10000, -users)")
+	check(c.client == clientFast || c.client == clientGeneric, "-client must be fast or generic")
+	check(c.target == targetParley || c.target == targetCentrifugo, "-target must be parley or centrifugo")
+	if c.target == targetCentrifugo {
+		check(c.client == clientGeneric, "-client fast reads Parley's frames only: Centrifugo's are always decoded in full")
+		check(len(c.addrs) == 1, "-target centrifugo takes one -addr: the memory engine does not share publications between processes")
+		check(!c.h2c, "-h2c is for Parley: Centrifugo's API is called over HTTP/1.1")
+		check(c.apiKey != "", "-centrifugo-api-key must not be empty: Centrifugo refuses API calls without a key")
+	}
 	check(c.everywhere >= 0 && c.everywhere <= maxEverywhere, fmt.Sprintf("-everywhere must be 0..%d", maxEverywhere))
 	check(c.senders >= 0 && c.senders <= c.clients, "-senders must be 0..-clients")
 	check(c.rate >= 0, "-rate must not be negative")

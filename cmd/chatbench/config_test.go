@@ -30,12 +30,17 @@ func TestCheckTarget(t *testing.T) {
 
 func TestParseConfigRejectsNonsense(t *testing.T) {
 	for name, args := range map[string][]string{
-		"ErrRemote":       {"-addr", "http://192.0.2.1:8080"},
-		"ErrRooms":        {"-clients", "10", "-rooms", "11"},
-		"ErrSenders":      {"-clients", "10", "-senders", "11"},
-		"ErrDuration":     {"-duration", "2h"},
-		"ErrPrefix":       {"-prefix", "a-b"},
-		"ErrNegativeRate": {"-rate", "-1"},
+		"ErrRemote":               {"-addr", "http://192.0.2.1:8080"},
+		"ErrRooms":                {"-clients", "10", "-rooms", "11"},
+		"ErrSenders":              {"-clients", "10", "-senders", "11"},
+		"ErrDuration":             {"-duration", "2h"},
+		"ErrPrefix":               {"-prefix", "a-b"},
+		"ErrNegativeRate":         {"-rate", "-1"},
+		"ErrTarget":               {"-target", "nats"},
+		"ErrCentrifugoFastClient": {"-target", "centrifugo", "-client", "fast"},
+		"ErrCentrifugoTwoServers": {"-target", "centrifugo", "-addr", "http://127.0.0.1:8000,http://127.0.0.1:8001"},
+		"ErrCentrifugoH2C":        {"-target", "centrifugo", "-h2c"},
+		"ErrCentrifugoNoKey":      {"-target", "centrifugo", "-centrifugo-api-key", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := parseConfig(args, io.Discard); err == nil {

@@ -5,6 +5,10 @@
 // latency, gaps and duplicates seen, errors, and the server's memory per
 // connection and CPU when it runs on this machine.
 //
+// With -target centrifugo the same clients, senders and counts load
+// Centrifugo instead (channels for rooms, its HTTP API for sends), so both
+// are measured by one client.
+//
 // See docs/PERFORMANCE.md for the scenarios and how to run them.
 package main
 
@@ -31,6 +35,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.printConfig {
+		return writeCentrifugoConfig(stdout, cfg)
 	}
 	res, err := bench(ctx, cfg, stderr)
 	if err != nil {

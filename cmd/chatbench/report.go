@@ -59,12 +59,15 @@ type configSummary struct {
 	Duration   float64  `json:"duration_s"`
 	BodyBytes  int      `json:"body_bytes"`
 	H2C        bool     `json:"h2c"`
+	SendJSON   bool     `json:"send_json"`
+	Client     string   `json:"client"`
+	Target     string   `json:"target"`
 }
 
 func (c config) summary() configSummary {
 	return configSummary{
 		Servers: c.addrs, Clients: c.clients, Everywhere: c.everywhere, Users: c.users, Rooms: c.rooms, Senders: c.senders, Rate: c.rate,
-		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c,
+		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c, SendJSON: c.sendJSON, Client: c.client, Target: c.target,
 	}
 }
 
@@ -97,6 +100,7 @@ type deliveryResult struct {
 	Expected  int64   `json:"expected"`
 	Missing   int64   `json:"missing"`
 	Other     int64   `json:"other_events"`
+	Frames    int64   `json:"frames"` // WebSocket messages read while sending and draining
 	Seconds   float64 `json:"seconds"`
 	PerSec    float64 `json:"per_s"`
 	EndToEnd  latency `json:"end_to_end"`
@@ -128,7 +132,7 @@ func (r *result) fill(cfg config, t *tally, procs []*watched, sendStart, sendEnd
 		deliverSecs = max(time.Unix(0, last).Sub(sendStart).Seconds(), 1e-3)
 	}
 	r.Deliveries = deliveryResult{
-		Delivered: delivered, Expected: expected, Missing: max(expected-delivered, 0), Other: t.otherEvents.Load(),
+		Delivered: delivered, Expected: expected, Missing: max(expected-delivered, 0), Other: t.otherEvents.Load(), Frames: t.frames.Load(),
 		Seconds: deliverSecs, PerSec: float64(delivered) / deliverSecs, EndToEnd: t.e2e.summary(),
 	}
 	r.Gaps, r.Duplicates = t.gaps.Load(), t.duplicates.Load()
@@ -144,10 +148,10 @@ func (r *result) fill(cfg config, t *tally, procs []*watched, sendStart, sendEnd
 		r.ErrorKinds["deliveries missing after drain"] = r.Deliveries.Missing
 	}
 	conns := float64(t.connected.Load())
-	chatds := 0
+	servers := 0
 	for _, p := range procs {
-		if p.name == "chatd" {
-			chatds++
+		if p.server {
+			servers++
 		}
 	}
 	for _, p := range procs {
@@ -156,9 +160,9 @@ func (r *result) fill(cfg config, t *tally, procs []*watched, sendStart, sendEnd
 			RSSBeforeMB: float64(p.base.rssKB) / 1024, RSSIdleMB: float64(p.idle.rssKB) / 1024, RSSEndMB: float64(p.end.rssKB) / 1024,
 			CPUSendPct: cpuPercent(p.send, p.end),
 		}
-		if p.name == "chatd" && conns > 0 && p.base.rssKB > 0 {
+		if p.server && conns > 0 && p.base.rssKB > 0 {
 			// Each process holds its share of the clients.
-			pr.RSSPerConnKB = float64(p.idle.rssKB-p.base.rssKB) / (conns / float64(chatds))
+			pr.RSSPerConnKB = float64(p.idle.rssKB-p.base.rssKB) / (conns / float64(servers))
 		}
 		if delivered > 0 {
 			pr.CPUPerKDeliv = float64((p.end.cpuTime - p.send.cpuTime).Milliseconds()) / float64(delivered) * 1000
@@ -184,16 +188,16 @@ func (r *result) writeTable(w io.Writer) {
 	if c.Rate > 0 {
 		rate = fmt.Sprintf("%g/s", c.Rate)
 	}
-	row("run", "%s: %d clients (%d users) and %d in every room, %d rooms, %d senders at %s for %gs, %d-byte bodies, servers %s",
-		r.Run, c.Clients, c.Users, c.Everywhere, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, strings.Join(c.Servers, " "))
+	row("run", "%s: %d clients (%d users, %s decoding) and %d in every room, %d rooms, %d senders at %s for %gs, %d-byte bodies, %s at %s",
+		r.Run, c.Clients, c.Users, c.Client, c.Everywhere, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, c.Target, strings.Join(c.Servers, " "))
 	row("setup", "%.1fs (reused %d, refreshed %d, logged in %d, registered %d)",
 		r.Setup.Seconds, r.Setup.Reused, r.Setup.Refreshed, r.Setup.LoggedIn, r.Setup.Registered)
 	row("connect", "%d open, %d failed in %.1fs; %s", r.Connect.Connected, r.Connect.Failed, r.Connect.Seconds, lat(r.Connect.Latency))
 	if c.Senders > 0 {
 		row("sends acked", "%d in %.1fs = %.0f/s, %d errors, %d tokens renewed; %s",
 			r.Sends.Acked, r.Sends.Seconds, r.Sends.PerSec, r.Sends.Errors, r.Sends.TokensRenewed, lat(r.Sends.Latency))
-		row("deliveries", "%d of %d expected in %.1fs = %.0f/s (%d other events)",
-			r.Deliveries.Delivered, r.Deliveries.Expected, r.Deliveries.Seconds, r.Deliveries.PerSec, r.Deliveries.Other)
+		row("deliveries", "%d of %d expected in %.1fs = %.0f/s (%d other events), in %d WebSocket messages",
+			r.Deliveries.Delivered, r.Deliveries.Expected, r.Deliveries.Seconds, r.Deliveries.PerSec, r.Deliveries.Other, r.Deliveries.Frames)
 		row("send→deliver", "%s", lat(r.Deliveries.EndToEnd))
 	}
 	row("gaps / dups", "%d / %d", r.Gaps, r.Duplicates)

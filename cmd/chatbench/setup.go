@@ -94,7 +94,9 @@ type calls struct {
 	send     *connect.Client[chatv1.SendMessageRequest, chatv1.SendMessageResponse]
 }
 
-func newCalls(hc *http.Client, base string) *calls {
+// newCalls makes the clients of the procedures at base; sendOpts apply to
+// SendMessage only (-send-json).
+func newCalls(hc *http.Client, base string, sendOpts ...connect.ClientOption) *calls {
 	return &calls{
 		login:    connect.NewClient[chatv1.LoginRequest, chatv1.LoginResponse](hc, base+chatv1connect.AuthServiceLoginProcedure),
 		register: connect.NewClient[chatv1.RegisterRequest, chatv1.RegisterResponse](hc, base+chatv1connect.AuthServiceRegisterProcedure),
@@ -102,7 +104,7 @@ func newCalls(hc *http.Client, base string) *calls {
 		list:     connect.NewClient[chatv1.ListRoomsRequest, chatv1.ListRoomsResponse](hc, base+chatv1connect.RoomServiceListRoomsProcedure),
 		create:   connect.NewClient[chatv1.CreateRoomRequest, chatv1.CreateRoomResponse](hc, base+chatv1connect.RoomServiceCreateRoomProcedure),
 		join:     connect.NewClient[chatv1.JoinRoomRequest, chatv1.JoinRoomResponse](hc, base+chatv1connect.RoomServiceJoinRoomProcedure),
-		send:     connect.NewClient[chatv1.SendMessageRequest, chatv1.SendMessageResponse](hc, base+chatv1connect.MessageServiceSendMessageProcedure),
+		send:     connect.NewClient[chatv1.SendMessageRequest, chatv1.SendMessageResponse](hc, base+chatv1connect.MessageServiceSendMessageProcedure, sendOpts...),
 	}
 }
 

@@ -19,14 +19,16 @@ var smokeEnv = map[string]string{
 }
 
 // TestSmoke is the CI run of the load tool: 200 WebSocket clients in 4
-// rooms and 8 senders for 5 s against a real chatd, MariaDB and Redis. It
+// rooms and 8 senders for 5 s against a real chatd, MariaDB and Redis, as a
+// generic client: frames read by protojson, sends in Connect's JSON codec
+// (TestEverywhere runs the fast reader and binary sends). It
 // asserts correctness only (every acknowledged message reaches every member
 // once, in order), never speed: CI machines vary.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts chatd and 200 WebSocket clients")
 	}
-	res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s")
+	res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s", "-client", "generic", "-send-json")
 	t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s), send→deliver p99 %.1f ms",
 		res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.EndToEnd.P99)
 	if res.Connect.Connected != 200 {
@@ -44,8 +46,14 @@ func benchAgainstChatd(t *testing.T, args ...string) *result {
 		env[k] = v
 	}
 	srv := testenv.StartProcess(t, env)
+	return benchAgainst(t, srv.URL, args...)
+}
+
+// benchAgainst runs the load tool with args against the server at addr.
+func benchAgainst(t *testing.T, addr string, args ...string) *result {
+	t.Helper()
 	cfg, err := parseConfig(append([]string{
-		"-addr", srv.URL, "-settle", "500ms", "-drain", "10s", "-progress=false",
+		"-addr", addr, "-settle", "500ms", "-drain", "10s", "-progress=false",
 		"-tokens", filepath.Join(t.TempDir(), "tokens.json"),
 	}, args...), io.Discard)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/metrics"
 	"github.com/parley-chat/parley/internal/push"
 	"github.com/parley-chat/parley/internal/store"
@@ -16,18 +17,23 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// newMetrics reads the hub, the MySQL pool, Redis and the connection cap at
-// each scrape.
-func newMetrics(hub *push.Hub, st *store.Store, rdb rueidis.Client, conns *connCap) *metrics.Metrics {
-	stats := hub.Stats()
+// newMetrics reads the hub, the event bus, the MySQL pool, Redis and the
+// connection cap at each scrape.
+func newMetrics(hub *push.Hub, events *bus.Bus, st *store.Store, rdb rueidis.Client, conns *connCap) *metrics.Metrics {
+	stats, busStats := hub.Stats(), events.Stats()
 	return metrics.New(metrics.Sources{
-		LiveConns:       hub.Conns,
-		EventsFannedOut: stats.EventsFannedOut.Load,
-		SlowConsumers:   stats.SlowConsumers.Load,
-		ResumeReplays:   stats.ResumeReplays.Load,
-		TooFarBehind:    stats.TooFarBehind.Load,
-		ConnsRefused:    conns.Refused,
-		DBStats:         st.Stats,
+		LiveConns:            hub.Conns,
+		EventsFannedOut:      stats.EventsFannedOut.Load,
+		SlowConsumers:        stats.SlowConsumers.Load,
+		ResumeReplays:        stats.ResumeReplays.Load,
+		TooFarBehind:         stats.TooFarBehind.Load,
+		ConnsRefused:         conns.Refused,
+		BusMessagesReceived:  busStats.MessagesReceived.Load,
+		BusBytesReceived:     busStats.BytesReceived.Load,
+		BusMessagesPublished: busStats.MessagesPublished.Load,
+		BusBytesPublished:    busStats.BytesPublished.Load,
+		BusTopics:            busStats.Topics.Load,
+		DBStats:              st.Stats,
 		RedisPing: func(ctx context.Context) error {
 			return rdb.Do(ctx, rdb.B().Ping().Build()).Error()
 		},

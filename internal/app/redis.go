@@ -12,7 +12,7 @@ import (
 
 // redisConnTimeout is how long a Redis connection may leave a command or
 // rueidis' idle PING (sent every Dialer.KeepAlive, 1 s) unanswered before it
-// is closed. A hung Redis then ends the event feed's subscription, and
+// is closed. A hung Redis then ends the event bus's subscriptions, and
 // readiness says so, within a few seconds instead of rueidis' default 10.
 const redisConnTimeout = 3 * time.Second
 
@@ -46,8 +46,10 @@ func openRedis(url string, timeout time.Duration) (rueidis.Client, error) {
 // Redis' own answer (a timeout, a refused or broken connection) becomes
 // chat.ErrUnavailable, the one way every adapter says "the service is down".
 //
-// Receive is left alone: a subscription lives until its context ends. So are
-// the stream and dedicated forms, which Parley does not use and whose
+// Subscriptions are left alone: the event bus holds its connections with
+// Dedicate (and its commands with them), which live until their context
+// ends; a hung Redis closes them after redisConnTimeout, and the bus
+// resubscribes. So is the stream form, which Parley does not use and whose
 // results are read after the call returns.
 type deadlineClient struct {
 	rueidis.Client

@@ -110,7 +110,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	})
 	ready := newReadiness(st, rdb, events, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
-	m := newMetrics(hub, st, rdb, conns)
+	m := newMetrics(hub, events, st, rdb, conns)
 	mux := routes(cfg, authSvc, chatSvc, hub, socket, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {

@@ -35,6 +35,12 @@ type Sources struct {
 	// ConnsRefused counts connections closed for being over the
 	// per-address cap, since start.
 	ConnsRefused func() int64
+	// Bus counters, monotonic since start (bus.Bus.Stats): what this
+	// process heard from Redis and published to it.
+	BusMessagesReceived, BusBytesReceived   func() int64
+	BusMessagesPublished, BusBytesPublished func() int64
+	// BusTopics counts the rooms and users this process listens to now.
+	BusTopics func() int64
 	// DBStats is the MySQL pool's state (store.Store.Stats).
 	DBStats func() sql.DBStats
 	// RedisPing asks Redis for PONG; its latency and success are exported.
@@ -73,6 +79,12 @@ func New(src Sources) *Metrics {
 			Help: "Open WebSocket and Subscribe connections of this process.",
 		}, func() float64 { return float64(src.LiveConns()) }))
 	}
+	if src.BusTopics != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Name: "bus_topics",
+			Help: "Room and user channels this process is subscribed to, for its live connections.",
+		}, func() float64 { return float64(src.BusTopics()) }))
+	}
 	for _, c := range []struct {
 		name, help string
 		read       func() int64
@@ -82,6 +94,10 @@ func New(src Sources) *Metrics {
 		{"push_resume_replays_total", "Messages replayed from MySQL to connections that resumed or had a gap.", src.ResumeReplays},
 		{"push_too_far_behind_total", "Resumes answered too_far_behind (more missed than the resume window).", src.TooFarBehind},
 		{"http_conns_refused_total", "Connections closed at once for being over the per-address cap (PARLEY_MAX_CONNS_PER_IP).", src.ConnsRefused},
+		{"bus_messages_received_total", "Messages this process received from the Redis event bus: only for the rooms and users its connections need.", src.BusMessagesReceived},
+		{"bus_received_bytes_total", "Bytes of the messages this process received from the Redis event bus.", src.BusBytesReceived},
+		{"bus_messages_published_total", "Events and session ends this process published on the Redis event bus.", src.BusMessagesPublished},
+		{"bus_published_bytes_total", "Bytes of the messages this process published on the Redis event bus.", src.BusBytesPublished},
 	} {
 		if c.read == nil {
 			continue

@@ -200,6 +200,10 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		{"EventsFannedOut", "parley_push_events_fanned_out_total", nil, 2, false},
 		{"ResumeReplays", "parley_push_resume_replays_total", nil, 2, false},
 		{"LiveConnections", "parley_live_connections", nil, 2, true},
+		{"BusPublished", "parley_bus_messages_published_total", nil, 2, false},
+		{"BusReceived", "parley_bus_messages_received_total", nil, 2, false},
+		{"BusReceivedBytes", "parley_bus_received_bytes_total", nil, 2, false},
+		{"BusTopics", "parley_bus_topics", nil, 2, true}, // General and alice
 		{"MySQLPoolOpen", "go_sql_open_connections", map[string]string{"db_name": "parley"}, 1, true},
 		{"RedisUp", "parley_redis_up", nil, 1, true},
 		{"GoRuntime", "go_goroutines", nil, 1, true},

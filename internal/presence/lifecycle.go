@@ -115,8 +115,7 @@ func (l *Lifecycle) live() []Conn {
 func (l *Lifecycle) sweep(ctx context.Context) {
 	users, err := l.tracker.Sweep(ctx)
 	if err != nil {
-		l.log.Warn("presence sweep", "err", err)
-		return
+		l.log.Warn("presence sweep", "err", err) // the groups it could sweep still settle
 	}
 	for _, uid := range users {
 		l.settle(ctx, uid)

@@ -3,9 +3,15 @@
 // renews; a crashed process's connections expire and are swept by the others.
 // What the rooms were last told is kept too, so quick reconnects publish
 // nothing (debounce).
+//
+// Users are spread over a fixed number of groups, each with its own list of
+// every connection, and a user's keys carry the group's hash tag: the
+// scripts then touch one Redis Cluster slot each, and the sweep walks the
+// groups.
 package presence
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -25,7 +31,12 @@ const (
 	HeartbeatEvery = 15 * time.Second
 	// SweepEvery is how often each process looks for expired connections.
 	SweepEvery = 10 * time.Second
+	// sweepBatch bounds how many expired connections one sweep takes from
+	// each group.
 	sweepBatch = 200
+	// groups is how many groups users are spread over: enough to spread
+	// them over the masters of a cluster. Changing it moves every key.
+	groups = 16
 )
 
 var _ chat.Presence = (*Tracker)(nil)
@@ -42,9 +53,25 @@ func New(rdb rueidis.Client, prefix string) *Tracker {
 	return &Tracker{rdb: rdb, prefix: prefix + "presence:", now: time.Now}
 }
 
-func (t *Tracker) userKey(uid int64) string { return t.prefix + "u:" + strconv.FormatInt(uid, 10) }
-func (t *Tracker) pubKey(uid int64) string  { return t.prefix + "p:" + strconv.FormatInt(uid, 10) }
-func (t *Tracker) allKey() string           { return t.prefix + "all" }
+// groupOf is the group of a user's keys.
+func groupOf(uid int64) int64 { return (uid%groups + groups) % groups }
+
+// groupPrefix starts the group's keys with a hash tag, which puts them in
+// one cluster slot.
+func (t *Tracker) groupPrefix(group int64) string {
+	return t.prefix + "{g" + strconv.FormatInt(group, 10) + "}:"
+}
+
+func (t *Tracker) userKey(uid int64) string {
+	return t.groupPrefix(groupOf(uid)) + "u:" + strconv.FormatInt(uid, 10)
+}
+
+func (t *Tracker) pubKey(uid int64) string {
+	return t.groupPrefix(groupOf(uid)) + "p:" + strconv.FormatInt(uid, 10)
+}
+
+// allKey lists every live connection of a group's users.
+func (t *Tracker) allKey(group int64) string { return t.groupPrefix(group) + "all" }
 
 func (t *Tracker) nowMs() string { return strconv.FormatInt(t.now().UnixMilli(), 10) }
 
@@ -62,7 +89,7 @@ return 1
 // TryAdd counts a new connection of the user unless the user already has
 // limit live connections on all processes; it reports whether it did.
 func (t *Tracker) TryAdd(ctx context.Context, uid int64, connID string, limit int) (bool, error) {
-	n, err := tryAdd.Exec(ctx, t.rdb, []string{t.userKey(uid), t.allKey()}, []string{
+	n, err := tryAdd.Exec(ctx, t.rdb, []string{t.userKey(uid), t.allKey(groupOf(uid))}, []string{
 		t.nowMs(), strconv.FormatInt(t.now().Add(TTL).UnixMilli(), 10), strconv.Itoa(limit), connID, member(uid, connID),
 	}).AsInt64()
 	return n == 1, err
@@ -72,7 +99,7 @@ func (t *Tracker) TryAdd(ctx context.Context, uid int64, connID string, limit in
 func (t *Tracker) Remove(ctx context.Context, uid int64, connID string) error {
 	cmds := rueidis.Commands{
 		t.rdb.B().Zrem().Key(t.userKey(uid)).Member(connID).Build(),
-		t.rdb.B().Zrem().Key(t.allKey()).Member(member(uid, connID)).Build(),
+		t.rdb.B().Zrem().Key(t.allKey(groupOf(uid))).Member(member(uid, connID)).Build(),
 	}
 	return firstErr(t.rdb.DoMulti(ctx, cmds...))
 }
@@ -93,7 +120,7 @@ func (t *Tracker) Heartbeat(ctx context.Context, conns []Conn) error {
 	for _, c := range conns {
 		cmds = append(cmds,
 			t.rdb.B().Zadd().Key(t.userKey(c.UserID)).ScoreMember().ScoreMember(exp, c.ID).Build(),
-			t.rdb.B().Zadd().Key(t.allKey()).ScoreMember().ScoreMember(exp, member(c.UserID, c.ID)).Build())
+			t.rdb.B().Zadd().Key(t.allKey(groupOf(c.UserID))).ScoreMember().ScoreMember(exp, member(c.UserID, c.ID)).Build())
 	}
 	return firstErr(t.rdb.DoMulti(ctx, cmds...))
 }
@@ -120,36 +147,44 @@ func (t *Tracker) Settle(ctx context.Context, uid int64) (changed, online bool, 
 	return n >= 0, n == 1, nil
 }
 
-// sweep removes up to ARGV[2] expired connections atomically, so exactly one
-// process handles each, and returns their users.
+// sweep removes up to ARGV[2] expired connections from a group's list
+// atomically, so exactly one process handles each, and returns them. Their
+// entries under the user expire on their own: Settle removes them, and
+// nothing counts an expired entry before.
 var sweep = rueidis.NewLuaScript(`
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, m in ipairs(expired) do
-  redis.call('ZREM', KEYS[1], m)
-  local sep = string.find(m, '|', 1, true)
-  redis.call('ZREM', ARGV[3] .. string.sub(m, 1, sep - 1), string.sub(m, sep + 1))
-end
+if #expired > 0 then redis.call('ZREM', KEYS[1], unpack(expired)) end
 return expired
 `)
 
 // Sweep forgets connections whose process stopped renewing them and returns
-// the users concerned, for Settle.
+// the users concerned, for Settle. It asks every group at once (one round
+// trip per Redis node); when some groups fail (a node is down), the users
+// of the others come with the error, and still need settling.
 func (t *Tracker) Sweep(ctx context.Context) ([]int64, error) {
-	members, err := sweep.Exec(ctx, t.rdb, []string{t.allKey()},
-		[]string{t.nowMs(), strconv.Itoa(sweepBatch), t.prefix + "u:"}).AsStrSlice()
-	if err != nil {
-		return nil, err
+	now, batch := t.nowMs(), strconv.Itoa(sweepBatch)
+	execs := make([]rueidis.LuaExec, groups)
+	for g := range execs {
+		execs[g] = rueidis.LuaExec{Keys: []string{t.allKey(int64(g))}, Args: []string{now, batch}}
 	}
-	seen := make(map[int64]bool, len(members))
+	seen := map[int64]bool{}
 	var users []int64
-	for _, m := range members {
-		uid, _, _ := splitMember(m)
-		if uid > 0 && !seen[uid] {
-			seen[uid] = true
-			users = append(users, uid)
+	var first error
+	for _, r := range sweep.ExecMulti(ctx, t.rdb, execs...) {
+		members, err := r.AsStrSlice()
+		if err != nil {
+			first = cmp.Or(first, err)
+			continue
+		}
+		for _, m := range members {
+			uid, _, _ := splitMember(m)
+			if uid > 0 && !seen[uid] {
+				seen[uid] = true
+				users = append(users, uid)
+			}
 		}
 	}
-	return users, nil
+	return users, first
 }
 
 // Online tells which of the users have a live connection.

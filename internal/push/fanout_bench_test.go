@@ -183,8 +183,9 @@ func (fakeHistory) LastSeqs(_ context.Context, rooms []int64) (map[int64]int64, 
 
 type fakeTopics struct{}
 
-func (fakeTopics) Watch(chat.Topic)   {}
-func (fakeTopics) Unwatch(chat.Topic) {}
+func (fakeTopics) Watch(chat.Topic)                          {}
+func (fakeTopics) Unwatch(chat.Topic)                        {}
+func (fakeTopics) Await(context.Context, []chat.Topic) error { return nil }
 
 type fakePresence struct{}
 

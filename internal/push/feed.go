@@ -73,6 +73,11 @@ type Feed struct {
 	dead      chan struct{}
 	killOnce  sync.Once
 	last      func(context.Context, Sink) error // the final frame, set by end
+	// started is set, under the hub's lock, once the bus carries the
+	// connection's topics and its cursors are about to be read: a
+	// resubscription resyncs only started connections, the others read
+	// their cursors after it.
+	started bool
 
 	// The rest is the run loop's.
 
@@ -146,6 +151,10 @@ func (h *Hub) start(ctx context.Context, f *Feed) error {
 		h.addRoomLocked(r, f)
 	}
 	h.mu.Unlock()
+	h.await(ctx, uid, rooms)
+	h.mu.Lock()
+	f.started = true
+	h.mu.Unlock()
 	f.cursors, err = h.history.LastSeqs(ctx, rooms)
 	if err != nil {
 		return err
@@ -160,6 +169,22 @@ func (h *Hub) start(ctx context.Context, f *Feed) error {
 	}
 	f.ready = &Ready{User: user, SessionID: f.principal.SessionID, Rooms: rooms, Cursors: maps.Clone(f.cursors)}
 	return nil
+}
+
+// await waits until the bus carries the user's and the rooms' events here,
+// so that the cursors read next miss nothing: an event published before is
+// in the store, one published after reaches the queue. Past awaitTopics it
+// gives up; the bus resyncs the connection when it is back.
+func (h *Hub) await(ctx context.Context, uid int64, rooms []int64) {
+	topics := []chat.Topic{{User: uid}}
+	for _, r := range rooms {
+		topics = append(topics, chat.Topic{Room: r})
+	}
+	wctx, cancel := context.WithTimeout(ctx, awaitTopics)
+	defer cancel()
+	if err := h.topics.Await(wctx, topics); err != nil && ctx.Err() == nil {
+		h.log.WarnContext(ctx, "the event bus does not carry a new connection's rooms yet; reading its cursors anyway", "user_id", uid, "err", err)
+	}
 }
 
 // Close unregisters the connection; the user goes offline after the grace

@@ -17,6 +17,10 @@ const (
 	// predecessor waits for it before going out anyway (connections then
 	// fill the gap from the store).
 	reorderWait = 50 * time.Millisecond
+	// awaitTopics bounds how long a new connection waits for the bus to
+	// carry its rooms' events before it reads its cursors anyway (Redis is
+	// down: the bus's resubscription resyncs it later).
+	awaitTopics = 2 * time.Second
 	// drainSpread spreads reconnects of a draining process's clients.
 	drainSpread = 3 * time.Second
 	// drainReason is what a draining process tells its clients.
@@ -50,9 +54,13 @@ type Presence interface {
 // them with its lock held, on the first connection that needs a topic and
 // after the last one left, so calls come in order; they must not block nor
 // call back into the hub.
+//
+// Await returns once the bus carries the topics, so that every event
+// published from then on reaches the hub (or with ctx's error).
 type Topics interface {
 	Watch(t chat.Topic)
 	Unwatch(t chat.Topic)
+	Await(ctx context.Context, topics []chat.Topic) error
 }
 
 // Options limit each connection.
@@ -170,6 +178,12 @@ func (h *Hub) addRoomLocked(roomID int64, f *Feed) {
 func (h *Hub) removeRoomLocked(roomID int64, f *Feed) {
 	if removeFrom(h.rooms, roomID, f) {
 		h.topics.Unwatch(chat.Topic{Room: roomID})
+		// What the room's order knows goes stale now: the next message
+		// heard, after a new first connection, does not follow the last.
+		if o := h.order[roomID]; o != nil && o.timer != nil {
+			o.timer.Stop()
+		}
+		delete(h.order, roomID)
 	}
 }
 
@@ -298,17 +312,21 @@ func (h *Hub) EndSession(sessionID string) {
 // Subscribed makes the connections of the topics re-check their rooms
 // against the store, after the bus may have missed events of them: a room's
 // connections that room, a user's every room. Each connection gets one
-// request, however many of its topics came back.
+// request, however many of its topics came back. A connection that has not
+// started is left alone: it reads its cursors after the bus carries its
+// topics (see await).
 func (h *Hub) Subscribed(topics []chat.Topic) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	rooms := map[*Feed][]int64{}
 	for _, t := range topics {
 		for f := range h.users[t.User] {
-			rooms[f] = nil // all of them
+			if f.started {
+				rooms[f] = nil // all of them
+			}
 		}
 		for f := range h.rooms[t.Room] {
-			if ids, some := rooms[f]; ids != nil || !some {
+			if ids, some := rooms[f]; f.started && (ids != nil || !some) {
 				rooms[f] = append(ids, t.Room)
 			}
 		}

@@ -36,13 +36,16 @@ func NewPasswords(l *Limiter, limits PasswordLimits) *Passwords {
 }
 
 // counters are the limits an attempt counts against; the account's first.
+// A login's two share the address as their hash tag, which is first in the
+// key (an account name may hold braces; an address does not).
 func (p *Passwords) counters(a auth.Attempt) []Limit {
 	if a.Kind == auth.PasswordChangeAttempt {
 		return []Limit{{"password:" + a.Account, p.limits.ChangePerUser}}
 	}
+	addr := "login:{ip:" + a.Addr + "}:"
 	return []Limit{
-		{"login:acct:" + a.Account + ":" + a.Addr, p.limits.LoginPerAccount},
-		{"login:ip:" + a.Addr, p.limits.LoginPerAddress},
+		{addr + "acct:" + a.Account, p.limits.LoginPerAccount},
+		{addr + "ip", p.limits.LoginPerAddress},
 	}
 }
 

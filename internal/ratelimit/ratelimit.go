@@ -5,6 +5,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -64,11 +65,17 @@ func New(rdb rueidis.Client, prefix string) *Limiter {
 	return &Limiter{rdb: rdb, prefix: prefix + "limit:"}
 }
 
-// Limit is one counter and its rate.
+// Limit is one counter and its rate. Limits taken or refunded together
+// share a hash tag in their keys ("login:{addr}:ip"), so that on Redis
+// Cluster their counters live in one slot and one script sees them all.
 type Limit struct {
 	Key  string
 	Rate Rate
 }
+
+// ErrCrossSlot refuses limits taken together whose keys do not share a
+// hash tag: on one Redis they would work, on a cluster never.
+var ErrCrossSlot = errors.New("ratelimit: limits taken together need one hash tag in their keys")
 
 // gcra answers how many milliseconds to wait (0: allowed) before one more
 // event under every key (KEYS[i] at interval ARGV[2i-1] and tolerance
@@ -101,7 +108,10 @@ func (l *Limiter) Take(ctx context.Context, key string, r Rate) (time.Duration, 
 // TakeAll records one event under every limit, or under none and reports
 // the longest wait when any is spent.
 func (l *Limiter) TakeAll(ctx context.Context, limits ...Limit) (time.Duration, error) {
-	keys, args := l.scriptArgs(limits, true)
+	keys, args, err := l.scriptArgs(limits, true)
+	if err != nil {
+		return 0, err
+	}
 	wait, err := gcra.Exec(ctx, l.rdb, keys, args).AsInt64()
 	return time.Duration(wait) * time.Millisecond, err
 }
@@ -130,23 +140,40 @@ func (l *Limiter) Refund(ctx context.Context, limits ...Limit) error {
 	if len(limits) == 0 {
 		return nil
 	}
-	keys, args := l.scriptArgs(limits, false)
+	keys, args, err := l.scriptArgs(limits, false)
+	if err != nil {
+		return err
+	}
 	return refund.Exec(ctx, l.rdb, keys, args).Error()
 }
 
 // scriptArgs lays limits out as the scripts read them: the prefixed keys,
 // and each one's interval in milliseconds followed, withTolerance, by how
 // far ahead of now its bucket may be (the burst).
-func (l *Limiter) scriptArgs(limits []Limit, withTolerance bool) (keys, args []string) {
+func (l *Limiter) scriptArgs(limits []Limit, withTolerance bool) (keys, args []string, err error) {
 	for _, lim := range limits {
 		interval := lim.Rate.Every.Milliseconds()
-		keys = append(keys, l.prefix+lim.Key)
+		key := l.prefix + lim.Key
+		if len(keys) > 0 && hashTag(key) != hashTag(keys[0]) {
+			return nil, nil, fmt.Errorf("%w: %q and %q", ErrCrossSlot, keys[0], key)
+		}
+		keys = append(keys, key)
 		args = append(args, strconv.FormatInt(interval, 10))
 		if withTolerance {
 			args = append(args, strconv.FormatInt(interval*int64(lim.Rate.Burst-1), 10))
 		}
 	}
-	return keys, args
+	return keys, args, nil
+}
+
+// hashTag is the part of key that Redis Cluster hashes: the text between
+// the first "{" and the next "}" when it is not empty, else the whole key.
+func hashTag(key string) string {
+	_, rest, ok := strings.Cut(key, "{")
+	if tag, _, closed := strings.Cut(rest, "}"); ok && closed && tag != "" {
+		return tag
+	}
+	return key
 }
 
 // Reset forgets the events under key, e.g. failed logins after a success.

@@ -2,10 +2,15 @@
 // process sees a logout at once. Each request reads its session from Redis:
 // a client-side cache would be faster, but its invalidation arrives
 // asynchronously, and a logged-out token must be refused from the next call.
+//
+// No script or transaction spans two keys: a session and its user's index
+// may hash to different Redis Cluster slots, so the steps that touch both
+// are ordered to be safe when one of them fails.
 package session
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -32,19 +37,20 @@ func New(rdb rueidis.Client, prefix string) *Store {
 // each refresh token works once even when two refreshes race. A session
 // that exists but was shown another hash is ended in the same step, so no
 // request can slip in between detection and revocation: it answers the
-// user id negated, the user id otherwise (false: no such session).
+// user id, negated when the session was ended (false: no such session).
+// It touches the session's own key only: on Redis Cluster the user's index
+// lives in another slot, and a script may only use the keys it is given.
 var rotate = rueidis.NewLuaScript(`
-local current = redis.call('HGET', KEYS[1], 'refresh')
-if not current then return false end
-if current ~= ARGV[1] then
-  local uid = redis.call('HGET', KEYS[1], 'uid')
+local s = redis.call('HMGET', KEYS[1], 'refresh', 'uid')
+if not s[1] then return false end
+local uid = tonumber(s[2])
+if s[1] ~= ARGV[1] then
   redis.call('DEL', KEYS[1])
-  redis.call('SREM', ARGV[4] .. uid, ARGV[5])
-  return -tonumber(uid)
+  return -uid
 end
 redis.call('HSET', KEYS[1], 'refresh', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return tonumber(redis.call('HGET', KEYS[1], 'uid'))
+return uid
 `)
 
 // userIndex prefixes the set of a user's session ids.
@@ -54,32 +60,34 @@ func (s *Store) userKey(userID int64) string {
 	return s.prefix + userIndex + strconv.FormatInt(userID, 10)
 }
 
-// Create stores a new session and indexes it under its user.
+// Create stores a new session and indexes it under its user. The two keys
+// may live on two Redis Cluster nodes, so this is no atomic step: when it
+// fails half-way the login fails, and nobody ever holds a token of the
+// session it left.
 func (s *Store) Create(ctx context.Context, sessionID string, userID int64, refreshHash string, ttl time.Duration) error {
 	key := s.prefix + sessionID
 	cmds := rueidis.Commands{
-		s.rdb.B().Hset().Key(key).FieldValue().FieldValue("uid", strconv.FormatInt(userID, 10)).FieldValue("refresh", refreshHash).Build(),
-		s.rdb.B().Pexpire().Key(key).Milliseconds(ttl.Milliseconds()).Build(),
 		s.rdb.B().Sadd().Key(s.userKey(userID)).Member(sessionID).Build(),
 		s.rdb.B().Pexpire().Key(s.userKey(userID)).Milliseconds(ttl.Milliseconds()).Build(),
+		s.rdb.B().Hset().Key(key).FieldValue().FieldValue("uid", strconv.FormatInt(userID, 10)).FieldValue("refresh", refreshHash).Build(),
+		s.rdb.B().Pexpire().Key(key).Milliseconds(ttl.Milliseconds()).Build(),
 	}
-	for _, r := range s.rdb.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
-			return unavailable(err)
-		}
-	}
-	return nil
+	return unavailable(firstErr(s.rdb.DoMulti(ctx, cmds...)))
 }
 
 // Rotate replaces the refresh hash if oldHash is current, and ends the
-// session when it is not (auth.ErrRefreshReplayed).
+// session when it is not (auth.ErrRefreshReplayed, with the session's user,
+// whose live connections are to be closed).
 func (s *Store) Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error) {
 	uid, err := rotate.Exec(ctx, s.rdb, []string{s.prefix + sessionID},
-		[]string{oldHash, newHash, strconv.FormatInt(ttl.Milliseconds(), 10), s.prefix + userIndex, sessionID}).AsInt64()
+		[]string{oldHash, newHash, strconv.FormatInt(ttl.Milliseconds(), 10)}).AsInt64()
 	switch {
 	case rueidis.IsRedisNil(err):
 		return 0, auth.ErrBadToken
 	case err == nil && uid < 0:
+		// The session is gone; an index entry left by a failure here would
+		// only make a later EndOthers delete a key that no longer exists.
+		_ = s.rdb.Do(ctx, s.rdb.B().Srem().Key(s.userKey(-uid)).Member(sessionID).Build()).Error()
 		return -uid, auth.ErrRefreshReplayed
 	}
 	return uid, unavailable(err)
@@ -99,24 +107,39 @@ func (s *Store) Delete(ctx context.Context, sessionID string) error {
 	return unavailable(s.rdb.Do(ctx, s.rdb.B().Del().Key(s.prefix+sessionID).Build()).Error())
 }
 
-// endOthers deletes every session of the user but ARGV[1] and returns
-// their ids.
-var endOthers = rueidis.NewLuaScript(`
-local ended = {}
-for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if sid ~= ARGV[1] then
-    redis.call('DEL', ARGV[2] .. sid)
-    redis.call('SREM', KEYS[1], sid)
-    table.insert(ended, sid)
-  end
-end
-return ended
-`)
-
-// EndOthers ends every session of the user except keep.
+// EndOthers ends every session of the user except keep. The sessions may
+// live on other Redis Cluster nodes than the user's index, so they are
+// deleted first and leave the index after: a failure half-way leaves every
+// surviving session indexed, for the next call to end.
 func (s *Store) EndOthers(ctx context.Context, userID int64, keep string) ([]string, error) {
-	ended, err := endOthers.Exec(ctx, s.rdb, []string{s.userKey(userID)}, []string{keep, s.prefix}).AsStrSlice()
-	return ended, unavailable(err)
+	sids, err := s.rdb.Do(ctx, s.rdb.B().Smembers().Key(s.userKey(userID)).Build()).AsStrSlice()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	ended := slices.DeleteFunc(sids, func(sid string) bool { return sid == keep })
+	if len(ended) == 0 {
+		return ended, nil
+	}
+	dels := make(rueidis.Commands, len(ended))
+	for i, sid := range ended {
+		dels[i] = s.rdb.B().Del().Key(s.prefix + sid).Build()
+	}
+	if err := firstErr(s.rdb.DoMulti(ctx, dels...)); err != nil {
+		return nil, unavailable(err)
+	}
+	// They are ended: an entry the SREM fails to remove is a key that is
+	// gone, as in Rotate.
+	_ = s.rdb.Do(ctx, s.rdb.B().Srem().Key(s.userKey(userID)).Member(ended...).Build()).Error()
+	return ended, nil
+}
+
+func firstErr(results []rueidis.RedisResult) error {
+	for _, r := range results {
+		if err := r.Error(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unavailable marks a Redis failure so callers answer "unavailable", not

@@ -69,20 +69,59 @@ func MySQLDSN(tb testing.TB) string {
 // deleted when the test ends.
 func Redis(tb testing.TB) (rueidis.Client, string) {
 	tb.Helper()
-	opt, err := rueidis.ParseURL(redisURL)
+	return redisAt(tb, redisURL, "start it: redis-server --daemonize yes")
+}
+
+// ClusterRedis is Redis on the test binary's Redis Cluster (RedisCluster).
+func ClusterRedis(tb testing.TB) (rueidis.Client, string) {
+	tb.Helper()
+	return redisAt(tb, RedisCluster(tb).URL(), "the test's own cluster")
+}
+
+// redisKinds are the two set-ups chatd runs on, named as subtests.
+var redisKinds = []struct {
+	name    string
+	cluster bool
+}{{"Redis", false}, {"Cluster", true}}
+
+// EachRedis runs fn as two subtests, "Redis" on the shared Redis and
+// "Cluster" on the test binary's Redis Cluster, for adapters that must
+// behave the same on both.
+func EachRedis(t *testing.T, fn func(t *testing.T, rdb rueidis.Client, prefix string)) {
+	t.Helper()
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			open := Redis
+			if kind.cluster {
+				open = ClusterRedis
+			}
+			rdb, prefix := open(t)
+			fn(t, rdb, prefix)
+		})
+	}
+}
+
+// redisAt connects to url (a single Redis or a cluster; rueidis tells them
+// apart) and gives the test a key prefix, whose keys are deleted on every
+// node when the test ends.
+func redisAt(tb testing.TB, url, hint string) (rueidis.Client, string) {
+	tb.Helper()
+	opt, err := rueidis.ParseURL(url)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	rdb, err := rueidis.NewClient(opt)
 	if err != nil {
-		tb.Fatalf("Redis is not reachable at %s: %v (start it: redis-server --daemonize yes)", redisURL, err)
+		tb.Fatalf("Redis is not reachable at %s: %v (%s)", url, err, hint)
 	}
 	prefix := Name("parley_test_") + ":"
 	tb.Cleanup(func() {
 		ctx := context.Background()
-		keys, _ := rdb.Do(ctx, rdb.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
-		for _, k := range keys {
-			_ = rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error()
+		for _, node := range rdb.Nodes() {
+			keys, _ := node.Do(ctx, node.B().Keys().Pattern(prefix+"*").Build()).AsStrSlice()
+			for _, k := range keys {
+				_ = rdb.Do(ctx, rdb.B().Del().Key(k).Build()).Error()
+			}
 		}
 		rdb.Close()
 	})
@@ -126,6 +165,33 @@ func ServerEnv(tb testing.TB) Env {
 		"PARLEY_LIMIT_LOGIN_IP":      "100000/100s",
 		"PARLEY_LIMIT_SEND":          "100000/100s",
 		"PARLEY_LIMIT_CALLS":         "100000/100s",
+	}
+}
+
+// UseCluster moves env's Redis to the test binary's Redis Cluster, named
+// as an operator names one in PARLEY_REDIS_URL, under a key prefix of the
+// test's own.
+func UseCluster(tb testing.TB, env Env) {
+	tb.Helper()
+	_, prefix := ClusterRedis(tb)
+	env["PARLEY_REDIS_URL"] = RedisCluster(tb).URL()
+	env["PARLEY_REDIS_PREFIX"] = prefix
+}
+
+// EachRedisEnv runs fn as two subtests, "Redis" and "Cluster", each with
+// the environment newEnv makes for it; in "Cluster" it points at the test
+// binary's Redis Cluster. For tests of chatd processes that must behave the
+// same on both.
+func EachRedisEnv(t *testing.T, newEnv func(testing.TB) Env, fn func(t *testing.T, env Env)) {
+	t.Helper()
+	for _, kind := range redisKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			env := newEnv(t)
+			if kind.cluster {
+				UseCluster(t, env)
+			}
+			fn(t, env)
+		})
 	}
 }
 
