@@ -61,7 +61,7 @@ func sendUntilAcked(c func() *testenv.Client, roomID int64, body, id string, wit
 // unavailable and nothing is acknowledged, readiness is false, and service
 // comes back by itself.
 func TestMySQLOutage(t *testing.T) {
-	env := testenv.ServerEnv(t)
+	env := testenv.WithDefaultTimeouts(testenv.ServerEnv(t))
 	proxy := testenv.NewProxy(t, "127.0.0.1:3306")
 	env["PARLEY_MYSQL_DSN"] = strings.Replace(env["PARLEY_MYSQL_DSN"], "127.0.0.1:3306", proxy.Addr, 1)
 	srv := testenv.Start(t, env)
@@ -322,7 +322,7 @@ func TestRedisOutage(t *testing.T) {
 
 func redisOutage(t *testing.T, down, up func(*testenv.RedisServer), empty bool) {
 	redis := testenv.StartRedis(t)
-	env := testenv.ServerEnv(t)
+	env := testenv.WithDefaultTimeouts(testenv.ServerEnv(t))
 	env["PARLEY_REDIS_URL"] = redis.URL()
 	srv := testenv.Start(t, env)
 	sender := testenv.NewClient(srv, testenv.Protocols[0])
@@ -420,7 +420,7 @@ func sessionsGone(t *testing.T, c *testenv.Client, login *chatv1.LoginResponse) 
 // message once, each acknowledged one at the seq it was acknowledged with.
 func TestMySQLPaused(t *testing.T) {
 	db := testenv.StartMariaDB(t)
-	env := testenv.ServerEnv(t)
+	env := testenv.WithDefaultTimeouts(testenv.ServerEnv(t))
 	env["PARLEY_MYSQL_DSN"] = db.DSN("parley")
 	srv := testenv.Start(t, env)
 	c := testenv.NewClient(srv, testenv.Protocols[0])

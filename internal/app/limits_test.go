@@ -255,7 +255,9 @@ func waitLogLine(t *testing.T, srv *testenv.Server, want string) {
 // right one is refused, until the window lets one more through.
 func TestChangePasswordGuessingIsLimited(t *testing.T) {
 	env := defaultLimits(t)
-	env["PARLEY_LIMIT_PASSWORD_CHANGE"] = "3/3s" // a short window, so the test can wait it out
+	// A window short enough to wait out, and long enough (one attempt back
+	// every 5 s) that a loaded machine cannot refill it between the guesses.
+	env["PARLEY_LIMIT_PASSWORD_CHANGE"] = "3/15s"
 	srv := testenv.Start(t, env)
 	thief := testenv.NewClient(srv, testenv.Protocols[0])
 	thief.Signup(t, "victim")

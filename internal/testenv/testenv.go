@@ -165,7 +165,21 @@ func ServerEnv(tb testing.TB) Env {
 		"PARLEY_LIMIT_LOGIN_IP":      "100000/100s",
 		"PARLEY_LIMIT_SEND":          "100000/100s",
 		"PARLEY_LIMIT_CALLS":         "100000/100s",
+		// Every test package shares one MariaDB and Redis under the race
+		// detector, so a commit or a command may take longer than the
+		// defaults allow: that is a loaded machine, not an outage. Tests of
+		// outages use the defaults (WithDefaultTimeouts).
+		"PARLEY_MYSQL_TIMEOUT": "10s",
+		"PARLEY_REDIS_TIMEOUT": "5s",
 	}
+}
+
+// WithDefaultTimeouts gives env chatd's own dependency deadlines, for tests
+// that measure how fast calls fail while MySQL or Redis is down.
+func WithDefaultTimeouts(env Env) Env {
+	delete(env, "PARLEY_MYSQL_TIMEOUT")
+	delete(env, "PARLEY_REDIS_TIMEOUT")
+	return env
 }
 
 // UseCluster moves env's Redis to the test binary's Redis Cluster, named
