@@ -202,13 +202,6 @@ func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
 	for _, cur := range f.GetReady().GetCursors() {
 		c.last[cur.GetRoomId()] = cur.GetAfterSeq()
 	}
-	// The server holds live events back until the client's first frame (a
-	// resume would go there); a ping opens delivery at once.
-	_ = conn.SetWriteDeadline(time.Now().Add(dialTimeout))
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"ping":{}}`)); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("write ping: %w", err)
-	}
 	return c, nil
 }
 
