@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/testenv"
@@ -86,7 +88,8 @@ func userID(tb testing.TB, c *testenv.Client) int64 {
 // live is one live connection seen from the client: a WebSocket or a
 // Subscribe stream, read by its own goroutine into frames.
 type live struct {
-	name   string
+	name     string
+	messages atomic.Int64 // WebSocket messages read
 	frames chan *chatv1.ServerFrame
 	done   chan struct{} // closed after the last frame, when the connection ended
 	err    error         // why it ended; set before done is closed
@@ -107,7 +110,13 @@ func wsURL(srv *testenv.Server, query string) string {
 // upgrade response; it fails the test only when the server is unreachable.
 func dialWS(tb testing.TB, srv *testenv.Server, query string, header http.Header) (*websocket.Conn, *http.Response, error) {
 	tb.Helper()
-	d := websocket.Dialer{HandshakeTimeout: waitFor}
+	return dialWSAs(tb, srv, query, header)
+}
+
+// dialWSAs is dialWS asking for the subprotocols, in order of preference.
+func dialWSAs(tb testing.TB, srv *testenv.Server, query string, header http.Header, subprotocols ...string) (*websocket.Conn, *http.Response, error) {
+	tb.Helper()
+	d := websocket.Dialer{HandshakeTimeout: waitFor, Subprotocols: subprotocols}
 	conn, resp, err := d.Dial(wsURL(srv, query), header)
 	if conn != nil {
 		tb.Cleanup(func() { conn.Close() })
@@ -138,9 +147,19 @@ func openWS(tb testing.TB, srv *testenv.Server, c *testenv.Client) (*live, *chat
 // cursors in the first frame, and returns the live socket after its Ready.
 func openWSResuming(tb testing.TB, srv *testenv.Server, c *testenv.Client, cursors ...*chatv1.RoomCursor) (*live, *chatv1.Ready) {
 	tb.Helper()
-	conn, resp, err := dialWS(tb, srv, "", nil)
+	return openWSResumingAs(tb, srv, c, "", cursors...)
+}
+
+// openWSResumingAs is openWSResuming on a subprotocol ("" for none), which
+// the server must accept.
+func openWSResumingAs(tb testing.TB, srv *testenv.Server, c *testenv.Client, subprotocol string, cursors ...*chatv1.RoomCursor) (*live, *chatv1.Ready) {
+	tb.Helper()
+	conn, resp, err := dialWSAs(tb, srv, "", nil, subprotocol)
 	if err != nil {
 		tb.Fatalf("dial /ws: %v (HTTP %d)", err, resp.StatusCode)
+	}
+	if conn.Subprotocol() != subprotocol {
+		tb.Fatalf("asked for subprotocol %q, the server chose %q", subprotocol, conn.Subprotocol())
 	}
 	l := readWS("ws", conn)
 	frame, err := protojson.Marshal(&chatv1.ClientFrame{Kind: &chatv1.ClientFrame_Auth{Auth: &chatv1.Auth{Token: c.Token, Resume: cursors}}})
@@ -151,26 +170,48 @@ func openWSResuming(tb testing.TB, srv *testenv.Server, c *testenv.Client, curso
 	return l, l.ready(tb)
 }
 
-// readWS starts reading conn into a live.
+// readWS starts reading conn into a live, each message as its subprotocol
+// says: one ServerFrame, or a ServerFrames of several; JSON in text
+// messages, protobuf in binary ones. messages counts what it read.
 func readWS(name string, conn *websocket.Conn) *live {
 	l := &live{name: name, frames: make(chan *chatv1.ServerFrame, frameBuffer), done: make(chan struct{}), ws: conn}
+	batch := strings.Contains(conn.Subprotocol(), ".batch.")
 	go func() {
 		defer close(l.done)
 		for {
-			_, data, err := conn.ReadMessage()
+			kind, data, err := conn.ReadMessage()
 			if err != nil {
 				l.err = err
 				return
 			}
-			var f chatv1.ServerFrame
-			if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, &f); err != nil {
-				l.err = fmt.Errorf("undecodable frame %s: %w", data, err)
+			l.messages.Add(1)
+			frames, err := decodeServerMessage(kind == websocket.BinaryMessage, batch, data)
+			if err != nil {
+				l.err = fmt.Errorf("undecodable message %q: %w", data, err)
 				return
 			}
-			l.frames <- &f
+			for _, f := range frames {
+				l.frames <- f
+			}
 		}
 	}()
 	return l
+}
+
+// decodeServerMessage reads one WebSocket message of the server's.
+func decodeServerMessage(binary, batch bool, data []byte) ([]*chatv1.ServerFrame, error) {
+	unmarshal := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal
+	if binary {
+		unmarshal = (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal
+	}
+	if batch {
+		var fs chatv1.ServerFrames
+		err := unmarshal(data, &fs)
+		return fs.GetFrames(), err
+	}
+	var f chatv1.ServerFrame
+	err := unmarshal(data, &f)
+	return []*chatv1.ServerFrame{&f}, err
 }
 
 // subscribe opens MessageService.Subscribe over p with the client's token

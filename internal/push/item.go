@@ -20,6 +20,9 @@ type WireKey uint8
 const (
 	// WireWebSocket is internal/ws's ServerFrame{event}, as JSON.
 	WireWebSocket WireKey = iota
+	// WireWebSocketProto is the same frame as protobuf, for binary
+	// subprotocols.
+	WireWebSocketProto
 	// WireStream is internal/rpc's chatv1.Event for Subscribe streams.
 	WireStream
 	wireSlots

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/auth"
@@ -38,6 +37,11 @@ type conn struct {
 	out     *batchConn // conn writes through it; flush sends
 	h       *Handler
 	limiter *rate.Limiter
+	proto   protocol
+	// pending are a batch protocol's encoded frames that wait for the
+	// next message; pendingBytes is their size.
+	pending      [][]byte
+	pendingBytes int
 	// closeCode is the close code that follows the frame the feed was
 	// ended with; 0 means a normal closure. The reader sets it.
 	closeCode atomic.Int32
@@ -217,18 +221,14 @@ func (c *conn) Ready(ctx context.Context, r push.Ready) error {
 	return c.frame(ctx, &chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Ready{Ready: protoconv.Ready(r)}})
 }
 
-// Event writes the item's frame, encoded once for every socket.
+// Event writes the item's frame, encoded once for every socket of the
+// protocol.
 func (c *conn) Event(_ context.Context, it *push.Item) error {
-	data, err := it.Wire(push.WireWebSocket, encodeEvent)
+	data, err := it.Wire(c.proto.key, c.proto.encodeEvent)
 	if err != nil {
 		return err
 	}
-	return c.write(data.([]byte))
-}
-
-// encodeEvent is the ServerFrame{event} a WebSocket client receives.
-func encodeEvent(e chat.Event) (any, error) {
-	return protojson.Marshal(&chatv1.ServerFrame{Kind: &chatv1.ServerFrame_Event{Event: protoconv.Event(e)}})
+	return c.send(data.([]byte))
 }
 
 // Error answers a failed request with an error frame; the connection goes
@@ -253,21 +253,26 @@ func (c *conn) Reconnect(ctx context.Context, delay time.Duration, reason string
 	}}})
 }
 
-// frame sends a frame other than an event at once.
+// frame sends a frame other than an event at once, after what waits.
 func (c *conn) frame(_ context.Context, f *chatv1.ServerFrame) error {
-	data, err := protojson.Marshal(f)
+	data, err := c.proto.encode(f)
 	if err != nil {
 		return err
 	}
-	if err := c.write(data); err != nil {
+	if err := c.send(data); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// Flush sends the frames gathered since the last flush; the feed calls it
+// when its queue runs empty.
+func (c *conn) Flush() error {
+	if err := c.writeBatch(); err != nil {
 		return err
 	}
 	return c.out.Flush()
 }
-
-// Flush sends the events gathered since the last flush; the feed calls it
-// when its queue runs empty.
-func (c *conn) Flush() error { return c.out.Flush() }
 
 // control sends a control frame (ping, close) at once; gorilla allows it
 // concurrently with data frames.
@@ -278,9 +283,39 @@ func (c *conn) control(kind int, data []byte, deadline time.Time) error {
 	return c.out.Flush()
 }
 
-func (c *conn) write(data []byte) error {
+// send writes one encoded frame: as a message of its own, or into the
+// batch, which becomes a message at the next Flush or once it is large.
+func (c *conn) send(data []byte) error {
+	if !c.proto.batch {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return c.conn.WriteMessage(c.proto.messageType(), data)
+	}
+	c.pending = append(c.pending, data)
+	c.pendingBytes += len(data)
+	if c.pendingBytes >= batchFlushBytes {
+		return c.writeBatch()
+	}
+	return nil
+}
+
+// writeBatch writes the pending frames as one ServerFrames message.
+func (c *conn) writeBatch() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	defer func() {
+		clear(c.pending) // the frames are shared items': let them go
+		c.pending, c.pendingBytes = c.pending[:0], 0
+	}()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return c.conn.WriteMessage(websocket.TextMessage, data)
+	w, err := c.conn.NextWriter(c.proto.messageType())
+	if err != nil {
+		return err
+	}
+	if err := c.proto.writeFrames(w, c.pending); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 // closeWith tells the client err and closes with a reason.

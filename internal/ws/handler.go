@@ -1,8 +1,9 @@
 // Package ws serves /ws, Parley's WebSocket endpoint (gorilla/websocket): it
 // authenticates the socket (a bearer header, or the first frame for
 // browsers), decodes and validates the client's frames, and writes the
-// connection's push.Feed as ServerFrames, gathering them into one write
-// while events wait.
+// connection's push.Feed as ServerFrames in the subprotocol the client
+// asked for (JSON or protobuf, one frame per message or a batch of what
+// waited), gathering them into one write while events wait.
 package ws
 
 import (
@@ -79,6 +80,7 @@ func New(cfg Config) *Handler {
 		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: writeBufferSize,
 		WriteBufferPool: &sync.Pool{},
+		Subprotocols:    subprotocols,
 		CheckOrigin:     newOriginCheck(cfg.Origins).allows,
 	}}
 }
@@ -101,7 +103,10 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c.SetReadLimit(readLimit)
-	sc := &conn{id: push.NewConnID(), conn: c, out: hj.conn, h: h, limiter: rate.NewLimiter(frameRate, frameBurst)}
+	sc := &conn{
+		id: push.NewConnID(), conn: c, out: hj.conn, h: h,
+		limiter: rate.NewLimiter(frameRate, frameBurst), proto: protocolOf(c.Subprotocol()),
+	}
 	// The connection lives on in a goroutine of its own, and this handler
 	// returns: net/http's goroutine holds its 4 KiB read and write buffers
 	// and the request until then, 10 KiB an idle connection would keep for

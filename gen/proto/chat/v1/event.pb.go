@@ -1176,7 +1176,9 @@ func (*Pong) Descriptor() ([]byte, []int) {
 	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
-// ServerFrame is one WebSocket frame from the server.
+// ServerFrame is one WebSocket frame from the server. Without a subprotocol
+// (or with "parley.v1.json") every text message holds one, as protojson;
+// with "parley.v1.proto" every binary message holds one, as protobuf.
 type ServerFrame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Kind:
@@ -1361,6 +1363,55 @@ func (x *Error) GetMessage() string {
 	return ""
 }
 
+// ServerFrames is one WebSocket message from the server on a batch
+// subprotocol: "parley.v1.batch.json" (text messages, protojson) or
+// "parley.v1.batch.proto" (binary messages, protobuf). It holds, in order,
+// every frame that was waiting for the connection when it was written, so a
+// busy room costs one message per burst, not one per event.
+type ServerFrames struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Frames        []*ServerFrame         `protobuf:"bytes,1,rep,name=frames,proto3" json:"frames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServerFrames) Reset() {
+	*x = ServerFrames{}
+	mi := &file_chat_v1_event_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServerFrames) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServerFrames) ProtoMessage() {}
+
+func (x *ServerFrames) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServerFrames.ProtoReflect.Descriptor instead.
+func (*ServerFrames) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ServerFrames) GetFrames() []*ServerFrame {
+	if x != nil {
+		return x.Frames
+	}
+	return nil
+}
+
 var File_chat_v1_event_proto protoreflect.FileDescriptor
 
 const file_chat_v1_event_proto_rawDesc = "" +
@@ -1444,7 +1495,9 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\x04kind\"5\n" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessageB\x8e\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"<\n" +
+	"\fServerFrames\x12,\n" +
+	"\x06frames\x18\x01 \x03(\v2\x14.chat.v1.ServerFrameR\x06framesB\x8e\x01\n" +
 	"\vcom.chat.v1B\n" +
 	"EventProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
@@ -1460,7 +1513,7 @@ func file_chat_v1_event_proto_rawDescGZIP() []byte {
 	return file_chat_v1_event_proto_rawDescData
 }
 
-var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_chat_v1_event_proto_goTypes = []any{
 	(*Event)(nil),           // 0: chat.v1.Event
 	(*MessageCreated)(nil),  // 1: chat.v1.MessageCreated
@@ -1482,10 +1535,11 @@ var file_chat_v1_event_proto_goTypes = []any{
 	(*Pong)(nil),            // 17: chat.v1.Pong
 	(*ServerFrame)(nil),     // 18: chat.v1.ServerFrame
 	(*Error)(nil),           // 19: chat.v1.Error
-	(*Message)(nil),         // 20: chat.v1.Message
-	(*Member)(nil),          // 21: chat.v1.Member
-	(*Room)(nil),            // 22: chat.v1.Room
-	(*User)(nil),            // 23: chat.v1.User
+	(*ServerFrames)(nil),    // 20: chat.v1.ServerFrames
+	(*Message)(nil),         // 21: chat.v1.Message
+	(*Member)(nil),          // 22: chat.v1.Member
+	(*Room)(nil),            // 23: chat.v1.Room
+	(*User)(nil),            // 24: chat.v1.User
 }
 var file_chat_v1_event_proto_depIdxs = []int32{
 	1,  // 0: chat.v1.Event.message_created:type_name -> chat.v1.MessageCreated
@@ -1496,10 +1550,10 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	6,  // 5: chat.v1.Event.too_far_behind:type_name -> chat.v1.TooFarBehind
 	7,  // 6: chat.v1.Event.room_added:type_name -> chat.v1.RoomAdded
 	8,  // 7: chat.v1.Event.room_removed:type_name -> chat.v1.RoomRemoved
-	20, // 8: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
-	21, // 9: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
-	22, // 10: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
-	23, // 11: chat.v1.Ready.user:type_name -> chat.v1.User
+	21, // 8: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
+	22, // 9: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
+	23, // 10: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
+	24, // 11: chat.v1.Ready.user:type_name -> chat.v1.User
 	9,  // 12: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
 	13, // 13: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
 	14, // 14: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
@@ -1512,11 +1566,12 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	19, // 21: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
 	17, // 22: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
 	11, // 23: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	18, // 24: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }
@@ -1554,7 +1609,7 @@ func file_chat_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_event_proto_rawDesc), len(file_chat_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
