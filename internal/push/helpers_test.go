@@ -90,11 +90,11 @@ func userID(tb testing.TB, c *testenv.Client) int64 {
 type live struct {
 	name     string
 	messages atomic.Int64 // WebSocket messages read
-	frames chan *chatv1.ServerFrame
-	done   chan struct{} // closed after the last frame, when the connection ended
-	err    error         // why it ended; set before done is closed
-	ws     *websocket.Conn
-	cancel context.CancelFunc // ends a stream
+	frames   chan *chatv1.ServerFrame
+	done     chan struct{} // closed after the last frame, when the connection ended
+	err      error         // why it ended; set before done is closed
+	ws       *websocket.Conn
+	cancel   context.CancelFunc // ends a stream
 }
 
 // wsURL is the /ws address of srv, with an optional query.

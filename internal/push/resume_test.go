@@ -19,12 +19,16 @@ func resumeFrame(room, after int64) string {
 }
 
 // reopen reconnects c after it saw up to seq after in General, over a
-// WebSocket (cursor in the auth frame) or a Subscribe stream (cursor in the
-// request).
+// WebSocket (cursor in the auth frame; "ws_batch" asks for batches of
+// protobuf frames) or a Subscribe stream (cursor in the request).
 func reopen(tb testing.TB, srv *testenv.Server, c *testenv.Client, over string, after int64) *live {
 	tb.Helper()
-	if over == "ws" {
+	switch over {
+	case "ws":
 		l, _ := openWSResuming(tb, srv, c, &chatv1.RoomCursor{RoomId: testenv.General, AfterSeq: after})
+		return l
+	case "ws_batch":
+		l, _ := openWSResumingAs(tb, srv, c, "parley.v1.batch.proto", &chatv1.RoomCursor{RoomId: testenv.General, AfterSeq: after})
 		return l
 	}
 	for _, p := range testenv.Protocols {
@@ -42,7 +46,7 @@ func reopen(tb testing.TB, srv *testenv.Server, c *testenv.Client, over string, 
 // messages, in order, while the burst goes on.
 func TestResumeAfterDrop(t *testing.T) {
 	srv := startServer(t, nil)
-	for _, over := range []string{"ws", "connect"} {
+	for _, over := range []string{"ws", "ws_batch", "connect"} {
 		t.Run(over, func(t *testing.T) {
 			alice, bob := member(t, srv, "alice_"+over), member(t, srv, "bob_"+over)
 			base := lastSeq(t, bob, testenv.General)
