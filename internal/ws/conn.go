@@ -27,8 +27,9 @@ var (
 	errFlood                error = &chat.Error{Kind: chat.ErrExhausted, Msg: fmt.Sprintf("more than %d frames per second", frameRate)}
 )
 
-// conn is one WebSocket: the goroutine ServeHTTP starts reads, the feed's
-// run loop is the only writer of data frames; pings go through
+// conn is one WebSocket: the goroutine ServeHTTP starts opens the feed and
+// runs its loop, the only writer of data frames; a goroutine of its own
+// reads the client's frames; pings go through
 // WriteControl, which gorilla allows concurrently. Event frames gather in
 // out until the feed's queue runs empty, then leave in one write.
 type conn struct {
@@ -69,17 +70,20 @@ func (c *conn) serve(ctx context.Context, p auth.Principal) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.schedulePing(ctx)
+	// The reader gets a fresh goroutine and this one, whose stack opening
+	// the feed grew, writes: an idle connection's reader then keeps a
+	// small stack, where the writer would have kept the Ready's encoding's.
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		err := f.Run(ctx, c)
-		if !errors.Is(err, context.Canceled) {
-			c.closeAfter()
-		}
-		c.conn.Close()
+		c.readLoop(ctx, f, p)
+		cancel()
 	}()
-	c.readLoop(ctx, f, p)
-	cancel()
+	err = f.Run(ctx, c)
+	if !errors.Is(err, context.Canceled) {
+		c.closeAfter()
+	}
+	c.conn.Close()
 	<-done
 }
 
