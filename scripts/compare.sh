@@ -9,6 +9,15 @@
 #   ./scripts/compare.sh 33537c1
 #   SCENARIOS="max100 room1000" REPEAT=3 ./scripts/compare.sh HEAD~5
 #   EVERYWHERE=0 ./scripts/compare.sh HEAD~5   # without members of every room
+#   PROTOCOL=batch.proto ./scripts/compare.sh HEAD~5   # server frames in protobuf batches
+#   CLIENT=fast ./scripts/compare.sh HEAD~5     # chatbench's cheap byte-scanning reader
+#
+# CLIENT is chatbench's -client for every run: generic by default (every
+# frame decoded in full, as a browser or a bot does), as the reference
+# figures are taken. PROTOCOL is its -protocol: json by default (no
+# subprotocol). A chatd at BASE that knows no subprotocol answers json
+# whatever PROTOCOL asks: "protocols" in each run's JSON file says what was
+# in effect.
 #
 # Results go to $COMPARE_OUT (default compare-<time>/): one chatbench -json
 # file per run, and summary.tsv with the figure each scenario is judged by.
@@ -17,6 +26,8 @@ cd "$(dirname "$0")/.."
 base=${1:?usage: compare.sh BASE-REVISION}
 scenarios=${SCENARIOS:-idle r500 max100 room1000 senders50 two cluster3}
 repeat=${REPEAT:-1}
+client=${CLIENT:-generic}
+protocol=${PROTOCOL:-json}
 out=${COMPARE_OUT:-compare-$(date +%Y%m%d-%H%M%S)}
 command -v jq >/dev/null || { echo "compare.sh needs jq (apt-get install jq)" >&2; exit 1; }
 mkdir -p "$out"
@@ -116,7 +127,7 @@ run() {
   done
   unset PARLEY_REDIS_URL
   local file="$out/$scenario-$label-$n.json" bus=""
-  "$out/chatbench" $(args "$scenario") "${tokens[@]}" -addr "$(IFS=,; echo "${addrs[*]}")" -json -progress=false >"$file" 2>>"$out/chatbench.log" || true
+  "$out/chatbench" $(args "$scenario") -client "$client" -protocol "$protocol" "${tokens[@]}" -addr "$(IFS=,; echo "${addrs[*]}")" -json -progress=false >"$file" 2>>"$out/chatbench.log" || true
   [ "$scenario" = cluster3 ] && [ "$label" = new ] && bus=", $(bus_share "${admins[@]}")"
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
   local result="chatbench failed: see $out/chatbench.log"

@@ -205,7 +205,7 @@ func connectAll(ctx context.Context, cfg config, tg target, t *tally, until time
 					continue
 				}
 				t.connectLat.record(time.Since(t0))
-				t.connected.Add(1)
+				t.connectedWith(c.protocol())
 				clients[i], roomsOf[i] = c, rooms
 				go c.read(t, until)
 			}

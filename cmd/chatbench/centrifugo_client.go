@@ -114,7 +114,7 @@ var _ conn = (*cfClient)(nil)
 // dialCentrifugo opens a client, connects, and subscribes to channels,
 // waiting for each reply.
 func dialCentrifugo(ctx context.Context, wsURL string, channels []string) (*cfClient, error) {
-	ws, err := openSocket(ctx, wsURL, nil)
+	ws, err := openSocket(ctx, wsURL, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +225,10 @@ func lines(data []byte) iter.Seq[[]byte] {
 		}
 	}
 }
+
+// protocol is "": -protocol is Parley's, Centrifugo's clients speak its
+// JSON protocol.
+func (c *cfClient) protocol() string { return "" }
 
 func (c *cfClient) read(t *tally, deadline time.Time) {
 	now := time.Now()

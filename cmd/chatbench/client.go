@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,9 +15,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"google.golang.org/protobuf/encoding/protojson"
-
-	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 )
 
 // Client-side WebSocket buffers: small, since thousands of clients share the
@@ -50,8 +48,9 @@ type tally struct {
 	lastDelivery        atomic.Int64 // unix nanoseconds
 	connectLat, sendLat histogram
 
-	mu       sync.Mutex
-	errKinds map[string]int64
+	mu        sync.Mutex
+	errKinds  map[string]int64
+	protocols map[string]int64 // connected clients per -protocol in effect
 }
 
 func (t *tally) fail(kind string) {
@@ -71,6 +70,27 @@ func (t *tally) errorKinds() map[string]int64 {
 		out[k] = v
 	}
 	return out
+}
+
+// connectedWith counts a client that connected with the protocol in effect
+// ("" counts it in no protocol).
+func (t *tally) connectedWith(protocol string) {
+	t.connected.Add(1)
+	if protocol == "" {
+		return
+	}
+	t.mu.Lock()
+	if t.protocols == nil {
+		t.protocols = map[string]int64{}
+	}
+	t.protocols[protocol]++
+	t.mu.Unlock()
+}
+
+func (t *tally) protocolsInEffect() map[string]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return maps.Clone(t.protocols)
 }
 
 // group says which counts a client adds to: every client's, and those of
@@ -157,15 +177,20 @@ type wsClient struct {
 	group
 	socket
 	last    map[int64]int64
-	generic bool // decodes every frame in full (-client generic)
+	wire    wire    // how the server writes frames to this client
+	generic bool    // decodes every frame in full (-client generic)
+	early   []frame // frames that came after the Ready, in its message
 }
 
 var _ conn = (*wsClient)(nil)
 
 // openSocket opens a WebSocket with the clients' small buffers and read
-// limit.
-func openSocket(ctx context.Context, wsURL string, h http.Header) (*websocket.Conn, error) {
-	d := websocket.Dialer{HandshakeTimeout: dialTimeout, ReadBufferSize: wsReadBuffer, WriteBufferSize: wsWriteBuffer}
+// limit, asking for the subprotocols.
+func openSocket(ctx context.Context, wsURL string, h http.Header, subprotocols []string) (*websocket.Conn, error) {
+	d := websocket.Dialer{
+		HandshakeTimeout: dialTimeout, ReadBufferSize: wsReadBuffer, WriteBufferSize: wsWriteBuffer,
+		Subprotocols: subprotocols,
+	}
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	conn, resp, err := d.DialContext(ctx, wsURL, h)
@@ -179,35 +204,60 @@ func openSocket(ctx context.Context, wsURL string, h http.Header) (*websocket.Co
 	return conn, nil
 }
 
-// dial opens a client for the user and reads its Ready.
-func dial(ctx context.Context, base string, u *benchUser) (*wsClient, error) {
+// dial opens a client for the user, asking for the server frames of
+// protocol, and reads its Ready in the form the server chose.
+func dial(ctx context.Context, base string, u *benchUser, protocol string) (*wsClient, error) {
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+u.Access)
-	conn, err := openSocket(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", h)
+	conn, err := openSocket(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", h, subprotocols(protocol))
+	if err != nil {
+		return nil, err
+	}
+	c, err := readReady(conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// readReady reads the first message of a new connection, which must begin
+// with the Ready: its cursors are where each room's seqs start.
+func readReady(conn *websocket.Conn) (*wsClient, error) {
+	w, err := wireOf(conn.Subprotocol())
 	if err != nil {
 		return nil, err
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(dialTimeout))
 	_, data, err := conn.ReadMessage()
 	if err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("read ready: %w", err)
 	}
-	var f chatv1.ServerFrame
-	if err := protojson.Unmarshal(data, &f); err != nil || f.GetReady() == nil {
-		conn.Close()
-		return nil, fmt.Errorf("expected ready, got %.200s", data)
+	frames, err := w.unmarshal(data)
+	if err != nil || len(frames) == 0 || frames[0].GetReady() == nil {
+		return nil, fmt.Errorf("expected ready (%s), got %.200q", w.name, data)
 	}
-	c := &wsClient{socket: socket{conn: conn}, last: map[int64]int64{}}
-	for _, cur := range f.GetReady().GetCursors() {
+	c := &wsClient{socket: socket{conn: conn}, last: map[int64]int64{}, wire: w}
+	for _, cur := range frames[0].GetReady().GetCursors() {
 		c.last[cur.GetRoomId()] = cur.GetAfterSeq()
+	}
+	for _, f := range frames[1:] {
+		c.early = append(c.early, frameOf(f))
 	}
 	return c, nil
 }
 
 func (c *wsClient) read(t *tally, deadline time.Time) {
+	now := time.Now()
+	for _, f := range c.early {
+		c.count(t, f, now)
+	}
+	c.early = nil
 	c.readLoop(t, c.group, deadline, func(data []byte) { c.handle(t, data) })
 }
+
+// protocol is the -protocol value in effect.
+func (c *wsClient) protocol() string { return c.wire.name }
 
 func shortErr(err error) string {
 	var ce *websocket.CloseError
@@ -221,10 +271,14 @@ func shortErr(err error) string {
 	return s
 }
 
-// handle checks one frame.
+// handle checks every frame of one message.
 func (c *wsClient) handle(t *tally, data []byte) {
 	now := time.Now()
-	f := c.decode(data)
+	c.decode(data, func(f frame) { c.count(t, f, now) })
+}
+
+// count checks one frame.
+func (c *wsClient) count(t *tally, f frame, now time.Time) {
 	switch f.kind {
 	case frameMessage:
 		c.message(t, f, now)

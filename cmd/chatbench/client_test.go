@@ -1,8 +1,16 @@
 package main
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
+
+	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 )
 
 func TestHandleCountsGapsAndDuplicates(t *testing.T) {
@@ -69,5 +77,90 @@ func TestGenericClientCountsAlike(t *testing.T) {
 	}
 	if tl.otherEvents.Load() != 1 || tl.wsErrors.Load() != 2 || tl.badBodies.Load() != 0 {
 		t.Errorf("other %d, errors %d (too far behind, undecodable), bad bodies %d", tl.otherEvents.Load(), tl.wsErrors.Load(), tl.badBodies.Load())
+	}
+}
+
+// fakeReady serves /ws as a chatd that knows the subprotocols, or as one
+// from before them: it writes the Ready in the form it chose, and on a
+// batch protocol a message event in the same message. It records the
+// subprotocols each client asked for.
+func fakeReady(t *testing.T, knowsSubprotocols bool) (addr string, asked <-chan string) {
+	t.Helper()
+	up := websocket.Upgrader{}
+	if knowsSubprotocols {
+		up.Subprotocols = []string{"parley.v1.batch.proto", "parley.v1.batch.json", "parley.v1.proto", "parley.v1.json"}
+	}
+	askedc := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		askedc <- r.Header.Get("Sec-WebSocket-Protocol")
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		wr, err := wireOf(ws.Subprotocol())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		frames := []*chatv1.ServerFrame{readyFrame(map[int64]int64{7: 3, 9: 0})}
+		if wr.batch {
+			frames = append(frames, messageFrame(7, 4, "t1 r1 s0 n0 x"))
+		}
+		kind := websocket.TextMessage
+		if wr.binary {
+			kind = websocket.BinaryMessage
+		}
+		_ = ws.WriteMessage(kind, encodeMessage(t, wr, frames...))
+		_, _, _ = ws.ReadMessage() // until the client closes
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, askedc
+}
+
+// TestDialReadsReady: a client asks for the subprotocol of its -protocol
+// (none for json), reads the Ready in whatever form the server chose, and
+// keeps what followed it in the message for its read loop; against a chatd
+// that knows no subprotocol every protocol falls back to json.
+func TestDialReadsReady(t *testing.T) {
+	for _, knows := range []bool{true, false} {
+		addr, asked := fakeReady(t, knows)
+		for _, protocol := range protocols {
+			name := protocol
+			if !knows {
+				name += "/older chatd"
+			}
+			t.Run(name, func(t *testing.T) {
+				c, err := dial(context.Background(), addr, &benchUser{Access: "token"}, protocol)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.close()
+				wantAsked := "parley.v1." + protocol
+				if protocol == "json" {
+					wantAsked = ""
+				}
+				if got := <-asked; got != wantAsked {
+					t.Errorf("asked for subprotocol %q, want %q", got, wantAsked)
+				}
+				inEffect := protocol
+				if !knows {
+					inEffect = "json"
+				}
+				if c.protocol() != inEffect {
+					t.Errorf("protocol in effect %q, want %q", c.protocol(), inEffect)
+				}
+				if c.last[7] != 3 || c.last[9] != 0 || len(c.last) != 2 {
+					t.Errorf("cursors %v, want room 7 after 3 and room 9 after 0", c.last)
+				}
+				var wantEarly []frame
+				if c.wire.batch {
+					wantEarly = []frame{{kind: frameMessage, room: 7, seq: 4, body: "t1 r1 s0 n0 x"}}
+				}
+				if !slices.Equal(c.early, wantEarly) {
+					t.Errorf("frames after the Ready %+v, want %+v", c.early, wantEarly)
+				}
+			})
+		}
 	}
 }

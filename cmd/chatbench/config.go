@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,6 +62,7 @@ type config struct {
 	setupWorkers int
 	progress     bool
 	client       string // how frames are decoded: clientFast or clientGeneric
+	protocol     string // how chatd is asked to write frames: one of protocols
 	target       string // targetParley or targetCentrifugo
 	apiKey       string // Centrifugo's http_api.key
 	printConfig  bool   // print the Centrifugo configuration for these flags and exit
@@ -93,6 +95,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.setupWorkers, "setup-workers", 8, "users registered, logged in or joined in parallel")
 	fs.BoolVar(&c.progress, "progress", true, "print a live progress line on stderr")
 	fs.StringVar(&c.client, "client", clientFast, "how clients read frames: fast (byte scans for message events, leaving the CPU to the server) or generic (every frame decoded in full with protojson into the schema's types, as a browser or a bot does); Centrifugo's frames are always decoded in full, so -target centrifugo implies generic")
+	fs.StringVar(&c.protocol, "protocol", protocolJSON, "how chatd is asked to write server frames: json (no subprotocol: one protojson frame per text message, as always), proto (parley.v1.proto: one protobuf frame per binary message), batch.json or batch.proto (parley.v1.batch.*: every frame that waited in one message); a chatd that knows none of them writes json, and the result says which protocol was in effect")
 	fs.StringVar(&c.target, "target", targetParley, "server at -addr: parley (chatd) or centrifugo (Centrifugo v6 started with the configuration -centrifugo-config prints: clients connect to /connection/websocket without a token, as its client.insecure mode allows, and subscribe to channels named like the rooms; senders publish through its HTTP API; -users, -tokens and -setup-workers do not apply)")
 	fs.StringVar(&c.apiKey, "centrifugo-api-key", defaultCentrifugoKey, "Centrifugo's http_api.key, sent as X-API-Key with each publish")
 	fs.BoolVar(&c.printConfig, "centrifugo-config", false, "print the Centrifugo configuration (JSON) for -addr and -centrifugo-api-key, and exit")
@@ -147,11 +150,13 @@ func (c config) validate() error {
 	check(c.rooms > 0 && c.rooms <= min(maxRooms, c.users), "-rooms must be 1..min(10000, -users)")
 	check(c.client == clientFast || c.client == clientGeneric, "-client must be fast or generic")
 	check(c.target == targetParley || c.target == targetCentrifugo, "-target must be parley or centrifugo")
+	check(slices.Contains(protocols, c.protocol), fmt.Sprintf("-protocol %q: must be one of %s", c.protocol, strings.Join(protocols, ", ")))
 	if c.target == targetCentrifugo {
 		check(c.client == clientGeneric, "-client fast reads Parley's frames only: Centrifugo's are always decoded in full")
 		check(len(c.addrs) == 1, "-target centrifugo takes one -addr: the memory engine does not share publications between processes")
 		check(!c.h2c, "-h2c is for Parley: Centrifugo's API is called over HTTP/1.1")
 		check(c.apiKey != "", "-centrifugo-api-key must not be empty: Centrifugo refuses API calls without a key")
+		check(c.protocol == protocolJSON, "-protocol is for Parley: Centrifugo's clients speak its JSON protocol")
 	}
 	check(c.everywhere >= 0 && c.everywhere <= maxEverywhere, fmt.Sprintf("-everywhere must be 0..%d", maxEverywhere))
 	check(c.senders >= 0 && c.senders <= c.clients, "-senders must be 0..-clients")

@@ -2,9 +2,8 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
-
-	"google.golang.org/protobuf/encoding/protojson"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 )
@@ -41,19 +40,35 @@ const (
 	clientGeneric = "generic"
 )
 
-func (c *wsClient) decode(data []byte) frame {
-	if c.generic || !bytes.HasPrefix(data, prefixEvent) {
-		return decodeGeneric(data)
+// decode hands each frame of one WebSocket message to each, in order.
+// Binary messages are always decoded in full: proto.Unmarshal is cheap
+// enough for the fast client too.
+func (c *wsClient) decode(data []byte, each func(frame)) {
+	switch {
+	case c.generic || c.wire.binary:
+		decodeFull(data, c.wire, each)
+	case c.wire.batch:
+		decodeFastBatch(data, each)
+	case bytes.HasPrefix(data, prefixEvent):
+		each(decodeFast(data))
+	default:
+		decodeFull(data, c.wire, each)
 	}
-	return decodeFast(data)
 }
 
-// decodeGeneric unmarshals the whole frame with protojson.
-func decodeGeneric(data []byte) frame {
-	var f chatv1.ServerFrame
-	if err := protojson.Unmarshal(data, &f); err != nil {
-		return frame{kind: frameUndecodable}
+// decodeFull unmarshals the whole message into the schema's types.
+func decodeFull(data []byte, w wire, each func(frame)) {
+	frames, err := w.unmarshal(data)
+	if err != nil {
+		each(frame{kind: frameUndecodable})
+		return
 	}
+	for _, f := range frames {
+		each(frameOf(f))
+	}
+}
+
+func frameOf(f *chatv1.ServerFrame) frame {
 	switch {
 	case f.GetEvent() != nil:
 		return eventFrame(f.GetEvent())
@@ -84,10 +99,39 @@ var (
 	keySeq            = []byte(`"seq"`)
 	keyBody           = []byte(`"body"`)
 	prefixEvent       = []byte(`{"event"`)
+	keyEvent          = []byte(`"event":`)
+	prefixEventBatch  = []byte(`{"frames":[{"event":`)
+	// keysNotEvent are the keys of the server frames other than events. No
+	// field of an event has one of these names, and a quote in a string
+	// comes escaped, so finding one means such a frame is in the message.
+	keysNotEvent = [][]byte{[]byte(`"ready":`), []byte(`"error":`), []byte(`"pong":`), []byte(`"reconnect":`)}
 )
+
+// decodeFastBatch reads a batch of events, {"frames":[{"event":…},…]}, by
+// cutting it before each event's key and scanning each piece as
+// decodeFast does: only the ServerFrame has a field named event. A batch
+// holding any other frame is decoded in full, which is rare: chatbench
+// never pings.
+func decodeFastBatch(data []byte, each func(frame)) {
+	if !bytes.HasPrefix(data, prefixEventBatch) || slices.ContainsFunc(keysNotEvent, func(k []byte) bool { return bytes.Contains(data, k) }) {
+		decodeFull(data, wire{batch: true}, each)
+		return
+	}
+	rest := data[len(prefixEventBatch)-len(keyEvent):]
+	for len(rest) > 0 {
+		end := len(rest)
+		if i := bytes.Index(rest[len(keyEvent):], keyEvent); i >= 0 {
+			end = len(keyEvent) + i
+		}
+		each(decodeFast(rest[:end]))
+		rest = rest[end:]
+	}
+}
 
 // decodeFast reads an event frame's room, seq and body by scanning for
 // their keys; protojson puts the event's room id and seq before its payload.
+// data is one event frame, or the piece of a batch from one event's key to
+// the next one's.
 func decodeFast(data []byte) frame {
 	mc := bytes.Index(data, keyMessageCreated)
 	if mc < 0 {

@@ -23,6 +23,10 @@ type result struct {
 	Duplicates int64            `json:"duplicates"`
 	Errors     int64            `json:"errors"`
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// Protocols counts the connected clients by the -protocol in effect:
+	// what the server chose of what was asked for (a chatd that knows no
+	// subprotocol writes json). Centrifugo's clients are in none.
+	Protocols map[string]int64 `json:"protocols,omitempty"`
 	// Everywhere is what the members of every room saw, when there are.
 	Everywhere *groupResult `json:"everywhere,omitempty"`
 	Processes  []procResult `json:"processes"`
@@ -61,13 +65,14 @@ type configSummary struct {
 	H2C        bool     `json:"h2c"`
 	SendJSON   bool     `json:"send_json"`
 	Client     string   `json:"client"`
+	Protocol   string   `json:"protocol"` // asked for; result.Protocols says what was in effect
 	Target     string   `json:"target"`
 }
 
 func (c config) summary() configSummary {
 	return configSummary{
 		Servers: c.addrs, Clients: c.clients, Everywhere: c.everywhere, Users: c.users, Rooms: c.rooms, Senders: c.senders, Rate: c.rate,
-		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c, SendJSON: c.sendJSON, Client: c.client, Target: c.target,
+		Duration: c.duration.Seconds(), BodyBytes: c.bodyBytes, H2C: c.h2c, SendJSON: c.sendJSON, Client: c.client, Protocol: c.protocol, Target: c.target,
 	}
 }
 
@@ -96,14 +101,17 @@ type sendResult struct {
 }
 
 type deliveryResult struct {
-	Delivered int64   `json:"delivered"`
-	Expected  int64   `json:"expected"`
-	Missing   int64   `json:"missing"`
-	Other     int64   `json:"other_events"`
-	Frames    int64   `json:"frames"` // WebSocket messages read while sending and draining
-	Seconds   float64 `json:"seconds"`
-	PerSec    float64 `json:"per_s"`
-	EndToEnd  latency `json:"end_to_end"`
+	Delivered int64 `json:"delivered"`
+	Expected  int64 `json:"expected"`
+	Missing   int64 `json:"missing"`
+	Other     int64 `json:"other_events"`
+	Frames    int64 `json:"frames"` // WebSocket messages read while sending and draining
+	// PerMessage is Delivered / Frames: how many message events a
+	// WebSocket message held on average, more than one on a batch protocol.
+	PerMessage float64 `json:"deliveries_per_message"`
+	Seconds    float64 `json:"seconds"`
+	PerSec     float64 `json:"per_s"`
+	EndToEnd   latency `json:"end_to_end"`
 }
 
 // procResult is a local process's memory and CPU. CPU is in percent of one
@@ -131,13 +139,18 @@ func (r *result) fill(cfg config, t *tally, procs []*watched, sendStart, sendEnd
 	if last := t.lastDelivery.Load(); last > 0 {
 		deliverSecs = max(time.Unix(0, last).Sub(sendStart).Seconds(), 1e-3)
 	}
+	frames := t.frames.Load()
 	r.Deliveries = deliveryResult{
-		Delivered: delivered, Expected: expected, Missing: max(expected-delivered, 0), Other: t.otherEvents.Load(), Frames: t.frames.Load(),
+		Delivered: delivered, Expected: expected, Missing: max(expected-delivered, 0), Other: t.otherEvents.Load(), Frames: frames,
 		Seconds: deliverSecs, PerSec: float64(delivered) / deliverSecs, EndToEnd: t.e2e.summary(),
+	}
+	if frames > 0 {
+		r.Deliveries.PerMessage = float64(delivered) / float64(frames)
 	}
 	r.Gaps, r.Duplicates = t.gaps.Load(), t.duplicates.Load()
 	r.Errors = t.sendErrors.Load() + t.wsErrors.Load() + t.connectFailed.Load() + t.badBodies.Load() + r.Deliveries.Missing
 	r.ErrorKinds = t.errorKinds()
+	r.Protocols = t.protocolsInEffect()
 	if cfg.everywhere > 0 {
 		r.Everywhere = groupOf(&t.everywhere, int64(cfg.everywhere))
 	}
@@ -190,14 +203,17 @@ func (r *result) writeTable(w io.Writer) {
 	}
 	row("run", "%s: %d clients (%d users, %s decoding) and %d in every room, %d rooms, %d senders at %s for %gs, %d-byte bodies, %s at %s",
 		r.Run, c.Clients, c.Users, c.Client, c.Everywhere, c.Rooms, c.Senders, rate, c.Duration, c.BodyBytes, c.Target, strings.Join(c.Servers, " "))
+	if len(r.Protocols) > 0 {
+		row("protocol", "asked for %s; in effect %s", c.Protocol, clientsPer(r.Protocols))
+	}
 	row("setup", "%.1fs (reused %d, refreshed %d, logged in %d, registered %d)",
 		r.Setup.Seconds, r.Setup.Reused, r.Setup.Refreshed, r.Setup.LoggedIn, r.Setup.Registered)
 	row("connect", "%d open, %d failed in %.1fs; %s", r.Connect.Connected, r.Connect.Failed, r.Connect.Seconds, lat(r.Connect.Latency))
 	if c.Senders > 0 {
 		row("sends acked", "%d in %.1fs = %.0f/s, %d errors, %d tokens renewed; %s",
 			r.Sends.Acked, r.Sends.Seconds, r.Sends.PerSec, r.Sends.Errors, r.Sends.TokensRenewed, lat(r.Sends.Latency))
-		row("deliveries", "%d of %d expected in %.1fs = %.0f/s (%d other events), in %d WebSocket messages",
-			r.Deliveries.Delivered, r.Deliveries.Expected, r.Deliveries.Seconds, r.Deliveries.PerSec, r.Deliveries.Other, r.Deliveries.Frames)
+		row("deliveries", "%d of %d expected in %.1fs = %.0f/s (%d other events), in %d WebSocket messages (%.2f deliveries per message)",
+			r.Deliveries.Delivered, r.Deliveries.Expected, r.Deliveries.Seconds, r.Deliveries.PerSec, r.Deliveries.Other, r.Deliveries.Frames, r.Deliveries.PerMessage)
 		row("send→deliver", "%s", lat(r.Deliveries.EndToEnd))
 	}
 	row("gaps / dups", "%d / %d", r.Gaps, r.Duplicates)
@@ -221,4 +237,14 @@ func (r *result) writeTable(w io.Writer) {
 			p.RSSBeforeMB, p.RSSIdleMB, p.RSSEndMB, extra, p.CPUSendPct)
 	}
 	tw.Flush()
+}
+
+// clientsPer says how many clients each protocol had, e.g.
+// "batch.proto (200 clients)", in a stable order.
+func clientsPer(protocols map[string]int64) string {
+	var parts []string
+	for _, p := range slices.Sorted(maps.Keys(protocols)) {
+		parts = append(parts, fmt.Sprintf("%s (%d clients)", p, protocols[p]))
+	}
+	return strings.Join(parts, ", ")
 }

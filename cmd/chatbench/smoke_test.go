@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"maps"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,21 +21,31 @@ var smokeEnv = map[string]string{
 
 // TestSmoke is the CI run of the load tool: 200 WebSocket clients in 4
 // rooms and 8 senders for 5 s against a real chatd, MariaDB and Redis, as a
-// generic client: frames read by protojson, sends in Connect's JSON codec
-// (TestEverywhere runs the fast reader and binary sends). It
-// asserts correctness only (every acknowledged message reaches every member
-// once, in order), never speed: CI machines vary.
+// generic client: frames decoded in full into the schema's types, sends in
+// Connect's JSON codec (TestEverywhere runs the fast reader and binary
+// sends). It runs once per protocol of server frames that matters: single
+// JSON frames, and batches in protobuf and in JSON. It asserts correctness
+// only (every acknowledged message reaches every member once, in order, on
+// the protocol asked for), never speed: CI machines vary.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts chatd and 200 WebSocket clients")
 	}
-	res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s", "-client", "generic", "-send-json")
-	t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s), send→deliver p99 %.1f ms",
-		res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.EndToEnd.P99)
-	if res.Connect.Connected != 200 {
-		t.Errorf("%d of 200 clients connected", res.Connect.Connected)
+	for _, protocol := range []string{protocolJSON, protocolBatchProto, protocolBatchJSON} {
+		t.Run(protocol, func(t *testing.T) {
+			res := benchAgainstChatd(t, "-clients", "200", "-users", "20", "-rooms", "4", "-senders", "8", "-duration", "5s",
+				"-client", "generic", "-send-json", "-protocol", protocol)
+			t.Logf("%d sends acked (%.0f/s), %d deliveries (%.0f/s) in %d messages, send→deliver p99 %.1f ms",
+				res.Sends.Acked, res.Sends.PerSec, res.Deliveries.Delivered, res.Deliveries.PerSec, res.Deliveries.Frames, res.Deliveries.EndToEnd.P99)
+			if res.Connect.Connected != 200 {
+				t.Errorf("%d of 200 clients connected", res.Connect.Connected)
+			}
+			if want := map[string]int64{protocol: 200}; !maps.Equal(res.Protocols, want) {
+				t.Errorf("clients per protocol in effect %v, want %v", res.Protocols, want)
+			}
+			checkDelivered(t, res)
+		})
 	}
-	checkDelivered(t, res)
 }
 
 // benchAgainstChatd runs the load tool with args against a chatd of the

@@ -33,6 +33,9 @@ type target interface {
 type conn interface {
 	// read handles frames until the socket closes or until deadline.
 	read(t *tally, deadline time.Time)
+	// protocol is the -protocol value the server chose for the client, or
+	// "" for a target that has no such choice.
+	protocol() string
 	close()
 }
 
@@ -77,7 +80,7 @@ func (p *parley) dial(ctx context.Context, i int) (conn, []int64, error) {
 	if everywhere {
 		u = &p.cast.everywhere[i-p.cfg.clients]
 	}
-	c, err := dial(ctx, p.cfg.addrs[i%len(p.cfg.addrs)], u)
+	c, err := dial(ctx, p.cfg.addrs[i%len(p.cfg.addrs)], u, p.cfg.protocol)
 	if err != nil {
 		return nil, nil, err
 	}
