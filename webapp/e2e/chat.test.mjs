@@ -31,7 +31,14 @@ async function newPerson(name, viewport = desktop, locale = 'en-US') {
     dialogs.push(d.message())
     void d.dismiss()
   })
-  return { name, context, page, dialogs }
+  // Whether each message the live socket got was binary or text: the app asks
+  // for parley.v1.batch.proto, and would fall back to JSON text unnoticed.
+  const liveMessages = []
+  page.on('websocket', (ws) => {
+    if (new URL(ws.url()).pathname !== '/ws') return
+    ws.on('framereceived', ({ payload }) => liveMessages.push(typeof payload === 'string' ? 'text' : 'binary'))
+  })
+  return { name, context, page, dialogs, liveMessages }
 }
 
 async function register(p) {
@@ -106,6 +113,13 @@ describe('two people in #general', () => {
     assert.equal(await own.count(), 1, 'own message is marked as own')
     const theirs = people.alice.page.locator('[data-testid="message"]:not(.is-own)', { hasText: 'hello alice' })
     assert.equal(await theirs.count(), 1)
+  })
+
+  it('live frames arrive as binary batches (parley.v1.batch.proto)', () => {
+    for (const p of [people.alice, people.bob]) {
+      assert.ok(p.liveMessages.length > 0, `${p.name}'s live socket got messages`)
+      assert.deepEqual([...new Set(p.liveMessages)], ['binary'], `${p.name}'s live socket got only binary messages`)
+    }
   })
 
   it('the online list shows both, and updates when one leaves', async () => {

@@ -1,15 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { LiveSocket, pingIntervalMs, pongTimeoutMs, type LiveOptions, type LiveStatus, type SocketLike } from './live'
+import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf'
+import { ServerFramesSchema, ServerFrameSchema, type Event } from '@/gen/chat/v1/event_pb'
+import {
+  batchProtocol,
+  LiveSocket,
+  liveProtocols,
+  pingIntervalMs,
+  pongTimeoutMs,
+  type LiveOptions,
+  type LiveStatus,
+  type SocketLike,
+} from './live'
 import { backoffBaseMs, backoffDelay, backoffMaxMs } from './backoff'
+
+type FrameInit = MessageInitShape<typeof ServerFrameSchema>
 
 class FakeSocket implements SocketLike {
   readyState = 0
+  protocol = ''
+  binaryType: 'blob' | 'arraybuffer' = 'blob'
   sent: unknown[] = []
   closed = false
   onopen: ((ev: unknown) => void) | null = null
   onmessage: ((ev: { data: unknown }) => void) | null = null
   onclose: ((ev: unknown) => void) | null = null
   onerror: ((ev: unknown) => void) | null = null
+  constructor(readonly protocols: string[]) {}
   send(data: string) {
     this.sent.push(JSON.parse(data))
   }
@@ -17,12 +33,22 @@ class FakeSocket implements SocketLike {
     this.closed = true
     this.readyState = 3
   }
-  open() {
+  /** open completes the handshake with the subprotocol the server chose ('' for none). */
+  open(protocol = '') {
+    this.protocol = protocol
     this.readyState = 1
     this.onopen?.({})
   }
   receive(frame: unknown) {
     this.onmessage?.({ data: JSON.stringify(frame) })
+  }
+  /** receiveBatch is one binary message of the frames, as on batchProtocol. */
+  receiveBatch(frames: FrameInit[]) {
+    this.receiveBytes(toBinary(ServerFramesSchema, create(ServerFramesSchema, { frames })))
+  }
+  receiveBytes(bytes: Uint8Array) {
+    if (this.binaryType !== 'arraybuffer') throw new Error('a browser would deliver a Blob')
+    this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })
   }
   serverClose() {
     this.readyState = 3
@@ -43,8 +69,8 @@ function harness(over: Partial<LiveOptions> = {}) {
     onEvent: (e) => events.push(e),
     onStatus: (s) => statuses.push(s),
     onSessionEnded: vi.fn(),
-    openSocket: () => {
-      const s = new FakeSocket()
+    openSocket: (_url, protocols) => {
+      const s = new FakeSocket(protocols)
       sockets.push(s)
       return s
     },
@@ -56,6 +82,13 @@ function harness(over: Partial<LiveOptions> = {}) {
 }
 
 const ready = { ready: { user: { id: '1', username: 'me' }, roomIds: ['1'] } }
+
+const readyInit: FrameInit = { kind: { case: 'ready', value: { user: { id: 1n, username: 'me' }, roomIds: [1n] } } }
+
+function messageInit(seq: bigint): FrameInit {
+  const message = { roomId: 1n, seq, body: `m${seq}` }
+  return { kind: { case: 'event', value: { roomId: 1n, seq, kind: { case: 'messageCreated', value: { message } } } } }
+}
 
 beforeEach(() => vi.useFakeTimers())
 afterEach(() => vi.useRealTimers())
@@ -203,5 +236,77 @@ describe('LiveSocket', () => {
     h.last().receive({ somethingNew: {} })
     h.last().receive(ready)
     expect(h.opts.onReady).toHaveBeenCalledOnce()
+  })
+})
+
+describe('LiveSocket on parley.v1.batch.proto', () => {
+  it('OK: a batch with a Ready and three events is handled in order', async () => {
+    const seen: unknown[] = []
+    const h = harness({ onReady: () => seen.push('ready'), onEvent: (e: Event) => seen.push(e.seq) })
+    h.live.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(h.last().protocols).toEqual(liveProtocols)
+    h.last().open(batchProtocol)
+    expect(h.last().sent).toEqual([{ auth: { token: 'tok1', resume: [{ roomId: '1', afterSeq: '42' }] } }])
+    h.last().receiveBatch([readyInit, messageInit(43n), messageInit(44n), messageInit(45n)])
+    expect(seen).toEqual(['ready', 43n, 44n, 45n])
+    expect(h.statuses.at(-1)).toBe('online')
+    expect(h.live.sendTyping(1n)).toBe(true)
+    expect(h.last().sent.at(-1)).toEqual({ typing: { roomId: '1' } })
+  })
+
+  it('a pong in a batch clears the pong timer', async () => {
+    const h = harness()
+    h.live.start()
+    await vi.advanceTimersByTimeAsync(0)
+    h.last().open(batchProtocol)
+    h.last().receiveBatch([readyInit])
+    await vi.advanceTimersByTimeAsync(pingIntervalMs)
+    expect(h.last().sent.at(-1)).toEqual({ ping: {} })
+    h.last().receiveBatch([messageInit(43n), { kind: { case: 'pong', value: {} } }])
+    await vi.advanceTimersByTimeAsync(pongTimeoutMs)
+    expect(h.sockets).toHaveLength(1)
+    expect(h.last().closed).toBe(false)
+    expect(h.statuses.at(-1)).toBe('online')
+    expect(h.events).toHaveLength(1)
+  })
+
+  it('skips a binary message it cannot decode', async () => {
+    const h = harness()
+    h.live.start()
+    await vi.advanceTimersByTimeAsync(0)
+    h.last().open(batchProtocol)
+    // Field 1 says 5 bytes follow; only 1 does.
+    h.last().receiveBytes(new Uint8Array([0x0a, 0x05, 0x01]))
+    h.last().receiveBatch([readyInit, messageInit(43n)])
+    expect(h.opts.onReady).toHaveBeenCalledOnce()
+    expect(h.events).toHaveLength(1)
+    expect(h.last().closed).toBe(false)
+  })
+
+  it('stops reading a batch once a frame’s handler ends the connection', async () => {
+    const h = harness({
+      onEvent: (e: Event) => {
+        h.events.push(e)
+        h.live.stop()
+      },
+    })
+    h.live.start()
+    await vi.advanceTimersByTimeAsync(0)
+    h.last().open(batchProtocol)
+    h.last().receiveBatch([readyInit, messageInit(43n), messageInit(44n)])
+    expect(h.events).toHaveLength(1)
+  })
+
+  it.each(['', 'parley.v1.json'])('FallbackJSON: a server that chose %j speaks JSON text frames', async (protocol) => {
+    const h = harness()
+    h.live.start()
+    await vi.advanceTimersByTimeAsync(0)
+    h.last().open(protocol)
+    h.last().receive(ready)
+    h.last().receive({ event: { roomId: '1', seq: '43', messageCreated: { message: { seq: '43', body: 'hi' } } } })
+    expect(h.opts.onReady).toHaveBeenCalledOnce()
+    expect(h.events).toHaveLength(1)
+    expect(h.statuses.at(-1)).toBe('online')
   })
 })

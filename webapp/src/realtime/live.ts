@@ -2,11 +2,12 @@
 // every room from the caller's cursors in its first frame, pings to notice
 // dead connections, and reconnects with backoff after a drop. It knows
 // nothing of Vue or Pinia.
-import { create, fromJson, toJson, type MessageInitShape } from '@bufbuild/protobuf'
+import { create, fromBinary, fromJson, toJson, type MessageInitShape } from '@bufbuild/protobuf'
 import {
   ClientFrameSchema,
   RoomCursorSchema,
   ServerFrameSchema,
+  ServerFramesSchema,
   type Event,
   type Ready,
   type ServerFrame,
@@ -18,6 +19,19 @@ export const pingIntervalMs = 20_000
 /** A Pong later than this means the connection is dead. */
 export const pongTimeoutMs = 10_000
 
+/**
+ * batchProtocol is the subprotocol whose every server message is one binary
+ * ServerFrames: a busy room's burst arrives as one message, not one per event.
+ */
+export const batchProtocol = 'parley.v1.batch.proto'
+
+/**
+ * liveProtocols are the subprotocols asked for, preferred first. A server
+ * older than subprotocols picks none, and then speaks JSON text frames, as
+ * parley.v1.json does.
+ */
+export const liveProtocols = [batchProtocol, 'parley.v1.json']
+
 /** LiveStatus is what the connection indicator shows. */
 export type LiveStatus = 'idle' | 'connecting' | 'online' | 'waiting'
 
@@ -27,6 +41,9 @@ export type RoomCursorInit = MessageInitShape<typeof RoomCursorSchema>
 /** SocketLike is the part of the browser's WebSocket that LiveSocket uses. */
 export interface SocketLike {
   readonly readyState: number
+  /** The subprotocol the server chose, '' for none; known once open. */
+  readonly protocol: string
+  binaryType: 'blob' | 'arraybuffer'
   onopen: ((ev: unknown) => void) | null
   onmessage: ((ev: { data: unknown }) => void) | null
   onclose: ((ev: unknown) => void) | null
@@ -51,7 +68,7 @@ export interface LiveOptions {
   onEvent: (event: Event) => void
   onStatus: (status: LiveStatus, retryAt: number | null) => void
   onSessionEnded: () => void
-  openSocket?: (url: string) => SocketLike
+  openSocket?: (url: string, protocols: string[]) => SocketLike
   random?: () => number
 }
 
@@ -121,11 +138,14 @@ export class LiveSocket {
     }
     let ws: SocketLike
     try {
-      ws = (this.opts.openSocket ?? defaultOpen)(this.opts.url)
+      ws = (this.opts.openSocket ?? defaultOpen)(this.opts.url, liveProtocols)
     } catch {
       this.scheduleRetry()
       return
     }
+    // Binary messages come only on batchProtocol. As an ArrayBuffer each
+    // decodes at once, in the order it came; a Blob would need an async read.
+    ws.binaryType = 'arraybuffer'
     this.ws = ws
     this.ready = false
     this.authRefused = false
@@ -136,8 +156,12 @@ export class LiveSocket {
       this.send({ kind: { case: 'auth', value: { token, resume: this.opts.cursors() } } })
     }
     ws.onmessage = (ev) => {
-      if (gen !== this.generation || typeof ev.data !== 'string') return
-      this.handle(ev.data)
+      for (const frame of readFrames(ev.data, ws.protocol)) {
+        // A frame's handler may have dropped this socket (onReady or onEvent
+        // can stop it): the rest of its batch belongs to a connection gone.
+        if (gen !== this.generation) return
+        this.handle(frame)
+      }
     }
     ws.onerror = () => {}
     ws.onclose = () => {
@@ -146,13 +170,7 @@ export class LiveSocket {
     }
   }
 
-  private handle(data: string): void {
-    let frame: ServerFrame
-    try {
-      frame = fromJson(ServerFrameSchema, JSON.parse(data), { ignoreUnknownFields: true })
-    } catch {
-      return // a frame this client cannot read is skipped, not fatal
-    }
+  private handle(frame: ServerFrame): void {
     const k = frame.kind
     switch (k.case) {
       case 'ready':
@@ -276,8 +294,24 @@ export class LiveSocket {
   }
 }
 
-function defaultOpen(url: string): SocketLike {
-  return new WebSocket(url) as unknown as SocketLike
+/**
+ * readFrames is the server frames in one WebSocket message: a binary
+ * ServerFrames on batchProtocol, else one ServerFrame in JSON text. A message
+ * this client cannot read gives none: it is skipped, not fatal.
+ */
+function readFrames(data: unknown, protocol: string): ServerFrame[] {
+  try {
+    if (protocol === batchProtocol) {
+      return data instanceof ArrayBuffer ? fromBinary(ServerFramesSchema, new Uint8Array(data)).frames : []
+    }
+    return typeof data === 'string' ? [fromJson(ServerFrameSchema, JSON.parse(data), { ignoreUnknownFields: true })] : []
+  } catch {
+    return []
+  }
+}
+
+function defaultOpen(url: string, protocols: string[]): SocketLike {
+  return new WebSocket(url, protocols) as unknown as SocketLike
 }
 
 /** liveUrl is the WebSocket address on the page's own origin. */
