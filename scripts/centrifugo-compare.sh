@@ -13,6 +13,11 @@
 #   CENTRIFUGO_BIN=/path/to/centrifugo ./scripts/centrifugo-compare.sh
 #   SCENARIOS="room16 room64" REPEAT=2 CENTRIFUGO_BIN=... ./scripts/centrifugo-compare.sh
 #   SCENARIOS=quick CENTRIFUGO_BIN=... ./scripts/centrifugo-compare.sh   # 10 s, to see that it works
+#   PROTOCOL=json CENTRIFUGO_BIN=... ./scripts/centrifugo-compare.sh    # Parley's frames one per message
+#
+# Parley's clients ask for parley.v1.batch.json by default (PROTOCOL is
+# chatbench's -protocol): JSON with the frames that wait packed into one
+# message, as Centrifugo packs its pushes.
 #
 # Results go to $COMPARE_OUT (default compare-centrifugo-<time>/): one
 # chatbench -json file per run, and summary.tsv with each run's figures.
@@ -80,7 +85,7 @@ run() {
   local server=$1 scenario=$2 n=$3 pid port flags
   case $server in
     parley)
-      port=$parley_port flags="-client generic -send-json"
+      port=$parley_port flags="-client generic -send-json -protocol ${PROTOCOL:-batch.json}"
       start_chatd "$out/chatd" "$port" "$out/chatd.log"; pid=$CHATD_PID ;;
     centrifugo)
       port=$centrifugo_port flags="-target centrifugo"
