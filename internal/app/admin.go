@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"time"
 
 	"github.com/parley-chat/parley/internal/bus"
@@ -56,6 +57,13 @@ func adminMux(m *metrics.Metrics, ready *readiness) *http.ServeMux {
 	return mux
 }
 
+// Sampling of PARLEY_PROFILE_CONTENTION: one contended lock in 100, and a
+// blocking event per 100 µs spent blocked.
+const (
+	contentionFraction = 100
+	blockSampling      = 100 * time.Microsecond
+)
+
 // adminWriteTimeout lets a 30 s CPU profile or trace (pprof's default)
 // finish.
 const adminWriteTimeout = 2 * time.Minute
@@ -82,6 +90,11 @@ func (s *server) serveAdmin() {
 		return
 	}
 	s.log.Info("admin endpoints are listening", "addr", ln.Addr().String(), "metrics", "http://"+displayAddr(ln.Addr())+"/metrics")
+	if s.cfg.ProfileContention {
+		runtime.SetMutexProfileFraction(contentionFraction)
+		runtime.SetBlockProfileRate(int(blockSampling))
+		s.log.Info("lock contention and blocking are sampled for /debug/pprof/mutex and /debug/pprof/block")
+	}
 	go func() {
 		if err := s.admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("admin listener stopped", "err", err)

@@ -54,6 +54,9 @@ type Config struct {
 	// before the call fails with unavailable.
 	MySQLTimeout time.Duration
 	RedisTimeout time.Duration
+	// ProfileContention turns on Go's mutex and block profiles on the
+	// admin listener; they cost a little on every contended lock.
+	ProfileContention bool
 }
 
 // minSecretBytes is the shortest PARLEY_JWT_SECRET accepted: HS256 wants a
@@ -96,6 +99,11 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.MySQLTimeout, "mysql-timeout", envDuration(env("PARLEY_MYSQL_TIMEOUT", "1s")), "longest wait for MySQL to answer before a call fails with unavailable; the DSN's own readTimeout, writeTimeout and timeout win (PARLEY_MYSQL_TIMEOUT)")
 	fs.DurationVar(&c.RedisTimeout, "redis-timeout", envDuration(env("PARLEY_REDIS_TIMEOUT", "250ms")), "longest wait for Redis to answer one command before it counts as down (PARLEY_REDIS_TIMEOUT)")
 	var bad []error
+	contention, err := strconv.ParseBool(env("PARLEY_PROFILE_CONTENTION", "false"))
+	if err != nil {
+		bad = append(bad, fmt.Errorf("PARLEY_PROFILE_CONTENTION must be true or false, not %q", env("PARLEY_PROFILE_CONTENTION", "")))
+	}
+	fs.BoolVar(&c.ProfileContention, "profile-contention", contention, "sample lock contention and blocking for /debug/pprof/mutex and /debug/pprof/block on the admin listener (PARLEY_PROFILE_CONTENTION)")
 	rate := func(r *ratelimit.Rate, name, variable, def, usage string) {
 		var err error
 		if *r, err = ratelimit.ParseRate(env(variable, def)); err != nil {

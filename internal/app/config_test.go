@@ -42,3 +42,22 @@ func TestRateSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileContentionSetting: PARLEY_PROFILE_CONTENTION is a boolean, off
+// unless set, and anything else is refused by name.
+func TestProfileContentionSetting(t *testing.T) {
+	for value, want := range map[string]bool{"": false, "true": true, "false": false, "1": true} {
+		cfg, err := app.ParseConfig(nil, func(k string) string {
+			return map[string]string{"PARLEY_PROFILE_CONTENTION": value}[k]
+		}, io.Discard)
+		if err != nil || cfg.ProfileContention != want {
+			t.Errorf("PARLEY_PROFILE_CONTENTION=%q: %v, %v; want %v", value, cfg.ProfileContention, err, want)
+		}
+	}
+	_, err := app.ParseConfig(nil, func(k string) string {
+		return map[string]string{"PARLEY_PROFILE_CONTENTION": "sometimes"}[k]
+	}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "PARLEY_PROFILE_CONTENTION must be true or false") {
+		t.Errorf("PARLEY_PROFILE_CONTENTION=sometimes: %v", err)
+	}
+}
