@@ -79,24 +79,26 @@ var ErrCrossSlot = errors.New("ratelimit: limits taken together need one hash ta
 
 // gcra answers how many milliseconds to wait (0: allowed) before one more
 // event under every key (KEYS[i] at interval ARGV[2i-1] and tolerance
-// ARGV[2i]), and records it under all of them when all allow it, none
+// ARGV[2i]), and which key (its index, from 1; 0 when allowed) needs that
+// wait. It records the event under all of them when all allow it, none
 // otherwise: one atomic step, so concurrent callers cannot all pass a check
 // that only one of them should. Redis' own clock keeps every process on one
 // time line.
 var gcra = rueidis.NewLuaScript(`
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local wait, tats = 0, {}
+local wait, which, tats = 0, 0, {}
 for i, key in ipairs(KEYS) do
   local tat = math.max(tonumber(redis.call('GET', key) or now), now)
-  wait = math.max(wait, tat - tonumber(ARGV[2 * i]) - now)
+  local w = tat - tonumber(ARGV[2 * i]) - now
+  if w > wait then wait, which = w, i end
   tats[i] = tat + tonumber(ARGV[2 * i - 1])
 end
-if wait > 0 then return wait end
+if wait > 0 then return {wait, which} end
 for i, key in ipairs(KEYS) do
   redis.call('SET', key, tats[i], 'PX', tats[i] - now)
 end
-return 0
+return {0, 0}
 `)
 
 // Take records one event under key and reports how long to wait when it is
@@ -108,12 +110,26 @@ func (l *Limiter) Take(ctx context.Context, key string, r Rate) (time.Duration, 
 // TakeAll records one event under every limit, or under none and reports
 // the longest wait when any is spent.
 func (l *Limiter) TakeAll(ctx context.Context, limits ...Limit) (time.Duration, error) {
+	wait, _, err := l.TakeWhich(ctx, limits...)
+	return wait, err
+}
+
+// TakeWhich is TakeAll that also says which limit is spent: its index in
+// limits, -1 when none is. Limits of one call taken together cost one
+// round trip, and the caller can still say which was exceeded.
+func (l *Limiter) TakeWhich(ctx context.Context, limits ...Limit) (time.Duration, int, error) {
 	keys, args, err := l.scriptArgs(limits, true)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
-	wait, err := gcra.Exec(ctx, l.rdb, keys, args).AsInt64()
-	return time.Duration(wait) * time.Millisecond, err
+	res, err := gcra.Exec(ctx, l.rdb, keys, args).AsIntSlice()
+	if err != nil {
+		return 0, -1, err
+	}
+	if len(res) != 2 {
+		return 0, -1, fmt.Errorf("ratelimit: the script answered %v", res)
+	}
+	return time.Duration(res[0]) * time.Millisecond, int(res[1]) - 1, nil
 }
 
 // refund gives back one event under KEYS[i] at interval ARGV[i].

@@ -66,6 +66,26 @@ func TestTakeAllIsAllOrNothing(t *testing.T) {
 	})
 }
 
+// TestTakeWhichNamesTheSpentLimit: the refusal says which limit is spent,
+// whatever its place among those taken together.
+func TestTakeWhichNamesTheSpentLimit(t *testing.T) {
+	testenv.EachRedis(t, func(t *testing.T, rdb rueidis.Client, prefix string) {
+		l := ratelimit.New(rdb, prefix)
+		ctx := context.Background()
+		wide := ratelimit.Limit{Key: "{w}wide", Rate: ratelimit.Rate{Burst: 100, Every: time.Second}}
+		narrow := ratelimit.Limit{Key: "{w}narrow", Rate: ratelimit.Rate{Burst: 1, Every: time.Hour}}
+		if wait, which, err := l.TakeWhich(ctx, wide, narrow); err != nil || wait != 0 || which != -1 {
+			t.Fatalf("first: wait %s, which %d, %v; want 0, -1, nil", wait, which, err)
+		}
+		if wait, which, err := l.TakeWhich(ctx, wide, narrow); err != nil || wait < 59*time.Minute || which != 1 {
+			t.Fatalf("narrow spent: wait %s, which %d, %v; want about an hour, 1 (narrow)", wait, which, err)
+		}
+		if _, which, _ := l.TakeWhich(ctx, narrow, wide); which != 0 {
+			t.Fatalf("narrow first and spent: which %d, want 0", which)
+		}
+	})
+}
+
 // TestTakeAllAdmitsBurstUnderConcurrency: 100 events at once on a burst of 5
 // admit exactly 5; check and record are one step.
 func TestTakeAllAdmitsBurstUnderConcurrency(t *testing.T) {

@@ -24,7 +24,7 @@ import (
 
 // Limiter is the shared rate limiter the limits interceptor needs.
 type Limiter interface {
-	Take(ctx context.Context, key string, r ratelimit.Rate) (time.Duration, error)
+	TakeWhich(ctx context.Context, limits ...ratelimit.Limit) (time.Duration, int, error)
 }
 
 // Limits are the rates every process enforces together on calls; password
@@ -54,21 +54,23 @@ func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if p := caller(ctx); p.UserID != 0 {
 			who = "u:" + strconv.FormatInt(p.UserID, 10)
 		}
-		if err := l.take(ctx, "calls:"+who, l.CallsPerUser, "too many requests"); err != nil {
+		// A send's two limits are taken in one round trip (they share the
+		// caller as hash tag); a refused send uses up neither.
+		taken := []spendable{{ratelimit.Limit{Key: callsKey(who), Rate: l.CallsPerUser}, "too many requests"}}
+		if msg, ok := req.Any().(*chatv1.SendMessageRequest); ok {
+			key := fmt.Sprintf("send:{%s}:%d", who, msg.GetRoomId())
+			taken = append(taken, spendable{ratelimit.Limit{Key: key, Rate: l.SendsPerRoom}, "you are sending messages too fast"})
+		}
+		if err := l.take(ctx, taken...); err != nil {
 			return nil, err
 		}
-		switch msg := req.Any().(type) {
+		switch req.Any().(type) {
 		case *chatv1.LoginRequest:
 			res, err := next(auth.WithClientAddr(ctx, ip), req)
 			return res, l.passwordChecked(ctx, "login failed", ip, err)
 		case *chatv1.ChangePasswordRequest:
 			res, err := next(ctx, req)
 			return res, l.passwordChecked(ctx, "password change failed", ip, err)
-		case *chatv1.SendMessageRequest:
-			key := fmt.Sprintf("send:%s:%d", who, msg.GetRoomId())
-			if err := l.take(ctx, key, l.SendsPerRoom, "you are sending messages too fast"); err != nil {
-				return nil, err
-			}
 		}
 		return next(ctx, req)
 	}
@@ -89,13 +91,28 @@ func (l limits) passwordChecked(ctx context.Context, msg, ip string, err error) 
 	return err
 }
 
-func (l limits) take(ctx context.Context, key string, r ratelimit.Rate, what string) error {
-	wait, err := l.rl.Take(ctx, key, r)
+// spendable is a limit and what a caller who exceeds it is told.
+type spendable struct {
+	ratelimit.Limit
+	what string
+}
+
+// callsKey is the counter of who's calls.
+func callsKey(who string) string { return "calls:{" + who + "}" }
+
+// take takes every limit together, or refuses with what the most exceeded
+// one tells.
+func (l limits) take(ctx context.Context, taken ...spendable) error {
+	limits := make([]ratelimit.Limit, len(taken))
+	for i, t := range taken {
+		limits[i] = t.Limit
+	}
+	wait, which, err := l.rl.TakeWhich(ctx, limits...)
 	if err != nil {
 		l.limiterDown(ctx, err)
 	}
-	if wait > 0 {
-		return exhausted(what, wait)
+	if wait > 0 && which >= 0 {
+		return exhausted(taken[which].what, wait)
 	}
 	return nil
 }
@@ -107,8 +124,8 @@ func (l limits) WrapStreamingClient(next connect.StreamingClientFunc) connect.St
 // WrapStreamingHandler counts opening a stream as one call.
 func (l limits) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		key := "calls:u:" + strconv.FormatInt(caller(ctx).UserID, 10)
-		if err := l.take(ctx, key, l.CallsPerUser, "too many requests"); err != nil {
+		key := callsKey("u:" + strconv.FormatInt(caller(ctx).UserID, 10))
+		if err := l.take(ctx, spendable{ratelimit.Limit{Key: key, Rate: l.CallsPerUser}, "too many requests"}); err != nil {
 			return err
 		}
 		return next(ctx, conn)
