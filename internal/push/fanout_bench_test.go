@@ -112,18 +112,7 @@ func benchFanout(b *testing.B, k int) {
 		}
 		conns[i] = c
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				_, data, err := c.ReadMessage()
-				if err != nil {
-					return
-				}
-				if strings.Contains(string(data), `"messageCreated"`) {
-					received.Add(1)
-				}
-			}
-		}()
+		go countMessages(c, &wg, &received)
 	}
 	b.Cleanup(func() {
 		for _, c := range conns {

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"encoding/binary"
 	"io"
 	"strings"
 
@@ -106,7 +107,7 @@ const framesField protowire.Number = 1
 
 // writeProtoFrames writes ServerFrames in protobuf.
 func writeProtoFrames(w io.Writer, frames [][]byte) error {
-	var head [2 * binaryVarintMax]byte
+	var head [1 + binary.MaxVarintLen64]byte // the one-byte tag, then the length
 	for _, f := range frames {
 		h := protowire.AppendTag(head[:0], framesField, protowire.BytesType)
 		h = protowire.AppendVarint(h, uint64(len(f)))
@@ -119,6 +120,3 @@ func writeProtoFrames(w io.Writer, frames [][]byte) error {
 	}
 	return nil
 }
-
-// binaryVarintMax is the longest a varint can be.
-const binaryVarintMax = 10
