@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley/internal/app"
+	"github.com/parley-chat/parley/internal/testenv"
 )
 
 // TestRateSettings: a PARLEY_LIMIT_* value chatd cannot keep is refused at
@@ -59,5 +61,18 @@ func TestProfileContentionSetting(t *testing.T) {
 	}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "PARLEY_PROFILE_CONTENTION must be true or false") {
 		t.Errorf("PARLEY_PROFILE_CONTENTION=sometimes: %v", err)
+	}
+}
+
+// TestProfileContentionSamples: a chatd started with
+// PARLEY_PROFILE_CONTENTION=true samples contended locks, so
+// /debug/pprof/mutex on its admin listener has something to show.
+func TestProfileContentionSamples(t *testing.T) {
+	env := testenv.ServerEnv(t)
+	env["PARLEY_PROFILE_CONTENTION"] = "true"
+	t.Cleanup(func() { runtime.SetMutexProfileFraction(0); runtime.SetBlockProfileRate(0) })
+	testenv.Start(t, env)
+	if got := runtime.SetMutexProfileFraction(-1); got == 0 {
+		t.Fatal("PARLEY_PROFILE_CONTENTION=true left the mutex profile off")
 	}
 }

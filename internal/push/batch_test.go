@@ -2,7 +2,11 @@ package push_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
 	"github.com/parley-chat/parley/internal/testenv"
@@ -56,4 +60,65 @@ func TestUnknownSubprotocol(t *testing.T) {
 		t.Fatalf("server chose %q for a client that asked only for parley.v9.future", conn.Subprotocol())
 	}
 	readWS("ws", conn).ready(t)
+}
+
+// TestSubprotocolPreference: offered several, the server takes the first
+// of its own order, whatever order the client lists them in.
+func TestSubprotocolPreference(t *testing.T) {
+	srv := startServer(t, nil)
+	bob := member(t, srv, "bob")
+	conn, _, err := dialWSAs(t, srv, "", bearer(bob.Token), "parley.v1.json", "parley.v1.proto", "parley.v1.batch.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn.Subprotocol() != "parley.v1.batch.proto" {
+		t.Fatalf("offered json, proto and batch.proto, the server chose %q; want parley.v1.batch.proto", conn.Subprotocol())
+	}
+	readWS("ws", conn).ready(t)
+}
+
+// TestBatchSizeBound: a replay larger than a batch holds (40 messages of
+// 2 KB) comes in several messages of about 32 KiB each at most: a batch
+// is written once it passes 32 KiB, so no message exceeds that by more
+// than its last frame.
+func TestBatchSizeBound(t *testing.T) {
+	const bound, frameAtMost = 32 << 10, 4 << 10
+	srv := startServer(t, nil)
+	alice, bob := member(t, srv, "alice"), member(t, srv, "bob")
+	base := lastSeq(t, bob, testenv.General)
+	if err := sendPadded(alice, testenv.General, 40, 1, "big", strings.Repeat("x", 2000)); err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := dialWSAs(t, srv, "", bearer(bob.Token), "parley.v1.batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resume := fmt.Sprintf(`{"resume":{"rooms":[{"roomId":"%d","afterSeq":"%d"}]}}`, testenv.General, base)
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(resume)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(waitFor))
+	got, messages := 0, 0
+	for got < 40 {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d of 40 messages: %v", got, err)
+		}
+		if len(data) > bound+frameAtMost {
+			t.Fatalf("a batch of %d bytes; want at most %d plus one frame", len(data), bound)
+		}
+		frames, err := decodeServerMessage(false, true, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range frames {
+			if f.GetEvent().GetMessageCreated() != nil {
+				got++
+			}
+		}
+		messages++
+	}
+	if messages < 3 {
+		t.Errorf("80 KB of replay came in %d messages; a batch holds about 32 KiB", messages)
+	}
 }
