@@ -35,7 +35,7 @@ func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (int64, er
 }
 
 const getMembership = `-- name: GetMembership :one
-SELECT room_id, user_id, role, joined_at FROM memberships WHERE room_id = ? AND user_id = ?
+SELECT room_id, user_id, role, joined_at, read_seq, muted FROM memberships WHERE room_id = ? AND user_id = ?
 `
 
 type GetMembershipParams struct {
@@ -51,12 +51,14 @@ func (q *Queries) GetMembership(ctx context.Context, arg GetMembershipParams) (M
 		&i.UserID,
 		&i.Role,
 		&i.JoinedAt,
+		&i.ReadSeq,
+		&i.Muted,
 	)
 	return i, err
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.room_id, m.user_id, m.role, m.joined_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
+SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ?
 ORDER BY m.joined_at, u.id
@@ -81,12 +83,15 @@ func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersR
 			&i.Membership.UserID,
 			&i.Membership.Role,
 			&i.Membership.JoinedAt,
+			&i.Membership.ReadSeq,
+			&i.Membership.Muted,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
 			&i.User.DisplayName,
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
+			&i.User.ShareReadReceipts,
 		); err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.sender_id = ? AND m.room_id = ? AND m.client_msg_id = ?
 `
@@ -38,12 +38,16 @@ func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClie
 		&i.Message.Body,
 		&i.Message.ClientMsgID,
 		&i.Message.CreatedAt,
+		&i.Message.ReplyToSeq,
+		&i.Message.EditedAt,
+		&i.Message.Deleted,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,
 		&i.User.DisplayName,
 		&i.User.PasswordHash,
 		&i.User.CreatedAt,
+		&i.User.ShareReadReceipts,
 	)
 	return i, err
 }
@@ -78,7 +82,7 @@ func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (i
 }
 
 const listMessagesAfter = `-- name: ListMessagesAfter :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ?
 ORDER BY m.seq
@@ -113,12 +117,16 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 			&i.Message.Body,
 			&i.Message.ClientMsgID,
 			&i.Message.CreatedAt,
+			&i.Message.ReplyToSeq,
+			&i.Message.EditedAt,
+			&i.Message.Deleted,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
 			&i.User.DisplayName,
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
+			&i.User.ShareReadReceipts,
 		); err != nil {
 			return nil, err
 		}
@@ -134,7 +142,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
@@ -170,12 +178,16 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.Message.Body,
 			&i.Message.ClientMsgID,
 			&i.Message.CreatedAt,
+			&i.Message.ReplyToSeq,
+			&i.Message.EditedAt,
+			&i.Message.Deleted,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
 			&i.User.DisplayName,
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
+			&i.User.ShareReadReceipts,
 		); err != nil {
 			return nil, err
 		}

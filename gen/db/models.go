@@ -14,6 +14,16 @@ type Membership struct {
 	UserID   int64
 	Role     int8
 	JoinedAt time.Time
+	ReadSeq  int64
+	Muted    bool
+}
+
+type Mention struct {
+	RoomID   int64
+	Seq      int64
+	UserID   int64
+	SenderID int64
+	Position int32
 }
 
 type Message struct {
@@ -24,17 +34,37 @@ type Message struct {
 	Body        string
 	ClientMsgID string
 	CreatedAt   time.Time
+	ReplyToSeq  int64
+	EditedAt    sql.NullTime
+	Deleted     bool
+}
+
+type MessageEdit struct {
+	RoomID     int64
+	MessageSeq int64
+	EditSeq    int64
+	Body       string
+	ReplacedAt time.Time
+}
+
+type Reaction struct {
+	RoomID     int64
+	MessageSeq int64
+	Emoji      string
+	UserID     int64
+	Seq        int64
 }
 
 type Room struct {
-	ID         int64
-	Name       string
-	PublicName sql.NullString
-	Topic      string
-	Visibility int8
-	OwnerID    sql.NullInt64
-	LastSeq    int64
-	CreatedAt  time.Time
+	ID          int64
+	Name        string
+	PublicName  sql.NullString
+	Topic       string
+	Visibility  int8
+	OwnerID     sql.NullInt64
+	LastSeq     int64
+	CreatedAt   time.Time
+	ChangeCount int64
 }
 
 type ServerSecret struct {
@@ -43,11 +73,23 @@ type ServerSecret struct {
 	CreatedAt time.Time
 }
 
+type TimelineChange struct {
+	RoomID     int64
+	Seq        int64
+	ChangeNo   int64
+	Kind       int8
+	MessageSeq int64
+	UserID     int64
+	Emoji      string
+	CreatedAt  time.Time
+}
+
 type User struct {
-	ID           int64
-	Username     string
-	Email        string
-	DisplayName  string
-	PasswordHash string
-	CreatedAt    time.Time
+	ID                int64
+	Username          string
+	Email             string
+	DisplayName       string
+	PasswordHash      string
+	CreatedAt         time.Time
+	ShareReadReceipts bool
 }

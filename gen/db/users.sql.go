@@ -38,7 +38,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (int64, 
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, username, email, display_name, password_hash, created_at FROM users WHERE id = ?
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts FROM users WHERE id = ?
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -51,12 +51,13 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.DisplayName,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.ShareReadReceipts,
 	)
 	return i, err
 }
 
 const getUserByLogin = `-- name: GetUserByLogin :one
-SELECT id, username, email, display_name, password_hash, created_at FROM users WHERE username = ? OR email = ? LIMIT 1
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts FROM users WHERE username = ? OR email = ? LIMIT 1
 `
 
 type GetUserByLoginParams struct {
@@ -75,12 +76,13 @@ func (q *Queries) GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) 
 		&i.DisplayName,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.ShareReadReceipts,
 	)
 	return i, err
 }
 
 const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, username, email, display_name, password_hash, created_at FROM users WHERE username = ?
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts FROM users WHERE username = ?
 `
 
 func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User, error) {
@@ -93,6 +95,7 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 		&i.DisplayName,
 		&i.PasswordHash,
 		&i.CreatedAt,
+		&i.ShareReadReceipts,
 	)
 	return i, err
 }

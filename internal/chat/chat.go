@@ -32,6 +32,15 @@ type User struct {
 	Email       string
 	DisplayName string
 	CreatedAt   time.Time
+	// Settings are known only for the user's own account.
+	Settings Settings
+}
+
+// Settings are a user's own preferences.
+type Settings struct {
+	// ShareReadReceipts lets others see how far the user has read, and the
+	// user see theirs: receipts are reciprocal.
+	ShareReadReceipts bool
 }
 
 // Room is a conversation with its own gapless message sequence.
@@ -44,6 +53,11 @@ type Room struct {
 	LastSeq     int64
 	Joined      bool
 	CreatedAt   time.Time
+	// The caller's read state, for a member.
+	ReadSeq      int64
+	UnreadCount  int64
+	MentionCount int64
+	Muted        bool
 }
 
 // Membership is a user's place in a room.
@@ -63,4 +77,43 @@ type Message struct {
 	Body        string
 	ClientMsgID string
 	CreatedAt   time.Time
+	// EditedAt is zero for a message never edited.
+	EditedAt time.Time
+	// Deleted marks a tombstone: no body, reactions or edits.
+	Deleted bool
+	// ReplyTo is set for a reply.
+	ReplyTo   *ReplyTo
+	Reactions []Reaction
+	// MentionUserIDs are the members mentioned as @username, in order.
+	MentionUserIDs []int64
+	MentionsRoom   bool
+}
+
+// ReplyTo is what a reply shows of the message it answers.
+type ReplyTo struct {
+	Seq     int64
+	Sender  User
+	Excerpt string
+	Deleted bool
+}
+
+// Reaction is one emoji's reactions to a message; Me is whether the reader
+// is among them.
+type Reaction struct {
+	Emoji string
+	Count int64
+	Me    bool
+}
+
+// Edit is a body a message had until an edit replaced it.
+type Edit struct {
+	Body       string
+	ReplacedAt time.Time
+}
+
+// ReadReceipt is how far a member has read a room.
+type ReadReceipt struct {
+	RoomID  int64
+	UserID  int64
+	ReadSeq int64
 }

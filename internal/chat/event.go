@@ -20,6 +20,22 @@ const (
 	RoomAdded
 	// RoomRemoved tells a user that they are no longer in a room.
 	RoomRemoved
+	// The room log's other entries, each with its own seq (Entry):
+	// MessageEdited carries the message, the others MessageSeq, and the
+	// reactions Emoji and UserID.
+	MessageEdited
+	MessageDeleted
+	ReactionAdded
+	ReactionRemoved
+	// ReadMarker tells a user's sessions their watermark (ReadSeq) in a room.
+	ReadMarker
+	// ReadReceipt tells a room how far a member (UserID) has read (ReadSeq).
+	// Only connections of users who share receipts get it.
+	ReadReceipt
+	// SettingsChanged tells a user's sessions their new Settings.
+	SettingsChanged
+	// MuteChanged tells a user's sessions that a room is muted or not.
+	MuteChanged
 )
 
 // Event is something that happened in a room, told to its members, or to
@@ -41,15 +57,34 @@ type Event struct {
 	Online   bool
 	AfterSeq int64
 	LastSeq  int64
+	// Entry is the seq of a log entry other than a message's creation.
+	Entry      int64
+	MessageSeq int64
+	Emoji      string
+	ReadSeq    int64
+	Settings   *Settings
+	Muted      bool
 }
 
-// Seq is the room sequence number the event carries, 0 for events that are
-// not stored.
+// Seq is the seq of the room log entry the event is, 0 for events that are
+// not in the log.
 func (e Event) Seq() int64 {
-	if e.Message != nil {
+	switch {
+	case e.Kind == MessageCreated && e.Message != nil:
 		return e.Message.Seq
+	case e.Kind.Logged():
+		return e.Entry
 	}
 	return 0
+}
+
+// Logged reports whether events of the kind are entries of the room log.
+func (k EventKind) Logged() bool {
+	switch k {
+	case MessageCreated, MessageEdited, MessageDeleted, ReactionAdded, ReactionRemoved:
+		return true
+	}
+	return false
 }
 
 // Topic is where an event is addressed: the members of one room, or one

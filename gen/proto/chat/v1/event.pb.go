@@ -29,7 +29,9 @@ type Event struct {
 	// The room whose members get the event; 0 for an event addressed to one
 	// user (user_id).
 	RoomId int64 `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
-	// The message's seq for message_created; 0 otherwise.
+	// The seq of the room's log entry the event is (message_created,
+	// message_edited, message_deleted, reaction_added, reaction_removed); 0
+	// for events that are not in the log.
 	Seq int64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
 	// Types that are valid to be assigned to Kind:
 	//
@@ -41,6 +43,14 @@ type Event struct {
 	//	*Event_TooFarBehind
 	//	*Event_RoomAdded
 	//	*Event_RoomRemoved
+	//	*Event_MessageEdited
+	//	*Event_MessageDeleted
+	//	*Event_ReactionAdded
+	//	*Event_ReactionRemoved
+	//	*Event_ReadMarker
+	//	*Event_ReadReceipt
+	//	*Event_SettingsChanged
+	//	*Event_MuteChanged
 	Kind isEvent_Kind `protobuf_oneof:"kind"`
 	// The user an event about their own rooms is addressed to, on every live
 	// connection of theirs; 0 for room events.
@@ -172,6 +182,78 @@ func (x *Event) GetRoomRemoved() *RoomRemoved {
 	return nil
 }
 
+func (x *Event) GetMessageEdited() *MessageEdited {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_MessageEdited); ok {
+			return x.MessageEdited
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMessageDeleted() *MessageDeleted {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_MessageDeleted); ok {
+			return x.MessageDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetReactionAdded() *ReactionAdded {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ReactionAdded); ok {
+			return x.ReactionAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetReactionRemoved() *ReactionRemoved {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ReactionRemoved); ok {
+			return x.ReactionRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetReadMarker() *ReadMarker {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ReadMarker); ok {
+			return x.ReadMarker
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetReadReceipt() *ReadReceipt {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_ReadReceipt); ok {
+			return x.ReadReceipt
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSettingsChanged() *SettingsChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_SettingsChanged); ok {
+			return x.SettingsChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMuteChanged() *MuteChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_MuteChanged); ok {
+			return x.MuteChanged
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetUserId() int64 {
 	if x != nil {
 		return x.UserId
@@ -215,6 +297,38 @@ type Event_RoomRemoved struct {
 	RoomRemoved *RoomRemoved `protobuf:"bytes,10,opt,name=room_removed,json=roomRemoved,proto3,oneof"`
 }
 
+type Event_MessageEdited struct {
+	MessageEdited *MessageEdited `protobuf:"bytes,12,opt,name=message_edited,json=messageEdited,proto3,oneof"`
+}
+
+type Event_MessageDeleted struct {
+	MessageDeleted *MessageDeleted `protobuf:"bytes,13,opt,name=message_deleted,json=messageDeleted,proto3,oneof"`
+}
+
+type Event_ReactionAdded struct {
+	ReactionAdded *ReactionAdded `protobuf:"bytes,14,opt,name=reaction_added,json=reactionAdded,proto3,oneof"`
+}
+
+type Event_ReactionRemoved struct {
+	ReactionRemoved *ReactionRemoved `protobuf:"bytes,15,opt,name=reaction_removed,json=reactionRemoved,proto3,oneof"`
+}
+
+type Event_ReadMarker struct {
+	ReadMarker *ReadMarker `protobuf:"bytes,16,opt,name=read_marker,json=readMarker,proto3,oneof"`
+}
+
+type Event_ReadReceipt struct {
+	ReadReceipt *ReadReceipt `protobuf:"bytes,17,opt,name=read_receipt,json=readReceipt,proto3,oneof"`
+}
+
+type Event_SettingsChanged struct {
+	SettingsChanged *SettingsChanged `protobuf:"bytes,18,opt,name=settings_changed,json=settingsChanged,proto3,oneof"`
+}
+
+type Event_MuteChanged struct {
+	MuteChanged *MuteChanged `protobuf:"bytes,19,opt,name=mute_changed,json=muteChanged,proto3,oneof"`
+}
+
 func (*Event_MessageCreated) isEvent_Kind() {}
 
 func (*Event_MemberJoined) isEvent_Kind() {}
@@ -230,6 +344,22 @@ func (*Event_TooFarBehind) isEvent_Kind() {}
 func (*Event_RoomAdded) isEvent_Kind() {}
 
 func (*Event_RoomRemoved) isEvent_Kind() {}
+
+func (*Event_MessageEdited) isEvent_Kind() {}
+
+func (*Event_MessageDeleted) isEvent_Kind() {}
+
+func (*Event_ReactionAdded) isEvent_Kind() {}
+
+func (*Event_ReactionRemoved) isEvent_Kind() {}
+
+func (*Event_ReadMarker) isEvent_Kind() {}
+
+func (*Event_ReadReceipt) isEvent_Kind() {}
+
+func (*Event_SettingsChanged) isEvent_Kind() {}
+
+func (*Event_MuteChanged) isEvent_Kind() {}
 
 // MessageCreated carries a newly stored message.
 type MessageCreated struct {
@@ -276,6 +406,397 @@ func (x *MessageCreated) GetMessage() *Message {
 	return nil
 }
 
+// MessageEdited carries a message whose body was edited: its body,
+// edited_at and mentions are new; its reactions are not in it (keep the
+// ones you have).
+type MessageEdited struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageEdited) Reset() {
+	*x = MessageEdited{}
+	mi := &file_chat_v1_event_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageEdited) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageEdited) ProtoMessage() {}
+
+func (x *MessageEdited) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageEdited.ProtoReflect.Descriptor instead.
+func (*MessageEdited) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MessageEdited) GetMessage() *Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+// MessageDeleted says a message became a tombstone.
+type MessageDeleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq    int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessageDeleted) Reset() {
+	*x = MessageDeleted{}
+	mi := &file_chat_v1_event_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessageDeleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessageDeleted) ProtoMessage() {}
+
+func (x *MessageDeleted) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessageDeleted.ProtoReflect.Descriptor instead.
+func (*MessageDeleted) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MessageDeleted) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *MessageDeleted) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+// ReactionAdded says a member reacted to a message.
+type ReactionAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq    int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	Emoji         string                 `protobuf:"bytes,3,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	UserId        int64                  `protobuf:"varint,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactionAdded) Reset() {
+	*x = ReactionAdded{}
+	mi := &file_chat_v1_event_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactionAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactionAdded) ProtoMessage() {}
+
+func (x *ReactionAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactionAdded.ProtoReflect.Descriptor instead.
+func (*ReactionAdded) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReactionAdded) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *ReactionAdded) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *ReactionAdded) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *ReactionAdded) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+// ReactionRemoved says a member took a reaction back.
+type ReactionRemoved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq    int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	Emoji         string                 `protobuf:"bytes,3,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	UserId        int64                  `protobuf:"varint,4,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReactionRemoved) Reset() {
+	*x = ReactionRemoved{}
+	mi := &file_chat_v1_event_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReactionRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReactionRemoved) ProtoMessage() {}
+
+func (x *ReactionRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReactionRemoved.ProtoReflect.Descriptor instead.
+func (*ReactionRemoved) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReactionRemoved) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *ReactionRemoved) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *ReactionRemoved) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *ReactionRemoved) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+// ReadMarker tells every session of a user where their read watermark in a
+// room is now, so a room read on one device is read on the others.
+type ReadMarker struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	ReadSeq       int64                  `protobuf:"varint,2,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadMarker) Reset() {
+	*x = ReadMarker{}
+	mi := &file_chat_v1_event_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadMarker) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadMarker) ProtoMessage() {}
+
+func (x *ReadMarker) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadMarker.ProtoReflect.Descriptor instead.
+func (*ReadMarker) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReadMarker) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *ReadMarker) GetReadSeq() int64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+// SettingsChanged tells every session of a user their new settings.
+type SettingsChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *Settings              `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SettingsChanged) Reset() {
+	*x = SettingsChanged{}
+	mi := &file_chat_v1_event_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SettingsChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SettingsChanged) ProtoMessage() {}
+
+func (x *SettingsChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SettingsChanged.ProtoReflect.Descriptor instead.
+func (*SettingsChanged) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SettingsChanged) GetSettings() *Settings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+// MuteChanged tells every session of a user that they muted or unmuted a
+// room.
+type MuteChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Muted         bool                   `protobuf:"varint,2,opt,name=muted,proto3" json:"muted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MuteChanged) Reset() {
+	*x = MuteChanged{}
+	mi := &file_chat_v1_event_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MuteChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MuteChanged) ProtoMessage() {}
+
+func (x *MuteChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MuteChanged.ProtoReflect.Descriptor instead.
+func (*MuteChanged) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MuteChanged) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *MuteChanged) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
 // MemberJoined says a user joined or was added to the room.
 type MemberJoined struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -287,7 +808,7 @@ type MemberJoined struct {
 
 func (x *MemberJoined) Reset() {
 	*x = MemberJoined{}
-	mi := &file_chat_v1_event_proto_msgTypes[2]
+	mi := &file_chat_v1_event_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +820,7 @@ func (x *MemberJoined) String() string {
 func (*MemberJoined) ProtoMessage() {}
 
 func (x *MemberJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[2]
+	mi := &file_chat_v1_event_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +833,7 @@ func (x *MemberJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberJoined.ProtoReflect.Descriptor instead.
 func (*MemberJoined) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{2}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MemberJoined) GetRoomId() int64 {
@@ -340,7 +861,7 @@ type MemberLeft struct {
 
 func (x *MemberLeft) Reset() {
 	*x = MemberLeft{}
-	mi := &file_chat_v1_event_proto_msgTypes[3]
+	mi := &file_chat_v1_event_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +873,7 @@ func (x *MemberLeft) String() string {
 func (*MemberLeft) ProtoMessage() {}
 
 func (x *MemberLeft) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[3]
+	mi := &file_chat_v1_event_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +886,7 @@ func (x *MemberLeft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberLeft.ProtoReflect.Descriptor instead.
 func (*MemberLeft) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{3}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MemberLeft) GetRoomId() int64 {
@@ -394,7 +915,7 @@ type PresenceChanged struct {
 
 func (x *PresenceChanged) Reset() {
 	*x = PresenceChanged{}
-	mi := &file_chat_v1_event_proto_msgTypes[4]
+	mi := &file_chat_v1_event_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -406,7 +927,7 @@ func (x *PresenceChanged) String() string {
 func (*PresenceChanged) ProtoMessage() {}
 
 func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[4]
+	mi := &file_chat_v1_event_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -419,7 +940,7 @@ func (x *PresenceChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceChanged.ProtoReflect.Descriptor instead.
 func (*PresenceChanged) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PresenceChanged) GetRoomId() int64 {
@@ -454,7 +975,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_chat_v1_event_proto_msgTypes[5]
+	mi := &file_chat_v1_event_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -466,7 +987,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[5]
+	mi := &file_chat_v1_event_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -479,7 +1000,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{5}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Typing) GetRoomId() int64 {
@@ -512,7 +1033,7 @@ type TooFarBehind struct {
 
 func (x *TooFarBehind) Reset() {
 	*x = TooFarBehind{}
-	mi := &file_chat_v1_event_proto_msgTypes[6]
+	mi := &file_chat_v1_event_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -524,7 +1045,7 @@ func (x *TooFarBehind) String() string {
 func (*TooFarBehind) ProtoMessage() {}
 
 func (x *TooFarBehind) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[6]
+	mi := &file_chat_v1_event_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -537,7 +1058,7 @@ func (x *TooFarBehind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TooFarBehind.ProtoReflect.Descriptor instead.
 func (*TooFarBehind) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{6}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TooFarBehind) GetRoomId() int64 {
@@ -574,7 +1095,7 @@ type RoomAdded struct {
 
 func (x *RoomAdded) Reset() {
 	*x = RoomAdded{}
-	mi := &file_chat_v1_event_proto_msgTypes[7]
+	mi := &file_chat_v1_event_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +1107,7 @@ func (x *RoomAdded) String() string {
 func (*RoomAdded) ProtoMessage() {}
 
 func (x *RoomAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[7]
+	mi := &file_chat_v1_event_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +1120,7 @@ func (x *RoomAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomAdded.ProtoReflect.Descriptor instead.
 func (*RoomAdded) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{7}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RoomAdded) GetRoom() *Room {
@@ -620,7 +1141,7 @@ type RoomRemoved struct {
 
 func (x *RoomRemoved) Reset() {
 	*x = RoomRemoved{}
-	mi := &file_chat_v1_event_proto_msgTypes[8]
+	mi := &file_chat_v1_event_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +1153,7 @@ func (x *RoomRemoved) String() string {
 func (*RoomRemoved) ProtoMessage() {}
 
 func (x *RoomRemoved) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[8]
+	mi := &file_chat_v1_event_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +1166,7 @@ func (x *RoomRemoved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomRemoved.ProtoReflect.Descriptor instead.
 func (*RoomRemoved) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{8}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RoomRemoved) GetRoomId() int64 {
@@ -666,7 +1187,7 @@ type RoomCursor struct {
 
 func (x *RoomCursor) Reset() {
 	*x = RoomCursor{}
-	mi := &file_chat_v1_event_proto_msgTypes[9]
+	mi := &file_chat_v1_event_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +1199,7 @@ func (x *RoomCursor) String() string {
 func (*RoomCursor) ProtoMessage() {}
 
 func (x *RoomCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[9]
+	mi := &file_chat_v1_event_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +1212,7 @@ func (x *RoomCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomCursor.ProtoReflect.Descriptor instead.
 func (*RoomCursor) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{9}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RoomCursor) GetRoomId() int64 {
@@ -726,7 +1247,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_chat_v1_event_proto_msgTypes[10]
+	mi := &file_chat_v1_event_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +1259,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[10]
+	mi := &file_chat_v1_event_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +1272,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{10}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Ready) GetUser() *User {
@@ -794,7 +1315,7 @@ type Reconnect struct {
 
 func (x *Reconnect) Reset() {
 	*x = Reconnect{}
-	mi := &file_chat_v1_event_proto_msgTypes[11]
+	mi := &file_chat_v1_event_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +1327,7 @@ func (x *Reconnect) String() string {
 func (*Reconnect) ProtoMessage() {}
 
 func (x *Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[11]
+	mi := &file_chat_v1_event_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +1340,7 @@ func (x *Reconnect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reconnect.ProtoReflect.Descriptor instead.
 func (*Reconnect) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{11}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Reconnect) GetDelayMs() int64 {
@@ -852,7 +1373,7 @@ type ClientFrame struct {
 
 func (x *ClientFrame) Reset() {
 	*x = ClientFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[12]
+	mi := &file_chat_v1_event_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +1385,7 @@ func (x *ClientFrame) String() string {
 func (*ClientFrame) ProtoMessage() {}
 
 func (x *ClientFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[12]
+	mi := &file_chat_v1_event_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +1398,7 @@ func (x *ClientFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFrame.ProtoReflect.Descriptor instead.
 func (*ClientFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{12}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ClientFrame) GetKind() isClientFrame_Kind {
@@ -965,7 +1486,7 @@ type Auth struct {
 
 func (x *Auth) Reset() {
 	*x = Auth{}
-	mi := &file_chat_v1_event_proto_msgTypes[13]
+	mi := &file_chat_v1_event_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -977,7 +1498,7 @@ func (x *Auth) String() string {
 func (*Auth) ProtoMessage() {}
 
 func (x *Auth) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[13]
+	mi := &file_chat_v1_event_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -990,7 +1511,7 @@ func (x *Auth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Auth.ProtoReflect.Descriptor instead.
 func (*Auth) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{13}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Auth) GetToken() string {
@@ -1022,7 +1543,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_chat_v1_event_proto_msgTypes[14]
+	mi := &file_chat_v1_event_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1555,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[14]
+	mi := &file_chat_v1_event_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1568,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{14}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Resume) GetRooms() []*RoomCursor {
@@ -1067,7 +1588,7 @@ type TypingFrame struct {
 
 func (x *TypingFrame) Reset() {
 	*x = TypingFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[15]
+	mi := &file_chat_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1079,7 +1600,7 @@ func (x *TypingFrame) String() string {
 func (*TypingFrame) ProtoMessage() {}
 
 func (x *TypingFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[15]
+	mi := &file_chat_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1092,7 +1613,7 @@ func (x *TypingFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingFrame.ProtoReflect.Descriptor instead.
 func (*TypingFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{15}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TypingFrame) GetRoomId() int64 {
@@ -1111,7 +1632,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_chat_v1_event_proto_msgTypes[16]
+	mi := &file_chat_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1644,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[16]
+	mi := &file_chat_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1657,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 // Pong answers a Ping.
@@ -1148,7 +1669,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_chat_v1_event_proto_msgTypes[17]
+	mi := &file_chat_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1160,7 +1681,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[17]
+	mi := &file_chat_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1173,7 +1694,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 // ServerFrame is one WebSocket frame from the server. Without a subprotocol
@@ -1195,7 +1716,7 @@ type ServerFrame struct {
 
 func (x *ServerFrame) Reset() {
 	*x = ServerFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[18]
+	mi := &file_chat_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1207,7 +1728,7 @@ func (x *ServerFrame) String() string {
 func (*ServerFrame) ProtoMessage() {}
 
 func (x *ServerFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[18]
+	mi := &file_chat_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1220,7 +1741,7 @@ func (x *ServerFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrame.ProtoReflect.Descriptor instead.
 func (*ServerFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{18}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ServerFrame) GetKind() isServerFrame_Kind {
@@ -1321,7 +1842,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_chat_v1_event_proto_msgTypes[19]
+	mi := &file_chat_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1333,7 +1854,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[19]
+	mi := &file_chat_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1346,7 +1867,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{19}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Error) GetCode() string {
@@ -1377,7 +1898,7 @@ type ServerFrames struct {
 
 func (x *ServerFrames) Reset() {
 	*x = ServerFrames{}
-	mi := &file_chat_v1_event_proto_msgTypes[20]
+	mi := &file_chat_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1910,7 @@ func (x *ServerFrames) String() string {
 func (*ServerFrames) ProtoMessage() {}
 
 func (x *ServerFrames) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[20]
+	mi := &file_chat_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1923,7 @@ func (x *ServerFrames) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrames.ProtoReflect.Descriptor instead.
 func (*ServerFrames) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ServerFrames) GetFrames() []*ServerFrame {
@@ -1416,7 +1937,7 @@ var File_chat_v1_event_proto protoreflect.FileDescriptor
 
 const file_chat_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xae\x04\n" +
+	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xb0\b\n" +
 	"\x05Event\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12B\n" +
@@ -1430,11 +1951,47 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\n" +
 	"room_added\x18\t \x01(\v2\x12.chat.v1.RoomAddedH\x00R\troomAdded\x129\n" +
 	"\froom_removed\x18\n" +
-	" \x01(\v2\x14.chat.v1.RoomRemovedH\x00R\vroomRemoved\x12\x17\n" +
+	" \x01(\v2\x14.chat.v1.RoomRemovedH\x00R\vroomRemoved\x12?\n" +
+	"\x0emessage_edited\x18\f \x01(\v2\x16.chat.v1.MessageEditedH\x00R\rmessageEdited\x12B\n" +
+	"\x0fmessage_deleted\x18\r \x01(\v2\x17.chat.v1.MessageDeletedH\x00R\x0emessageDeleted\x12?\n" +
+	"\x0ereaction_added\x18\x0e \x01(\v2\x16.chat.v1.ReactionAddedH\x00R\rreactionAdded\x12E\n" +
+	"\x10reaction_removed\x18\x0f \x01(\v2\x18.chat.v1.ReactionRemovedH\x00R\x0freactionRemoved\x126\n" +
+	"\vread_marker\x18\x10 \x01(\v2\x13.chat.v1.ReadMarkerH\x00R\n" +
+	"readMarker\x129\n" +
+	"\fread_receipt\x18\x11 \x01(\v2\x14.chat.v1.ReadReceiptH\x00R\vreadReceipt\x12E\n" +
+	"\x10settings_changed\x18\x12 \x01(\v2\x18.chat.v1.SettingsChangedH\x00R\x0fsettingsChanged\x129\n" +
+	"\fmute_changed\x18\x13 \x01(\v2\x14.chat.v1.MuteChangedH\x00R\vmuteChanged\x12\x17\n" +
 	"\auser_id\x18\v \x01(\x03R\x06userIdB\x06\n" +
 	"\x04kind\"<\n" +
 	"\x0eMessageCreated\x12*\n" +
-	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"P\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\";\n" +
+	"\rMessageEdited\x12*\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"J\n" +
+	"\x0eMessageDeleted\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x1f\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03R\n" +
+	"messageSeq\"x\n" +
+	"\rReactionAdded\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x1f\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03R\n" +
+	"messageSeq\x12\x14\n" +
+	"\x05emoji\x18\x03 \x01(\tR\x05emoji\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\x03R\x06userId\"z\n" +
+	"\x0fReactionRemoved\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x1f\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03R\n" +
+	"messageSeq\x12\x14\n" +
+	"\x05emoji\x18\x03 \x01(\tR\x05emoji\x12\x17\n" +
+	"\auser_id\x18\x04 \x01(\x03R\x06userId\"@\n" +
+	"\n" +
+	"ReadMarker\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x19\n" +
+	"\bread_seq\x18\x02 \x01(\x03R\areadSeq\"@\n" +
+	"\x0fSettingsChanged\x12-\n" +
+	"\bsettings\x18\x01 \x01(\v2\x11.chat.v1.SettingsR\bsettings\"<\n" +
+	"\vMuteChanged\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x14\n" +
+	"\x05muted\x18\x02 \x01(\bR\x05muted\"P\n" +
 	"\fMemberJoined\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12'\n" +
 	"\x06member\x18\x02 \x01(\v2\x0f.chat.v1.MemberR\x06member\">\n" +
@@ -1513,65 +2070,84 @@ func file_chat_v1_event_proto_rawDescGZIP() []byte {
 	return file_chat_v1_event_proto_rawDescData
 }
 
-var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_chat_v1_event_proto_goTypes = []any{
 	(*Event)(nil),           // 0: chat.v1.Event
 	(*MessageCreated)(nil),  // 1: chat.v1.MessageCreated
-	(*MemberJoined)(nil),    // 2: chat.v1.MemberJoined
-	(*MemberLeft)(nil),      // 3: chat.v1.MemberLeft
-	(*PresenceChanged)(nil), // 4: chat.v1.PresenceChanged
-	(*Typing)(nil),          // 5: chat.v1.Typing
-	(*TooFarBehind)(nil),    // 6: chat.v1.TooFarBehind
-	(*RoomAdded)(nil),       // 7: chat.v1.RoomAdded
-	(*RoomRemoved)(nil),     // 8: chat.v1.RoomRemoved
-	(*RoomCursor)(nil),      // 9: chat.v1.RoomCursor
-	(*Ready)(nil),           // 10: chat.v1.Ready
-	(*Reconnect)(nil),       // 11: chat.v1.Reconnect
-	(*ClientFrame)(nil),     // 12: chat.v1.ClientFrame
-	(*Auth)(nil),            // 13: chat.v1.Auth
-	(*Resume)(nil),          // 14: chat.v1.Resume
-	(*TypingFrame)(nil),     // 15: chat.v1.TypingFrame
-	(*Ping)(nil),            // 16: chat.v1.Ping
-	(*Pong)(nil),            // 17: chat.v1.Pong
-	(*ServerFrame)(nil),     // 18: chat.v1.ServerFrame
-	(*Error)(nil),           // 19: chat.v1.Error
-	(*ServerFrames)(nil),    // 20: chat.v1.ServerFrames
-	(*Message)(nil),         // 21: chat.v1.Message
-	(*Member)(nil),          // 22: chat.v1.Member
-	(*Room)(nil),            // 23: chat.v1.Room
-	(*User)(nil),            // 24: chat.v1.User
+	(*MessageEdited)(nil),   // 2: chat.v1.MessageEdited
+	(*MessageDeleted)(nil),  // 3: chat.v1.MessageDeleted
+	(*ReactionAdded)(nil),   // 4: chat.v1.ReactionAdded
+	(*ReactionRemoved)(nil), // 5: chat.v1.ReactionRemoved
+	(*ReadMarker)(nil),      // 6: chat.v1.ReadMarker
+	(*SettingsChanged)(nil), // 7: chat.v1.SettingsChanged
+	(*MuteChanged)(nil),     // 8: chat.v1.MuteChanged
+	(*MemberJoined)(nil),    // 9: chat.v1.MemberJoined
+	(*MemberLeft)(nil),      // 10: chat.v1.MemberLeft
+	(*PresenceChanged)(nil), // 11: chat.v1.PresenceChanged
+	(*Typing)(nil),          // 12: chat.v1.Typing
+	(*TooFarBehind)(nil),    // 13: chat.v1.TooFarBehind
+	(*RoomAdded)(nil),       // 14: chat.v1.RoomAdded
+	(*RoomRemoved)(nil),     // 15: chat.v1.RoomRemoved
+	(*RoomCursor)(nil),      // 16: chat.v1.RoomCursor
+	(*Ready)(nil),           // 17: chat.v1.Ready
+	(*Reconnect)(nil),       // 18: chat.v1.Reconnect
+	(*ClientFrame)(nil),     // 19: chat.v1.ClientFrame
+	(*Auth)(nil),            // 20: chat.v1.Auth
+	(*Resume)(nil),          // 21: chat.v1.Resume
+	(*TypingFrame)(nil),     // 22: chat.v1.TypingFrame
+	(*Ping)(nil),            // 23: chat.v1.Ping
+	(*Pong)(nil),            // 24: chat.v1.Pong
+	(*ServerFrame)(nil),     // 25: chat.v1.ServerFrame
+	(*Error)(nil),           // 26: chat.v1.Error
+	(*ServerFrames)(nil),    // 27: chat.v1.ServerFrames
+	(*ReadReceipt)(nil),     // 28: chat.v1.ReadReceipt
+	(*Message)(nil),         // 29: chat.v1.Message
+	(*Settings)(nil),        // 30: chat.v1.Settings
+	(*Member)(nil),          // 31: chat.v1.Member
+	(*Room)(nil),            // 32: chat.v1.Room
+	(*User)(nil),            // 33: chat.v1.User
 }
 var file_chat_v1_event_proto_depIdxs = []int32{
 	1,  // 0: chat.v1.Event.message_created:type_name -> chat.v1.MessageCreated
-	2,  // 1: chat.v1.Event.member_joined:type_name -> chat.v1.MemberJoined
-	3,  // 2: chat.v1.Event.member_left:type_name -> chat.v1.MemberLeft
-	4,  // 3: chat.v1.Event.presence_changed:type_name -> chat.v1.PresenceChanged
-	5,  // 4: chat.v1.Event.typing:type_name -> chat.v1.Typing
-	6,  // 5: chat.v1.Event.too_far_behind:type_name -> chat.v1.TooFarBehind
-	7,  // 6: chat.v1.Event.room_added:type_name -> chat.v1.RoomAdded
-	8,  // 7: chat.v1.Event.room_removed:type_name -> chat.v1.RoomRemoved
-	21, // 8: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
-	22, // 9: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
-	23, // 10: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
-	24, // 11: chat.v1.Ready.user:type_name -> chat.v1.User
-	9,  // 12: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
-	13, // 13: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
-	14, // 14: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
-	15, // 15: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
-	16, // 16: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
-	9,  // 17: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
-	9,  // 18: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
-	10, // 19: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
-	0,  // 20: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
-	19, // 21: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
-	17, // 22: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
-	11, // 23: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	18, // 24: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	9,  // 1: chat.v1.Event.member_joined:type_name -> chat.v1.MemberJoined
+	10, // 2: chat.v1.Event.member_left:type_name -> chat.v1.MemberLeft
+	11, // 3: chat.v1.Event.presence_changed:type_name -> chat.v1.PresenceChanged
+	12, // 4: chat.v1.Event.typing:type_name -> chat.v1.Typing
+	13, // 5: chat.v1.Event.too_far_behind:type_name -> chat.v1.TooFarBehind
+	14, // 6: chat.v1.Event.room_added:type_name -> chat.v1.RoomAdded
+	15, // 7: chat.v1.Event.room_removed:type_name -> chat.v1.RoomRemoved
+	2,  // 8: chat.v1.Event.message_edited:type_name -> chat.v1.MessageEdited
+	3,  // 9: chat.v1.Event.message_deleted:type_name -> chat.v1.MessageDeleted
+	4,  // 10: chat.v1.Event.reaction_added:type_name -> chat.v1.ReactionAdded
+	5,  // 11: chat.v1.Event.reaction_removed:type_name -> chat.v1.ReactionRemoved
+	6,  // 12: chat.v1.Event.read_marker:type_name -> chat.v1.ReadMarker
+	28, // 13: chat.v1.Event.read_receipt:type_name -> chat.v1.ReadReceipt
+	7,  // 14: chat.v1.Event.settings_changed:type_name -> chat.v1.SettingsChanged
+	8,  // 15: chat.v1.Event.mute_changed:type_name -> chat.v1.MuteChanged
+	29, // 16: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
+	29, // 17: chat.v1.MessageEdited.message:type_name -> chat.v1.Message
+	30, // 18: chat.v1.SettingsChanged.settings:type_name -> chat.v1.Settings
+	31, // 19: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
+	32, // 20: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
+	33, // 21: chat.v1.Ready.user:type_name -> chat.v1.User
+	16, // 22: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
+	20, // 23: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
+	21, // 24: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
+	22, // 25: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
+	23, // 26: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
+	16, // 27: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
+	16, // 28: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
+	17, // 29: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
+	0,  // 30: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
+	26, // 31: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
+	24, // 32: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
+	18, // 33: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
+	25, // 34: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }
@@ -1589,14 +2165,22 @@ func file_chat_v1_event_proto_init() {
 		(*Event_TooFarBehind)(nil),
 		(*Event_RoomAdded)(nil),
 		(*Event_RoomRemoved)(nil),
+		(*Event_MessageEdited)(nil),
+		(*Event_MessageDeleted)(nil),
+		(*Event_ReactionAdded)(nil),
+		(*Event_ReactionRemoved)(nil),
+		(*Event_ReadMarker)(nil),
+		(*Event_ReadReceipt)(nil),
+		(*Event_SettingsChanged)(nil),
+		(*Event_MuteChanged)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[12].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[19].OneofWrappers = []any{
 		(*ClientFrame_Auth)(nil),
 		(*ClientFrame_Resume)(nil),
 		(*ClientFrame_Typing)(nil),
 		(*ClientFrame_Ping)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[18].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[25].OneofWrappers = []any{
 		(*ServerFrame_Ready)(nil),
 		(*ServerFrame_Event)(nil),
 		(*ServerFrame_Error)(nil),
@@ -1609,7 +2193,7 @@ func file_chat_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_event_proto_rawDesc), len(file_chat_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -29,7 +29,9 @@ type SendMessageRequest struct {
 	Body string `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
 	// The sender's idempotency key: a retry with the same key returns the
 	// original message. Any printable ASCII, up to 64 characters.
-	ClientMsgId   string `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	ClientMsgId string `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	// The seq of the message this one answers; 0 for none.
+	ReplyToSeq    int64 `protobuf:"varint,4,opt,name=reply_to_seq,json=replyToSeq,proto3" json:"reply_to_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -83,6 +85,13 @@ func (x *SendMessageRequest) GetClientMsgId() string {
 		return x.ClientMsgId
 	}
 	return ""
+}
+
+func (x *SendMessageRequest) GetReplyToSeq() int64 {
+	if x != nil {
+		return x.ReplyToSeq
+	}
+	return 0
 }
 
 type SendMessageResponse struct {
@@ -478,16 +487,617 @@ func (*SendTypingResponse) Descriptor() ([]byte, []int) {
 	return file_chat_v1_message_proto_rawDescGZIP(), []int{7}
 }
 
+type EditMessageRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RoomId     int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	// 1 to 4,000 characters after trimming, as in SendMessage.
+	Body          string `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EditMessageRequest) Reset() {
+	*x = EditMessageRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EditMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EditMessageRequest) ProtoMessage() {}
+
+func (x *EditMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EditMessageRequest.ProtoReflect.Descriptor instead.
+func (*EditMessageRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *EditMessageRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *EditMessageRequest) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *EditMessageRequest) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+type EditMessageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EditMessageResponse) Reset() {
+	*x = EditMessageResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EditMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EditMessageResponse) ProtoMessage() {}
+
+func (x *EditMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EditMessageResponse.ProtoReflect.Descriptor instead.
+func (*EditMessageResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *EditMessageResponse) GetMessage() *Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+type DeleteMessageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq    int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMessageRequest) Reset() {
+	*x = DeleteMessageRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMessageRequest) ProtoMessage() {}
+
+func (x *DeleteMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMessageRequest.ProtoReflect.Descriptor instead.
+func (*DeleteMessageRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DeleteMessageRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *DeleteMessageRequest) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+type DeleteMessageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteMessageResponse) Reset() {
+	*x = DeleteMessageResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteMessageResponse) ProtoMessage() {}
+
+func (x *DeleteMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteMessageResponse.ProtoReflect.Descriptor instead.
+func (*DeleteMessageResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{11}
+}
+
+type ListEditsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq    int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEditsRequest) Reset() {
+	*x = ListEditsRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEditsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEditsRequest) ProtoMessage() {}
+
+func (x *ListEditsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEditsRequest.ProtoReflect.Descriptor instead.
+func (*ListEditsRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListEditsRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *ListEditsRequest) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+type ListEditsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Edits         []*Edit                `protobuf:"bytes,1,rep,name=edits,proto3" json:"edits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEditsResponse) Reset() {
+	*x = ListEditsResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEditsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEditsResponse) ProtoMessage() {}
+
+func (x *ListEditsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEditsResponse.ProtoReflect.Descriptor instead.
+func (*ListEditsResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListEditsResponse) GetEdits() []*Edit {
+	if x != nil {
+		return x.Edits
+	}
+	return nil
+}
+
+type AddReactionRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RoomId     int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	// Exactly one emoji, such as "👍" or "👩🏽‍💻".
+	Emoji         string `protobuf:"bytes,3,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddReactionRequest) Reset() {
+	*x = AddReactionRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddReactionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddReactionRequest) ProtoMessage() {}
+
+func (x *AddReactionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddReactionRequest.ProtoReflect.Descriptor instead.
+func (*AddReactionRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AddReactionRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *AddReactionRequest) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *AddReactionRequest) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+type AddReactionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddReactionResponse) Reset() {
+	*x = AddReactionResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddReactionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddReactionResponse) ProtoMessage() {}
+
+func (x *AddReactionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddReactionResponse.ProtoReflect.Descriptor instead.
+func (*AddReactionResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{15}
+}
+
+type RemoveReactionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	MessageSeq    int64                  `protobuf:"varint,2,opt,name=message_seq,json=messageSeq,proto3" json:"message_seq,omitempty"`
+	Emoji         string                 `protobuf:"bytes,3,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveReactionRequest) Reset() {
+	*x = RemoveReactionRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveReactionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveReactionRequest) ProtoMessage() {}
+
+func (x *RemoveReactionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveReactionRequest.ProtoReflect.Descriptor instead.
+func (*RemoveReactionRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RemoveReactionRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *RemoveReactionRequest) GetMessageSeq() int64 {
+	if x != nil {
+		return x.MessageSeq
+	}
+	return 0
+}
+
+func (x *RemoveReactionRequest) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+type RemoveReactionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveReactionResponse) Reset() {
+	*x = RemoveReactionResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveReactionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveReactionResponse) ProtoMessage() {}
+
+func (x *RemoveReactionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveReactionResponse.ProtoReflect.Descriptor instead.
+func (*RemoveReactionResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{17}
+}
+
+type ListEventsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// Only entries with a larger seq; 0 pages from the room's first.
+	AfterSeq int64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	// At most this many entries; 50 when 0.
+	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsRequest) Reset() {
+	*x = ListEventsRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsRequest) ProtoMessage() {}
+
+func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListEventsRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListEventsRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *ListEventsRequest) GetAfterSeq() int64 {
+	if x != nil {
+		return x.AfterSeq
+	}
+	return 0
+}
+
+func (x *ListEventsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ListEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Each entry as the live event it was: message_created, message_edited,
+	// message_deleted, reaction_added, reaction_removed. Messages are in
+	// their current state.
+	Events        []*Event `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	HasMore       bool     `protobuf:"varint,2,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventsResponse) Reset() {
+	*x = ListEventsResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventsResponse) ProtoMessage() {}
+
+func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListEventsResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListEventsResponse) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListEventsResponse) GetHasMore() bool {
+	if x != nil {
+		return x.HasMore
+	}
+	return false
+}
+
 var File_chat_v1_message_proto protoreflect.FileDescriptor
 
 const file_chat_v1_message_proto_rawDesc = "" +
 	"\n" +
-	"\x15chat/v1/message.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/event.proto\x1a\x13chat/v1/types.proto\"\x95\x01\n" +
+	"\x15chat/v1/message.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/event.proto\x1a\x13chat/v1/types.proto\"\xc0\x01\n" +
 	"\x12SendMessageRequest\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x1e\n" +
 	"\x04body\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x04body\x12=\n" +
-	"\rclient_msg_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[\\x21-\\x7E]+$R\vclientMsgId\"A\n" +
+	"\rclient_msg_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[\\x21-\\x7E]+$R\vclientMsgId\x12)\n" +
+	"\freply_to_seq\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"replyToSeq\"A\n" +
 	"\x13SendMessageResponse\x12*\n" +
 	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"\xba\x01\n" +
 	"\x13ListMessagesRequest\x12 \n" +
@@ -511,13 +1121,59 @@ const file_chat_v1_message_proto_rawDesc = "" +
 	"\x04kind\"5\n" +
 	"\x11SendTypingRequest\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\"\x14\n" +
-	"\x12SendTypingResponse2\xbf\x02\n" +
+	"\x12SendTypingResponse\"\x80\x01\n" +
+	"\x12EditMessageRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12(\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"messageSeq\x12\x1e\n" +
+	"\x04body\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x04body\"A\n" +
+	"\x13EditMessageResponse\x12*\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"b\n" +
+	"\x14DeleteMessageRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12(\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"messageSeq\"\x17\n" +
+	"\x15DeleteMessageResponse\"^\n" +
+	"\x10ListEditsRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12(\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"messageSeq\"8\n" +
+	"\x11ListEditsResponse\x12#\n" +
+	"\x05edits\x18\x01 \x03(\v2\r.chat.v1.EditR\x05edits\"\x81\x01\n" +
+	"\x12AddReactionRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12(\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"messageSeq\x12\x1f\n" +
+	"\x05emoji\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01(@R\x05emoji\"\x15\n" +
+	"\x13AddReactionResponse\"\x84\x01\n" +
+	"\x15RemoveReactionRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12(\n" +
+	"\vmessage_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"messageSeq\x12\x1f\n" +
+	"\x05emoji\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01(@R\x05emoji\"\x18\n" +
+	"\x16RemoveReactionResponse\"}\n" +
+	"\x11ListEventsRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12$\n" +
+	"\tafter_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bafterSeq\x12 \n" +
+	"\x05limit\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limit\"W\n" +
+	"\x12ListEventsResponse\x12&\n" +
+	"\x06events\x18\x01 \x03(\v2\x0e.chat.v1.EventR\x06events\x12\x19\n" +
+	"\bhas_more\x18\x02 \x01(\bR\ahasMore2\x93\x06\n" +
 	"\x0eMessageService\x12J\n" +
 	"\vSendMessage\x12\x1b.chat.v1.SendMessageRequest\x1a\x1c.chat.v1.SendMessageResponse\"\x00\x12P\n" +
 	"\fListMessages\x12\x1c.chat.v1.ListMessagesRequest\x1a\x1d.chat.v1.ListMessagesResponse\"\x03\x90\x02\x01\x12F\n" +
 	"\tSubscribe\x12\x19.chat.v1.SubscribeRequest\x1a\x1a.chat.v1.SubscribeResponse\"\x000\x01\x12G\n" +
 	"\n" +
-	"SendTyping\x12\x1a.chat.v1.SendTypingRequest\x1a\x1b.chat.v1.SendTypingResponse\"\x00B\x90\x01\n" +
+	"SendTyping\x12\x1a.chat.v1.SendTypingRequest\x1a\x1b.chat.v1.SendTypingResponse\"\x00\x12J\n" +
+	"\vEditMessage\x12\x1b.chat.v1.EditMessageRequest\x1a\x1c.chat.v1.EditMessageResponse\"\x00\x12P\n" +
+	"\rDeleteMessage\x12\x1d.chat.v1.DeleteMessageRequest\x1a\x1e.chat.v1.DeleteMessageResponse\"\x00\x12G\n" +
+	"\tListEdits\x12\x19.chat.v1.ListEditsRequest\x1a\x1a.chat.v1.ListEditsResponse\"\x03\x90\x02\x01\x12J\n" +
+	"\vAddReaction\x12\x1b.chat.v1.AddReactionRequest\x1a\x1c.chat.v1.AddReactionResponse\"\x00\x12S\n" +
+	"\x0eRemoveReaction\x12\x1e.chat.v1.RemoveReactionRequest\x1a\x1f.chat.v1.RemoveReactionResponse\"\x00\x12J\n" +
+	"\n" +
+	"ListEvents\x12\x1a.chat.v1.ListEventsRequest\x1a\x1b.chat.v1.ListEventsResponse\"\x03\x90\x02\x01B\x90\x01\n" +
 	"\vcom.chat.v1B\fMessageProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
 var (
@@ -532,42 +1188,70 @@ func file_chat_v1_message_proto_rawDescGZIP() []byte {
 	return file_chat_v1_message_proto_rawDescData
 }
 
-var file_chat_v1_message_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_chat_v1_message_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_chat_v1_message_proto_goTypes = []any{
-	(*SendMessageRequest)(nil),   // 0: chat.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),  // 1: chat.v1.SendMessageResponse
-	(*ListMessagesRequest)(nil),  // 2: chat.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil), // 3: chat.v1.ListMessagesResponse
-	(*SubscribeRequest)(nil),     // 4: chat.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),    // 5: chat.v1.SubscribeResponse
-	(*SendTypingRequest)(nil),    // 6: chat.v1.SendTypingRequest
-	(*SendTypingResponse)(nil),   // 7: chat.v1.SendTypingResponse
-	(*Message)(nil),              // 8: chat.v1.Message
-	(*RoomCursor)(nil),           // 9: chat.v1.RoomCursor
-	(*Ready)(nil),                // 10: chat.v1.Ready
-	(*Event)(nil),                // 11: chat.v1.Event
-	(*Reconnect)(nil),            // 12: chat.v1.Reconnect
+	(*SendMessageRequest)(nil),     // 0: chat.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),    // 1: chat.v1.SendMessageResponse
+	(*ListMessagesRequest)(nil),    // 2: chat.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),   // 3: chat.v1.ListMessagesResponse
+	(*SubscribeRequest)(nil),       // 4: chat.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),      // 5: chat.v1.SubscribeResponse
+	(*SendTypingRequest)(nil),      // 6: chat.v1.SendTypingRequest
+	(*SendTypingResponse)(nil),     // 7: chat.v1.SendTypingResponse
+	(*EditMessageRequest)(nil),     // 8: chat.v1.EditMessageRequest
+	(*EditMessageResponse)(nil),    // 9: chat.v1.EditMessageResponse
+	(*DeleteMessageRequest)(nil),   // 10: chat.v1.DeleteMessageRequest
+	(*DeleteMessageResponse)(nil),  // 11: chat.v1.DeleteMessageResponse
+	(*ListEditsRequest)(nil),       // 12: chat.v1.ListEditsRequest
+	(*ListEditsResponse)(nil),      // 13: chat.v1.ListEditsResponse
+	(*AddReactionRequest)(nil),     // 14: chat.v1.AddReactionRequest
+	(*AddReactionResponse)(nil),    // 15: chat.v1.AddReactionResponse
+	(*RemoveReactionRequest)(nil),  // 16: chat.v1.RemoveReactionRequest
+	(*RemoveReactionResponse)(nil), // 17: chat.v1.RemoveReactionResponse
+	(*ListEventsRequest)(nil),      // 18: chat.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),     // 19: chat.v1.ListEventsResponse
+	(*Message)(nil),                // 20: chat.v1.Message
+	(*RoomCursor)(nil),             // 21: chat.v1.RoomCursor
+	(*Ready)(nil),                  // 22: chat.v1.Ready
+	(*Event)(nil),                  // 23: chat.v1.Event
+	(*Reconnect)(nil),              // 24: chat.v1.Reconnect
+	(*Edit)(nil),                   // 25: chat.v1.Edit
 }
 var file_chat_v1_message_proto_depIdxs = []int32{
-	8,  // 0: chat.v1.SendMessageResponse.message:type_name -> chat.v1.Message
-	8,  // 1: chat.v1.ListMessagesResponse.messages:type_name -> chat.v1.Message
-	9,  // 2: chat.v1.SubscribeRequest.resume:type_name -> chat.v1.RoomCursor
-	10, // 3: chat.v1.SubscribeResponse.ready:type_name -> chat.v1.Ready
-	11, // 4: chat.v1.SubscribeResponse.event:type_name -> chat.v1.Event
-	12, // 5: chat.v1.SubscribeResponse.reconnect:type_name -> chat.v1.Reconnect
-	0,  // 6: chat.v1.MessageService.SendMessage:input_type -> chat.v1.SendMessageRequest
-	2,  // 7: chat.v1.MessageService.ListMessages:input_type -> chat.v1.ListMessagesRequest
-	4,  // 8: chat.v1.MessageService.Subscribe:input_type -> chat.v1.SubscribeRequest
-	6,  // 9: chat.v1.MessageService.SendTyping:input_type -> chat.v1.SendTypingRequest
-	1,  // 10: chat.v1.MessageService.SendMessage:output_type -> chat.v1.SendMessageResponse
-	3,  // 11: chat.v1.MessageService.ListMessages:output_type -> chat.v1.ListMessagesResponse
-	5,  // 12: chat.v1.MessageService.Subscribe:output_type -> chat.v1.SubscribeResponse
-	7,  // 13: chat.v1.MessageService.SendTyping:output_type -> chat.v1.SendTypingResponse
-	10, // [10:14] is the sub-list for method output_type
-	6,  // [6:10] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	20, // 0: chat.v1.SendMessageResponse.message:type_name -> chat.v1.Message
+	20, // 1: chat.v1.ListMessagesResponse.messages:type_name -> chat.v1.Message
+	21, // 2: chat.v1.SubscribeRequest.resume:type_name -> chat.v1.RoomCursor
+	22, // 3: chat.v1.SubscribeResponse.ready:type_name -> chat.v1.Ready
+	23, // 4: chat.v1.SubscribeResponse.event:type_name -> chat.v1.Event
+	24, // 5: chat.v1.SubscribeResponse.reconnect:type_name -> chat.v1.Reconnect
+	20, // 6: chat.v1.EditMessageResponse.message:type_name -> chat.v1.Message
+	25, // 7: chat.v1.ListEditsResponse.edits:type_name -> chat.v1.Edit
+	23, // 8: chat.v1.ListEventsResponse.events:type_name -> chat.v1.Event
+	0,  // 9: chat.v1.MessageService.SendMessage:input_type -> chat.v1.SendMessageRequest
+	2,  // 10: chat.v1.MessageService.ListMessages:input_type -> chat.v1.ListMessagesRequest
+	4,  // 11: chat.v1.MessageService.Subscribe:input_type -> chat.v1.SubscribeRequest
+	6,  // 12: chat.v1.MessageService.SendTyping:input_type -> chat.v1.SendTypingRequest
+	8,  // 13: chat.v1.MessageService.EditMessage:input_type -> chat.v1.EditMessageRequest
+	10, // 14: chat.v1.MessageService.DeleteMessage:input_type -> chat.v1.DeleteMessageRequest
+	12, // 15: chat.v1.MessageService.ListEdits:input_type -> chat.v1.ListEditsRequest
+	14, // 16: chat.v1.MessageService.AddReaction:input_type -> chat.v1.AddReactionRequest
+	16, // 17: chat.v1.MessageService.RemoveReaction:input_type -> chat.v1.RemoveReactionRequest
+	18, // 18: chat.v1.MessageService.ListEvents:input_type -> chat.v1.ListEventsRequest
+	1,  // 19: chat.v1.MessageService.SendMessage:output_type -> chat.v1.SendMessageResponse
+	3,  // 20: chat.v1.MessageService.ListMessages:output_type -> chat.v1.ListMessagesResponse
+	5,  // 21: chat.v1.MessageService.Subscribe:output_type -> chat.v1.SubscribeResponse
+	7,  // 22: chat.v1.MessageService.SendTyping:output_type -> chat.v1.SendTypingResponse
+	9,  // 23: chat.v1.MessageService.EditMessage:output_type -> chat.v1.EditMessageResponse
+	11, // 24: chat.v1.MessageService.DeleteMessage:output_type -> chat.v1.DeleteMessageResponse
+	13, // 25: chat.v1.MessageService.ListEdits:output_type -> chat.v1.ListEditsResponse
+	15, // 26: chat.v1.MessageService.AddReaction:output_type -> chat.v1.AddReactionResponse
+	17, // 27: chat.v1.MessageService.RemoveReaction:output_type -> chat.v1.RemoveReactionResponse
+	19, // 28: chat.v1.MessageService.ListEvents:output_type -> chat.v1.ListEventsResponse
+	19, // [19:29] is the sub-list for method output_type
+	9,  // [9:19] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_message_proto_init() }
@@ -589,7 +1273,7 @@ func file_chat_v1_message_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_message_proto_rawDesc), len(file_chat_v1_message_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

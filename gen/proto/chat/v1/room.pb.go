@@ -650,6 +650,384 @@ func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
 	return file_chat_v1_room_proto_rawDescGZIP(), []int{13}
 }
 
+type MarkReadRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Seq           int64                  `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkReadRequest) Reset() {
+	*x = MarkReadRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReadRequest) ProtoMessage() {}
+
+func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
+func (*MarkReadRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MarkReadRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *MarkReadRequest) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+type MarkReadResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The watermark after the call.
+	ReadSeq       int64 `protobuf:"varint,1,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkReadResponse) Reset() {
+	*x = MarkReadResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReadResponse) ProtoMessage() {}
+
+func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
+func (*MarkReadResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MarkReadResponse) GetReadSeq() int64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+type MarkUnreadRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// The first seq to count as unread again.
+	Seq           int64 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkUnreadRequest) Reset() {
+	*x = MarkUnreadRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkUnreadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkUnreadRequest) ProtoMessage() {}
+
+func (x *MarkUnreadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkUnreadRequest.ProtoReflect.Descriptor instead.
+func (*MarkUnreadRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MarkUnreadRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *MarkUnreadRequest) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+type MarkUnreadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ReadSeq       int64                  `protobuf:"varint,1,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkUnreadResponse) Reset() {
+	*x = MarkUnreadResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkUnreadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkUnreadResponse) ProtoMessage() {}
+
+func (x *MarkUnreadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkUnreadResponse.ProtoReflect.Descriptor instead.
+func (*MarkUnreadResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *MarkUnreadResponse) GetReadSeq() int64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+type ListReadReceiptsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReadReceiptsRequest) Reset() {
+	*x = ListReadReceiptsRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReadReceiptsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReadReceiptsRequest) ProtoMessage() {}
+
+func (x *ListReadReceiptsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReadReceiptsRequest.ProtoReflect.Descriptor instead.
+func (*ListReadReceiptsRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListReadReceiptsRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+type ListReadReceiptsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Receipts      []*ReadReceipt         `protobuf:"bytes,1,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReadReceiptsResponse) Reset() {
+	*x = ListReadReceiptsResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReadReceiptsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReadReceiptsResponse) ProtoMessage() {}
+
+func (x *ListReadReceiptsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReadReceiptsResponse.ProtoReflect.Descriptor instead.
+func (*ListReadReceiptsResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListReadReceiptsResponse) GetReceipts() []*ReadReceipt {
+	if x != nil {
+		return x.Receipts
+	}
+	return nil
+}
+
+type SetMutedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	Muted         bool                   `protobuf:"varint,2,opt,name=muted,proto3" json:"muted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMutedRequest) Reset() {
+	*x = SetMutedRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMutedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMutedRequest) ProtoMessage() {}
+
+func (x *SetMutedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMutedRequest.ProtoReflect.Descriptor instead.
+func (*SetMutedRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SetMutedRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *SetMutedRequest) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
+type SetMutedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetMutedResponse) Reset() {
+	*x = SetMutedResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetMutedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetMutedResponse) ProtoMessage() {}
+
+func (x *SetMutedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetMutedResponse.ProtoReflect.Descriptor instead.
+func (*SetMutedResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SetMutedResponse) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
 var File_chat_v1_room_proto protoreflect.FileDescriptor
 
 const file_chat_v1_room_proto_rawDesc = "" +
@@ -686,7 +1064,26 @@ const file_chat_v1_room_proto_rawDesc = "" +
 	"\x13RemoveMemberRequest\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12 \n" +
 	"\auser_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06userId\"\x16\n" +
-	"\x14RemoveMemberResponse2\x8c\x04\n" +
+	"\x14RemoveMemberResponse\"N\n" +
+	"\x0fMarkReadRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x19\n" +
+	"\x03seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x03seq\"-\n" +
+	"\x10MarkReadResponse\x12\x19\n" +
+	"\bread_seq\x18\x01 \x01(\x03R\areadSeq\"P\n" +
+	"\x11MarkUnreadRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x19\n" +
+	"\x03seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x03seq\"/\n" +
+	"\x12MarkUnreadResponse\x12\x19\n" +
+	"\bread_seq\x18\x01 \x01(\x03R\areadSeq\";\n" +
+	"\x17ListReadReceiptsRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\"L\n" +
+	"\x18ListReadReceiptsResponse\x120\n" +
+	"\breceipts\x18\x01 \x03(\v2\x14.chat.v1.ReadReceiptR\breceipts\"I\n" +
+	"\x0fSetMutedRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x14\n" +
+	"\x05muted\x18\x02 \x01(\bR\x05muted\"5\n" +
+	"\x10SetMutedResponse\x12!\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room2\xb9\x06\n" +
 	"\vRoomService\x12G\n" +
 	"\tListRooms\x12\x19.chat.v1.ListRoomsRequest\x1a\x1a.chat.v1.ListRoomsResponse\"\x03\x90\x02\x01\x12G\n" +
 	"\n" +
@@ -695,7 +1092,12 @@ const file_chat_v1_room_proto_rawDesc = "" +
 	"\tLeaveRoom\x12\x19.chat.v1.LeaveRoomRequest\x1a\x1a.chat.v1.LeaveRoomResponse\"\x00\x12M\n" +
 	"\vListMembers\x12\x1b.chat.v1.ListMembersRequest\x1a\x1c.chat.v1.ListMembersResponse\"\x03\x90\x02\x01\x12D\n" +
 	"\tAddMember\x12\x19.chat.v1.AddMemberRequest\x1a\x1a.chat.v1.AddMemberResponse\"\x00\x12M\n" +
-	"\fRemoveMember\x12\x1c.chat.v1.RemoveMemberRequest\x1a\x1d.chat.v1.RemoveMemberResponse\"\x00B\x8d\x01\n" +
+	"\fRemoveMember\x12\x1c.chat.v1.RemoveMemberRequest\x1a\x1d.chat.v1.RemoveMemberResponse\"\x00\x12A\n" +
+	"\bMarkRead\x12\x18.chat.v1.MarkReadRequest\x1a\x19.chat.v1.MarkReadResponse\"\x00\x12G\n" +
+	"\n" +
+	"MarkUnread\x12\x1a.chat.v1.MarkUnreadRequest\x1a\x1b.chat.v1.MarkUnreadResponse\"\x00\x12\\\n" +
+	"\x10ListReadReceipts\x12 .chat.v1.ListReadReceiptsRequest\x1a!.chat.v1.ListReadReceiptsResponse\"\x03\x90\x02\x01\x12A\n" +
+	"\bSetMuted\x12\x18.chat.v1.SetMutedRequest\x1a\x19.chat.v1.SetMutedResponse\"\x00B\x8d\x01\n" +
 	"\vcom.chat.v1B\tRoomProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
 var (
@@ -710,52 +1112,71 @@ func file_chat_v1_room_proto_rawDescGZIP() []byte {
 	return file_chat_v1_room_proto_rawDescData
 }
 
-var file_chat_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_chat_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_chat_v1_room_proto_goTypes = []any{
-	(*ListRoomsRequest)(nil),     // 0: chat.v1.ListRoomsRequest
-	(*ListRoomsResponse)(nil),    // 1: chat.v1.ListRoomsResponse
-	(*CreateRoomRequest)(nil),    // 2: chat.v1.CreateRoomRequest
-	(*CreateRoomResponse)(nil),   // 3: chat.v1.CreateRoomResponse
-	(*JoinRoomRequest)(nil),      // 4: chat.v1.JoinRoomRequest
-	(*JoinRoomResponse)(nil),     // 5: chat.v1.JoinRoomResponse
-	(*LeaveRoomRequest)(nil),     // 6: chat.v1.LeaveRoomRequest
-	(*LeaveRoomResponse)(nil),    // 7: chat.v1.LeaveRoomResponse
-	(*ListMembersRequest)(nil),   // 8: chat.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),  // 9: chat.v1.ListMembersResponse
-	(*AddMemberRequest)(nil),     // 10: chat.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),    // 11: chat.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),  // 12: chat.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil), // 13: chat.v1.RemoveMemberResponse
-	(*Room)(nil),                 // 14: chat.v1.Room
-	(Visibility)(0),              // 15: chat.v1.Visibility
-	(*Member)(nil),               // 16: chat.v1.Member
+	(*ListRoomsRequest)(nil),         // 0: chat.v1.ListRoomsRequest
+	(*ListRoomsResponse)(nil),        // 1: chat.v1.ListRoomsResponse
+	(*CreateRoomRequest)(nil),        // 2: chat.v1.CreateRoomRequest
+	(*CreateRoomResponse)(nil),       // 3: chat.v1.CreateRoomResponse
+	(*JoinRoomRequest)(nil),          // 4: chat.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),         // 5: chat.v1.JoinRoomResponse
+	(*LeaveRoomRequest)(nil),         // 6: chat.v1.LeaveRoomRequest
+	(*LeaveRoomResponse)(nil),        // 7: chat.v1.LeaveRoomResponse
+	(*ListMembersRequest)(nil),       // 8: chat.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),      // 9: chat.v1.ListMembersResponse
+	(*AddMemberRequest)(nil),         // 10: chat.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),        // 11: chat.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),      // 12: chat.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),     // 13: chat.v1.RemoveMemberResponse
+	(*MarkReadRequest)(nil),          // 14: chat.v1.MarkReadRequest
+	(*MarkReadResponse)(nil),         // 15: chat.v1.MarkReadResponse
+	(*MarkUnreadRequest)(nil),        // 16: chat.v1.MarkUnreadRequest
+	(*MarkUnreadResponse)(nil),       // 17: chat.v1.MarkUnreadResponse
+	(*ListReadReceiptsRequest)(nil),  // 18: chat.v1.ListReadReceiptsRequest
+	(*ListReadReceiptsResponse)(nil), // 19: chat.v1.ListReadReceiptsResponse
+	(*SetMutedRequest)(nil),          // 20: chat.v1.SetMutedRequest
+	(*SetMutedResponse)(nil),         // 21: chat.v1.SetMutedResponse
+	(*Room)(nil),                     // 22: chat.v1.Room
+	(Visibility)(0),                  // 23: chat.v1.Visibility
+	(*Member)(nil),                   // 24: chat.v1.Member
+	(*ReadReceipt)(nil),              // 25: chat.v1.ReadReceipt
 }
 var file_chat_v1_room_proto_depIdxs = []int32{
-	14, // 0: chat.v1.ListRoomsResponse.rooms:type_name -> chat.v1.Room
-	15, // 1: chat.v1.CreateRoomRequest.visibility:type_name -> chat.v1.Visibility
-	14, // 2: chat.v1.CreateRoomResponse.room:type_name -> chat.v1.Room
-	14, // 3: chat.v1.JoinRoomResponse.room:type_name -> chat.v1.Room
-	16, // 4: chat.v1.ListMembersResponse.members:type_name -> chat.v1.Member
-	16, // 5: chat.v1.AddMemberResponse.member:type_name -> chat.v1.Member
-	0,  // 6: chat.v1.RoomService.ListRooms:input_type -> chat.v1.ListRoomsRequest
-	2,  // 7: chat.v1.RoomService.CreateRoom:input_type -> chat.v1.CreateRoomRequest
-	4,  // 8: chat.v1.RoomService.JoinRoom:input_type -> chat.v1.JoinRoomRequest
-	6,  // 9: chat.v1.RoomService.LeaveRoom:input_type -> chat.v1.LeaveRoomRequest
-	8,  // 10: chat.v1.RoomService.ListMembers:input_type -> chat.v1.ListMembersRequest
-	10, // 11: chat.v1.RoomService.AddMember:input_type -> chat.v1.AddMemberRequest
-	12, // 12: chat.v1.RoomService.RemoveMember:input_type -> chat.v1.RemoveMemberRequest
-	1,  // 13: chat.v1.RoomService.ListRooms:output_type -> chat.v1.ListRoomsResponse
-	3,  // 14: chat.v1.RoomService.CreateRoom:output_type -> chat.v1.CreateRoomResponse
-	5,  // 15: chat.v1.RoomService.JoinRoom:output_type -> chat.v1.JoinRoomResponse
-	7,  // 16: chat.v1.RoomService.LeaveRoom:output_type -> chat.v1.LeaveRoomResponse
-	9,  // 17: chat.v1.RoomService.ListMembers:output_type -> chat.v1.ListMembersResponse
-	11, // 18: chat.v1.RoomService.AddMember:output_type -> chat.v1.AddMemberResponse
-	13, // 19: chat.v1.RoomService.RemoveMember:output_type -> chat.v1.RemoveMemberResponse
-	13, // [13:20] is the sub-list for method output_type
-	6,  // [6:13] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	22, // 0: chat.v1.ListRoomsResponse.rooms:type_name -> chat.v1.Room
+	23, // 1: chat.v1.CreateRoomRequest.visibility:type_name -> chat.v1.Visibility
+	22, // 2: chat.v1.CreateRoomResponse.room:type_name -> chat.v1.Room
+	22, // 3: chat.v1.JoinRoomResponse.room:type_name -> chat.v1.Room
+	24, // 4: chat.v1.ListMembersResponse.members:type_name -> chat.v1.Member
+	24, // 5: chat.v1.AddMemberResponse.member:type_name -> chat.v1.Member
+	25, // 6: chat.v1.ListReadReceiptsResponse.receipts:type_name -> chat.v1.ReadReceipt
+	22, // 7: chat.v1.SetMutedResponse.room:type_name -> chat.v1.Room
+	0,  // 8: chat.v1.RoomService.ListRooms:input_type -> chat.v1.ListRoomsRequest
+	2,  // 9: chat.v1.RoomService.CreateRoom:input_type -> chat.v1.CreateRoomRequest
+	4,  // 10: chat.v1.RoomService.JoinRoom:input_type -> chat.v1.JoinRoomRequest
+	6,  // 11: chat.v1.RoomService.LeaveRoom:input_type -> chat.v1.LeaveRoomRequest
+	8,  // 12: chat.v1.RoomService.ListMembers:input_type -> chat.v1.ListMembersRequest
+	10, // 13: chat.v1.RoomService.AddMember:input_type -> chat.v1.AddMemberRequest
+	12, // 14: chat.v1.RoomService.RemoveMember:input_type -> chat.v1.RemoveMemberRequest
+	14, // 15: chat.v1.RoomService.MarkRead:input_type -> chat.v1.MarkReadRequest
+	16, // 16: chat.v1.RoomService.MarkUnread:input_type -> chat.v1.MarkUnreadRequest
+	18, // 17: chat.v1.RoomService.ListReadReceipts:input_type -> chat.v1.ListReadReceiptsRequest
+	20, // 18: chat.v1.RoomService.SetMuted:input_type -> chat.v1.SetMutedRequest
+	1,  // 19: chat.v1.RoomService.ListRooms:output_type -> chat.v1.ListRoomsResponse
+	3,  // 20: chat.v1.RoomService.CreateRoom:output_type -> chat.v1.CreateRoomResponse
+	5,  // 21: chat.v1.RoomService.JoinRoom:output_type -> chat.v1.JoinRoomResponse
+	7,  // 22: chat.v1.RoomService.LeaveRoom:output_type -> chat.v1.LeaveRoomResponse
+	9,  // 23: chat.v1.RoomService.ListMembers:output_type -> chat.v1.ListMembersResponse
+	11, // 24: chat.v1.RoomService.AddMember:output_type -> chat.v1.AddMemberResponse
+	13, // 25: chat.v1.RoomService.RemoveMember:output_type -> chat.v1.RemoveMemberResponse
+	15, // 26: chat.v1.RoomService.MarkRead:output_type -> chat.v1.MarkReadResponse
+	17, // 27: chat.v1.RoomService.MarkUnread:output_type -> chat.v1.MarkUnreadResponse
+	19, // 28: chat.v1.RoomService.ListReadReceipts:output_type -> chat.v1.ListReadReceiptsResponse
+	21, // 29: chat.v1.RoomService.SetMuted:output_type -> chat.v1.SetMutedResponse
+	19, // [19:30] is the sub-list for method output_type
+	8,  // [8:19] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_room_proto_init() }
@@ -770,7 +1191,7 @@ func file_chat_v1_room_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_room_proto_rawDesc), len(file_chat_v1_room_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -213,11 +213,21 @@ type Room struct {
 	Topic       string                 `protobuf:"bytes,3,opt,name=topic,proto3" json:"topic,omitempty"`
 	Visibility  Visibility             `protobuf:"varint,4,opt,name=visibility,proto3,enum=chat.v1.Visibility" json:"visibility,omitempty"`
 	MemberCount int64                  `protobuf:"varint,5,opt,name=member_count,json=memberCount,proto3" json:"member_count,omitempty"`
-	// The seq of the newest message, 0 when the room is empty.
+	// The seq of the room's log's last entry (a message, an edit, a delete, a
+	// reaction added or removed), 0 when the room is empty.
 	LastSeq int64 `protobuf:"varint,6,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	// Whether the caller is a member.
-	Joined        bool                   `protobuf:"varint,7,opt,name=joined,proto3" json:"joined,omitempty"`
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	Joined    bool                   `protobuf:"varint,7,opt,name=joined,proto3" json:"joined,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The caller's read watermark: every entry up to it counts as read.
+	ReadSeq int64 `protobuf:"varint,9,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	// Messages after read_seq that are not the caller's own and not deleted.
+	UnreadCount int64 `protobuf:"varint,10,opt,name=unread_count,json=unreadCount,proto3" json:"unread_count,omitempty"`
+	// Of the unread messages, those that mention the caller or @room.
+	MentionCount int64 `protobuf:"varint,11,opt,name=mention_count,json=mentionCount,proto3" json:"mention_count,omitempty"`
+	// Whether the caller muted the room: it still counts unread, but raises
+	// no notification.
+	Muted         bool `protobuf:"varint,12,opt,name=muted,proto3" json:"muted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -308,6 +318,34 @@ func (x *Room) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Room) GetReadSeq() int64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+func (x *Room) GetUnreadCount() int64 {
+	if x != nil {
+		return x.UnreadCount
+	}
+	return 0
+}
+
+func (x *Room) GetMentionCount() int64 {
+	if x != nil {
+		return x.MentionCount
+	}
+	return 0
+}
+
+func (x *Room) GetMuted() bool {
+	if x != nil {
+		return x.Muted
+	}
+	return false
+}
+
 // Member is a user's membership of a room.
 type Member struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -378,8 +416,10 @@ func (x *Member) GetJoinedAt() *timestamppb.Timestamp {
 	return nil
 }
 
-// Message is one stored chat message. seq numbers a room's messages 1, 2, 3…
-// without gaps.
+// Message is one stored chat message, in its current state. seq is the seq
+// of its creation in the room's log, which numbers every entry (messages,
+// edits, deletes, reactions) 1, 2, 3… without gaps; it names the message in
+// the room.
 type Message struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Id        int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -389,7 +429,20 @@ type Message struct {
 	Body      string                 `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// The sender's idempotency key, echoed back.
-	ClientMsgId   string `protobuf:"bytes,7,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	ClientMsgId string `protobuf:"bytes,7,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
+	// When the body was last edited; unset for a message never edited.
+	EditedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=edited_at,json=editedAt,proto3" json:"edited_at,omitempty"`
+	// A deleted message is a tombstone: its body, reactions and edits are gone.
+	Deleted bool `protobuf:"varint,9,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// The message this one answers, when it is a reply.
+	ReplyTo *ReplyTo `protobuf:"bytes,10,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	// The reactions, one per emoji, in the order they were first used.
+	// Events carry none: ReactionAdded and ReactionRemoved follow instead.
+	Reactions []*Reaction `protobuf:"bytes,11,rep,name=reactions,proto3" json:"reactions,omitempty"`
+	// The room members mentioned as @username, in the order written.
+	MentionUserIds []int64 `protobuf:"varint,12,rep,packed,name=mention_user_ids,json=mentionUserIds,proto3" json:"mention_user_ids,omitempty"`
+	// Whether the message mentions @room, everyone in it.
+	MentionsRoom  bool `protobuf:"varint,13,opt,name=mentions_room,json=mentionsRoom,proto3" json:"mentions_room,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -473,6 +526,342 @@ func (x *Message) GetClientMsgId() string {
 	return ""
 }
 
+func (x *Message) GetEditedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EditedAt
+	}
+	return nil
+}
+
+func (x *Message) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+func (x *Message) GetReplyTo() *ReplyTo {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return nil
+}
+
+func (x *Message) GetReactions() []*Reaction {
+	if x != nil {
+		return x.Reactions
+	}
+	return nil
+}
+
+func (x *Message) GetMentionUserIds() []int64 {
+	if x != nil {
+		return x.MentionUserIds
+	}
+	return nil
+}
+
+func (x *Message) GetMentionsRoom() bool {
+	if x != nil {
+		return x.MentionsRoom
+	}
+	return false
+}
+
+// ReplyTo is enough of a replied-to message to show the quote.
+type ReplyTo struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Seq    int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Sender *User                  `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"`
+	// The start of its body, at most 200 characters; empty once deleted.
+	Excerpt       string `protobuf:"bytes,3,opt,name=excerpt,proto3" json:"excerpt,omitempty"`
+	Deleted       bool   `protobuf:"varint,4,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplyTo) Reset() {
+	*x = ReplyTo{}
+	mi := &file_chat_v1_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplyTo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplyTo) ProtoMessage() {}
+
+func (x *ReplyTo) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplyTo.ProtoReflect.Descriptor instead.
+func (*ReplyTo) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReplyTo) GetSeq() int64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *ReplyTo) GetSender() *User {
+	if x != nil {
+		return x.Sender
+	}
+	return nil
+}
+
+func (x *ReplyTo) GetExcerpt() string {
+	if x != nil {
+		return x.Excerpt
+	}
+	return ""
+}
+
+func (x *ReplyTo) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+// Reaction is one emoji's reactions to a message.
+type Reaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Emoji string                 `protobuf:"bytes,1,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	Count int64                  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// Whether the caller is one of them.
+	Me            bool `protobuf:"varint,3,opt,name=me,proto3" json:"me,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reaction) Reset() {
+	*x = Reaction{}
+	mi := &file_chat_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reaction) ProtoMessage() {}
+
+func (x *Reaction) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reaction.ProtoReflect.Descriptor instead.
+func (*Reaction) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Reaction) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *Reaction) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Reaction) GetMe() bool {
+	if x != nil {
+		return x.Me
+	}
+	return false
+}
+
+// Edit is a body a message had before an edit replaced it.
+type Edit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Body  string                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	// When the edit replaced it.
+	ReplacedAt    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=replaced_at,json=replacedAt,proto3" json:"replaced_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Edit) Reset() {
+	*x = Edit{}
+	mi := &file_chat_v1_types_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Edit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Edit) ProtoMessage() {}
+
+func (x *Edit) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Edit.ProtoReflect.Descriptor instead.
+func (*Edit) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Edit) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *Edit) GetReplacedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReplacedAt
+	}
+	return nil
+}
+
+// ReadReceipt says how far a member has read a room.
+type ReadReceipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	UserId        int64                  `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	ReadSeq       int64                  `protobuf:"varint,3,opt,name=read_seq,json=readSeq,proto3" json:"read_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadReceipt) Reset() {
+	*x = ReadReceipt{}
+	mi := &file_chat_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadReceipt) ProtoMessage() {}
+
+func (x *ReadReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadReceipt.ProtoReflect.Descriptor instead.
+func (*ReadReceipt) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReadReceipt) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *ReadReceipt) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *ReadReceipt) GetReadSeq() int64 {
+	if x != nil {
+		return x.ReadSeq
+	}
+	return 0
+}
+
+// Settings are a user's own preferences.
+type Settings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether others see how far the user has read; a user who shares none
+	// sees nobody else's either.
+	ShareReadReceipts bool `protobuf:"varint,1,opt,name=share_read_receipts,json=shareReadReceipts,proto3" json:"share_read_receipts,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Settings) Reset() {
+	*x = Settings{}
+	mi := &file_chat_v1_types_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Settings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Settings) ProtoMessage() {}
+
+func (x *Settings) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Settings.ProtoReflect.Descriptor instead.
+func (*Settings) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Settings) GetShareReadReceipts() bool {
+	if x != nil {
+		return x.ShareReadReceipts
+	}
+	return false
+}
+
 var File_chat_v1_types_proto protoreflect.FileDescriptor
 
 const file_chat_v1_types_proto_rawDesc = "" +
@@ -484,7 +873,7 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x129\n" +
 	"\n" +
 	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x14\n" +
-	"\x05email\x18\x05 \x01(\tR\x05email\"\x86\x02\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\"\xff\x02\n" +
 	"\x04Room\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -496,12 +885,17 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\blast_seq\x18\x06 \x01(\x03R\alastSeq\x12\x16\n" +
 	"\x06joined\x18\a \x01(\bR\x06joined\x129\n" +
 	"\n" +
-	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\x9f\x01\n" +
+	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x19\n" +
+	"\bread_seq\x18\t \x01(\x03R\areadSeq\x12!\n" +
+	"\funread_count\x18\n" +
+	" \x01(\x03R\vunreadCount\x12#\n" +
+	"\rmention_count\x18\v \x01(\x03R\fmentionCount\x12\x14\n" +
+	"\x05muted\x18\f \x01(\bR\x05muted\"\x9f\x01\n" +
 	"\x06Member\x12!\n" +
 	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12!\n" +
 	"\x04role\x18\x02 \x01(\x0e2\r.chat.v1.RoleR\x04role\x12\x16\n" +
 	"\x06online\x18\x03 \x01(\bR\x06online\x127\n" +
-	"\tjoined_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bjoinedAt\"\xde\x01\n" +
+	"\tjoined_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bjoinedAt\"\xde\x03\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\aroom_id\x18\x02 \x01(\x03R\x06roomId\x12\x10\n" +
@@ -510,7 +904,33 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\x04body\x18\x05 \x01(\tR\x04body\x129\n" +
 	"\n" +
 	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\"\n" +
-	"\rclient_msg_id\x18\a \x01(\tR\vclientMsgId*W\n" +
+	"\rclient_msg_id\x18\a \x01(\tR\vclientMsgId\x127\n" +
+	"\tedited_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\beditedAt\x12\x18\n" +
+	"\adeleted\x18\t \x01(\bR\adeleted\x12+\n" +
+	"\breply_to\x18\n" +
+	" \x01(\v2\x10.chat.v1.ReplyToR\areplyTo\x12/\n" +
+	"\treactions\x18\v \x03(\v2\x11.chat.v1.ReactionR\treactions\x12(\n" +
+	"\x10mention_user_ids\x18\f \x03(\x03R\x0ementionUserIds\x12#\n" +
+	"\rmentions_room\x18\r \x01(\bR\fmentionsRoom\"v\n" +
+	"\aReplyTo\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12%\n" +
+	"\x06sender\x18\x02 \x01(\v2\r.chat.v1.UserR\x06sender\x12\x18\n" +
+	"\aexcerpt\x18\x03 \x01(\tR\aexcerpt\x12\x18\n" +
+	"\adeleted\x18\x04 \x01(\bR\adeleted\"F\n" +
+	"\bReaction\x12\x14\n" +
+	"\x05emoji\x18\x01 \x01(\tR\x05emoji\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x0e\n" +
+	"\x02me\x18\x03 \x01(\bR\x02me\"W\n" +
+	"\x04Edit\x12\x12\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\x12;\n" +
+	"\vreplaced_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"replacedAt\"Z\n" +
+	"\vReadReceipt\x12\x17\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x17\n" +
+	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x19\n" +
+	"\bread_seq\x18\x03 \x01(\x03R\areadSeq\":\n" +
+	"\bSettings\x12.\n" +
+	"\x13share_read_receipts\x18\x01 \x01(\bR\x11shareReadReceipts*W\n" +
 	"\n" +
 	"Visibility\x12\x1a\n" +
 	"\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n" +
@@ -537,7 +957,7 @@ func file_chat_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_chat_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_chat_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_chat_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_chat_v1_types_proto_goTypes = []any{
 	(Visibility)(0),               // 0: chat.v1.Visibility
 	(Role)(0),                     // 1: chat.v1.Role
@@ -545,22 +965,32 @@ var file_chat_v1_types_proto_goTypes = []any{
 	(*Room)(nil),                  // 3: chat.v1.Room
 	(*Member)(nil),                // 4: chat.v1.Member
 	(*Message)(nil),               // 5: chat.v1.Message
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*ReplyTo)(nil),               // 6: chat.v1.ReplyTo
+	(*Reaction)(nil),              // 7: chat.v1.Reaction
+	(*Edit)(nil),                  // 8: chat.v1.Edit
+	(*ReadReceipt)(nil),           // 9: chat.v1.ReadReceipt
+	(*Settings)(nil),              // 10: chat.v1.Settings
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_chat_v1_types_proto_depIdxs = []int32{
-	6, // 0: chat.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	0, // 1: chat.v1.Room.visibility:type_name -> chat.v1.Visibility
-	6, // 2: chat.v1.Room.created_at:type_name -> google.protobuf.Timestamp
-	2, // 3: chat.v1.Member.user:type_name -> chat.v1.User
-	1, // 4: chat.v1.Member.role:type_name -> chat.v1.Role
-	6, // 5: chat.v1.Member.joined_at:type_name -> google.protobuf.Timestamp
-	2, // 6: chat.v1.Message.sender:type_name -> chat.v1.User
-	6, // 7: chat.v1.Message.created_at:type_name -> google.protobuf.Timestamp
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	11, // 0: chat.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	0,  // 1: chat.v1.Room.visibility:type_name -> chat.v1.Visibility
+	11, // 2: chat.v1.Room.created_at:type_name -> google.protobuf.Timestamp
+	2,  // 3: chat.v1.Member.user:type_name -> chat.v1.User
+	1,  // 4: chat.v1.Member.role:type_name -> chat.v1.Role
+	11, // 5: chat.v1.Member.joined_at:type_name -> google.protobuf.Timestamp
+	2,  // 6: chat.v1.Message.sender:type_name -> chat.v1.User
+	11, // 7: chat.v1.Message.created_at:type_name -> google.protobuf.Timestamp
+	11, // 8: chat.v1.Message.edited_at:type_name -> google.protobuf.Timestamp
+	6,  // 9: chat.v1.Message.reply_to:type_name -> chat.v1.ReplyTo
+	7,  // 10: chat.v1.Message.reactions:type_name -> chat.v1.Reaction
+	2,  // 11: chat.v1.ReplyTo.sender:type_name -> chat.v1.User
+	11, // 12: chat.v1.Edit.replaced_at:type_name -> google.protobuf.Timestamp
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_types_proto_init() }
@@ -574,7 +1004,7 @@ func file_chat_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_types_proto_rawDesc), len(file_chat_v1_types_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   4,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -45,6 +45,24 @@ const (
 	// MessageServiceSendTypingProcedure is the fully-qualified name of the MessageService's SendTyping
 	// RPC.
 	MessageServiceSendTypingProcedure = "/chat.v1.MessageService/SendTyping"
+	// MessageServiceEditMessageProcedure is the fully-qualified name of the MessageService's
+	// EditMessage RPC.
+	MessageServiceEditMessageProcedure = "/chat.v1.MessageService/EditMessage"
+	// MessageServiceDeleteMessageProcedure is the fully-qualified name of the MessageService's
+	// DeleteMessage RPC.
+	MessageServiceDeleteMessageProcedure = "/chat.v1.MessageService/DeleteMessage"
+	// MessageServiceListEditsProcedure is the fully-qualified name of the MessageService's ListEdits
+	// RPC.
+	MessageServiceListEditsProcedure = "/chat.v1.MessageService/ListEdits"
+	// MessageServiceAddReactionProcedure is the fully-qualified name of the MessageService's
+	// AddReaction RPC.
+	MessageServiceAddReactionProcedure = "/chat.v1.MessageService/AddReaction"
+	// MessageServiceRemoveReactionProcedure is the fully-qualified name of the MessageService's
+	// RemoveReaction RPC.
+	MessageServiceRemoveReactionProcedure = "/chat.v1.MessageService/RemoveReaction"
+	// MessageServiceListEventsProcedure is the fully-qualified name of the MessageService's ListEvents
+	// RPC.
+	MessageServiceListEventsProcedure = "/chat.v1.MessageService/ListEvents"
 )
 
 // MessageServiceClient is a client for the chat.v1.MessageService service.
@@ -59,6 +77,24 @@ type MessageServiceClient interface {
 	Subscribe(context.Context, *v1.SubscribeRequest) (*connect.ServerStreamForClient[v1.SubscribeResponse], error)
 	// SendTyping tells a room's other members that the caller is typing.
 	SendTyping(context.Context, *v1.SendTypingRequest) (*v1.SendTypingResponse, error)
+	// EditMessage replaces the body of one of the caller's messages; the
+	// earlier bodies are kept for ListEdits.
+	EditMessage(context.Context, *v1.EditMessageRequest) (*v1.EditMessageResponse, error)
+	// DeleteMessage turns a message into a tombstone and removes its content,
+	// every earlier edit included. The author or the room's owner may; deleting
+	// twice is not an error.
+	DeleteMessage(context.Context, *v1.DeleteMessageRequest) (*v1.DeleteMessageResponse, error)
+	// ListEdits returns the bodies a message had before its edits, oldest
+	// first.
+	ListEdits(context.Context, *v1.ListEditsRequest) (*v1.ListEditsResponse, error)
+	// AddReaction adds the caller's reaction; adding it twice is not an error.
+	AddReaction(context.Context, *v1.AddReactionRequest) (*v1.AddReactionResponse, error)
+	// RemoveReaction takes the caller's reaction back; removing one that is
+	// not there is not an error.
+	RemoveReaction(context.Context, *v1.RemoveReactionRequest) (*v1.RemoveReactionResponse, error)
+	// ListEvents pages through the room's log itself, every entry in seq
+	// order, for clients that catch up by hand.
+	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
 }
 
 // NewMessageServiceClient constructs a client for the chat.v1.MessageService service. By default,
@@ -97,15 +133,59 @@ func NewMessageServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithSchema(messageServiceMethods.ByName("SendTyping")),
 			connect.WithClientOptions(opts...),
 		),
+		editMessage: connect.NewClient[v1.EditMessageRequest, v1.EditMessageResponse](
+			httpClient,
+			baseURL+MessageServiceEditMessageProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("EditMessage")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteMessage: connect.NewClient[v1.DeleteMessageRequest, v1.DeleteMessageResponse](
+			httpClient,
+			baseURL+MessageServiceDeleteMessageProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("DeleteMessage")),
+			connect.WithClientOptions(opts...),
+		),
+		listEdits: connect.NewClient[v1.ListEditsRequest, v1.ListEditsResponse](
+			httpClient,
+			baseURL+MessageServiceListEditsProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("ListEdits")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		addReaction: connect.NewClient[v1.AddReactionRequest, v1.AddReactionResponse](
+			httpClient,
+			baseURL+MessageServiceAddReactionProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("AddReaction")),
+			connect.WithClientOptions(opts...),
+		),
+		removeReaction: connect.NewClient[v1.RemoveReactionRequest, v1.RemoveReactionResponse](
+			httpClient,
+			baseURL+MessageServiceRemoveReactionProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("RemoveReaction")),
+			connect.WithClientOptions(opts...),
+		),
+		listEvents: connect.NewClient[v1.ListEventsRequest, v1.ListEventsResponse](
+			httpClient,
+			baseURL+MessageServiceListEventsProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("ListEvents")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // messageServiceClient implements MessageServiceClient.
 type messageServiceClient struct {
-	sendMessage  *connect.Client[v1.SendMessageRequest, v1.SendMessageResponse]
-	listMessages *connect.Client[v1.ListMessagesRequest, v1.ListMessagesResponse]
-	subscribe    *connect.Client[v1.SubscribeRequest, v1.SubscribeResponse]
-	sendTyping   *connect.Client[v1.SendTypingRequest, v1.SendTypingResponse]
+	sendMessage    *connect.Client[v1.SendMessageRequest, v1.SendMessageResponse]
+	listMessages   *connect.Client[v1.ListMessagesRequest, v1.ListMessagesResponse]
+	subscribe      *connect.Client[v1.SubscribeRequest, v1.SubscribeResponse]
+	sendTyping     *connect.Client[v1.SendTypingRequest, v1.SendTypingResponse]
+	editMessage    *connect.Client[v1.EditMessageRequest, v1.EditMessageResponse]
+	deleteMessage  *connect.Client[v1.DeleteMessageRequest, v1.DeleteMessageResponse]
+	listEdits      *connect.Client[v1.ListEditsRequest, v1.ListEditsResponse]
+	addReaction    *connect.Client[v1.AddReactionRequest, v1.AddReactionResponse]
+	removeReaction *connect.Client[v1.RemoveReactionRequest, v1.RemoveReactionResponse]
+	listEvents     *connect.Client[v1.ListEventsRequest, v1.ListEventsResponse]
 }
 
 // SendMessage calls chat.v1.MessageService.SendMessage.
@@ -140,6 +220,60 @@ func (c *messageServiceClient) SendTyping(ctx context.Context, req *v1.SendTypin
 	return nil, err
 }
 
+// EditMessage calls chat.v1.MessageService.EditMessage.
+func (c *messageServiceClient) EditMessage(ctx context.Context, req *v1.EditMessageRequest) (*v1.EditMessageResponse, error) {
+	response, err := c.editMessage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// DeleteMessage calls chat.v1.MessageService.DeleteMessage.
+func (c *messageServiceClient) DeleteMessage(ctx context.Context, req *v1.DeleteMessageRequest) (*v1.DeleteMessageResponse, error) {
+	response, err := c.deleteMessage.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListEdits calls chat.v1.MessageService.ListEdits.
+func (c *messageServiceClient) ListEdits(ctx context.Context, req *v1.ListEditsRequest) (*v1.ListEditsResponse, error) {
+	response, err := c.listEdits.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// AddReaction calls chat.v1.MessageService.AddReaction.
+func (c *messageServiceClient) AddReaction(ctx context.Context, req *v1.AddReactionRequest) (*v1.AddReactionResponse, error) {
+	response, err := c.addReaction.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RemoveReaction calls chat.v1.MessageService.RemoveReaction.
+func (c *messageServiceClient) RemoveReaction(ctx context.Context, req *v1.RemoveReactionRequest) (*v1.RemoveReactionResponse, error) {
+	response, err := c.removeReaction.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListEvents calls chat.v1.MessageService.ListEvents.
+func (c *messageServiceClient) ListEvents(ctx context.Context, req *v1.ListEventsRequest) (*v1.ListEventsResponse, error) {
+	response, err := c.listEvents.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // MessageServiceHandler is an implementation of the chat.v1.MessageService service.
 type MessageServiceHandler interface {
 	// SendMessage stores a message and answers after it is committed. A retry
@@ -152,6 +286,24 @@ type MessageServiceHandler interface {
 	Subscribe(context.Context, *v1.SubscribeRequest, *connect.ServerStream[v1.SubscribeResponse]) error
 	// SendTyping tells a room's other members that the caller is typing.
 	SendTyping(context.Context, *v1.SendTypingRequest) (*v1.SendTypingResponse, error)
+	// EditMessage replaces the body of one of the caller's messages; the
+	// earlier bodies are kept for ListEdits.
+	EditMessage(context.Context, *v1.EditMessageRequest) (*v1.EditMessageResponse, error)
+	// DeleteMessage turns a message into a tombstone and removes its content,
+	// every earlier edit included. The author or the room's owner may; deleting
+	// twice is not an error.
+	DeleteMessage(context.Context, *v1.DeleteMessageRequest) (*v1.DeleteMessageResponse, error)
+	// ListEdits returns the bodies a message had before its edits, oldest
+	// first.
+	ListEdits(context.Context, *v1.ListEditsRequest) (*v1.ListEditsResponse, error)
+	// AddReaction adds the caller's reaction; adding it twice is not an error.
+	AddReaction(context.Context, *v1.AddReactionRequest) (*v1.AddReactionResponse, error)
+	// RemoveReaction takes the caller's reaction back; removing one that is
+	// not there is not an error.
+	RemoveReaction(context.Context, *v1.RemoveReactionRequest) (*v1.RemoveReactionResponse, error)
+	// ListEvents pages through the room's log itself, every entry in seq
+	// order, for clients that catch up by hand.
+	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
 }
 
 // NewMessageServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -186,6 +338,44 @@ func NewMessageServiceHandler(svc MessageServiceHandler, opts ...connect.Handler
 		connect.WithSchema(messageServiceMethods.ByName("SendTyping")),
 		connect.WithHandlerOptions(opts...),
 	)
+	messageServiceEditMessageHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceEditMessageProcedure,
+		svc.EditMessage,
+		connect.WithSchema(messageServiceMethods.ByName("EditMessage")),
+		connect.WithHandlerOptions(opts...),
+	)
+	messageServiceDeleteMessageHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceDeleteMessageProcedure,
+		svc.DeleteMessage,
+		connect.WithSchema(messageServiceMethods.ByName("DeleteMessage")),
+		connect.WithHandlerOptions(opts...),
+	)
+	messageServiceListEditsHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceListEditsProcedure,
+		svc.ListEdits,
+		connect.WithSchema(messageServiceMethods.ByName("ListEdits")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	messageServiceAddReactionHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceAddReactionProcedure,
+		svc.AddReaction,
+		connect.WithSchema(messageServiceMethods.ByName("AddReaction")),
+		connect.WithHandlerOptions(opts...),
+	)
+	messageServiceRemoveReactionHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceRemoveReactionProcedure,
+		svc.RemoveReaction,
+		connect.WithSchema(messageServiceMethods.ByName("RemoveReaction")),
+		connect.WithHandlerOptions(opts...),
+	)
+	messageServiceListEventsHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceListEventsProcedure,
+		svc.ListEvents,
+		connect.WithSchema(messageServiceMethods.ByName("ListEvents")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/chat.v1.MessageService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MessageServiceSendMessageProcedure:
@@ -196,6 +386,18 @@ func NewMessageServiceHandler(svc MessageServiceHandler, opts ...connect.Handler
 			messageServiceSubscribeHandler.ServeHTTP(w, r)
 		case MessageServiceSendTypingProcedure:
 			messageServiceSendTypingHandler.ServeHTTP(w, r)
+		case MessageServiceEditMessageProcedure:
+			messageServiceEditMessageHandler.ServeHTTP(w, r)
+		case MessageServiceDeleteMessageProcedure:
+			messageServiceDeleteMessageHandler.ServeHTTP(w, r)
+		case MessageServiceListEditsProcedure:
+			messageServiceListEditsHandler.ServeHTTP(w, r)
+		case MessageServiceAddReactionProcedure:
+			messageServiceAddReactionHandler.ServeHTTP(w, r)
+		case MessageServiceRemoveReactionProcedure:
+			messageServiceRemoveReactionHandler.ServeHTTP(w, r)
+		case MessageServiceListEventsProcedure:
+			messageServiceListEventsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -219,4 +421,28 @@ func (UnimplementedMessageServiceHandler) Subscribe(context.Context, *v1.Subscri
 
 func (UnimplementedMessageServiceHandler) SendTyping(context.Context, *v1.SendTypingRequest) (*v1.SendTypingResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.SendTyping is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) EditMessage(context.Context, *v1.EditMessageRequest) (*v1.EditMessageResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.EditMessage is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) DeleteMessage(context.Context, *v1.DeleteMessageRequest) (*v1.DeleteMessageResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.DeleteMessage is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) ListEdits(context.Context, *v1.ListEditsRequest) (*v1.ListEditsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.ListEdits is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) AddReaction(context.Context, *v1.AddReactionRequest) (*v1.AddReactionResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.AddReaction is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) RemoveReaction(context.Context, *v1.RemoveReactionRequest) (*v1.RemoveReactionResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.RemoveReaction is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.ListEvents is not implemented"))
 }

@@ -48,6 +48,15 @@ const (
 	// RoomServiceRemoveMemberProcedure is the fully-qualified name of the RoomService's RemoveMember
 	// RPC.
 	RoomServiceRemoveMemberProcedure = "/chat.v1.RoomService/RemoveMember"
+	// RoomServiceMarkReadProcedure is the fully-qualified name of the RoomService's MarkRead RPC.
+	RoomServiceMarkReadProcedure = "/chat.v1.RoomService/MarkRead"
+	// RoomServiceMarkUnreadProcedure is the fully-qualified name of the RoomService's MarkUnread RPC.
+	RoomServiceMarkUnreadProcedure = "/chat.v1.RoomService/MarkUnread"
+	// RoomServiceListReadReceiptsProcedure is the fully-qualified name of the RoomService's
+	// ListReadReceipts RPC.
+	RoomServiceListReadReceiptsProcedure = "/chat.v1.RoomService/ListReadReceipts"
+	// RoomServiceSetMutedProcedure is the fully-qualified name of the RoomService's SetMuted RPC.
+	RoomServiceSetMutedProcedure = "/chat.v1.RoomService/SetMuted"
 )
 
 // RoomServiceClient is a client for the chat.v1.RoomService service.
@@ -69,6 +78,18 @@ type RoomServiceClient interface {
 	AddMember(context.Context, *v1.AddMemberRequest) (*v1.AddMemberResponse, error)
 	// RemoveMember lets a room's owner remove a member.
 	RemoveMember(context.Context, *v1.RemoveMemberRequest) (*v1.RemoveMemberResponse, error)
+	// MarkRead moves the caller's read watermark forward to seq (clamped to
+	// the room's last_seq); an older seq changes nothing. Every session of
+	// the caller hears ReadMarker.
+	MarkRead(context.Context, *v1.MarkReadRequest) (*v1.MarkReadResponse, error)
+	// MarkUnread puts the caller's read watermark just before seq, backwards
+	// too, so the room shows unread from that message on.
+	MarkUnread(context.Context, *v1.MarkUnreadRequest) (*v1.MarkUnreadResponse, error)
+	// ListReadReceipts says how far each member who shares read receipts has
+	// read; a caller who shares none gets none.
+	ListReadReceipts(context.Context, *v1.ListReadReceiptsRequest) (*v1.ListReadReceiptsResponse, error)
+	// SetMuted mutes or unmutes the room for the caller.
+	SetMuted(context.Context, *v1.SetMutedRequest) (*v1.SetMutedResponse, error)
 }
 
 // NewRoomServiceClient constructs a client for the chat.v1.RoomService service. By default, it uses
@@ -126,18 +147,47 @@ func NewRoomServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(roomServiceMethods.ByName("RemoveMember")),
 			connect.WithClientOptions(opts...),
 		),
+		markRead: connect.NewClient[v1.MarkReadRequest, v1.MarkReadResponse](
+			httpClient,
+			baseURL+RoomServiceMarkReadProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("MarkRead")),
+			connect.WithClientOptions(opts...),
+		),
+		markUnread: connect.NewClient[v1.MarkUnreadRequest, v1.MarkUnreadResponse](
+			httpClient,
+			baseURL+RoomServiceMarkUnreadProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("MarkUnread")),
+			connect.WithClientOptions(opts...),
+		),
+		listReadReceipts: connect.NewClient[v1.ListReadReceiptsRequest, v1.ListReadReceiptsResponse](
+			httpClient,
+			baseURL+RoomServiceListReadReceiptsProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("ListReadReceipts")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		setMuted: connect.NewClient[v1.SetMutedRequest, v1.SetMutedResponse](
+			httpClient,
+			baseURL+RoomServiceSetMutedProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("SetMuted")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // roomServiceClient implements RoomServiceClient.
 type roomServiceClient struct {
-	listRooms    *connect.Client[v1.ListRoomsRequest, v1.ListRoomsResponse]
-	createRoom   *connect.Client[v1.CreateRoomRequest, v1.CreateRoomResponse]
-	joinRoom     *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
-	leaveRoom    *connect.Client[v1.LeaveRoomRequest, v1.LeaveRoomResponse]
-	listMembers  *connect.Client[v1.ListMembersRequest, v1.ListMembersResponse]
-	addMember    *connect.Client[v1.AddMemberRequest, v1.AddMemberResponse]
-	removeMember *connect.Client[v1.RemoveMemberRequest, v1.RemoveMemberResponse]
+	listRooms        *connect.Client[v1.ListRoomsRequest, v1.ListRoomsResponse]
+	createRoom       *connect.Client[v1.CreateRoomRequest, v1.CreateRoomResponse]
+	joinRoom         *connect.Client[v1.JoinRoomRequest, v1.JoinRoomResponse]
+	leaveRoom        *connect.Client[v1.LeaveRoomRequest, v1.LeaveRoomResponse]
+	listMembers      *connect.Client[v1.ListMembersRequest, v1.ListMembersResponse]
+	addMember        *connect.Client[v1.AddMemberRequest, v1.AddMemberResponse]
+	removeMember     *connect.Client[v1.RemoveMemberRequest, v1.RemoveMemberResponse]
+	markRead         *connect.Client[v1.MarkReadRequest, v1.MarkReadResponse]
+	markUnread       *connect.Client[v1.MarkUnreadRequest, v1.MarkUnreadResponse]
+	listReadReceipts *connect.Client[v1.ListReadReceiptsRequest, v1.ListReadReceiptsResponse]
+	setMuted         *connect.Client[v1.SetMutedRequest, v1.SetMutedResponse]
 }
 
 // ListRooms calls chat.v1.RoomService.ListRooms.
@@ -203,6 +253,42 @@ func (c *roomServiceClient) RemoveMember(ctx context.Context, req *v1.RemoveMemb
 	return nil, err
 }
 
+// MarkRead calls chat.v1.RoomService.MarkRead.
+func (c *roomServiceClient) MarkRead(ctx context.Context, req *v1.MarkReadRequest) (*v1.MarkReadResponse, error) {
+	response, err := c.markRead.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// MarkUnread calls chat.v1.RoomService.MarkUnread.
+func (c *roomServiceClient) MarkUnread(ctx context.Context, req *v1.MarkUnreadRequest) (*v1.MarkUnreadResponse, error) {
+	response, err := c.markUnread.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListReadReceipts calls chat.v1.RoomService.ListReadReceipts.
+func (c *roomServiceClient) ListReadReceipts(ctx context.Context, req *v1.ListReadReceiptsRequest) (*v1.ListReadReceiptsResponse, error) {
+	response, err := c.listReadReceipts.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// SetMuted calls chat.v1.RoomService.SetMuted.
+func (c *roomServiceClient) SetMuted(ctx context.Context, req *v1.SetMutedRequest) (*v1.SetMutedResponse, error) {
+	response, err := c.setMuted.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoomServiceHandler is an implementation of the chat.v1.RoomService service.
 type RoomServiceHandler interface {
 	// ListRooms returns the public rooms and the private rooms the caller
@@ -222,6 +308,18 @@ type RoomServiceHandler interface {
 	AddMember(context.Context, *v1.AddMemberRequest) (*v1.AddMemberResponse, error)
 	// RemoveMember lets a room's owner remove a member.
 	RemoveMember(context.Context, *v1.RemoveMemberRequest) (*v1.RemoveMemberResponse, error)
+	// MarkRead moves the caller's read watermark forward to seq (clamped to
+	// the room's last_seq); an older seq changes nothing. Every session of
+	// the caller hears ReadMarker.
+	MarkRead(context.Context, *v1.MarkReadRequest) (*v1.MarkReadResponse, error)
+	// MarkUnread puts the caller's read watermark just before seq, backwards
+	// too, so the room shows unread from that message on.
+	MarkUnread(context.Context, *v1.MarkUnreadRequest) (*v1.MarkUnreadResponse, error)
+	// ListReadReceipts says how far each member who shares read receipts has
+	// read; a caller who shares none gets none.
+	ListReadReceipts(context.Context, *v1.ListReadReceiptsRequest) (*v1.ListReadReceiptsResponse, error)
+	// SetMuted mutes or unmutes the room for the caller.
+	SetMuted(context.Context, *v1.SetMutedRequest) (*v1.SetMutedResponse, error)
 }
 
 // NewRoomServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -275,6 +373,31 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(roomServiceMethods.ByName("RemoveMember")),
 		connect.WithHandlerOptions(opts...),
 	)
+	roomServiceMarkReadHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceMarkReadProcedure,
+		svc.MarkRead,
+		connect.WithSchema(roomServiceMethods.ByName("MarkRead")),
+		connect.WithHandlerOptions(opts...),
+	)
+	roomServiceMarkUnreadHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceMarkUnreadProcedure,
+		svc.MarkUnread,
+		connect.WithSchema(roomServiceMethods.ByName("MarkUnread")),
+		connect.WithHandlerOptions(opts...),
+	)
+	roomServiceListReadReceiptsHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceListReadReceiptsProcedure,
+		svc.ListReadReceipts,
+		connect.WithSchema(roomServiceMethods.ByName("ListReadReceipts")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	roomServiceSetMutedHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceSetMutedProcedure,
+		svc.SetMuted,
+		connect.WithSchema(roomServiceMethods.ByName("SetMuted")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/chat.v1.RoomService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoomServiceListRoomsProcedure:
@@ -291,6 +414,14 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 			roomServiceAddMemberHandler.ServeHTTP(w, r)
 		case RoomServiceRemoveMemberProcedure:
 			roomServiceRemoveMemberHandler.ServeHTTP(w, r)
+		case RoomServiceMarkReadProcedure:
+			roomServiceMarkReadHandler.ServeHTTP(w, r)
+		case RoomServiceMarkUnreadProcedure:
+			roomServiceMarkUnreadHandler.ServeHTTP(w, r)
+		case RoomServiceListReadReceiptsProcedure:
+			roomServiceListReadReceiptsHandler.ServeHTTP(w, r)
+		case RoomServiceSetMutedProcedure:
+			roomServiceSetMutedHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -326,4 +457,20 @@ func (UnimplementedRoomServiceHandler) AddMember(context.Context, *v1.AddMemberR
 
 func (UnimplementedRoomServiceHandler) RemoveMember(context.Context, *v1.RemoveMemberRequest) (*v1.RemoveMemberResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.RemoveMember is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) MarkRead(context.Context, *v1.MarkReadRequest) (*v1.MarkReadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.MarkRead is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) MarkUnread(context.Context, *v1.MarkUnreadRequest) (*v1.MarkUnreadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.MarkUnread is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) ListReadReceipts(context.Context, *v1.ListReadReceiptsRequest) (*v1.ListReadReceiptsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.ListReadReceipts is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) SetMuted(context.Context, *v1.SetMutedRequest) (*v1.SetMutedResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.SetMuted is not implemented"))
 }

@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
-import type { Member, Message as Message$1, Room, User } from "./types_pb";
+import type { Member, Message as Message$1, ReadReceipt, Room, Settings, User } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/event.proto.
  */
 export const file_chat_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIrADCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASDwoHdXNlcl9pZBgLIAEoA0IGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiQAoMTWVtYmVySm9pbmVkEg8KB3Jvb21faWQYASABKAMSHwoGbWVtYmVyGAIgASgLMg8uY2hhdC52MS5NZW1iZXIiLgoKTWVtYmVyTGVmdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiQwoPUHJlc2VuY2VDaGFuZ2VkEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAxIOCgZvbmxpbmUYAyABKAgiKgoGVHlwaW5nEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAyJECgxUb29GYXJCZWhpbmQSDwoHcm9vbV9pZBgBIAEoAxIRCglhZnRlcl9zZXEYAiABKAMSEAoIbGFzdF9zZXEYAyABKAMiKAoJUm9vbUFkZGVkEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20iHgoLUm9vbVJlbW92ZWQSDwoHcm9vbV9pZBgBIAEoAyJCCgpSb29tQ3Vyc29yEhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGgoJYWZ0ZXJfc2VxGAIgASgDQge6SAQiAigAInAKBVJlYWR5EhsKBHVzZXIYASABKAsyDS5jaGF0LnYxLlVzZXISEAoIcm9vbV9pZHMYAiADKAMSEgoKc2Vzc2lvbl9pZBgDIAEoCRIkCgdjdXJzb3JzGAQgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yIi0KCVJlY29ubmVjdBIQCghkZWxheV9tcxgBIAEoAxIOCgZyZWFzb24YAiABKAkipQEKC0NsaWVudEZyYW1lEh0KBGF1dGgYASABKAsyDS5jaGF0LnYxLkF1dGhIABIhCgZyZXN1bWUYAiABKAsyDy5jaGF0LnYxLlJlc3VtZUgAEiYKBnR5cGluZxgDIAEoCzIULmNoYXQudjEuVHlwaW5nRnJhbWVIABIdCgRwaW5nGAQgASgLMg0uY2hhdC52MS5QaW5nSABCDQoEa2luZBIFukgCCAEiUQoEQXV0aBIZCgV0b2tlbhgBIAEoCUIKukgHcgUQARiAIBIuCgZyZXN1bWUYAiADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3JCCbpIBpIBAxDoByI3CgZSZXN1bWUSLQoFcm9vbXMYASADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3JCCbpIBpIBAxDoByInCgtUeXBpbmdGcmFtZRIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIgYKBFBpbmciBgoEUG9uZyLAAQoLU2VydmVyRnJhbWUSHwoFcmVhZHkYASABKAsyDi5jaGF0LnYxLlJlYWR5SAASHwoFZXZlbnQYAiABKAsyDi5jaGF0LnYxLkV2ZW50SAASHwoFZXJyb3IYAyABKAsyDi5jaGF0LnYxLkVycm9ySAASHQoEcG9uZxgEIAEoCzINLmNoYXQudjEuUG9uZ0gAEicKCXJlY29ubmVjdBgFIAEoCzISLmNoYXQudjEuUmVjb25uZWN0SABCBgoEa2luZCImCgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiNAoMU2VydmVyRnJhbWVzEiQKBmZyYW1lcxgBIAMoCzIULmNoYXQudjEuU2VydmVyRnJhbWVCjgEKC2NvbS5jaGF0LnYxQgpFdmVudFByb3RvUAFaNmdpdGh1Yi5jb20vcGFybGV5LWNoYXQvcGFybGV5L2dlbi9wcm90by9jaGF0L3YxO2NoYXR2MaICA0NYWKoCB0NoYXQuVjHKAgdDaGF0XFYx4gITQ2hhdFxWMVxHUEJNZXRhZGF0YeoCCENoYXQ6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_chat_v1_types]);
+  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIrwGCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASMAoObWVzc2FnZV9lZGl0ZWQYDCABKAsyFi5jaGF0LnYxLk1lc3NhZ2VFZGl0ZWRIABIyCg9tZXNzYWdlX2RlbGV0ZWQYDSABKAsyFy5jaGF0LnYxLk1lc3NhZ2VEZWxldGVkSAASMAoOcmVhY3Rpb25fYWRkZWQYDiABKAsyFi5jaGF0LnYxLlJlYWN0aW9uQWRkZWRIABI0ChByZWFjdGlvbl9yZW1vdmVkGA8gASgLMhguY2hhdC52MS5SZWFjdGlvblJlbW92ZWRIABIqCgtyZWFkX21hcmtlchgQIAEoCzITLmNoYXQudjEuUmVhZE1hcmtlckgAEiwKDHJlYWRfcmVjZWlwdBgRIAEoCzIULmNoYXQudjEuUmVhZFJlY2VpcHRIABI0ChBzZXR0aW5nc19jaGFuZ2VkGBIgASgLMhguY2hhdC52MS5TZXR0aW5nc0NoYW5nZWRIABIsCgxtdXRlX2NoYW5nZWQYEyABKAsyFC5jaGF0LnYxLk11dGVDaGFuZ2VkSAASDwoHdXNlcl9pZBgLIAEoA0IGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiMgoNTWVzc2FnZUVkaXRlZBIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIjYKDk1lc3NhZ2VEZWxldGVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMiVQoNUmVhY3Rpb25BZGRlZBIPCgdyb29tX2lkGAEgASgDEhMKC21lc3NhZ2Vfc2VxGAIgASgDEg0KBWVtb2ppGAMgASgJEg8KB3VzZXJfaWQYBCABKAMiVwoPUmVhY3Rpb25SZW1vdmVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMSDQoFZW1vamkYAyABKAkSDwoHdXNlcl9pZBgEIAEoAyIvCgpSZWFkTWFya2VyEg8KB3Jvb21faWQYASABKAMSEAoIcmVhZF9zZXEYAiABKAMiNgoPU2V0dGluZ3NDaGFuZ2VkEiMKCHNldHRpbmdzGAEgASgLMhEuY2hhdC52MS5TZXR0aW5ncyItCgtNdXRlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg0KBW11dGVkGAIgASgIIkAKDE1lbWJlckpvaW5lZBIPCgdyb29tX2lkGAEgASgDEh8KBm1lbWJlchgCIAEoCzIPLmNoYXQudjEuTWVtYmVyIi4KCk1lbWJlckxlZnQSDwoHcm9vbV9pZBgBIAEoAxIPCgd1c2VyX2lkGAIgASgDIkMKD1ByZXNlbmNlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSDgoGb25saW5lGAMgASgIIioKBlR5cGluZxIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiRAoMVG9vRmFyQmVoaW5kEg8KB3Jvb21faWQYASABKAMSEQoJYWZ0ZXJfc2VxGAIgASgDEhAKCGxhc3Rfc2VxGAMgASgDIigKCVJvb21BZGRlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIh4KC1Jvb21SZW1vdmVkEg8KB3Jvb21faWQYASABKAMiQgoKUm9vbUN1cnNvchIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhoKCWFmdGVyX3NlcRgCIAEoA0IHukgEIgIoACJwCgVSZWFkeRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEhAKCHJvb21faWRzGAIgAygDEhIKCnNlc3Npb25faWQYAyABKAkSJAoHY3Vyc29ycxgEIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvciItCglSZWNvbm5lY3QSEAoIZGVsYXlfbXMYASABKAMSDgoGcmVhc29uGAIgASgJIqUBCgtDbGllbnRGcmFtZRIdCgRhdXRoGAEgASgLMg0uY2hhdC52MS5BdXRoSAASIQoGcmVzdW1lGAIgASgLMg8uY2hhdC52MS5SZXN1bWVIABImCgZ0eXBpbmcYAyABKAsyFC5jaGF0LnYxLlR5cGluZ0ZyYW1lSAASHQoEcGluZxgEIAEoCzINLmNoYXQudjEuUGluZ0gAQg0KBGtpbmQSBbpIAggBIlEKBEF1dGgSGQoFdG9rZW4YASABKAlCCrpIB3IFEAEYgCASLgoGcmVzdW1lGAIgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AciNwoGUmVzdW1lEi0KBXJvb21zGAEgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AciJwoLVHlwaW5nRnJhbWUSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgACIGCgRQaW5nIgYKBFBvbmciwAEKC1NlcnZlckZyYW1lEh8KBXJlYWR5GAEgASgLMg4uY2hhdC52MS5SZWFkeUgAEh8KBWV2ZW50GAIgASgLMg4uY2hhdC52MS5FdmVudEgAEh8KBWVycm9yGAMgASgLMg4uY2hhdC52MS5FcnJvckgAEh0KBHBvbmcYBCABKAsyDS5jaGF0LnYxLlBvbmdIABInCglyZWNvbm5lY3QYBSABKAsyEi5jaGF0LnYxLlJlY29ubmVjdEgAQgYKBGtpbmQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIjQKDFNlcnZlckZyYW1lcxIkCgZmcmFtZXMYASADKAsyFC5jaGF0LnYxLlNlcnZlckZyYW1lQo4BCgtjb20uY2hhdC52MUIKRXZlbnRQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
  * Event is something that happened in a room the user belongs to, or to
@@ -31,7 +31,9 @@ export type Event = Message<"chat.v1.Event"> & {
   roomId: bigint;
 
   /**
-   * The message's seq for message_created; 0 otherwise.
+   * The seq of the room's log entry the event is (message_created,
+   * message_edited, message_deleted, reaction_added, reaction_removed); 0
+   * for events that are not in the log.
    *
    * @generated from field: int64 seq = 2;
    */
@@ -88,6 +90,54 @@ export type Event = Message<"chat.v1.Event"> & {
      */
     value: RoomRemoved;
     case: "roomRemoved";
+  } | {
+    /**
+     * @generated from field: chat.v1.MessageEdited message_edited = 12;
+     */
+    value: MessageEdited;
+    case: "messageEdited";
+  } | {
+    /**
+     * @generated from field: chat.v1.MessageDeleted message_deleted = 13;
+     */
+    value: MessageDeleted;
+    case: "messageDeleted";
+  } | {
+    /**
+     * @generated from field: chat.v1.ReactionAdded reaction_added = 14;
+     */
+    value: ReactionAdded;
+    case: "reactionAdded";
+  } | {
+    /**
+     * @generated from field: chat.v1.ReactionRemoved reaction_removed = 15;
+     */
+    value: ReactionRemoved;
+    case: "reactionRemoved";
+  } | {
+    /**
+     * @generated from field: chat.v1.ReadMarker read_marker = 16;
+     */
+    value: ReadMarker;
+    case: "readMarker";
+  } | {
+    /**
+     * @generated from field: chat.v1.ReadReceipt read_receipt = 17;
+     */
+    value: ReadReceipt;
+    case: "readReceipt";
+  } | {
+    /**
+     * @generated from field: chat.v1.SettingsChanged settings_changed = 18;
+     */
+    value: SettingsChanged;
+    case: "settingsChanged";
+  } | {
+    /**
+     * @generated from field: chat.v1.MuteChanged mute_changed = 19;
+     */
+    value: MuteChanged;
+    case: "muteChanged";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -126,6 +176,188 @@ export const MessageCreatedSchema: GenMessage<MessageCreated> = /*@__PURE__*/
   messageDesc(file_chat_v1_event, 1);
 
 /**
+ * MessageEdited carries a message whose body was edited: its body,
+ * edited_at and mentions are new; its reactions are not in it (keep the
+ * ones you have).
+ *
+ * @generated from message chat.v1.MessageEdited
+ */
+export type MessageEdited = Message<"chat.v1.MessageEdited"> & {
+  /**
+   * @generated from field: chat.v1.Message message = 1;
+   */
+  message?: Message$1 | undefined;
+};
+
+/**
+ * Describes the message chat.v1.MessageEdited.
+ * Use `create(MessageEditedSchema)` to create a new message.
+ */
+export const MessageEditedSchema: GenMessage<MessageEdited> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 2);
+
+/**
+ * MessageDeleted says a message became a tombstone.
+ *
+ * @generated from message chat.v1.MessageDeleted
+ */
+export type MessageDeleted = Message<"chat.v1.MessageDeleted"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MessageDeleted.
+ * Use `create(MessageDeletedSchema)` to create a new message.
+ */
+export const MessageDeletedSchema: GenMessage<MessageDeleted> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 3);
+
+/**
+ * ReactionAdded says a member reacted to a message.
+ *
+ * @generated from message chat.v1.ReactionAdded
+ */
+export type ReactionAdded = Message<"chat.v1.ReactionAdded"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+
+  /**
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: int64 user_id = 4;
+   */
+  userId: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ReactionAdded.
+ * Use `create(ReactionAddedSchema)` to create a new message.
+ */
+export const ReactionAddedSchema: GenMessage<ReactionAdded> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 4);
+
+/**
+ * ReactionRemoved says a member took a reaction back.
+ *
+ * @generated from message chat.v1.ReactionRemoved
+ */
+export type ReactionRemoved = Message<"chat.v1.ReactionRemoved"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+
+  /**
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: int64 user_id = 4;
+   */
+  userId: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ReactionRemoved.
+ * Use `create(ReactionRemovedSchema)` to create a new message.
+ */
+export const ReactionRemovedSchema: GenMessage<ReactionRemoved> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 5);
+
+/**
+ * ReadMarker tells every session of a user where their read watermark in a
+ * room is now, so a room read on one device is read on the others.
+ *
+ * @generated from message chat.v1.ReadMarker
+ */
+export type ReadMarker = Message<"chat.v1.ReadMarker"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 read_seq = 2;
+   */
+  readSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ReadMarker.
+ * Use `create(ReadMarkerSchema)` to create a new message.
+ */
+export const ReadMarkerSchema: GenMessage<ReadMarker> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 6);
+
+/**
+ * SettingsChanged tells every session of a user their new settings.
+ *
+ * @generated from message chat.v1.SettingsChanged
+ */
+export type SettingsChanged = Message<"chat.v1.SettingsChanged"> & {
+  /**
+   * @generated from field: chat.v1.Settings settings = 1;
+   */
+  settings?: Settings | undefined;
+};
+
+/**
+ * Describes the message chat.v1.SettingsChanged.
+ * Use `create(SettingsChangedSchema)` to create a new message.
+ */
+export const SettingsChangedSchema: GenMessage<SettingsChanged> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 7);
+
+/**
+ * MuteChanged tells every session of a user that they muted or unmuted a
+ * room.
+ *
+ * @generated from message chat.v1.MuteChanged
+ */
+export type MuteChanged = Message<"chat.v1.MuteChanged"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: bool muted = 2;
+   */
+  muted: boolean;
+};
+
+/**
+ * Describes the message chat.v1.MuteChanged.
+ * Use `create(MuteChangedSchema)` to create a new message.
+ */
+export const MuteChangedSchema: GenMessage<MuteChanged> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 8);
+
+/**
  * MemberJoined says a user joined or was added to the room.
  *
  * @generated from message chat.v1.MemberJoined
@@ -147,7 +379,7 @@ export type MemberJoined = Message<"chat.v1.MemberJoined"> & {
  * Use `create(MemberJoinedSchema)` to create a new message.
  */
 export const MemberJoinedSchema: GenMessage<MemberJoined> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 2);
+  messageDesc(file_chat_v1_event, 9);
 
 /**
  * MemberLeft says a user left or was removed from the room.
@@ -171,7 +403,7 @@ export type MemberLeft = Message<"chat.v1.MemberLeft"> & {
  * Use `create(MemberLeftSchema)` to create a new message.
  */
 export const MemberLeftSchema: GenMessage<MemberLeft> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 3);
+  messageDesc(file_chat_v1_event, 10);
 
 /**
  * PresenceChanged says a member came online or went offline.
@@ -200,7 +432,7 @@ export type PresenceChanged = Message<"chat.v1.PresenceChanged"> & {
  * Use `create(PresenceChangedSchema)` to create a new message.
  */
 export const PresenceChangedSchema: GenMessage<PresenceChanged> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 4);
+  messageDesc(file_chat_v1_event, 11);
 
 /**
  * Typing says a member is typing. It is never stored.
@@ -224,7 +456,7 @@ export type Typing = Message<"chat.v1.Typing"> & {
  * Use `create(TypingSchema)` to create a new message.
  */
 export const TypingSchema: GenMessage<Typing> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 5);
+  messageDesc(file_chat_v1_event, 12);
 
 /**
  * TooFarBehind says the room has more missed messages than a resume replays:
@@ -259,7 +491,7 @@ export type TooFarBehind = Message<"chat.v1.TooFarBehind"> & {
  * Use `create(TooFarBehindSchema)` to create a new message.
  */
 export const TooFarBehindSchema: GenMessage<TooFarBehind> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 6);
+  messageDesc(file_chat_v1_event, 13);
 
 /**
  * RoomAdded says the user is in a room now: they created or joined it, or
@@ -281,7 +513,7 @@ export type RoomAdded = Message<"chat.v1.RoomAdded"> & {
  * Use `create(RoomAddedSchema)` to create a new message.
  */
 export const RoomAddedSchema: GenMessage<RoomAdded> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 7);
+  messageDesc(file_chat_v1_event, 14);
 
 /**
  * RoomRemoved says the user is no longer in the room: they left it or were
@@ -301,7 +533,7 @@ export type RoomRemoved = Message<"chat.v1.RoomRemoved"> & {
  * Use `create(RoomRemovedSchema)` to create a new message.
  */
 export const RoomRemovedSchema: GenMessage<RoomRemoved> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 8);
+  messageDesc(file_chat_v1_event, 15);
 
 /**
  * RoomCursor is the last seq a client has seen in a room.
@@ -325,7 +557,7 @@ export type RoomCursor = Message<"chat.v1.RoomCursor"> & {
  * Use `create(RoomCursorSchema)` to create a new message.
  */
 export const RoomCursorSchema: GenMessage<RoomCursor> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 9);
+  messageDesc(file_chat_v1_event, 16);
 
 /**
  * Ready opens a live connection: events follow.
@@ -367,7 +599,7 @@ export type Ready = Message<"chat.v1.Ready"> & {
  * Use `create(ReadySchema)` to create a new message.
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 10);
+  messageDesc(file_chat_v1_event, 17);
 
 /**
  * Reconnect asks the client to reconnect after delay_ms and resume, because
@@ -392,7 +624,7 @@ export type Reconnect = Message<"chat.v1.Reconnect"> & {
  * Use `create(ReconnectSchema)` to create a new message.
  */
 export const ReconnectSchema: GenMessage<Reconnect> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 11);
+  messageDesc(file_chat_v1_event, 18);
 
 /**
  * ClientFrame is one WebSocket frame from the client.
@@ -435,7 +667,7 @@ export type ClientFrame = Message<"chat.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 12);
+  messageDesc(file_chat_v1_event, 19);
 
 /**
  * Auth authenticates a browser's connection; it must be the first frame.
@@ -463,7 +695,7 @@ export type Auth = Message<"chat.v1.Auth"> & {
  * Use `create(AuthSchema)` to create a new message.
  */
 export const AuthSchema: GenMessage<Auth> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 13);
+  messageDesc(file_chat_v1_event, 20);
 
 /**
  * Resume asks for everything after each cursor. While a room is replayed,
@@ -487,7 +719,7 @@ export type Resume = Message<"chat.v1.Resume"> & {
  * Use `create(ResumeSchema)` to create a new message.
  */
 export const ResumeSchema: GenMessage<Resume> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 14);
+  messageDesc(file_chat_v1_event, 21);
 
 /**
  * TypingFrame says the user is typing in a room.
@@ -506,7 +738,7 @@ export type TypingFrame = Message<"chat.v1.TypingFrame"> & {
  * Use `create(TypingFrameSchema)` to create a new message.
  */
 export const TypingFrameSchema: GenMessage<TypingFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 15);
+  messageDesc(file_chat_v1_event, 22);
 
 /**
  * Ping asks for a Pong.
@@ -521,7 +753,7 @@ export type Ping = Message<"chat.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 16);
+  messageDesc(file_chat_v1_event, 23);
 
 /**
  * Pong answers a Ping.
@@ -536,7 +768,7 @@ export type Pong = Message<"chat.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 17);
+  messageDesc(file_chat_v1_event, 24);
 
 /**
  * ServerFrame is one WebSocket frame from the server. Without a subprotocol
@@ -587,7 +819,7 @@ export type ServerFrame = Message<"chat.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 18);
+  messageDesc(file_chat_v1_event, 25);
 
 /**
  * Error reports a refused frame or why the server closes the connection.
@@ -613,7 +845,7 @@ export type Error = Message<"chat.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 19);
+  messageDesc(file_chat_v1_event, 26);
 
 /**
  * ServerFrames is one WebSocket message from the server on a batch
@@ -636,5 +868,5 @@ export type ServerFrames = Message<"chat.v1.ServerFrames"> & {
  * Use `create(ServerFramesSchema)` to create a new message.
  */
 export const ServerFramesSchema: GenMessage<ServerFrames> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 20);
+  messageDesc(file_chat_v1_event, 27);
 

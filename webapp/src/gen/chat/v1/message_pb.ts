@@ -7,7 +7,7 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
 import type { Event, Ready, Reconnect, RoomCursor } from "./event_pb";
 import { file_chat_v1_event } from "./event_pb";
-import type { Message as Message$1 } from "./types_pb";
+import type { Edit, Message as Message$1 } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/message.proto.
  */
 export const file_chat_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("ChVjaGF0L3YxL21lc3NhZ2UucHJvdG8SB2NoYXQudjEiegoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGAoEYm9keRgCIAEoCUIKukgHcgUQARigHxIwCg1jbGllbnRfbXNnX2lkGAMgASgJQhm6SBZyFBABGEAyDl5bXHgyMS1ceDdFXSskIjgKE1NlbmRNZXNzYWdlUmVzcG9uc2USIQoHbWVzc2FnZRgBIAEoCzIQLmNoYXQudjEuTWVzc2FnZSKWAQoTTGlzdE1lc3NhZ2VzUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhsKCmJlZm9yZV9zZXEYAiABKANCB7pIBCICKAASHwoJYWZ0ZXJfc2VxGAMgASgDQge6SAQiAigASACIAQESGQoFbGltaXQYBCABKAVCCrpIBxoFGMgBKABCDAoKX2FmdGVyX3NlcSJMChRMaXN0TWVzc2FnZXNSZXNwb25zZRIiCghtZXNzYWdlcxgBIAMoCzIQLmNoYXQudjEuTWVzc2FnZRIQCghoYXNfbW9yZRgCIAEoCCJCChBTdWJzY3JpYmVSZXF1ZXN0Ei4KBnJlc3VtZRgBIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIoYBChFTdWJzY3JpYmVSZXNwb25zZRIfCgVyZWFkeRgBIAEoCzIOLmNoYXQudjEuUmVhZHlIABIfCgVldmVudBgCIAEoCzIOLmNoYXQudjEuRXZlbnRIABInCglyZWNvbm5lY3QYAyABKAsyEi5jaGF0LnYxLlJlY29ubmVjdEgAQgYKBGtpbmQiLQoRU2VuZFR5cGluZ1JlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgACIUChJTZW5kVHlwaW5nUmVzcG9uc2UyvwIKDk1lc3NhZ2VTZXJ2aWNlEkoKC1NlbmRNZXNzYWdlEhsuY2hhdC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaHC5jaGF0LnYxLlNlbmRNZXNzYWdlUmVzcG9uc2UiABJQCgxMaXN0TWVzc2FnZXMSHC5jaGF0LnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHS5jaGF0LnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIgOQAgESRgoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZSIAMAESRwoKU2VuZFR5cGluZxIaLmNoYXQudjEuU2VuZFR5cGluZ1JlcXVlc3QaGy5jaGF0LnYxLlNlbmRUeXBpbmdSZXNwb25zZSIAQpABCgtjb20uY2hhdC52MUIMTWVzc2FnZVByb3RvUAFaNmdpdGh1Yi5jb20vcGFybGV5LWNoYXQvcGFybGV5L2dlbi9wcm90by9jaGF0L3YxO2NoYXR2MaICA0NYWKoCB0NoYXQuVjHKAgdDaGF0XFYx4gITQ2hhdFxWMVxHUEJNZXRhZGF0YeoCCENoYXQ6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_chat_v1_event, file_chat_v1_types]);
+  fileDesc("ChVjaGF0L3YxL21lc3NhZ2UucHJvdG8SB2NoYXQudjEimQEKElNlbmRNZXNzYWdlUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhgKBGJvZHkYAiABKAlCCrpIB3IFEAEYoB8SMAoNY2xpZW50X21zZ19pZBgDIAEoCUIZukgWchQQARhAMg5eW1x4MjEtXHg3RV0rJBIdCgxyZXBseV90b19zZXEYBCABKANCB7pIBCICKAAiOAoTU2VuZE1lc3NhZ2VSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIpYBChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGwoKYmVmb3JlX3NlcRgCIAEoA0IHukgEIgIoABIfCglhZnRlcl9zZXEYAyABKANCB7pIBCICKABIAIgBARIZCgVsaW1pdBgEIAEoBUIKukgHGgUYyAEoAEIMCgpfYWZ0ZXJfc2VxIkwKFExpc3RNZXNzYWdlc1Jlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIkIKEFN1YnNjcmliZVJlcXVlc3QSLgoGcmVzdW1lGAEgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AcihgEKEVN1YnNjcmliZVJlc3BvbnNlEh8KBXJlYWR5GAEgASgLMg4uY2hhdC52MS5SZWFkeUgAEh8KBWV2ZW50GAIgASgLMg4uY2hhdC52MS5FdmVudEgAEicKCXJlY29ubmVjdBgDIAEoCzISLmNoYXQudjEuUmVjb25uZWN0SABCBgoEa2luZCItChFTZW5kVHlwaW5nUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIhQKElNlbmRUeXBpbmdSZXNwb25zZSJmChJFZGl0TWVzc2FnZVJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIcCgttZXNzYWdlX3NlcRgCIAEoA0IHukgEIgIgABIYCgRib2R5GAMgASgJQgq6SAdyBRABGKAfIjgKE0VkaXRNZXNzYWdlUmVzcG9uc2USIQoHbWVzc2FnZRgBIAEoCzIQLmNoYXQudjEuTWVzc2FnZSJOChREZWxldGVNZXNzYWdlUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhwKC21lc3NhZ2Vfc2VxGAIgASgDQge6SAQiAiAAIhcKFURlbGV0ZU1lc3NhZ2VSZXNwb25zZSJKChBMaXN0RWRpdHNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASHAoLbWVzc2FnZV9zZXEYAiABKANCB7pIBCICIAAiMQoRTGlzdEVkaXRzUmVzcG9uc2USHAoFZWRpdHMYASADKAsyDS5jaGF0LnYxLkVkaXQiZgoSQWRkUmVhY3Rpb25SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASHAoLbWVzc2FnZV9zZXEYAiABKANCB7pIBCICIAASGAoFZW1vamkYAyABKAlCCbpIBnIEEAEoQCIVChNBZGRSZWFjdGlvblJlc3BvbnNlImkKFVJlbW92ZVJlYWN0aW9uUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhwKC21lc3NhZ2Vfc2VxGAIgASgDQge6SAQiAiAAEhgKBWVtb2ppGAMgASgJQgm6SAZyBBABKEAiGAoWUmVtb3ZlUmVhY3Rpb25SZXNwb25zZSJkChFMaXN0RXZlbnRzUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhoKCWFmdGVyX3NlcRgCIAEoA0IHukgEIgIoABIZCgVsaW1pdBgDIAEoBUIKukgHGgUYyAEoACJGChJMaXN0RXZlbnRzUmVzcG9uc2USHgoGZXZlbnRzGAEgAygLMg4uY2hhdC52MS5FdmVudBIQCghoYXNfbW9yZRgCIAEoCDKTBgoOTWVzc2FnZVNlcnZpY2USSgoLU2VuZE1lc3NhZ2USGy5jaGF0LnYxLlNlbmRNZXNzYWdlUmVxdWVzdBocLmNoYXQudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIAElAKDExpc3RNZXNzYWdlcxIcLmNoYXQudjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBodLmNoYXQudjEuTGlzdE1lc3NhZ2VzUmVzcG9uc2UiA5ACARJGCglTdWJzY3JpYmUSGS5jaGF0LnYxLlN1YnNjcmliZVJlcXVlc3QaGi5jaGF0LnYxLlN1YnNjcmliZVJlc3BvbnNlIgAwARJHCgpTZW5kVHlwaW5nEhouY2hhdC52MS5TZW5kVHlwaW5nUmVxdWVzdBobLmNoYXQudjEuU2VuZFR5cGluZ1Jlc3BvbnNlIgASSgoLRWRpdE1lc3NhZ2USGy5jaGF0LnYxLkVkaXRNZXNzYWdlUmVxdWVzdBocLmNoYXQudjEuRWRpdE1lc3NhZ2VSZXNwb25zZSIAElAKDURlbGV0ZU1lc3NhZ2USHS5jaGF0LnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0Gh4uY2hhdC52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2UiABJHCglMaXN0RWRpdHMSGS5jaGF0LnYxLkxpc3RFZGl0c1JlcXVlc3QaGi5jaGF0LnYxLkxpc3RFZGl0c1Jlc3BvbnNlIgOQAgESSgoLQWRkUmVhY3Rpb24SGy5jaGF0LnYxLkFkZFJlYWN0aW9uUmVxdWVzdBocLmNoYXQudjEuQWRkUmVhY3Rpb25SZXNwb25zZSIAElMKDlJlbW92ZVJlYWN0aW9uEh4uY2hhdC52MS5SZW1vdmVSZWFjdGlvblJlcXVlc3QaHy5jaGF0LnYxLlJlbW92ZVJlYWN0aW9uUmVzcG9uc2UiABJKCgpMaXN0RXZlbnRzEhouY2hhdC52MS5MaXN0RXZlbnRzUmVxdWVzdBobLmNoYXQudjEuTGlzdEV2ZW50c1Jlc3BvbnNlIgOQAgFCkAEKC2NvbS5jaGF0LnYxQgxNZXNzYWdlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_event, file_chat_v1_types]);
 
 /**
  * @generated from message chat.v1.SendMessageRequest
@@ -40,6 +40,13 @@ export type SendMessageRequest = Message<"chat.v1.SendMessageRequest"> & {
    * @generated from field: string client_msg_id = 3;
    */
   clientMsgId: string;
+
+  /**
+   * The seq of the message this one answers; 0 for none.
+   *
+   * @generated from field: int64 reply_to_seq = 4;
+   */
+  replyToSeq: bigint;
 };
 
 /**
@@ -215,6 +222,265 @@ export const SendTypingResponseSchema: GenMessage<SendTypingResponse> = /*@__PUR
   messageDesc(file_chat_v1_message, 7);
 
 /**
+ * @generated from message chat.v1.EditMessageRequest
+ */
+export type EditMessageRequest = Message<"chat.v1.EditMessageRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+
+  /**
+   * 1 to 4,000 characters after trimming, as in SendMessage.
+   *
+   * @generated from field: string body = 3;
+   */
+  body: string;
+};
+
+/**
+ * Describes the message chat.v1.EditMessageRequest.
+ * Use `create(EditMessageRequestSchema)` to create a new message.
+ */
+export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 8);
+
+/**
+ * @generated from message chat.v1.EditMessageResponse
+ */
+export type EditMessageResponse = Message<"chat.v1.EditMessageResponse"> & {
+  /**
+   * @generated from field: chat.v1.Message message = 1;
+   */
+  message?: Message$1 | undefined;
+};
+
+/**
+ * Describes the message chat.v1.EditMessageResponse.
+ * Use `create(EditMessageResponseSchema)` to create a new message.
+ */
+export const EditMessageResponseSchema: GenMessage<EditMessageResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 9);
+
+/**
+ * @generated from message chat.v1.DeleteMessageRequest
+ */
+export type DeleteMessageRequest = Message<"chat.v1.DeleteMessageRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.DeleteMessageRequest.
+ * Use `create(DeleteMessageRequestSchema)` to create a new message.
+ */
+export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 10);
+
+/**
+ * @generated from message chat.v1.DeleteMessageResponse
+ */
+export type DeleteMessageResponse = Message<"chat.v1.DeleteMessageResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.DeleteMessageResponse.
+ * Use `create(DeleteMessageResponseSchema)` to create a new message.
+ */
+export const DeleteMessageResponseSchema: GenMessage<DeleteMessageResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 11);
+
+/**
+ * @generated from message chat.v1.ListEditsRequest
+ */
+export type ListEditsRequest = Message<"chat.v1.ListEditsRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ListEditsRequest.
+ * Use `create(ListEditsRequestSchema)` to create a new message.
+ */
+export const ListEditsRequestSchema: GenMessage<ListEditsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 12);
+
+/**
+ * @generated from message chat.v1.ListEditsResponse
+ */
+export type ListEditsResponse = Message<"chat.v1.ListEditsResponse"> & {
+  /**
+   * @generated from field: repeated chat.v1.Edit edits = 1;
+   */
+  edits: Edit[];
+};
+
+/**
+ * Describes the message chat.v1.ListEditsResponse.
+ * Use `create(ListEditsResponseSchema)` to create a new message.
+ */
+export const ListEditsResponseSchema: GenMessage<ListEditsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 13);
+
+/**
+ * @generated from message chat.v1.AddReactionRequest
+ */
+export type AddReactionRequest = Message<"chat.v1.AddReactionRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+
+  /**
+   * Exactly one emoji, such as "👍" or "👩🏽‍💻".
+   *
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+};
+
+/**
+ * Describes the message chat.v1.AddReactionRequest.
+ * Use `create(AddReactionRequestSchema)` to create a new message.
+ */
+export const AddReactionRequestSchema: GenMessage<AddReactionRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 14);
+
+/**
+ * @generated from message chat.v1.AddReactionResponse
+ */
+export type AddReactionResponse = Message<"chat.v1.AddReactionResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.AddReactionResponse.
+ * Use `create(AddReactionResponseSchema)` to create a new message.
+ */
+export const AddReactionResponseSchema: GenMessage<AddReactionResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 15);
+
+/**
+ * @generated from message chat.v1.RemoveReactionRequest
+ */
+export type RemoveReactionRequest = Message<"chat.v1.RemoveReactionRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 message_seq = 2;
+   */
+  messageSeq: bigint;
+
+  /**
+   * @generated from field: string emoji = 3;
+   */
+  emoji: string;
+};
+
+/**
+ * Describes the message chat.v1.RemoveReactionRequest.
+ * Use `create(RemoveReactionRequestSchema)` to create a new message.
+ */
+export const RemoveReactionRequestSchema: GenMessage<RemoveReactionRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 16);
+
+/**
+ * @generated from message chat.v1.RemoveReactionResponse
+ */
+export type RemoveReactionResponse = Message<"chat.v1.RemoveReactionResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.RemoveReactionResponse.
+ * Use `create(RemoveReactionResponseSchema)` to create a new message.
+ */
+export const RemoveReactionResponseSchema: GenMessage<RemoveReactionResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 17);
+
+/**
+ * @generated from message chat.v1.ListEventsRequest
+ */
+export type ListEventsRequest = Message<"chat.v1.ListEventsRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * Only entries with a larger seq; 0 pages from the room's first.
+   *
+   * @generated from field: int64 after_seq = 2;
+   */
+  afterSeq: bigint;
+
+  /**
+   * At most this many entries; 50 when 0.
+   *
+   * @generated from field: int32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message chat.v1.ListEventsRequest.
+ * Use `create(ListEventsRequestSchema)` to create a new message.
+ */
+export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 18);
+
+/**
+ * @generated from message chat.v1.ListEventsResponse
+ */
+export type ListEventsResponse = Message<"chat.v1.ListEventsResponse"> & {
+  /**
+   * Each entry as the live event it was: message_created, message_edited,
+   * message_deleted, reaction_added, reaction_removed. Messages are in
+   * their current state.
+   *
+   * @generated from field: repeated chat.v1.Event events = 1;
+   */
+  events: Event[];
+
+  /**
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+};
+
+/**
+ * Describes the message chat.v1.ListEventsResponse.
+ * Use `create(ListEventsResponseSchema)` to create a new message.
+ */
+export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 19);
+
+/**
  * MessageService sends and reads messages and streams a user's live events.
  *
  * @generated from service chat.v1.MessageService
@@ -261,6 +527,72 @@ export const MessageService: GenService<{
     methodKind: "unary";
     input: typeof SendTypingRequestSchema;
     output: typeof SendTypingResponseSchema;
+  },
+  /**
+   * EditMessage replaces the body of one of the caller's messages; the
+   * earlier bodies are kept for ListEdits.
+   *
+   * @generated from rpc chat.v1.MessageService.EditMessage
+   */
+  editMessage: {
+    methodKind: "unary";
+    input: typeof EditMessageRequestSchema;
+    output: typeof EditMessageResponseSchema;
+  },
+  /**
+   * DeleteMessage turns a message into a tombstone and removes its content,
+   * every earlier edit included. The author or the room's owner may; deleting
+   * twice is not an error.
+   *
+   * @generated from rpc chat.v1.MessageService.DeleteMessage
+   */
+  deleteMessage: {
+    methodKind: "unary";
+    input: typeof DeleteMessageRequestSchema;
+    output: typeof DeleteMessageResponseSchema;
+  },
+  /**
+   * ListEdits returns the bodies a message had before its edits, oldest
+   * first.
+   *
+   * @generated from rpc chat.v1.MessageService.ListEdits
+   */
+  listEdits: {
+    methodKind: "unary";
+    input: typeof ListEditsRequestSchema;
+    output: typeof ListEditsResponseSchema;
+  },
+  /**
+   * AddReaction adds the caller's reaction; adding it twice is not an error.
+   *
+   * @generated from rpc chat.v1.MessageService.AddReaction
+   */
+  addReaction: {
+    methodKind: "unary";
+    input: typeof AddReactionRequestSchema;
+    output: typeof AddReactionResponseSchema;
+  },
+  /**
+   * RemoveReaction takes the caller's reaction back; removing one that is
+   * not there is not an error.
+   *
+   * @generated from rpc chat.v1.MessageService.RemoveReaction
+   */
+  removeReaction: {
+    methodKind: "unary";
+    input: typeof RemoveReactionRequestSchema;
+    output: typeof RemoveReactionResponseSchema;
+  },
+  /**
+   * ListEvents pages through the room's log itself, every entry in seq
+   * order, for clients that catch up by hand.
+   *
+   * @generated from rpc chat.v1.MessageService.ListEvents
+   */
+  listEvents: {
+    methodKind: "unary";
+    input: typeof ListEventsRequestSchema;
+    output: typeof ListEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_message, 0);

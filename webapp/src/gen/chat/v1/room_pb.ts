@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
-import type { Member, Room, Visibility } from "./types_pb";
+import type { Member, ReadReceipt, Room, Visibility } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/room.proto.
  */
 export const file_chat_v1_room: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL3Jvb20ucHJvdG8SB2NoYXQudjEiEgoQTGlzdFJvb21zUmVxdWVzdCIxChFMaXN0Um9vbXNSZXNwb25zZRIcCgVyb29tcxgBIAMoCzINLmNoYXQudjEuUm9vbSKrAgoRQ3JlYXRlUm9vbVJlcXVlc3QSpAEKBG5hbWUYASABKAlClQG6SJEBugGHAQoVcm9vbV9uYW1lLm5vX2NvbnRyb2xzEkl0aGUgcm9vbSBuYW1lIG11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBpbnZpc2libGUgZm9ybWF0dGluZyBjaGFyYWN0ZXJzGiN0aGlzLm1hdGNoZXMocideW15ccHtDY31ccHtDZn1dKiQnKXIEEAEYQBI8CgV0b3BpYxgCIAEoCUItukgqcigYgAgyI15bXlx4MDAtXHgwOFx4MEItXHgxRlx4N0YtXHh7OUZ9XSokEjEKCnZpc2liaWxpdHkYAyABKA4yEy5jaGF0LnYxLlZpc2liaWxpdHlCCLpIBYIBAhABIjEKEkNyZWF0ZVJvb21SZXNwb25zZRIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIisKD0pvaW5Sb29tUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIi8KEEpvaW5Sb29tUmVzcG9uc2USGwoEcm9vbRgBIAEoCzINLmNoYXQudjEuUm9vbSIsChBMZWF2ZVJvb21SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiEwoRTGVhdmVSb29tUmVzcG9uc2UiLgoSTGlzdE1lbWJlcnNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiNwoTTGlzdE1lbWJlcnNSZXNwb25zZRIgCgdtZW1iZXJzGAEgAygLMg8uY2hhdC52MS5NZW1iZXIiWwoQQWRkTWVtYmVyUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEi0KCHVzZXJuYW1lGAIgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQiNAoRQWRkTWVtYmVyUmVzcG9uc2USHwoGbWVtYmVyGAEgASgLMg8uY2hhdC52MS5NZW1iZXIiSQoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhgKB3VzZXJfaWQYAiABKANCB7pIBCICIAAiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UyjAQKC1Jvb21TZXJ2aWNlEkcKCUxpc3RSb29tcxIZLmNoYXQudjEuTGlzdFJvb21zUmVxdWVzdBoaLmNoYXQudjEuTGlzdFJvb21zUmVzcG9uc2UiA5ACARJHCgpDcmVhdGVSb29tEhouY2hhdC52MS5DcmVhdGVSb29tUmVxdWVzdBobLmNoYXQudjEuQ3JlYXRlUm9vbVJlc3BvbnNlIgASQQoISm9pblJvb20SGC5jaGF0LnYxLkpvaW5Sb29tUmVxdWVzdBoZLmNoYXQudjEuSm9pblJvb21SZXNwb25zZSIAEkQKCUxlYXZlUm9vbRIZLmNoYXQudjEuTGVhdmVSb29tUmVxdWVzdBoaLmNoYXQudjEuTGVhdmVSb29tUmVzcG9uc2UiABJNCgtMaXN0TWVtYmVycxIbLmNoYXQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GhwuY2hhdC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIgOQAgESRAoJQWRkTWVtYmVyEhkuY2hhdC52MS5BZGRNZW1iZXJSZXF1ZXN0GhouY2hhdC52MS5BZGRNZW1iZXJSZXNwb25zZSIAEk0KDFJlbW92ZU1lbWJlchIcLmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBodLmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiAEKNAQoLY29tLmNoYXQudjFCCVJvb21Qcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_chat_v1_types]);
+  fileDesc("ChJjaGF0L3YxL3Jvb20ucHJvdG8SB2NoYXQudjEiEgoQTGlzdFJvb21zUmVxdWVzdCIxChFMaXN0Um9vbXNSZXNwb25zZRIcCgVyb29tcxgBIAMoCzINLmNoYXQudjEuUm9vbSKrAgoRQ3JlYXRlUm9vbVJlcXVlc3QSpAEKBG5hbWUYASABKAlClQG6SJEBugGHAQoVcm9vbV9uYW1lLm5vX2NvbnRyb2xzEkl0aGUgcm9vbSBuYW1lIG11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBpbnZpc2libGUgZm9ybWF0dGluZyBjaGFyYWN0ZXJzGiN0aGlzLm1hdGNoZXMocideW15ccHtDY31ccHtDZn1dKiQnKXIEEAEYQBI8CgV0b3BpYxgCIAEoCUItukgqcigYgAgyI15bXlx4MDAtXHgwOFx4MEItXHgxRlx4N0YtXHh7OUZ9XSokEjEKCnZpc2liaWxpdHkYAyABKA4yEy5jaGF0LnYxLlZpc2liaWxpdHlCCLpIBYIBAhABIjEKEkNyZWF0ZVJvb21SZXNwb25zZRIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIisKD0pvaW5Sb29tUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIi8KEEpvaW5Sb29tUmVzcG9uc2USGwoEcm9vbRgBIAEoCzINLmNoYXQudjEuUm9vbSIsChBMZWF2ZVJvb21SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiEwoRTGVhdmVSb29tUmVzcG9uc2UiLgoSTGlzdE1lbWJlcnNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiNwoTTGlzdE1lbWJlcnNSZXNwb25zZRIgCgdtZW1iZXJzGAEgAygLMg8uY2hhdC52MS5NZW1iZXIiWwoQQWRkTWVtYmVyUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEi0KCHVzZXJuYW1lGAIgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQiNAoRQWRkTWVtYmVyUmVzcG9uc2USHwoGbWVtYmVyGAEgASgLMg8uY2hhdC52MS5NZW1iZXIiSQoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhgKB3VzZXJfaWQYAiABKANCB7pIBCICIAAiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiQQoPTWFya1JlYWRSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASFAoDc2VxGAIgASgDQge6SAQiAigAIiQKEE1hcmtSZWFkUmVzcG9uc2USEAoIcmVhZF9zZXEYASABKAMiQwoRTWFya1VucmVhZFJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIUCgNzZXEYAiABKANCB7pIBCICIAAiJgoSTWFya1VucmVhZFJlc3BvbnNlEhAKCHJlYWRfc2VxGAEgASgDIjMKF0xpc3RSZWFkUmVjZWlwdHNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiQgoYTGlzdFJlYWRSZWNlaXB0c1Jlc3BvbnNlEiYKCHJlY2VpcHRzGAEgAygLMhQuY2hhdC52MS5SZWFkUmVjZWlwdCI6Cg9TZXRNdXRlZFJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABINCgVtdXRlZBgCIAEoCCIvChBTZXRNdXRlZFJlc3BvbnNlEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20yuQYKC1Jvb21TZXJ2aWNlEkcKCUxpc3RSb29tcxIZLmNoYXQudjEuTGlzdFJvb21zUmVxdWVzdBoaLmNoYXQudjEuTGlzdFJvb21zUmVzcG9uc2UiA5ACARJHCgpDcmVhdGVSb29tEhouY2hhdC52MS5DcmVhdGVSb29tUmVxdWVzdBobLmNoYXQudjEuQ3JlYXRlUm9vbVJlc3BvbnNlIgASQQoISm9pblJvb20SGC5jaGF0LnYxLkpvaW5Sb29tUmVxdWVzdBoZLmNoYXQudjEuSm9pblJvb21SZXNwb25zZSIAEkQKCUxlYXZlUm9vbRIZLmNoYXQudjEuTGVhdmVSb29tUmVxdWVzdBoaLmNoYXQudjEuTGVhdmVSb29tUmVzcG9uc2UiABJNCgtMaXN0TWVtYmVycxIbLmNoYXQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GhwuY2hhdC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIgOQAgESRAoJQWRkTWVtYmVyEhkuY2hhdC52MS5BZGRNZW1iZXJSZXF1ZXN0GhouY2hhdC52MS5BZGRNZW1iZXJSZXNwb25zZSIAEk0KDFJlbW92ZU1lbWJlchIcLmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBodLmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiABJBCghNYXJrUmVhZBIYLmNoYXQudjEuTWFya1JlYWRSZXF1ZXN0GhkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlIgASRwoKTWFya1VucmVhZBIaLmNoYXQudjEuTWFya1VucmVhZFJlcXVlc3QaGy5jaGF0LnYxLk1hcmtVbnJlYWRSZXNwb25zZSIAElwKEExpc3RSZWFkUmVjZWlwdHMSIC5jaGF0LnYxLkxpc3RSZWFkUmVjZWlwdHNSZXF1ZXN0GiEuY2hhdC52MS5MaXN0UmVhZFJlY2VpcHRzUmVzcG9uc2UiA5ACARJBCghTZXRNdXRlZBIYLmNoYXQudjEuU2V0TXV0ZWRSZXF1ZXN0GhkuY2hhdC52MS5TZXRNdXRlZFJlc3BvbnNlIgBCjQEKC2NvbS5jaGF0LnYxQglSb29tUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
  * @generated from message chat.v1.ListRoomsRequest
@@ -269,6 +269,161 @@ export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@_
   messageDesc(file_chat_v1_room, 13);
 
 /**
+ * @generated from message chat.v1.MarkReadRequest
+ */
+export type MarkReadRequest = Message<"chat.v1.MarkReadRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MarkReadRequest.
+ * Use `create(MarkReadRequestSchema)` to create a new message.
+ */
+export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 14);
+
+/**
+ * @generated from message chat.v1.MarkReadResponse
+ */
+export type MarkReadResponse = Message<"chat.v1.MarkReadResponse"> & {
+  /**
+   * The watermark after the call.
+   *
+   * @generated from field: int64 read_seq = 1;
+   */
+  readSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MarkReadResponse.
+ * Use `create(MarkReadResponseSchema)` to create a new message.
+ */
+export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 15);
+
+/**
+ * @generated from message chat.v1.MarkUnreadRequest
+ */
+export type MarkUnreadRequest = Message<"chat.v1.MarkUnreadRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * The first seq to count as unread again.
+   *
+   * @generated from field: int64 seq = 2;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MarkUnreadRequest.
+ * Use `create(MarkUnreadRequestSchema)` to create a new message.
+ */
+export const MarkUnreadRequestSchema: GenMessage<MarkUnreadRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 16);
+
+/**
+ * @generated from message chat.v1.MarkUnreadResponse
+ */
+export type MarkUnreadResponse = Message<"chat.v1.MarkUnreadResponse"> & {
+  /**
+   * @generated from field: int64 read_seq = 1;
+   */
+  readSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MarkUnreadResponse.
+ * Use `create(MarkUnreadResponseSchema)` to create a new message.
+ */
+export const MarkUnreadResponseSchema: GenMessage<MarkUnreadResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 17);
+
+/**
+ * @generated from message chat.v1.ListReadReceiptsRequest
+ */
+export type ListReadReceiptsRequest = Message<"chat.v1.ListReadReceiptsRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ListReadReceiptsRequest.
+ * Use `create(ListReadReceiptsRequestSchema)` to create a new message.
+ */
+export const ListReadReceiptsRequestSchema: GenMessage<ListReadReceiptsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 18);
+
+/**
+ * @generated from message chat.v1.ListReadReceiptsResponse
+ */
+export type ListReadReceiptsResponse = Message<"chat.v1.ListReadReceiptsResponse"> & {
+  /**
+   * @generated from field: repeated chat.v1.ReadReceipt receipts = 1;
+   */
+  receipts: ReadReceipt[];
+};
+
+/**
+ * Describes the message chat.v1.ListReadReceiptsResponse.
+ * Use `create(ListReadReceiptsResponseSchema)` to create a new message.
+ */
+export const ListReadReceiptsResponseSchema: GenMessage<ListReadReceiptsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 19);
+
+/**
+ * @generated from message chat.v1.SetMutedRequest
+ */
+export type SetMutedRequest = Message<"chat.v1.SetMutedRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: bool muted = 2;
+   */
+  muted: boolean;
+};
+
+/**
+ * Describes the message chat.v1.SetMutedRequest.
+ * Use `create(SetMutedRequestSchema)` to create a new message.
+ */
+export const SetMutedRequestSchema: GenMessage<SetMutedRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 20);
+
+/**
+ * @generated from message chat.v1.SetMutedResponse
+ */
+export type SetMutedResponse = Message<"chat.v1.SetMutedResponse"> & {
+  /**
+   * @generated from field: chat.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message chat.v1.SetMutedResponse.
+ * Use `create(SetMutedResponseSchema)` to create a new message.
+ */
+export const SetMutedResponseSchema: GenMessage<SetMutedResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 21);
+
+/**
  * RoomService lists, creates, joins and leaves rooms.
  *
  * @generated from service chat.v1.RoomService
@@ -346,6 +501,50 @@ export const RoomService: GenService<{
     methodKind: "unary";
     input: typeof RemoveMemberRequestSchema;
     output: typeof RemoveMemberResponseSchema;
+  },
+  /**
+   * MarkRead moves the caller's read watermark forward to seq (clamped to
+   * the room's last_seq); an older seq changes nothing. Every session of
+   * the caller hears ReadMarker.
+   *
+   * @generated from rpc chat.v1.RoomService.MarkRead
+   */
+  markRead: {
+    methodKind: "unary";
+    input: typeof MarkReadRequestSchema;
+    output: typeof MarkReadResponseSchema;
+  },
+  /**
+   * MarkUnread puts the caller's read watermark just before seq, backwards
+   * too, so the room shows unread from that message on.
+   *
+   * @generated from rpc chat.v1.RoomService.MarkUnread
+   */
+  markUnread: {
+    methodKind: "unary";
+    input: typeof MarkUnreadRequestSchema;
+    output: typeof MarkUnreadResponseSchema;
+  },
+  /**
+   * ListReadReceipts says how far each member who shares read receipts has
+   * read; a caller who shares none gets none.
+   *
+   * @generated from rpc chat.v1.RoomService.ListReadReceipts
+   */
+  listReadReceipts: {
+    methodKind: "unary";
+    input: typeof ListReadReceiptsRequestSchema;
+    output: typeof ListReadReceiptsResponseSchema;
+  },
+  /**
+   * SetMuted mutes or unmutes the room for the caller.
+   *
+   * @generated from rpc chat.v1.RoomService.SetMuted
+   */
+  setMuted: {
+    methodKind: "unary";
+    input: typeof SetMutedRequestSchema;
+    output: typeof SetMutedResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_room, 0);

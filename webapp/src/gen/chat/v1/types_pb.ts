@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file chat/v1/types.proto.
  */
 export const file_chat_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL3R5cGVzLnByb3RvEgdjaGF0LnYxInkKBFVzZXISCgoCaWQYASABKAMSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVtYWlsGAUgASgJIsABCgRSb29tEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDQoFdG9waWMYAyABKAkSJwoKdmlzaWJpbGl0eRgEIAEoDjITLmNoYXQudjEuVmlzaWJpbGl0eRIUCgxtZW1iZXJfY291bnQYBSABKAMSEAoIbGFzdF9zZXEYBiABKAMSDgoGam9pbmVkGAcgASgIEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoEBCgZNZW1iZXISGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIbCgRyb2xlGAIgASgOMg0uY2hhdC52MS5Sb2xlEg4KBm9ubGluZRgDIAEoCBItCglqb2luZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcBCgdNZXNzYWdlEgoKAmlkGAEgASgDEg8KB3Jvb21faWQYAiABKAMSCwoDc2VxGAMgASgDEh0KBnNlbmRlchgEIAEoCzINLmNoYXQudjEuVXNlchIMCgRib2R5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNsaWVudF9tc2dfaWQYByABKAkqVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFQoRVklTSUJJTElUWV9QVUJMSUMQARIWChJWSVNJQklMSVRZX1BSSVZBVEUQAio9CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX09XTkVSEAESDwoLUk9MRV9NRU1CRVIQAkKOAQoLY29tLmNoYXQudjFCClR5cGVzUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChNjaGF0L3YxL3R5cGVzLnByb3RvEgdjaGF0LnYxInkKBFVzZXISCgoCaWQYASABKAMSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVtYWlsGAUgASgJIo4CCgRSb29tEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDQoFdG9waWMYAyABKAkSJwoKdmlzaWJpbGl0eRgEIAEoDjITLmNoYXQudjEuVmlzaWJpbGl0eRIUCgxtZW1iZXJfY291bnQYBSABKAMSEAoIbGFzdF9zZXEYBiABKAMSDgoGam9pbmVkGAcgASgIEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlYWRfc2VxGAkgASgDEhQKDHVucmVhZF9jb3VudBgKIAEoAxIVCg1tZW50aW9uX2NvdW50GAsgASgDEg0KBW11dGVkGAwgASgIIoEBCgZNZW1iZXISGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIbCgRyb2xlGAIgASgOMg0uY2hhdC52MS5Sb2xlEg4KBm9ubGluZRgDIAEoCBItCglqb2luZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuICCgdNZXNzYWdlEgoKAmlkGAEgASgDEg8KB3Jvb21faWQYAiABKAMSCwoDc2VxGAMgASgDEh0KBnNlbmRlchgEIAEoCzINLmNoYXQudjEuVXNlchIMCgRib2R5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNsaWVudF9tc2dfaWQYByABKAkSLQoJZWRpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAkgASgIEiIKCHJlcGx5X3RvGAogASgLMhAuY2hhdC52MS5SZXBseVRvEiQKCXJlYWN0aW9ucxgLIAMoCzIRLmNoYXQudjEuUmVhY3Rpb24SGAoQbWVudGlvbl91c2VyX2lkcxgMIAMoAxIVCg1tZW50aW9uc19yb29tGA0gASgIIlcKB1JlcGx5VG8SCwoDc2VxGAEgASgDEh0KBnNlbmRlchgCIAEoCzINLmNoYXQudjEuVXNlchIPCgdleGNlcnB0GAMgASgJEg8KB2RlbGV0ZWQYBCABKAgiNAoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSDQoFY291bnQYAiABKAMSCgoCbWUYAyABKAgiRQoERWRpdBIMCgRib2R5GAEgASgJEi8KC3JlcGxhY2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBCgtSZWFkUmVjZWlwdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSEAoIcmVhZF9zZXEYAyABKAMiJwoIU2V0dGluZ3MSGwoTc2hhcmVfcmVhZF9yZWNlaXB0cxgBIAEoCCpXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhYKElZJU0lCSUxJVFlfUFJJVkFURRACKj0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfT1dORVIQARIPCgtST0xFX01FTUJFUhACQo4BCgtjb20uY2hhdC52MUIKVHlwZXNQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * User is a person's public profile. Email is filled in only when the
@@ -88,7 +88,8 @@ export type Room = Message$1<"chat.v1.Room"> & {
   memberCount: bigint;
 
   /**
-   * The seq of the newest message, 0 when the room is empty.
+   * The seq of the room's log's last entry (a message, an edit, a delete, a
+   * reaction added or removed), 0 when the room is empty.
    *
    * @generated from field: int64 last_seq = 6;
    */
@@ -105,6 +106,35 @@ export type Room = Message$1<"chat.v1.Room"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 8;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * The caller's read watermark: every entry up to it counts as read.
+   *
+   * @generated from field: int64 read_seq = 9;
+   */
+  readSeq: bigint;
+
+  /**
+   * Messages after read_seq that are not the caller's own and not deleted.
+   *
+   * @generated from field: int64 unread_count = 10;
+   */
+  unreadCount: bigint;
+
+  /**
+   * Of the unread messages, those that mention the caller or @room.
+   *
+   * @generated from field: int64 mention_count = 11;
+   */
+  mentionCount: bigint;
+
+  /**
+   * Whether the caller muted the room: it still counts unread, but raises
+   * no notification.
+   *
+   * @generated from field: bool muted = 12;
+   */
+  muted: boolean;
 };
 
 /**
@@ -151,8 +181,10 @@ export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
   messageDesc(file_chat_v1_types, 2);
 
 /**
- * Message is one stored chat message. seq numbers a room's messages 1, 2, 3…
- * without gaps.
+ * Message is one stored chat message, in its current state. seq is the seq
+ * of its creation in the room's log, which numbers every entry (messages,
+ * edits, deletes, reactions) 1, 2, 3… without gaps; it names the message in
+ * the room.
  *
  * @generated from message chat.v1.Message
  */
@@ -193,6 +225,49 @@ export type Message = Message$1<"chat.v1.Message"> & {
    * @generated from field: string client_msg_id = 7;
    */
   clientMsgId: string;
+
+  /**
+   * When the body was last edited; unset for a message never edited.
+   *
+   * @generated from field: google.protobuf.Timestamp edited_at = 8;
+   */
+  editedAt?: Timestamp | undefined;
+
+  /**
+   * A deleted message is a tombstone: its body, reactions and edits are gone.
+   *
+   * @generated from field: bool deleted = 9;
+   */
+  deleted: boolean;
+
+  /**
+   * The message this one answers, when it is a reply.
+   *
+   * @generated from field: chat.v1.ReplyTo reply_to = 10;
+   */
+  replyTo?: ReplyTo | undefined;
+
+  /**
+   * The reactions, one per emoji, in the order they were first used.
+   * Events carry none: ReactionAdded and ReactionRemoved follow instead.
+   *
+   * @generated from field: repeated chat.v1.Reaction reactions = 11;
+   */
+  reactions: Reaction[];
+
+  /**
+   * The room members mentioned as @username, in the order written.
+   *
+   * @generated from field: repeated int64 mention_user_ids = 12;
+   */
+  mentionUserIds: bigint[];
+
+  /**
+   * Whether the message mentions @room, everyone in it.
+   *
+   * @generated from field: bool mentions_room = 13;
+   */
+  mentionsRoom: boolean;
 };
 
 /**
@@ -201,6 +276,150 @@ export type Message = Message$1<"chat.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_chat_v1_types, 3);
+
+/**
+ * ReplyTo is enough of a replied-to message to show the quote.
+ *
+ * @generated from message chat.v1.ReplyTo
+ */
+export type ReplyTo = Message$1<"chat.v1.ReplyTo"> & {
+  /**
+   * @generated from field: int64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: chat.v1.User sender = 2;
+   */
+  sender?: User | undefined;
+
+  /**
+   * The start of its body, at most 200 characters; empty once deleted.
+   *
+   * @generated from field: string excerpt = 3;
+   */
+  excerpt: string;
+
+  /**
+   * @generated from field: bool deleted = 4;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message chat.v1.ReplyTo.
+ * Use `create(ReplyToSchema)` to create a new message.
+ */
+export const ReplyToSchema: GenMessage<ReplyTo> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 4);
+
+/**
+ * Reaction is one emoji's reactions to a message.
+ *
+ * @generated from message chat.v1.Reaction
+ */
+export type Reaction = Message$1<"chat.v1.Reaction"> & {
+  /**
+   * @generated from field: string emoji = 1;
+   */
+  emoji: string;
+
+  /**
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+
+  /**
+   * Whether the caller is one of them.
+   *
+   * @generated from field: bool me = 3;
+   */
+  me: boolean;
+};
+
+/**
+ * Describes the message chat.v1.Reaction.
+ * Use `create(ReactionSchema)` to create a new message.
+ */
+export const ReactionSchema: GenMessage<Reaction> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 5);
+
+/**
+ * Edit is a body a message had before an edit replaced it.
+ *
+ * @generated from message chat.v1.Edit
+ */
+export type Edit = Message$1<"chat.v1.Edit"> & {
+  /**
+   * @generated from field: string body = 1;
+   */
+  body: string;
+
+  /**
+   * When the edit replaced it.
+   *
+   * @generated from field: google.protobuf.Timestamp replaced_at = 2;
+   */
+  replacedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.Edit.
+ * Use `create(EditSchema)` to create a new message.
+ */
+export const EditSchema: GenMessage<Edit> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 6);
+
+/**
+ * ReadReceipt says how far a member has read a room.
+ *
+ * @generated from message chat.v1.ReadReceipt
+ */
+export type ReadReceipt = Message$1<"chat.v1.ReadReceipt"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * @generated from field: int64 user_id = 2;
+   */
+  userId: bigint;
+
+  /**
+   * @generated from field: int64 read_seq = 3;
+   */
+  readSeq: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ReadReceipt.
+ * Use `create(ReadReceiptSchema)` to create a new message.
+ */
+export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 7);
+
+/**
+ * Settings are a user's own preferences.
+ *
+ * @generated from message chat.v1.Settings
+ */
+export type Settings = Message$1<"chat.v1.Settings"> & {
+  /**
+   * Whether others see how far the user has read; a user who shares none
+   * sees nobody else's either.
+   *
+   * @generated from field: bool share_read_receipts = 1;
+   */
+  shareReadReceipts: boolean;
+};
+
+/**
+ * Describes the message chat.v1.Settings.
+ * Use `create(SettingsSchema)` to create a new message.
+ */
+export const SettingsSchema: GenMessage<Settings> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 8);
 
 /**
  * Visibility decides who can see and join a room.
