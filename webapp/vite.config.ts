@@ -33,5 +33,7 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['src/**/*.test.ts'],
+    // IndexedDB (the outbox) in memory, as happy-dom has none.
+    setupFiles: ['fake-indexeddb/auto'],
   },
 })

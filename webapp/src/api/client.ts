@@ -7,6 +7,7 @@ import { timestampMs } from '@bufbuild/protobuf/wkt'
 import { AuthService, type LoginResponse, type RefreshResponse } from '@/gen/chat/v1/auth_pb'
 import { RoomService } from '@/gen/chat/v1/room_pb'
 import { MessageService } from '@/gen/chat/v1/message_pb'
+import { UserService } from '@/gen/chat/v1/user_pb'
 import { SessionEnded, TokenKeeper, type Tokens } from './tokens'
 
 /** Methods that run before there is a session, so they carry no token. */
@@ -62,6 +63,8 @@ export const authClient = createClient(AuthService, transport)
 export const roomClient = createClient(RoomService, transport)
 /** messageClient calls MessageService. */
 export const messageClient = createClient(MessageService, transport)
+/** userClient calls UserService. */
+export const userClient = createClient(UserService, transport)
 
 keeper.useRefresh(async () => {
   try {

@@ -3,7 +3,8 @@ import { mount } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import ElementPlus from 'element-plus'
 import { Code, ConnectError } from '@connectrpc/connect'
-import { msg, room, user } from '@/test/factories'
+import { member, msg, room, user } from '@/test/factories'
+import type { Member, Message } from '@/gen/chat/v1/types_pb'
 
 const api = vi.hoisted(() => ({ sendMessage: vi.fn(), listMessages: vi.fn() }))
 vi.mock('@/api/client', () => ({
@@ -105,8 +106,14 @@ describe('MessageList', () => {
 })
 
 describe('MessageComposer', () => {
-  function mountComposer() {
-    return mount(MessageComposer, { props: { room: room(1) }, global: { plugins: [ElementPlus] } })
+  function mountComposer(props: Partial<{ members: Member[]; replyTo: Message | null }> = {}) {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    useSessionStore().user = user(1, 'me')
+    return mount(MessageComposer, {
+      props: { room: room(1), members: [], replyTo: null, ...props },
+      global: { plugins: [pinia, ElementPlus] },
+    })
   }
 
   it('Enter sends the trimmed text; Shift+Enter does not', async () => {
@@ -116,7 +123,7 @@ describe('MessageComposer', () => {
     await ta.trigger('keydown', { key: 'Enter', shiftKey: true })
     expect(w.emitted('send')).toBeUndefined()
     await ta.trigger('keydown', { key: 'Enter' })
-    expect(w.emitted('send')).toEqual([['hello\nworld']])
+    expect(w.emitted('send')).toEqual([['hello\nworld', 0n]])
     expect((ta.element as HTMLTextAreaElement).value).toBe('')
   })
 
@@ -148,7 +155,7 @@ describe('buildRows', () => {
       msg(1, 4, { sender: 3, at: day1 + 2000 + groupWindowMs + 1 }),
       msg(1, 5, { sender: 3, at: day1 + 2 * 86_400_000 }),
     ])
-    expect(rows.map((r) => (r.kind === 'day' ? 'day' : r.first ? 'first' : 'cont'))).toEqual([
+    expect(rows.map((r) => (r.kind !== 'message' ? r.kind : r.first ? 'first' : 'cont'))).toEqual([
       'day',
       'first',
       'cont',

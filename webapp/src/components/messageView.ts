@@ -1,13 +1,43 @@
 // Pure helpers that turn a room's messages into what the list shows.
 import { timestampDate } from '@bufbuild/protobuf/wkt'
 import type { Message } from '@/gen/chat/v1/types_pb'
+import { locale, t } from '@/i18n'
+
+const clocks = new Map<string, Intl.DateTimeFormat>()
+const fulls = new Map<string, Intl.DateTimeFormat>()
+const days = new Map<string, Intl.DateTimeFormat>()
+
+/** clockFormat is a message's time of day, without a leading zero (9:05, not 09:05). */
+export function clockFormat(d: Date): string {
+  const l = locale.value
+  if (!clocks.has(l)) clocks.set(l, new Intl.DateTimeFormat(l, { hour: 'numeric', minute: '2-digit' }))
+  return clocks.get(l)!.format(d)
+}
+
+/** fullFormat is the full date and time, for a title on hover. */
+export function fullFormat(d: Date): string {
+  const l = locale.value
+  if (!fulls.has(l)) fulls.set(l, new Intl.DateTimeFormat(l, { dateStyle: 'full', timeStyle: 'medium' }))
+  return fulls.get(l)!.format(d)
+}
 
 /** Messages from one sender closer together than this share a header. */
 export const groupWindowMs = 5 * 60_000
 
+/** dayLabel names a day separator: today, yesterday, or the date. */
+export function dayLabel(d: Date, now = new Date()): string {
+  const yesterday = new Date(now.getTime() - 86_400_000)
+  if (sameDay(d, now)) return t('chat.today')
+  if (sameDay(d, yesterday)) return t('chat.yesterday')
+  const l = locale.value
+  if (!days.has(l)) days.set(l, new Intl.DateTimeFormat(l, { weekday: 'long', month: 'long', day: 'numeric' }))
+  return days.get(l)!.format(d)
+}
+
 /** Row is one line of the message list. */
 export type Row =
   | { kind: 'day'; key: string; date: Date }
+  | { kind: 'unread'; key: string }
   | { kind: 'message'; key: string; message: Message; date: Date; first: boolean }
 
 export function messageDate(m: Message): Date {
@@ -18,14 +48,24 @@ function sameDay(a: Date, b: Date): boolean {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate()
 }
 
-/** buildRows adds day separators and marks where a sender's run of messages starts. */
-export function buildRows(messages: readonly Message[]): Row[] {
+/**
+ * buildRows adds day separators, marks where a sender's run of messages
+ * starts, and puts the "new messages" divider before the first message after
+ * unreadAfter that counts as unread (not mine, not deleted).
+ */
+export function buildRows(messages: readonly Message[], unreadAfter: bigint | null = null, me?: bigint): Row[] {
   const rows: Row[] = []
   let prev: { date: Date; sender: bigint | undefined } | null = null
+  let divided = unreadAfter === null
   for (const m of messages) {
     const date = messageDate(m)
     if (!prev || !sameDay(prev.date, date)) {
       rows.push({ kind: 'day', key: `d${m.seq}`, date })
+      prev = null
+    }
+    if (!divided && m.seq > unreadAfter! && m.sender?.id !== me && !m.deleted) {
+      divided = true
+      rows.push({ kind: 'unread', key: 'unread' })
       prev = null
     }
     const first =

@@ -1,19 +1,26 @@
-// Connects the real-time socket to the stores: events update messages,
-// members, presence, typing and unread counts; the status feeds the
-// connection indicator.
+// Connects the real-time socket to the stores: events update messages (and
+// their edits, tombstones and reactions), members, presence, typing, read
+// state and settings, and raise desktop notifications for mentions; the
+// status feeds the connection indicator.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { Event, Ready } from '@/gen/chat/v1/event_pb'
-import { keeper } from '@/api/client'
+import type { Message } from '@/gen/chat/v1/types_pb'
+import { keeper, roomClient } from '@/api/client'
 import { LiveSocket, liveUrl, type LiveOptions, type LiveStatus } from '@/realtime/live'
 import { useMessagesStore } from './messages'
-import { useRoomsStore } from './rooms'
+import { mentions, useRoomsStore } from './rooms'
 import { useSessionStore } from './session'
+import { useSettingsStore } from './settings'
 
-/** At most one typing frame is sent per room in this long. */
+/** At most one typing frame is sent per room in this long (the server drops more). */
 export const typingThrottleMs = 3_000
 /** Member list reloads wait this long for more joins to arrive. */
 export const memberReloadDelayMs = 300
+/** Unread counts are fetched again this long after a change the client cannot count itself. */
+export const countsReloadDelayMs = 300
+/** A notification shows at most this much of the message. */
+const notifyChars = 140
 
 /** useLiveStore owns the app's WebSocket. */
 export const useLiveStore = defineStore('live', () => {
@@ -22,8 +29,12 @@ export const useLiveStore = defineStore('live', () => {
   /** The rooms the current connection receives events of. */
   const subscribed = ref<Set<string>>(new Set())
   const lastTyping = new Map<string, number>()
+  const typingLater = new Map<string, ReturnType<typeof setTimeout>>()
   const memberReloads = new Map<string, ReturnType<typeof setTimeout>>()
   let roomsReload: ReturnType<typeof setTimeout> | null = null
+  let countsReload: ReturnType<typeof setTimeout> | null = null
+  /** Opens a room, e.g. from a notification's click; ChatView sets it. */
+  let openRoom: (roomId: bigint) => void = () => {}
   let socket: LiveSocket | null = null
   let onOnline: (() => void) | null = null
   let onOffline: (() => void) | null = null
@@ -32,25 +43,59 @@ export const useLiveStore = defineStore('live', () => {
   const messages = useMessagesStore()
   const rooms = useRoomsStore()
   const session = useSessionStore()
+  const settings = useSettingsStore()
 
   /** handleEvent applies one server event to the stores. */
   function handleEvent(ev: Event): void {
     const k = ev.kind
+    const me = session.user?.id
+    // Every log entry moves the room's resume cursor, whatever its kind.
+    if (ev.seq > 0n && ev.roomId > 0n) messages.advanceCursor(ev.roomId, ev.seq)
     switch (k.case) {
       case 'messageCreated': {
         const m = k.value.message
         if (!m) return
         const roomId = m.roomId || ev.roomId
         if (!rooms.byId(roomId)) refreshRoomsSoon()
-        const added = messages.merge(roomId, [m])
-        const me = session.user?.id
-        const fromOthers = added.filter((x) => x.sender?.id !== me).length
-        rooms.countUnread(roomId, fromOthers)
+        for (const added of messages.merge(roomId, [m])) {
+          rooms.countNew(added, me)
+          if (added.sender?.id !== me && mentions(added, me)) notifyMention(added)
+        }
         if (m.sender) rooms.stopTyping(roomId, m.sender.id)
-        const r = rooms.byId(roomId)
-        if (r && r.lastSeq < m.seq) rooms.upsert({ ...r, lastSeq: m.seq })
         break
       }
+      case 'messageEdited':
+        if (k.value.message) messages.applyEdit(k.value.message.roomId || ev.roomId, k.value.message)
+        break
+      case 'messageDeleted': {
+        const roomId = k.value.roomId || ev.roomId
+        messages.applyDelete(roomId, k.value.messageSeq)
+        // An unread message gone changes counts the client may not hold the messages of.
+        if (k.value.messageSeq > (rooms.byId(roomId)?.readSeq ?? 0n)) refreshCountsSoon()
+        break
+      }
+      case 'reactionAdded':
+      case 'reactionRemoved': {
+        const v = k.value
+        messages.applyReaction(v.roomId || ev.roomId, v.messageSeq, v.emoji, k.case === 'reactionAdded', v.userId === me)
+        break
+      }
+      case 'readMarker':
+        rooms.setReadSeq(k.value.roomId, k.value.readSeq)
+        refreshCountsSoon()
+        break
+      case 'readReceipt':
+        rooms.applyReceipt(k.value.roomId, k.value.userId, k.value.readSeq)
+        break
+      case 'muteChanged':
+        rooms.applyMuted(k.value.roomId, k.value.muted)
+        break
+      case 'settingsChanged':
+        settings.apply(k.value.settings)
+        // Receipts are reciprocal: what may be seen changed with the setting.
+        rooms.forgetReceipts()
+        if (rooms.selectedId !== null) void rooms.loadReceipts(rooms.selectedId).catch(() => {})
+        break
       case 'memberJoined': {
         const roomId = k.value.roomId || ev.roomId
         if (!k.value.member) return
@@ -92,12 +137,40 @@ export const useLiveStore = defineStore('live', () => {
         break
       }
       case 'tooFarBehind': {
-        const { roomId, afterSeq, lastSeq } = k.value
-        rooms.countUnread(roomId, Number(lastSeq - afterSeq))
+        const { roomId, lastSeq } = k.value
+        refreshCountsSoon()
         void messages.skipAhead(roomId, lastSeq).catch(() => {})
         break
       }
     }
+  }
+
+  /** notifyMention raises a desktop notification for a mention, unless the room is muted. */
+  function notifyMention(m: Message): void {
+    const r = rooms.byId(m.roomId)
+    if (!r || r.muted) return
+    const who = m.sender?.displayName || m.sender?.username || ''
+    const body = [...m.body].slice(0, notifyChars).join('')
+    settings.mentioned(`#${r.name} · ${who}`, body, `parley-${m.roomId}-${m.seq}`, () => openRoom(m.roomId))
+  }
+
+  /**
+   * refreshCountsSoon fetches the rooms' unread and mention counts again once
+   * a burst of changes is over: after a read marker (from any session of the
+   * user), a delete of an unread message, or a replay cut short.
+   */
+  function refreshCountsSoon(): void {
+    if (countsReload) return
+    countsReload = setTimeout(async () => {
+      countsReload = null
+      try {
+        const res = await roomClient.listRooms({})
+        const late = (r: { id: bigint; lastSeq: bigint }) => (messages.logs[r.id.toString()]?.items ?? []).filter((m) => m.seq > r.lastSeq)
+        rooms.takeCounts(res.rooms, late, session.user?.id)
+      } catch {
+        // the next change or reconnect asks again
+      }
+    }, countsReloadDelayMs)
   }
 
   /** refreshMembersSoon reloads a shown member list once a burst of changes is over. */
@@ -138,6 +211,8 @@ export const useLiveStore = defineStore('live', () => {
     // Members may have come and gone while disconnected: reload what is shown.
     const sel = rooms.selectedId
     if (sel !== null && subscribed.value.has(sel.toString())) void rooms.loadMembers(sel).catch(() => {})
+    // Rooms may have been read on another device meanwhile.
+    refreshCountsSoon()
     messages.retryAll()
   }
 
@@ -184,7 +259,10 @@ export const useLiveStore = defineStore('live', () => {
     for (const t of memberReloads.values()) clearTimeout(t)
     memberReloads.clear()
     if (roomsReload) clearTimeout(roomsReload)
-    roomsReload = null
+    if (countsReload) clearTimeout(countsReload)
+    roomsReload = countsReload = null
+    for (const t of typingLater.values()) clearTimeout(t)
+    typingLater.clear()
   }
 
   /**
@@ -200,13 +278,55 @@ export const useLiveStore = defineStore('live', () => {
     socket?.reconnectNow()
   }
 
-  /** typing tells a room that the user is typing, at most once per typingThrottleMs. */
+  /**
+   * typing tells a room that the user is typing, at most once per
+   * typingThrottleMs. Typing within that window is told once it is over
+   * (trailing edge): after a send, which hides the notice at the others',
+   * typing again would otherwise show nothing until the next keystroke past
+   * the window.
+   */
   function typing(roomId: bigint, now = Date.now()): void {
     const k = roomId.toString()
     const last = lastTyping.get(k)
-    if (last !== undefined && now - last < typingThrottleMs) return
-    if (socket?.sendTyping(roomId)) lastTyping.set(k, now)
+    if (last === undefined || now - last >= typingThrottleMs) {
+      if (socket?.sendTyping(roomId)) lastTyping.set(k, now)
+      return
+    }
+    if (typingLater.has(k)) return
+    typingLater.set(
+      k,
+      setTimeout(() => {
+        typingLater.delete(k)
+        typing(roomId)
+      }, last + typingThrottleMs - now),
+    )
   }
 
-  return { status, retryAt, subscribed, start, stop, joinedRoom, reconnectNow, typing, handleEvent, handleReady }
+  /** stoppedTyping cancels a typing notice still to be told, e.g. when the composer was emptied. */
+  function stoppedTyping(roomId: bigint): void {
+    const k = roomId.toString()
+    clearTimeout(typingLater.get(k))
+    typingLater.delete(k)
+  }
+
+  /** onOpen sets what opening a room from outside the page (a notification) does. */
+  function onOpen(fn: (roomId: bigint) => void): void {
+    openRoom = fn
+  }
+
+  return {
+    status,
+    retryAt,
+    subscribed,
+    start,
+    stop,
+    joinedRoom,
+    reconnectNow,
+    typing,
+    stoppedTyping,
+    onOpen,
+    handleEvent,
+    handleReady,
+    refreshCountsSoon,
+  }
 })

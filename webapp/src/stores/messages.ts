@@ -1,10 +1,13 @@
 // Each room's messages, kept sorted by seq without duplicates however they
 // arrive (history pages, live events, replays after a reconnect, send
-// acknowledgements), the outbox of messages not yet acknowledged (outbox.ts),
-// and the per-room cursor a reconnect resumes from.
+// acknowledgements), in their current state (edits, tombstones, reactions
+// applied as their log entries arrive), the outbox of messages not yet
+// acknowledged (outbox.ts), and the per-room cursor a reconnect resumes from:
+// the seq of the last log entry seen, whatever its kind.
 import { defineStore } from 'pinia'
 import { reactive } from 'vue'
-import type { Message } from '@/gen/chat/v1/types_pb'
+import { create } from '@bufbuild/protobuf'
+import { ReactionSchema, type Message } from '@/gen/chat/v1/types_pb'
 import { messageClient } from '@/api/client'
 import type { RoomCursorInit } from '@/realtime/live'
 import { Outbox, type Outgoing } from './outbox'
@@ -14,6 +17,9 @@ export type { Outgoing, OutgoingState, WaitReason } from './outbox'
 
 /** How many messages one history page asks for. */
 export const pageSize = 50
+/** Jumping to an old message loads pages of this size, at most jumpPages of them. */
+export const jumpPageSize = 200
+export const jumpPages = 10
 
 /** RoomLog is what the client holds of one room's history: a contiguous run of seqs ending at the newest known. */
 export interface RoomLog {
@@ -41,6 +47,37 @@ export function mergeBySeq(into: readonly Message[], more: readonly Message[]): 
 
 const key = (roomId: bigint) => roomId.toString()
 
+/**
+ * countReaction applies one reaction added or removed to a message's list.
+ * A change by the user that the list already shows (the optimistic update,
+ * then its event) is not counted twice.
+ */
+export function countReaction(m: Message, emoji: string, added: boolean, mine: boolean): void {
+  const i = m.reactions.findIndex((r) => r.emoji === emoji)
+  const r = i >= 0 ? m.reactions[i] : undefined
+  if (mine && r && r.me === added) return
+  if (added) {
+    if (r) {
+      r.count++
+      if (mine) r.me = true
+    } else if (mine || !m.deleted) m.reactions.push(create(ReactionSchema, { emoji, count: 1n, me: mine }))
+    return
+  }
+  if (!r) return
+  r.count--
+  if (mine) r.me = false
+  if (r.count <= 0n) m.reactions.splice(i, 1)
+}
+
+/** tombstone turns a message into what is left of it once deleted. */
+export function tombstone(m: Message): void {
+  m.deleted = true
+  m.body = ''
+  m.reactions = []
+  m.mentionUserIds = []
+  m.mentionsRoom = false
+}
+
 /** useMessagesStore holds messages, the outbox and resume cursors. */
 export const useMessagesStore = defineStore('messages', () => {
   const logs = reactive<Record<string, RoomLog>>({})
@@ -48,12 +85,13 @@ export const useMessagesStore = defineStore('messages', () => {
   /** The user whose outbox this is; null before a login. */
   let owner: bigint | null = null
   const box = new Outbox({
-    send: async (o) => (await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId })).message,
+    send: async (o) =>
+      (await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId, replyToSeq: o.replyToSeq })).message,
     stored: (o, m) => {
       if (m) merge(o.roomId, [m])
     },
     changed: (items) => {
-      if (owner !== null) saveOutbox(owner, items, globalThis.sessionStorage)
+      if (owner !== null) void saveOutbox(owner, items)
     },
     online: () => globalThis.navigator?.onLine !== false,
   })
@@ -63,6 +101,11 @@ export const useMessagesStore = defineStore('messages', () => {
     const k = key(roomId)
     if (!logs[k]) logs[k] = { items: [], hasOlder: false, loadingOlder: false, loaded: false }
     return logs[k]
+  }
+
+  /** find returns the message a room holds with that seq. */
+  function find(roomId: bigint, seq: bigint): Message | undefined {
+    return logs[key(roomId)]?.items.find((m) => m.seq === seq)
   }
 
   /** merge adds messages to a room and returns those that were new. */
@@ -112,17 +155,85 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   /** loadOlder fetches the page before the oldest message held; false when there is nothing more. */
-  async function loadOlder(roomId: bigint): Promise<boolean> {
+  async function loadOlder(roomId: bigint, limit = pageSize): Promise<boolean> {
     const l = log(roomId)
     if (l.loadingOlder || !l.hasOlder || l.items.length === 0) return false
     l.loadingOlder = true
     try {
-      const res = await messageClient.listMessages({ roomId, beforeSeq: l.items[0].seq, limit: pageSize })
+      const res = await messageClient.listMessages({ roomId, beforeSeq: l.items[0].seq, limit })
       merge(roomId, res.messages)
       if (!res.hasMore && res.messages.length === 0) l.hasOlder = false
       return res.messages.length > 0
     } finally {
       l.loadingOlder = false
+    }
+  }
+
+  /**
+   * loadBack loads older pages until the room holds seq (the log stays one
+   * contiguous run), e.g. to jump to the message a reply quotes; false when
+   * it is further back than jumpPages pages.
+   */
+  async function loadBack(roomId: bigint, seq: bigint): Promise<boolean> {
+    const l = log(roomId)
+    for (let i = 0; i < jumpPages; i++) {
+      if (l.items.length > 0 && l.items[0].seq <= seq) return true
+      if (!l.loaded) await loadLatest(roomId)
+      else if (!(await loadOlder(roomId, jumpPageSize))) break
+    }
+    return l.items.length > 0 && l.items[0].seq <= seq
+  }
+
+  /** applyEdit shows a message's new body; the reactions held stay (the event carries none). */
+  function applyEdit(roomId: bigint, edited: Message): void {
+    const m = find(roomId, edited.seq)
+    if (!m || m.deleted) return
+    m.body = edited.body
+    m.editedAt = edited.editedAt
+    m.mentionUserIds = edited.mentionUserIds
+    m.mentionsRoom = edited.mentionsRoom
+  }
+
+  /** applyDelete makes a message a tombstone, and the quotes of it too. */
+  function applyDelete(roomId: bigint, seq: bigint): void {
+    for (const m of logs[key(roomId)]?.items ?? []) {
+      if (m.seq === seq) tombstone(m)
+      else if (m.replyTo?.seq === seq) {
+        m.replyTo.deleted = true
+        m.replyTo.excerpt = ''
+      }
+    }
+  }
+
+  /** applyReaction counts a reaction added or removed; mine says it was the user's own. */
+  function applyReaction(roomId: bigint, seq: bigint, emoji: string, added: boolean, mine: boolean): void {
+    const m = find(roomId, seq)
+    if (m) countReaction(m, emoji, added, mine)
+  }
+
+  /** edit replaces the body of one of the user's messages. */
+  async function edit(roomId: bigint, seq: bigint, body: string): Promise<void> {
+    const res = await messageClient.editMessage({ roomId, messageSeq: seq, body })
+    if (res.message) applyEdit(roomId, res.message)
+  }
+
+  /** remove deletes a message (the user's own, or any in a room the user owns). */
+  async function remove(roomId: bigint, seq: bigint): Promise<void> {
+    await messageClient.deleteMessage({ roomId, messageSeq: seq })
+    applyDelete(roomId, seq)
+  }
+
+  /** toggleReaction adds the user's reaction, or takes it back when it is there; shown at once, undone if refused. */
+  async function toggleReaction(roomId: bigint, seq: bigint, emoji: string): Promise<void> {
+    const m = find(roomId, seq)
+    const add = !m?.reactions.some((r) => r.emoji === emoji && r.me)
+    applyReaction(roomId, seq, emoji, add, true)
+    try {
+      if (add) await messageClient.addReaction({ roomId, messageSeq: seq, emoji })
+      else await messageClient.removeReaction({ roomId, messageSeq: seq, emoji })
+    } catch (e) {
+      applyReaction(roomId, seq, emoji, !add, true)
+      throw e
     }
   }
 
@@ -138,9 +249,9 @@ export const useMessagesStore = defineStore('messages', () => {
     await loadLatest(roomId)
   }
 
-  /** send queues a message; the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
-  function send(roomId: bigint, body: string): Outgoing {
-    return box.add(roomId, body)
+  /** send queues a message (a reply when replyToSeq is set); the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
+  function send(roomId: bigint, body: string, replyToSeq = 0n): Outgoing {
+    return box.add(roomId, body, replyToSeq)
   }
 
   /** retry sends a failed message again, with its original client_msg_id. */
@@ -170,13 +281,16 @@ export const useMessagesStore = defineStore('messages', () => {
 
   /**
    * adopt starts delivering the outbox of the user who just logged in: the
-   * messages held since the session ended, or kept in this tab from before a
-   * reload.
+   * messages held since the session ended, or kept in this browser from
+   * before a reload; it resolves once they are back.
    */
-  function adopt(userId: bigint): void {
+  async function adopt(userId: bigint): Promise<void> {
     if (owner !== userId) {
+      if (owner !== null) box.clear()
       owner = userId
-      box.load(loadOutbox(userId, globalThis.sessionStorage))
+      const saved = await loadOutbox(userId)
+      if (owner !== userId) return // another login came first
+      box.load(saved)
     }
     box.start()
   }
@@ -189,7 +303,7 @@ export const useMessagesStore = defineStore('messages', () => {
   /** dropOutbox forgets the unsent messages, here and in the tab's storage (logout). */
   function dropOutbox(): void {
     box.clear()
-    if (owner !== null) saveOutbox(owner, [], globalThis.sessionStorage)
+    if (owner !== null) void saveOutbox(owner, [])
     owner = null
   }
 
@@ -210,12 +324,20 @@ export const useMessagesStore = defineStore('messages', () => {
     cursors,
     outbox,
     log,
+    find,
     merge,
     advanceCursor,
     trackRoom,
     resumeCursors,
     loadLatest,
     loadOlder,
+    loadBack,
+    applyEdit,
+    applyDelete,
+    applyReaction,
+    edit,
+    remove,
+    toggleReaction,
     skipAhead,
     send,
     retry,

@@ -70,19 +70,24 @@ export class Outbox {
     this.now = deps.now ?? (() => Date.now())
   }
 
-  /** add queues a new message and returns it. */
-  add(roomId: bigint, body: string): Outgoing {
-    this.items.push(outgoing({ clientMsgId: crypto.randomUUID(), roomId, body, createdAt: new Date(this.now()) }))
+  /** add queues a new message (a reply when replyToSeq is set) and returns it. */
+  add(roomId: bigint, body: string, replyToSeq = 0n): Outgoing {
+    this.items.push(outgoing({ clientMsgId: crypto.randomUUID(), roomId, body, createdAt: new Date(this.now()), replyToSeq }))
     const o = this.items[this.items.length - 1]
     this.changed()
     this.pump(roomId)
     return o
   }
 
-  /** load puts back messages kept from before (a reload, another login), ahead of nothing: the outbox was empty. */
+  /**
+   * load puts back messages kept from before (a reload, another login), ahead
+   * of those typed while they were being read; messages of another user are
+   * dropped first (clear).
+   */
   load(saved: readonly SavedMessage[]): void {
-    this.clear()
-    for (const s of saved) this.items.push(outgoing(s))
+    const typed = this.items.filter((o) => !saved.some((s) => s.clientMsgId === o.clientMsgId))
+    this.items.splice(0, this.items.length, ...saved.map(outgoing), ...typed)
+    if (saved.length > 0) this.changed()
   }
 
   /** start delivers, e.g. once a user is logged in; what waited for the network or the login goes at once. */

@@ -1,8 +1,9 @@
-// Unsent messages kept in the tab's sessionStorage, per user, so that they
-// survive a reload or a trip to the login page when the server forgot the
-// session (Redis restarted empty). Only what is needed to send them again is
-// kept, with their client_msg_id, so a resend is never stored twice; tokens
-// never go here.
+// Unsent messages kept in IndexedDB, per user, so that they survive a reload,
+// a closed tab or a trip to the login page when the server forgot the session
+// (Redis restarted empty). Only what is needed to send them again is kept,
+// with their client_msg_id, so a resend is never stored twice; tokens never go
+// here. Writes are chained, so the last state saved is the one kept.
+import { createStore, del, get, set, type UseStore } from 'idb-keyval'
 
 /** SavedMessage is one unsent message as stored. */
 export interface SavedMessage {
@@ -10,41 +11,70 @@ export interface SavedMessage {
   roomId: bigint
   body: string
   createdAt: Date
+  /** The seq of the message this one answers; 0n for none. */
+  replyToSeq: bigint
 }
 
-/** KeyValue is the slice of the Storage API the outbox uses. */
-export type KeyValue = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
+interface Row {
+  clientMsgId: string
+  roomId: string
+  body: string
+  createdAt: number
+  replyToSeq?: string
+}
 
 const keyPrefix = 'parley.outbox.'
+let db: UseStore | null = null
+let writes: Promise<void> = Promise.resolve()
+
+function store(): UseStore | null {
+  if (!globalThis.indexedDB) return null
+  db ??= createStore('parley', 'outbox')
+  return db
+}
 
 function storageKey(userId: bigint): string {
   return keyPrefix + userId.toString()
 }
 
+const isSeq = (s: unknown) => typeof s === 'string' && /^\d+$/.test(s)
+
 /** loadOutbox returns a user's saved messages, oldest first; none when the entry is missing or unreadable. */
-export function loadOutbox(userId: bigint, storage: KeyValue | undefined): SavedMessage[] {
+export async function loadOutbox(userId: bigint): Promise<SavedMessage[]> {
+  const s = store()
+  if (!s) return []
   try {
-    const raw = storage?.getItem(storageKey(userId))
-    if (!raw) return []
-    const items = JSON.parse(raw) as { clientMsgId: string; roomId: string; body: string; createdAt: number }[]
-    return items
-      .filter((o) => typeof o.clientMsgId === 'string' && typeof o.body === 'string' && /^\d+$/.test(o.roomId))
-      .map((o) => ({ clientMsgId: o.clientMsgId, roomId: BigInt(o.roomId), body: o.body, createdAt: new Date(o.createdAt) }))
+    await writes
+    const rows = ((await get<Row[]>(storageKey(userId), s)) ?? []).filter(
+      (o) => typeof o.clientMsgId === 'string' && typeof o.body === 'string' && isSeq(o.roomId),
+    )
+    return rows.map((o) => ({
+      clientMsgId: o.clientMsgId,
+      roomId: BigInt(o.roomId),
+      body: o.body,
+      createdAt: new Date(o.createdAt),
+      replyToSeq: isSeq(o.replyToSeq) ? BigInt(o.replyToSeq!) : 0n,
+    }))
   } catch {
     return []
   }
 }
 
-/** saveOutbox stores a user's unsent messages, or removes the entry when there are none. */
-export function saveOutbox(userId: bigint, items: readonly SavedMessage[], storage: KeyValue | undefined): void {
-  try {
-    if (items.length === 0) {
-      storage?.removeItem(storageKey(userId))
-      return
-    }
-    const rows = items.map((o) => ({ clientMsgId: o.clientMsgId, roomId: o.roomId.toString(), body: o.body, createdAt: o.createdAt.getTime() }))
-    storage?.setItem(storageKey(userId), JSON.stringify(rows))
-  } catch {
-    // storage full or disabled: the outbox still works for as long as the page lives
-  }
+/** saveOutbox stores a user's unsent messages, or removes the entry when there are none; it resolves once written. */
+export function saveOutbox(userId: bigint, items: readonly SavedMessage[]): Promise<void> {
+  const s = store()
+  if (!s) return writes
+  const rows: Row[] = items.map((o) => ({
+    clientMsgId: o.clientMsgId,
+    roomId: o.roomId.toString(),
+    body: o.body,
+    createdAt: o.createdAt.getTime(),
+    replyToSeq: o.replyToSeq.toString(),
+  }))
+  writes = writes
+    .then(() => (rows.length === 0 ? del(storageKey(userId), s) : set(storageKey(userId), rows, s)))
+    .catch(() => {
+      // storage full or disabled: the outbox still works for as long as the page lives
+    })
+  return writes
 }

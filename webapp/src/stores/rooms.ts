@@ -1,12 +1,19 @@
-// Rooms, the selected room, its members with live presence, unread counts
-// and who is typing.
+// Rooms, the selected room, its members with live presence, who is typing,
+// and the read state: the server's watermark and unread and mention counts
+// per room, moved forward (MarkRead) as the user sees messages, and how far
+// the other members have read (receipts).
 import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
-import { Visibility, type Member, type Room } from '@/gen/chat/v1/types_pb'
+import { Visibility, type Member, type Message, type Room } from '@/gen/chat/v1/types_pb'
 import { roomClient } from '@/api/client'
 
 /** How long a typing notice shows without a new one. */
 export const typingShowMs = 5_000
+
+/** mentions says whether a message mentions the user, by name or as @room. */
+export function mentions(m: Message, me: bigint | undefined): boolean {
+  return m.mentionsRoom || (me !== undefined && m.mentionUserIds.includes(me))
+}
 
 const key = (id: bigint) => id.toString()
 
@@ -15,7 +22,11 @@ export const useRoomsStore = defineStore('rooms', () => {
   const rooms = ref<Room[]>([])
   const selectedId = ref<bigint | null>(null)
   const members = reactive<Record<string, Member[]>>({})
-  const unread = reactive<Record<string, number>>({})
+  /** receipts[room][user] is how far that member has read the room. */
+  const receipts = reactive<Record<string, Record<string, bigint>>>({})
+  /** What MarkRead is told next per room, and the rooms with a call in flight. */
+  const readWanted = new Map<string, bigint>()
+  const reading = new Set<string>()
   /** typing[room][user] is true while that user's typing notice shows. */
   const typing = reactive<Record<string, Record<string, true>>>({})
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
@@ -40,10 +51,25 @@ export const useRoomsStore = defineStore('rooms', () => {
     else rooms.value = sortRooms([...rooms.value, room])
   }
 
-  /** select shows a room and clears its unread count. */
+  /**
+   * takeCounts applies a fresh room list's read state to the rooms held,
+   * keeping any room the list lacks; late lists the messages that arrived
+   * after the server counted (seq above its last_seq), which it could not
+   * include.
+   */
+  function takeCounts(fresh: readonly Room[], late: (r: Room) => readonly Message[], me: bigint | undefined): void {
+    for (const f of fresh) {
+      const r = byId(f.id)
+      const extra = late(f).filter((m) => m.seq > f.readSeq && m.sender?.id !== me && !m.deleted)
+      const unreadCount = f.unreadCount + BigInt(extra.length)
+      const mentionCount = f.mentionCount + BigInt(extra.filter((m) => mentions(m, me)).length)
+      const lastSeq = r && r.lastSeq > f.lastSeq ? r.lastSeq : f.lastSeq
+      upsert({ ...f, unreadCount, mentionCount, lastSeq })
+    }
+  }
+
   function select(id: bigint | null): void {
     selectedId.value = id
-    if (id !== null) unread[key(id)] = 0
   }
 
   async function join(id: bigint): Promise<Room> {
@@ -75,7 +101,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     if (r.visibility === Visibility.PRIVATE) rooms.value = rooms.value.filter((x) => x.id !== id)
     else if (r.joined) upsert({ ...r, joined: false, memberCount: r.memberCount > 0n ? r.memberCount - 1n : 0n })
     delete members[key(id)]
-    unread[key(id)] = 0
+    delete receipts[key(id)]
   }
 
   async function loadMembers(id: bigint): Promise<void> {
@@ -111,14 +137,106 @@ export const useRoomsStore = defineStore('rooms', () => {
     stopTyping(roomId, userId)
   }
 
-  /** countUnread adds n to a room's unread count unless the user is looking at it. */
-  function countUnread(roomId: bigint, n = 1): void {
-    if (n <= 0 || roomId === selectedId.value) return
-    unread[key(roomId)] = (unread[key(roomId)] ?? 0) + n
+  /** countNew counts a message that just arrived as unread (or a mention) unless it is the user's own or already read. */
+  function countNew(m: Message, me: bigint | undefined): void {
+    const r = byId(m.roomId)
+    if (!r || m.sender?.id === me || m.seq <= r.readSeq || m.deleted) return
+    upsert({
+      ...r,
+      unreadCount: r.unreadCount + 1n,
+      mentionCount: r.mentionCount + (mentions(m, me) ? 1n : 0n),
+      lastSeq: r.lastSeq < m.seq ? m.seq : r.lastSeq,
+    })
   }
 
   function unreadOf(roomId: bigint): number {
-    return unread[key(roomId)] ?? 0
+    return Number(byId(roomId)?.unreadCount ?? 0n)
+  }
+
+  function mentionsOf(roomId: bigint): number {
+    return Number(byId(roomId)?.mentionCount ?? 0n)
+  }
+
+  /**
+   * setReadSeq moves a room's watermark forward, from MarkRead's answer or a
+   * read_marker of any session of the user; counts follow from the server
+   * (refreshCounts), or drop to zero when everything is read.
+   */
+  function setReadSeq(roomId: bigint, readSeq: bigint): void {
+    const r = byId(roomId)
+    if (!r || readSeq <= r.readSeq) return
+    const all = readSeq >= r.lastSeq
+    upsert({ ...r, readSeq, unreadCount: all ? 0n : r.unreadCount, mentionCount: all ? 0n : r.mentionCount })
+  }
+
+  /**
+   * markSeen tells the server that the user saw a room up to seq. Calls are
+   * batched: at most one in flight per room, and once it is answered only the
+   * newest seq asked for meanwhile goes.
+   */
+  function markSeen(roomId: bigint, seq: bigint): void {
+    const k = key(roomId)
+    const r = byId(roomId)
+    if (!r?.joined || seq <= r.readSeq || seq <= (readWanted.get(k) ?? 0n)) return
+    readWanted.set(k, seq)
+    if (!reading.has(k)) void flushRead(roomId)
+  }
+
+  async function flushRead(roomId: bigint): Promise<void> {
+    const k = key(roomId)
+    reading.add(k)
+    try {
+      for (let seq = readWanted.get(k); seq !== undefined && seq > (byId(roomId)?.readSeq ?? 0n); seq = readWanted.get(k)) {
+        const res = await roomClient.markRead({ roomId, seq })
+        setReadSeq(roomId, res.readSeq)
+        if (readWanted.get(k) === seq) readWanted.delete(k)
+      }
+    } catch {
+      readWanted.delete(k) // the next message seen asks again
+    } finally {
+      reading.delete(k)
+    }
+  }
+
+  /** markUnread puts the watermark back to just before seq, e.g. to come back to a message later. */
+  async function markUnread(roomId: bigint, seq: bigint): Promise<void> {
+    const res = await roomClient.markUnread({ roomId, seq })
+    const r = byId(roomId)
+    if (r) upsert({ ...r, readSeq: res.readSeq })
+  }
+
+  async function setMuted(roomId: bigint, muted: boolean): Promise<void> {
+    const res = await roomClient.setMuted({ roomId, muted })
+    applyMuted(roomId, res.room?.muted ?? muted)
+  }
+
+  function applyMuted(roomId: bigint, muted: boolean): void {
+    const r = byId(roomId)
+    if (r && r.muted !== muted) upsert({ ...r, muted })
+  }
+
+  async function loadReceipts(roomId: bigint): Promise<void> {
+    const res = await roomClient.listReadReceipts({ roomId })
+    const map: Record<string, bigint> = {}
+    for (const rr of res.receipts) map[key(rr.userId)] = rr.readSeq
+    receipts[key(roomId)] = map
+  }
+
+  /** applyReceipt notes how far a member read; a receipt never moves back. */
+  function applyReceipt(roomId: bigint, userId: bigint, readSeq: bigint): void {
+    const map = (receipts[key(roomId)] ??= {})
+    const old = map[key(userId)]
+    if (old === undefined || old < readSeq) map[key(userId)] = readSeq
+  }
+
+  /** readersOf lists the members other than me who read a room up to seq at least. */
+  function readersOf(roomId: bigint, seq: bigint, me: bigint | undefined): Member[] {
+    const map = receipts[key(roomId)] ?? {}
+    return membersOf(roomId).filter((m) => m.user && m.user.id !== me && (map[key(m.user.id)] ?? 0n) >= seq)
+  }
+
+  function forgetReceipts(): void {
+    for (const k of Object.keys(receipts)) delete receipts[k]
   }
 
   /** noteTyping shows that a user is typing in a room for a few seconds. */
@@ -152,7 +270,8 @@ export const useRoomsStore = defineStore('rooms', () => {
     rooms.value = []
     selectedId.value = null
     for (const k of Object.keys(members)) delete members[k]
-    for (const k of Object.keys(unread)) delete unread[k]
+    forgetReceipts()
+    readWanted.clear()
     for (const k of Object.keys(typing)) delete typing[k]
     for (const t of typingTimers.values()) clearTimeout(t)
     typingTimers.clear()
@@ -165,11 +284,12 @@ export const useRoomsStore = defineStore('rooms', () => {
     joined,
     discoverable,
     members,
-    unread,
+    receipts,
     typing,
     byId,
     fetchRooms,
     upsert,
+    takeCounts,
     select,
     join,
     create,
@@ -180,8 +300,18 @@ export const useRoomsStore = defineStore('rooms', () => {
     setOnline,
     memberJoined,
     memberLeft,
-    countUnread,
+    countNew,
     unreadOf,
+    mentionsOf,
+    setReadSeq,
+    markSeen,
+    markUnread,
+    setMuted,
+    applyMuted,
+    loadReceipts,
+    applyReceipt,
+    readersOf,
+    forgetReceipts,
     noteTyping,
     stopTyping,
     typingIn,

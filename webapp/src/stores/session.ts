@@ -6,6 +6,7 @@ import { computed, ref } from 'vue'
 import type { User } from '@/gen/chat/v1/types_pb'
 import { authClient, keeper, tokensFrom } from '@/api/client'
 import { useMessagesStore } from './messages'
+import { dropDrafts } from './drafts'
 
 /** useSessionStore holds who is logged in. */
 export const useSessionStore = defineStore('session', () => {
@@ -25,7 +26,7 @@ export const useSessionStore = defineStore('session', () => {
 
   function signedIn(u: User | undefined): boolean {
     user.value = u ?? null
-    if (u) messages.adopt(u.id)
+    if (u) void messages.adopt(u.id)
     return user.value !== null
   }
 
@@ -58,6 +59,7 @@ export const useSessionStore = defineStore('session', () => {
   /** logout ends the session on the server (best effort, which also clears the refresh cookie) and forgets it here. */
   async function logout(): Promise<void> {
     messages.dropOutbox()
+    if (user.value) dropDrafts(user.value.id)
     if (keeper.current()) {
       try {
         await authClient.logout({})
