@@ -19,25 +19,27 @@ import MessageComposer from './MessageComposer.vue'
 import { buildRows, groupWindowMs } from './messageView'
 import { useMessagesStore } from '@/stores/messages'
 import { useSessionStore } from '@/stores/session'
+import { useRoomsStore } from '@/stores/rooms'
+import { saveOutbox } from '@/stores/outboxStorage'
 import { setLocale } from '@/i18n'
 
 const xss = '<img src=x onerror=alert(1)><script>alert(2)</script>'
 
-function mountList() {
-  sessionStorage.clear() // the outbox a test leaves is kept there, as for a reload
+async function mountList(r = room(1, { name: 'general' })) {
+  await saveOutbox(1n, []) // the outbox a test leaves is kept there, as for a reload
   api.sendMessage.mockReset().mockReturnValue(new Promise(() => {}))
   const pinia = createPinia()
   setActivePinia(pinia)
   useSessionStore().user = user(1, 'me')
   const messages = useMessagesStore()
-  messages.adopt(1n) // what a login does
-  const w = mount(MessageList, { props: { room: room(1, { name: 'general' }) }, global: { plugins: [pinia, ElementPlus] } })
-  return { w, messages }
+  await messages.adopt(1n) // what a login does
+  const w = mount(MessageList, { props: { room: r }, global: { plugins: [pinia, ElementPlus] } })
+  return { w, messages, rooms: useRoomsStore() }
 }
 
 describe('MessageList', () => {
   it('renders bodies as text, never as HTML', async () => {
-    const { w, messages } = mountList()
+    const { w, messages } = await mountList()
     messages.merge(1n, [msg(1, 1, { body: xss, sender: 2 })])
     await w.vm.$nextTick()
     const body = w.get('[data-testid="message-body"]')
@@ -47,7 +49,7 @@ describe('MessageList', () => {
   })
 
   it('orders by seq, marks my own, shows pending ones after', async () => {
-    const { w, messages } = mountList()
+    const { w, messages } = await mountList()
     messages.merge(1n, [msg(1, 2, { sender: 1, body: 'mine' }), msg(1, 1, { sender: 2, body: 'theirs' })])
     messages.send(1n, 'on its way')
     await w.vm.$nextTick()
@@ -61,9 +63,9 @@ describe('MessageList', () => {
   })
 
   it('says why unsent messages wait, counting down, in the user’s language', async () => {
+    const { w, messages } = await mountList()
     vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) })
     try {
-      const { w, messages } = mountList()
       api.sendMessage.mockRejectedValueOnce(
         new ConnectError('sending too fast', Code.ResourceExhausted, new Headers({ 'Retry-After': '3' })),
       )
@@ -85,7 +87,7 @@ describe('MessageList', () => {
   })
 
   it('an unsendable message shows the server’s words and can be removed', async () => {
-    const { w, messages } = mountList()
+    const { w, messages } = await mountList()
     api.sendMessage.mockRejectedValueOnce(new ConnectError('invalid: the message is empty', Code.InvalidArgument))
     messages.send(1n, '\u200b')
     await vi.waitFor(() => expect(w.find('[data-testid="pending-discard"]').exists()).toBe(true))
@@ -95,7 +97,7 @@ describe('MessageList', () => {
   })
 
   it('isolates bidi text: bodies have dir=auto, names are in <bdi>', async () => {
-    const { w, messages } = mountList()
+    const { w, messages } = await mountList()
     messages.merge(1n, [msg(1, 1, { sender: 2, body: '\u202Eflipped' }), msg(1, 2, { sender: 2, body: 'next' })])
     await w.vm.$nextTick()
     const bodies = w.findAll('[data-testid="message-body"]')

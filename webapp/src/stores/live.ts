@@ -5,7 +5,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { Event, Ready } from '@/gen/chat/v1/event_pb'
-import type { Message } from '@/gen/chat/v1/types_pb'
+import type { Message, Room } from '@/gen/chat/v1/types_pb'
 import { keeper, roomClient } from '@/api/client'
 import { LiveSocket, liveUrl, type LiveOptions, type LiveStatus } from '@/realtime/live'
 import { useMessagesStore } from './messages'
@@ -154,6 +154,11 @@ export const useLiveStore = defineStore('live', () => {
     settings.mentioned(`#${r.name} · ${who}`, body, `parley-${m.roomId}-${m.seq}`, () => openRoom(m.roomId))
   }
 
+  /** lateIn lists the messages held of a room that came after a room list was made. */
+  function lateIn(r: Room): Message[] {
+    return (messages.logs[r.id.toString()]?.items ?? []).filter((m) => m.seq > r.lastSeq)
+  }
+
   /**
    * refreshCountsSoon fetches the rooms' unread and mention counts again once
    * a burst of changes is over: after a read marker (from any session of the
@@ -165,8 +170,7 @@ export const useLiveStore = defineStore('live', () => {
       countsReload = null
       try {
         const res = await roomClient.listRooms({})
-        const late = (r: { id: bigint; lastSeq: bigint }) => (messages.logs[r.id.toString()]?.items ?? []).filter((m) => m.seq > r.lastSeq)
-        rooms.takeCounts(res.rooms, late, session.user?.id)
+        rooms.takeCounts(res.rooms, lateIn, session.user?.id)
       } catch {
         // the next change or reconnect asks again
       }
@@ -196,7 +200,9 @@ export const useLiveStore = defineStore('live', () => {
     if (roomsReload) return
     roomsReload = setTimeout(async () => {
       try {
-        for (const r of await rooms.fetchRooms()) if (r.joined) messages.trackRoom(r.id, r.lastSeq)
+        const list = await rooms.fetchRooms()
+        for (const r of list) if (r.joined) messages.trackRoom(r.id, r.lastSeq)
+        rooms.takeCounts(list, lateIn, session.user?.id)
       } catch {
         // the next event or reconnect tries again
       } finally {

@@ -10,11 +10,13 @@ const api = vi.hoisted(() => ({
 vi.mock('@/api/client', () => ({ messageClient: api, roomClient: {}, authClient: {}, keeper: {} }))
 
 import { mergeBySeq, useMessagesStore } from './messages'
+import { loadOutbox, saveOutbox } from './outboxStorage'
 
 const seqs = (ms: { seq: bigint }[]) => ms.map((m) => Number(m.seq))
 
-beforeEach(() => {
-  sessionStorage.clear()
+beforeEach(async () => {
+  vi.useRealTimers()
+  await Promise.all([saveOutbox(1n, []), saveOutbox(2n, [])])
   setActivePinia(createPinia())
   api.sendMessage.mockReset()
   api.listMessages.mockReset()
@@ -95,7 +97,7 @@ describe('messages store', () => {
       const s = useMessagesStore()
       let ack!: (v: unknown) => void
       api.sendMessage.mockReturnValueOnce(new Promise((r) => (ack = r)))
-      s.adopt(1n)
+      await s.adopt(1n)
       const o = s.send(1n, 'hi')
       expect(s.pendingIn(1n)).toHaveLength(1)
       expect(o.state).toBe('sending')
@@ -105,15 +107,15 @@ describe('messages store', () => {
     })
 
     it('RetriesWithSameClientMsgId until acknowledged', async () => {
-      vi.useFakeTimers()
       const s = useMessagesStore()
+      await s.adopt(1n)
+      vi.useFakeTimers()
       api.sendMessage
         .mockRejectedValueOnce(new ConnectError('down', Code.Unavailable))
         .mockRejectedValueOnce(new ConnectError('failed to fetch', Code.Unknown))
         .mockImplementationOnce(async (req: { clientMsgId: string }) => ({
           message: msg(1, 7, { body: 'x', clientMsgId: req.clientMsgId }),
         }))
-      s.adopt(1n)
       const o = s.send(1n, 'x')
       await vi.advanceTimersByTimeAsync(0)
       expect(o.state).toBe('waiting')
@@ -130,7 +132,7 @@ describe('messages store', () => {
       const s = useMessagesStore()
       let ack!: (v: unknown) => void
       api.sendMessage.mockReturnValueOnce(new Promise((r) => (ack = r)))
-      s.adopt(1n)
+      await s.adopt(1n)
       const o = s.send(1n, 'hello')
       const stored = msg(1, 3, { body: 'hello', clientMsgId: o.clientMsgId })
       s.merge(1n, [stored])
@@ -142,7 +144,7 @@ describe('messages store', () => {
 
     it('ErrPermanent: marked failed with the server’s words, retried by hand with the same id', async () => {
       const s = useMessagesStore()
-      s.adopt(1n)
+      await s.adopt(1n)
       api.sendMessage.mockRejectedValueOnce(new ConnectError('not a member of this room', Code.PermissionDenied))
       const o = s.send(1n, 'x')
       await vi.waitFor(() => expect(o.state).toBe('failed'))
@@ -155,7 +157,7 @@ describe('messages store', () => {
 
     it('SessionLost: kept through the login page and a reload, then sent in order with the same ids', async () => {
       const s = useMessagesStore()
-      s.adopt(1n)
+      await s.adopt(1n)
       api.sendMessage.mockRejectedValue(new ConnectError('invalid or expired token', Code.Unauthenticated))
       const typed = ['one', 'two', 'three'].map((b) => s.send(1n, b))
       await vi.waitFor(() => expect(s.pendingIn(1n)[0].reason).toBe('signedOut'))
@@ -169,23 +171,45 @@ describe('messages store', () => {
       }))
       const after = useMessagesStore()
       expect(after.outbox).toHaveLength(0)
-      after.adopt(2n) // someone else logs in on this tab: not theirs
+      await after.adopt(2n) // someone else logs in on this browser: not theirs
       expect(after.outbox).toHaveLength(0)
-      after.adopt(1n)
+      await after.adopt(1n)
       await vi.waitFor(() => expect(after.outbox).toHaveLength(0))
       expect(api.sendMessage.mock.calls.map((c) => [c[0].body, c[0].clientMsgId])).toEqual(typed.map((o) => [o.body, o.clientMsgId]))
       expect(after.logs['1'].items.map((m) => m.body)).toEqual(['one', 'two', 'three'])
     })
 
-    it('Logout: drops the outbox here and in the tab’s storage', () => {
+    it('Logout: drops the outbox here and in IndexedDB', async () => {
       const s = useMessagesStore()
-      s.adopt(1n)
+      await s.adopt(1n)
       api.sendMessage.mockReturnValue(new Promise(() => {}))
       s.send(1n, 'never mind')
-      expect(sessionStorage.length).toBe(1)
+      await vi.waitFor(async () => expect(await loadOutbox(1n)).toHaveLength(1))
       s.dropOutbox()
       expect(s.outbox).toHaveLength(0)
-      expect(sessionStorage.length).toBe(0)
+      expect(await loadOutbox(1n)).toHaveLength(0)
+    })
+
+    it('Reload: a message typed offline is kept in IndexedDB and sent once after, with its id and reply', async () => {
+      const s = useMessagesStore()
+      await s.adopt(1n)
+      api.sendMessage.mockRejectedValue(new ConnectError('failed to fetch', Code.Unavailable))
+      const o = s.send(1n, 'typed offline', 7n)
+      await vi.waitFor(() => expect(o.state).toBe('waiting'))
+      await vi.waitFor(async () => expect((await loadOutbox(1n)).map((x) => x.body)).toEqual(['typed offline']))
+
+      setActivePinia(createPinia()) // the reload
+      api.sendMessage.mockReset().mockImplementation(async (req: { clientMsgId: string; body: string }) => ({
+        message: msg(1, 8, { body: req.body, clientMsgId: req.clientMsgId }),
+      }))
+      const after = useMessagesStore()
+      after.send(1n, 'typed while loading') // goes after what was kept
+      await after.adopt(1n)
+      await vi.waitFor(() => expect(after.outbox).toHaveLength(0))
+      const calls = api.sendMessage.mock.calls.map((c) => c[0])
+      expect(calls[0]).toEqual(expect.objectContaining({ body: 'typed offline', clientMsgId: o.clientMsgId, replyToSeq: 7n }))
+      expect(calls.filter((c) => c.clientMsgId === o.clientMsgId)).toHaveLength(1)
+      expect(await loadOutbox(1n)).toEqual([])
     })
 
     it('distinct messages get distinct ids', () => {

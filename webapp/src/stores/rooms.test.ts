@@ -1,0 +1,46 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { room } from '@/test/factories'
+
+const api = vi.hoisted(() => ({ markRead: vi.fn() }))
+vi.mock('@/api/client', () => ({ messageClient: {}, roomClient: api, userClient: {}, authClient: {}, keeper: {} }))
+
+import { useRoomsStore } from './rooms'
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  api.markRead.mockReset()
+})
+
+describe('markSeen', () => {
+  it('one MarkRead in flight per room; then only the newest seq seen meanwhile; never backwards', async () => {
+    const rooms = useRoomsStore()
+    rooms.rooms = [room(1, { lastSeq: 20n, readSeq: 2n, unreadCount: 18n })]
+    const answers: ((v: { readSeq: bigint }) => void)[] = []
+    api.markRead.mockImplementation(() => new Promise((r) => answers.push(r)))
+    rooms.markSeen(1n, 5n)
+    rooms.markSeen(1n, 7n)
+    rooms.markSeen(1n, 9n)
+    rooms.markSeen(1n, 1n) // already read
+    expect(api.markRead.mock.calls.map((c) => c[0].seq)).toEqual([5n])
+    answers[0]({ readSeq: 5n })
+    await vi.waitFor(() => expect(api.markRead).toHaveBeenCalledTimes(2))
+    expect(api.markRead.mock.calls[1][0]).toEqual({ roomId: 1n, seq: 9n })
+    answers[1]({ readSeq: 20n }) // the server clamps and says where the watermark is
+    await vi.waitFor(() => expect(rooms.byId(1n)?.readSeq).toBe(20n))
+    expect(rooms.unreadOf(1n)).toBe(0)
+    rooms.markSeen(1n, 9n)
+    expect(api.markRead).toHaveBeenCalledTimes(2)
+  })
+
+  it('a failed call lets the next message seen ask again', async () => {
+    const rooms = useRoomsStore()
+    rooms.rooms = [room(1, { lastSeq: 3n })]
+    api.markRead.mockRejectedValueOnce(new Error('down')).mockResolvedValueOnce({ readSeq: 3n })
+    rooms.markSeen(1n, 2n)
+    await vi.waitFor(() => expect(api.markRead).toHaveBeenCalledTimes(1))
+    await new Promise((r) => setTimeout(r, 0))
+    rooms.markSeen(1n, 3n)
+    await vi.waitFor(() => expect(rooms.byId(1n)?.readSeq).toBe(3n))
+  })
+})
