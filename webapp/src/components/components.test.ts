@@ -4,9 +4,10 @@ import { createPinia, setActivePinia } from 'pinia'
 import ElementPlus from 'element-plus'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { member, msg, room, user } from '@/test/factories'
-import type { Member, Message } from '@/gen/chat/v1/types_pb'
+import { create } from '@bufbuild/protobuf'
+import { ReactionSchema, Role, type Member, type Message } from '@/gen/chat/v1/types_pb'
 
-const api = vi.hoisted(() => ({ sendMessage: vi.fn(), listMessages: vi.fn() }))
+const api = vi.hoisted(() => ({ sendMessage: vi.fn(), listMessages: vi.fn(), editMessage: vi.fn(), addReaction: vi.fn(), removeReaction: vi.fn() }))
 vi.mock('@/api/client', () => ({
   messageClient: api,
   roomClient: {},
@@ -107,6 +108,98 @@ describe('MessageList', () => {
   })
 })
 
+describe('MessageItem in the list', () => {
+  it('a tombstone says the message was deleted and offers no actions', async () => {
+    const { w, messages } = await mountList()
+    const m = msg(1, 1, { sender: 2, body: 'gone soon' })
+    messages.merge(1n, [m])
+    messages.applyDelete(1n, 1n)
+    await w.vm.$nextTick()
+    expect(w.get('[data-testid="message-body"]').text()).toBe('message deleted')
+    expect(w.find('[data-testid="message-actions"]').exists()).toBe(false)
+  })
+
+  it('edits inline: Esc cancels, Enter saves and shows (edited)', async () => {
+    const { w, messages } = await mountList()
+    messages.merge(1n, [msg(1, 1, { sender: 1, body: 'teh typo' })])
+    await w.vm.$nextTick()
+    await w.get('[data-testid="action-edit"]').trigger('click')
+    const box = w.get('[data-testid="edit-box"]')
+    await box.setValue('changed my mind')
+    await box.trigger('keydown', { key: 'Escape' })
+    expect(w.get('[data-testid="message-body"]').text()).toBe('teh typo')
+    const edited = msg(1, 1, { sender: 1, body: 'the typo' })
+    edited.editedAt = edited.createdAt
+    api.editMessage.mockResolvedValueOnce({ message: edited })
+    await w.get('[data-testid="action-edit"]').trigger('click')
+    await w.get('[data-testid="edit-box"]').setValue('the typo')
+    await w.get('[data-testid="edit-box"]').trigger('keydown', { key: 'Enter' })
+    await vi.waitFor(() => expect(w.get('[data-testid="message-body"]').text()).toBe('the typo'))
+    expect(api.editMessage).toHaveBeenCalledWith({ roomId: 1n, messageSeq: 1n, body: 'the typo' })
+    expect(w.get('[data-testid="edited"]').text()).toBe('(edited)')
+    expect(w.find('[data-testid="action-edit"]').exists()).toBe(true)
+  })
+
+  it('only my own messages can be edited; the room owner may delete any', async () => {
+    const { w, messages, rooms } = await mountList()
+    messages.merge(1n, [msg(1, 1, { sender: 2 })])
+    await w.vm.$nextTick()
+    expect(w.find('[data-testid="action-edit"]').exists()).toBe(false)
+    expect(w.find('[data-testid="action-delete"]').exists()).toBe(false)
+    const owner = member(1)
+    owner.role = Role.OWNER
+    rooms.members['1'] = [owner, member(2)]
+    await w.vm.$nextTick()
+    expect(w.find('[data-testid="action-delete"]').exists()).toBe(true)
+  })
+
+  it('reactions show counts, mine highlighted, and a click takes mine back', async () => {
+    const { w, messages } = await mountList()
+    const m = msg(1, 1, { sender: 2 })
+    m.reactions = [create(ReactionSchema, { emoji: '👍', count: 2n, me: true }), create(ReactionSchema, { emoji: '🎉', count: 1n })]
+    messages.merge(1n, [m])
+    await w.vm.$nextTick()
+    const rs = w.findAll('[data-testid="reaction"]')
+    expect(rs.map((r) => [r.text(), r.attributes('data-mine')])).toEqual([
+      ['👍2', 'true'],
+      ['🎉1', 'false'],
+    ])
+    api.removeReaction.mockResolvedValueOnce({})
+    await rs[0].trigger('click')
+    expect(api.removeReaction).toHaveBeenCalledWith({ roomId: 1n, messageSeq: 1n, emoji: '👍' })
+    expect(w.findAll('[data-testid="reaction"]')[0].text()).toBe('👍1')
+  })
+
+  it('the new-messages divider sits before the first unread message of others', async () => {
+    const { w, messages } = await mountList(room(1, { readSeq: 1n, unreadCount: 1n }))
+    messages.merge(1n, [msg(1, 1, { sender: 2 }), msg(1, 2, { sender: 1 }), msg(1, 3, { sender: 2 })])
+    await w.vm.$nextTick()
+    const order = w.findAll('[data-testid="message"], [data-testid="unread-divider"]').map((e) => e.attributes('data-seq') ?? 'divider')
+    expect(order).toEqual(['1', '2', 'divider', '3'])
+  })
+
+  it('mentions are marked, mine stand out, and the time has no leading zero with the date on hover', async () => {
+    const { w, messages, rooms } = await mountList()
+    const alice = member(2)
+    alice.user!.username = 'alice'
+    rooms.members['1'] = [member(1), alice]
+    const m = msg(1, 1, { sender: 2, body: 'hi @me and @alice', at: new Date(2026, 0, 5, 9, 5).getTime() })
+    m.mentionUserIds = [2n]
+    const me = msg(1, 2, { sender: 3, body: '@room lunch?' })
+    me.mentionsRoom = true
+    messages.merge(1n, [m, me])
+    await w.vm.$nextTick()
+    const marks = w.findAll('[data-testid="mention"]')
+    expect(marks.map((x) => [x.text(), x.classes().includes('is-me')])).toEqual([
+      ['@alice', false],
+      ['@room', true],
+    ])
+    const time = w.get('[data-testid="message-time"]')
+    expect(time.text()).toBe('9:05 AM')
+    expect(time.attributes('title')).toContain('2026')
+  })
+})
+
 describe('MessageComposer', () => {
   function mountComposer(props: Partial<{ members: Member[]; replyTo: Message | null }> = {}) {
     const pinia = createPinia()
@@ -138,6 +231,49 @@ describe('MessageComposer', () => {
     await ta.trigger('keydown', { key: 'Enter' })
     expect(w.emitted('send')).toBeUndefined()
     expect(w.find('[data-testid="composer-error"]').exists()).toBe(true)
+  })
+
+  it('@ offers the room’s members and @room; Enter puts the name in', async () => {
+    const alice = member(2)
+    alice.user!.username = 'alice'
+    const albert = member(3)
+    albert.user!.username = 'albert'
+    const w = mountComposer({ members: [member(1), alice, albert] })
+    const ta = w.get('textarea')
+    await ta.setValue('hi @al')
+    await ta.trigger('input')
+    const names = () => w.findAll('[data-testid="mention-option"]').map((o) => o.attributes('data-username'))
+    expect(names()).toEqual(['albert', 'alice'])
+    await ta.trigger('keydown', { key: 'ArrowDown' })
+    await ta.trigger('keydown', { key: 'Enter' })
+    expect((ta.element as HTMLTextAreaElement).value).toBe('hi @alice ')
+    expect(w.emitted('send')).toBeUndefined() // Enter chose the name, it did not send
+    await ta.setValue('@r')
+    await ta.trigger('input')
+    expect(names()).toEqual(['room'])
+  })
+
+  it('a reply shows above the composer and goes with the message', async () => {
+    const w = mountComposer({ replyTo: msg(1, 9, { body: 'the question', sender: 2 }) })
+    expect(w.get('[data-testid="reply-bar"]').text()).toContain('the question')
+    const ta = w.get('textarea')
+    await ta.setValue('the answer')
+    await ta.trigger('keydown', { key: 'Enter' })
+    expect(w.emitted('send')).toEqual([['the answer', 9n]])
+  })
+
+  it('keeps each room’s draft across switches and reloads', async () => {
+    localStorage.clear()
+    const w = mountComposer()
+    const ta = w.get('textarea')
+    await ta.setValue('half a thought')
+    await ta.trigger('input')
+    await w.setProps({ room: room(2) })
+    expect((ta.element as HTMLTextAreaElement).value).toBe('')
+    await w.setProps({ room: room(1) })
+    expect((ta.element as HTMLTextAreaElement).value).toBe('half a thought')
+    const again = mountComposer() // a reload
+    expect((again.get('textarea').element as HTMLTextAreaElement).value).toBe('half a thought')
   })
 
   it('says the user is typing', async () => {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { create } from '@bufbuild/protobuf'
+import { create, type MessageInitShape } from '@bufbuild/protobuf'
 import { EventSchema, ReadySchema, type Event } from '@/gen/chat/v1/event_pb'
 import { ReplyToSchema, Visibility } from '@/gen/chat/v1/types_pb'
 import { member, msg, room, user } from '@/test/factories'
@@ -182,7 +182,7 @@ describe('rooms joined elsewhere', () => {
   })
 })
 
-function ev(roomId: number, seq: number, kind: Event['kind']): Event {
+function ev(roomId: number, seq: number, kind: MessageInitShape<typeof EventSchema>['kind']): Event {
   return create(EventSchema, { roomId: BigInt(roomId), seq: BigInt(seq), kind })
 }
 
@@ -196,7 +196,7 @@ describe('timeline events', () => {
     const edited = msg(1, 1, { body: 'fixed typo' })
     edited.editedAt = edited.createdAt
     live.handleEvent(ev(1, 3, { case: 'messageEdited', value: { message: edited } }))
-    const react = (seq: number, userId: number, added = true): Event =>
+    const react = (seq: number, userId: number, added = true) =>
       ev(1, seq, {
         case: added ? 'reactionAdded' : 'reactionRemoved',
         value: { roomId: 1n, messageSeq: 1n, emoji: '👍', userId: BigInt(userId) },
