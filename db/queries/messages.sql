@@ -21,3 +21,39 @@ FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
 LIMIT ?;
+
+-- name: ListMessagesBetween :many
+-- The messages created in the log entries (after, up_to].
+SELECT sqlc.embed(m), sqlc.embed(u)
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = sqlc.arg(room_id) AND m.seq > sqlc.arg(after) AND m.seq <= sqlc.arg(up_to)
+ORDER BY m.seq;
+
+-- name: ListMessagesAt :many
+SELECT sqlc.embed(m), sqlc.embed(u)
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = sqlc.arg(room_id) AND m.seq IN (sqlc.slice(seqs));
+
+-- name: ListReplied :many
+-- What replies show of the messages they answer.
+SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, sqlc.embed(u)
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = sqlc.arg(room_id) AND m.seq IN (sqlc.slice(seqs));
+
+-- name: ListMentions :many
+SELECT seq, user_id FROM mentions
+WHERE room_id = sqlc.arg(room_id) AND seq IN (sqlc.slice(seqs))
+ORDER BY seq, position;
+
+-- name: ListReactions :many
+-- One row per message and emoji, in the order each emoji was first used.
+SELECT message_seq, emoji, COUNT(*) AS n, CAST(MAX(user_id = sqlc.arg(viewer)) AS SIGNED) AS me
+FROM reactions
+WHERE room_id = sqlc.arg(room_id) AND message_seq IN (sqlc.slice(seqs))
+GROUP BY message_seq, emoji
+ORDER BY message_seq, MIN(seq);
+
+-- name: ListChanges :many
+SELECT * FROM timeline_changes
+WHERE room_id = sqlc.arg(room_id) AND seq > sqlc.arg(after) AND seq <= sqlc.arg(up_to)
+ORDER BY seq;

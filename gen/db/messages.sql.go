@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -81,6 +82,100 @@ func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (i
 	return result.LastInsertId()
 }
 
+const listChanges = `-- name: ListChanges :many
+SELECT room_id, seq, change_no, kind, message_seq, user_id, emoji, created_at FROM timeline_changes
+WHERE room_id = ? AND seq > ? AND seq <= ?
+ORDER BY seq
+`
+
+type ListChangesParams struct {
+	RoomID int64
+	After  int64
+	UpTo   int64
+}
+
+func (q *Queries) ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error) {
+	rows, err := q.db.QueryContext(ctx, listChanges, arg.RoomID, arg.After, arg.UpTo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TimelineChange{}
+	for rows.Next() {
+		var i TimelineChange
+		if err := rows.Scan(
+			&i.RoomID,
+			&i.Seq,
+			&i.ChangeNo,
+			&i.Kind,
+			&i.MessageSeq,
+			&i.UserID,
+			&i.Emoji,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listMentions = `-- name: ListMentions :many
+SELECT seq, user_id FROM mentions
+WHERE room_id = ? AND seq IN (/*SLICE:seqs*/?)
+ORDER BY seq, position
+`
+
+type ListMentionsParams struct {
+	RoomID int64
+	Seqs   []int64
+}
+
+type ListMentionsRow struct {
+	Seq    int64
+	UserID int64
+}
+
+func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error) {
+	query := listMentions
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.Seqs) > 0 {
+		for _, v := range arg.Seqs {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:seqs*/?", strings.Repeat(",?", len(arg.Seqs))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:seqs*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListMentionsRow{}
+	for rows.Next() {
+		var i ListMentionsRow
+		if err := rows.Scan(&i.Seq, &i.UserID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listMessagesAfter = `-- name: ListMessagesAfter :many
 SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
@@ -109,6 +204,74 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 	items := []ListMessagesAfterRow{}
 	for rows.Next() {
 		var i ListMessagesAfterRow
+		if err := rows.Scan(
+			&i.Message.ID,
+			&i.Message.RoomID,
+			&i.Message.Seq,
+			&i.Message.SenderID,
+			&i.Message.Body,
+			&i.Message.ClientMsgID,
+			&i.Message.CreatedAt,
+			&i.Message.ReplyToSeq,
+			&i.Message.EditedAt,
+			&i.Message.Deleted,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PasswordHash,
+			&i.User.CreatedAt,
+			&i.User.ShareReadReceipts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listMessagesAt = `-- name: ListMessagesAt :many
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
+`
+
+type ListMessagesAtParams struct {
+	RoomID int64
+	Seqs   []int64
+}
+
+type ListMessagesAtRow struct {
+	Message Message
+	User    User
+}
+
+func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) ([]ListMessagesAtRow, error) {
+	query := listMessagesAt
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.Seqs) > 0 {
+		for _, v := range arg.Seqs {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:seqs*/?", strings.Repeat(",?", len(arg.Seqs))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:seqs*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListMessagesAtRow{}
+	for rows.Next() {
+		var i ListMessagesAtRow
 		if err := rows.Scan(
 			&i.Message.ID,
 			&i.Message.RoomID,
@@ -181,6 +344,192 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PasswordHash,
+			&i.User.CreatedAt,
+			&i.User.ShareReadReceipts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listMessagesBetween = `-- name: ListMessagesBetween :many
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq > ? AND m.seq <= ?
+ORDER BY m.seq
+`
+
+type ListMessagesBetweenParams struct {
+	RoomID int64
+	After  int64
+	UpTo   int64
+}
+
+type ListMessagesBetweenRow struct {
+	Message Message
+	User    User
+}
+
+// The messages created in the log entries (after, up_to].
+func (q *Queries) ListMessagesBetween(ctx context.Context, arg ListMessagesBetweenParams) ([]ListMessagesBetweenRow, error) {
+	rows, err := q.db.QueryContext(ctx, listMessagesBetween, arg.RoomID, arg.After, arg.UpTo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListMessagesBetweenRow{}
+	for rows.Next() {
+		var i ListMessagesBetweenRow
+		if err := rows.Scan(
+			&i.Message.ID,
+			&i.Message.RoomID,
+			&i.Message.Seq,
+			&i.Message.SenderID,
+			&i.Message.Body,
+			&i.Message.ClientMsgID,
+			&i.Message.CreatedAt,
+			&i.Message.ReplyToSeq,
+			&i.Message.EditedAt,
+			&i.Message.Deleted,
+			&i.User.ID,
+			&i.User.Username,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PasswordHash,
+			&i.User.CreatedAt,
+			&i.User.ShareReadReceipts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listReactions = `-- name: ListReactions :many
+SELECT message_seq, emoji, COUNT(*) AS n, CAST(MAX(user_id = ?) AS SIGNED) AS me
+FROM reactions
+WHERE room_id = ? AND message_seq IN (/*SLICE:seqs*/?)
+GROUP BY message_seq, emoji
+ORDER BY message_seq, MIN(seq)
+`
+
+type ListReactionsParams struct {
+	Viewer int64
+	RoomID int64
+	Seqs   []int64
+}
+
+type ListReactionsRow struct {
+	MessageSeq int64
+	Emoji      string
+	N          int64
+	Me         int64
+}
+
+// One row per message and emoji, in the order each emoji was first used.
+func (q *Queries) ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error) {
+	query := listReactions
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.Viewer)
+	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.Seqs) > 0 {
+		for _, v := range arg.Seqs {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:seqs*/?", strings.Repeat(",?", len(arg.Seqs))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:seqs*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListReactionsRow{}
+	for rows.Next() {
+		var i ListReactionsRow
+		if err := rows.Scan(
+			&i.MessageSeq,
+			&i.Emoji,
+			&i.N,
+			&i.Me,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listReplied = `-- name: ListReplied :many
+SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
+`
+
+type ListRepliedParams struct {
+	RoomID int64
+	Seqs   []int64
+}
+
+type ListRepliedRow struct {
+	Seq     int64
+	Deleted bool
+	Excerpt string
+	User    User
+}
+
+// What replies show of the messages they answer.
+func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]ListRepliedRow, error) {
+	query := listReplied
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.Seqs) > 0 {
+		for _, v := range arg.Seqs {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:seqs*/?", strings.Repeat(",?", len(arg.Seqs))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:seqs*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRepliedRow{}
+	for rows.Next() {
+		var i ListRepliedRow
+		if err := rows.Scan(
+			&i.Seq,
+			&i.Deleted,
+			&i.Excerpt,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,

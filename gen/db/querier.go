@@ -25,10 +25,19 @@ type Querier interface {
 	GetUserByUsername(ctx context.Context, username string) (User, error)
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
+	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
 	ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error)
+	ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error)
 	ListMessagesAfter(ctx context.Context, arg ListMessagesAfterParams) ([]ListMessagesAfterRow, error)
+	ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) ([]ListMessagesAtRow, error)
 	// Newest first; the caller reverses the page.
 	ListMessagesBefore(ctx context.Context, arg ListMessagesBeforeParams) ([]ListMessagesBeforeRow, error)
+	// The messages created in the log entries (after, up_to].
+	ListMessagesBetween(ctx context.Context, arg ListMessagesBetweenParams) ([]ListMessagesBetweenRow, error)
+	// One row per message and emoji, in the order each emoji was first used.
+	ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error)
+	// What replies show of the messages they answer.
+	ListReplied(ctx context.Context, arg ListRepliedParams) ([]ListRepliedRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	// Public rooms and the private rooms the user belongs to, with whether the
 	// user has joined each.

@@ -89,6 +89,9 @@ type Message struct {
 	MentionsRoom   bool
 }
 
+// RoomMention stands for @room where mentions name user ids.
+const RoomMention int64 = 0
+
 // ReplyTo is what a reply shows of the message it answers.
 type ReplyTo struct {
 	Seq     int64
@@ -111,8 +114,8 @@ type Edit struct {
 	ReplacedAt time.Time
 }
 
-// ReadReceipt is how far a member has read a room.
-type ReadReceipt struct {
+// Receipt is how far a member has read a room.
+type Receipt struct {
 	RoomID  int64
 	UserID  int64
 	ReadSeq int64

@@ -25,9 +25,15 @@ type Store interface {
 	// AppendMessage stores a message with the room's next seq, or returns the
 	// message stored earlier under the same client id with created false.
 	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
-	MessagesAfter(ctx context.Context, roomID, afterSeq int64, limit int) ([]Message, error)
-	// MessagesBefore returns the newest messages below beforeSeq, ascending.
-	MessagesBefore(ctx context.Context, roomID, beforeSeq int64, limit int) ([]Message, error)
+	// MessagesAfter and MessagesBefore page through the messages in their
+	// current state, with reactions as the viewer sees them: after afterSeq
+	// ascending, or the newest below beforeSeq, ascending too.
+	MessagesAfter(ctx context.Context, viewer, roomID, afterSeq int64, limit int) ([]Message, error)
+	MessagesBefore(ctx context.Context, viewer, roomID, beforeSeq int64, limit int) ([]Message, error)
+	// Entries are the room log's entries in (after, upTo], in seq order, as
+	// the events they were; messages in their current state, without
+	// reactions (the log's reaction entries carry those).
+	Entries(ctx context.Context, roomID, after, upTo int64) ([]Event, error)
 }
 
 // Presence tells who has a live connection anywhere.

@@ -195,13 +195,13 @@ func (s *Service) ListMessages(ctx context.Context, userID, roomID int64, p Page
 	}
 	limit = min(limit, MaxPageSize)
 	if p.FromAfter {
-		return s.pageAfter(ctx, roomID, p.AfterSeq, p.BeforeSeq, limit)
+		return s.pageAfter(ctx, userID, roomID, p.AfterSeq, p.BeforeSeq, limit)
 	}
 	before := p.BeforeSeq
 	if before == 0 {
 		before = math.MaxInt64
 	}
-	msgs, err := s.store.MessagesBefore(ctx, roomID, before, limit+1)
+	msgs, err := s.store.MessagesBefore(ctx, userID, roomID, before, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -211,8 +211,8 @@ func (s *Service) ListMessages(ctx context.Context, userID, roomID int64, p Page
 	return msgs, false, nil
 }
 
-func (s *Service) pageAfter(ctx context.Context, roomID, after, before int64, limit int) ([]Message, bool, error) {
-	msgs, err := s.store.MessagesAfter(ctx, roomID, after, limit+1)
+func (s *Service) pageAfter(ctx context.Context, userID, roomID, after, before int64, limit int) ([]Message, bool, error) {
+	msgs, err := s.store.MessagesAfter(ctx, userID, roomID, after, limit+1)
 	if err != nil {
 		return nil, false, err
 	}

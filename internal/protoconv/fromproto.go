@@ -9,7 +9,7 @@ import (
 // events between processes as protobuf. It is Event's inverse: what the
 // bus decodes is what the publisher's chat.Service published.
 func FromEvent(pb *chatv1.Event) chat.Event {
-	e := chat.Event{RoomID: pb.GetRoomId(), To: pb.GetUserId()}
+	e := chat.Event{RoomID: pb.GetRoomId(), To: pb.GetUserId(), Entry: pb.GetSeq()}
 	switch k := pb.GetKind().(type) {
 	case *chatv1.Event_MessageCreated:
 		m := fromMessage(k.MessageCreated.GetMessage())
@@ -28,14 +28,46 @@ func FromEvent(pb *chatv1.Event) chat.Event {
 		e.Kind, e.RoomID, e.Room = chat.RoomAdded, r.ID, &r
 	case *chatv1.Event_RoomRemoved:
 		e.Kind, e.RoomID = chat.RoomRemoved, k.RoomRemoved.GetRoomId()
+	default:
+		fromTimelineEvent(&e, pb)
+	}
+	if e.Kind == chat.MessageCreated {
+		e.Entry = 0 // the message's own seq says it
 	}
 	return e
+}
+
+// fromTimelineEvent is timelineEvent's inverse.
+func fromTimelineEvent(e *chat.Event, pb *chatv1.Event) {
+	switch k := pb.GetKind().(type) {
+	case *chatv1.Event_MessageEdited:
+		m := fromMessage(k.MessageEdited.GetMessage())
+		e.Kind, e.Message = chat.MessageEdited, &m
+	case *chatv1.Event_MessageDeleted:
+		e.Kind, e.MessageSeq = chat.MessageDeleted, k.MessageDeleted.GetMessageSeq()
+	case *chatv1.Event_ReactionAdded:
+		r := k.ReactionAdded
+		e.Kind, e.MessageSeq, e.Emoji, e.UserID = chat.ReactionAdded, r.GetMessageSeq(), r.GetEmoji(), r.GetUserId()
+	case *chatv1.Event_ReactionRemoved:
+		r := k.ReactionRemoved
+		e.Kind, e.MessageSeq, e.Emoji, e.UserID = chat.ReactionRemoved, r.GetMessageSeq(), r.GetEmoji(), r.GetUserId()
+	case *chatv1.Event_ReadMarker:
+		e.Kind, e.RoomID, e.ReadSeq = chat.ReadMarker, k.ReadMarker.GetRoomId(), k.ReadMarker.GetReadSeq()
+	case *chatv1.Event_ReadReceipt:
+		r := k.ReadReceipt
+		e.Kind, e.UserID, e.ReadSeq = chat.ReadReceipt, r.GetUserId(), r.GetReadSeq()
+	case *chatv1.Event_SettingsChanged:
+		e.Kind, e.Settings = chat.SettingsChanged, &chat.Settings{ShareReadReceipts: k.SettingsChanged.GetSettings().GetShareReadReceipts()}
+	case *chatv1.Event_MuteChanged:
+		e.Kind, e.RoomID, e.Muted = chat.MuteChanged, k.MuteChanged.GetRoomId(), k.MuteChanged.GetMuted()
+	}
 }
 
 func fromRoom(pb *chatv1.Room) chat.Room {
 	return chat.Room{
 		ID: pb.GetId(), Name: pb.GetName(), Topic: pb.GetTopic(), Visibility: chat.Visibility(pb.GetVisibility()),
 		MemberCount: pb.GetMemberCount(), LastSeq: pb.GetLastSeq(), Joined: pb.GetJoined(), CreatedAt: pb.GetCreatedAt().AsTime(),
+		ReadSeq: pb.GetReadSeq(), UnreadCount: pb.GetUnreadCount(), MentionCount: pb.GetMentionCount(), Muted: pb.GetMuted(),
 	}
 }
 
@@ -51,8 +83,19 @@ func fromMember(pb *chatv1.Member) chat.Membership {
 }
 
 func fromMessage(pb *chatv1.Message) chat.Message {
-	return chat.Message{
+	m := chat.Message{
 		ID: pb.GetId(), RoomID: pb.GetRoomId(), Seq: pb.GetSeq(), Sender: fromUser(pb.GetSender()), Body: pb.GetBody(),
-		ClientMsgID: pb.GetClientMsgId(), CreatedAt: pb.GetCreatedAt().AsTime(),
+		ClientMsgID: pb.GetClientMsgId(), CreatedAt: pb.GetCreatedAt().AsTime(), Deleted: pb.GetDeleted(),
+		MentionUserIDs: pb.GetMentionUserIds(), MentionsRoom: pb.GetMentionsRoom(),
 	}
+	if pb.EditedAt != nil {
+		m.EditedAt = pb.GetEditedAt().AsTime()
+	}
+	if r := pb.GetReplyTo(); r != nil {
+		m.ReplyTo = &chat.ReplyTo{Seq: r.GetSeq(), Sender: fromUser(r.GetSender()), Excerpt: r.GetExcerpt(), Deleted: r.GetDeleted()}
+	}
+	for _, r := range pb.GetReactions() {
+		m.Reactions = append(m.Reactions, chat.Reaction{Emoji: r.GetEmoji(), Count: r.GetCount(), Me: r.GetMe()})
+	}
+	return m
 }

@@ -24,6 +24,7 @@ func Room(r chat.Room) *chatv1.Room {
 	return &chatv1.Room{
 		Id: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chatv1.Visibility(r.Visibility),
 		MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Joined, CreatedAt: timestamppb.New(r.CreatedAt),
+		ReadSeq: r.ReadSeq, UnreadCount: r.UnreadCount, MentionCount: r.MentionCount, Muted: r.Muted,
 	}
 }
 
@@ -34,10 +35,40 @@ func Member(m chat.Membership) *chatv1.Member {
 
 // Message converts a message.
 func Message(m chat.Message) *chatv1.Message {
-	return &chatv1.Message{
+	pb := &chatv1.Message{
 		Id: m.ID, RoomId: m.RoomID, Seq: m.Seq, Sender: User(m.Sender, false), Body: m.Body,
-		CreatedAt: timestamppb.New(m.CreatedAt), ClientMsgId: m.ClientMsgID,
+		CreatedAt: timestamppb.New(m.CreatedAt), ClientMsgId: m.ClientMsgID, Deleted: m.Deleted,
+		MentionUserIds: m.MentionUserIDs, MentionsRoom: m.MentionsRoom,
 	}
+	if !m.EditedAt.IsZero() {
+		pb.EditedAt = timestamppb.New(m.EditedAt)
+	}
+	if r := m.ReplyTo; r != nil {
+		pb.ReplyTo = &chatv1.ReplyTo{Seq: r.Seq, Sender: User(r.Sender, false), Excerpt: r.Excerpt, Deleted: r.Deleted}
+	}
+	for _, r := range m.Reactions {
+		pb.Reactions = append(pb.Reactions, &chatv1.Reaction{Emoji: r.Emoji, Count: r.Count, Me: r.Me})
+	}
+	return pb
+}
+
+// Edits converts a message's earlier bodies.
+func Edits(es []chat.Edit) []*chatv1.Edit {
+	out := make([]*chatv1.Edit, len(es))
+	for i, e := range es {
+		out[i] = &chatv1.Edit{Body: e.Body, ReplacedAt: timestamppb.New(e.ReplacedAt)}
+	}
+	return out
+}
+
+// Receipt converts a read receipt.
+func Receipt(r chat.Receipt) *chatv1.ReadReceipt {
+	return &chatv1.ReadReceipt{RoomId: r.RoomID, UserId: r.UserID, ReadSeq: r.ReadSeq}
+}
+
+// Settings converts a user's settings.
+func Settings(s chat.Settings) *chatv1.Settings {
+	return &chatv1.Settings{ShareReadReceipts: s.ShareReadReceipts}
 }
 
 // Event converts an event. On the wire room_id is where a room event goes;
@@ -65,8 +96,33 @@ func Event(e chat.Event) *chatv1.Event {
 		pb.Kind = &chatv1.Event_RoomAdded{RoomAdded: &chatv1.RoomAdded{Room: Room(*e.Room)}}
 	case chat.RoomRemoved:
 		pb.Kind = &chatv1.Event_RoomRemoved{RoomRemoved: &chatv1.RoomRemoved{RoomId: e.RoomID}}
+	default:
+		timelineEvent(pb, e)
 	}
 	return pb
+}
+
+// timelineEvent fills in the kinds issue 15 added: the log's changes and
+// the read state.
+func timelineEvent(pb *chatv1.Event, e chat.Event) {
+	switch e.Kind {
+	case chat.MessageEdited:
+		pb.Kind = &chatv1.Event_MessageEdited{MessageEdited: &chatv1.MessageEdited{Message: Message(*e.Message)}}
+	case chat.MessageDeleted:
+		pb.Kind = &chatv1.Event_MessageDeleted{MessageDeleted: &chatv1.MessageDeleted{RoomId: e.RoomID, MessageSeq: e.MessageSeq}}
+	case chat.ReactionAdded:
+		pb.Kind = &chatv1.Event_ReactionAdded{ReactionAdded: &chatv1.ReactionAdded{RoomId: e.RoomID, MessageSeq: e.MessageSeq, Emoji: e.Emoji, UserId: e.UserID}}
+	case chat.ReactionRemoved:
+		pb.Kind = &chatv1.Event_ReactionRemoved{ReactionRemoved: &chatv1.ReactionRemoved{RoomId: e.RoomID, MessageSeq: e.MessageSeq, Emoji: e.Emoji, UserId: e.UserID}}
+	case chat.ReadMarker:
+		pb.Kind = &chatv1.Event_ReadMarker{ReadMarker: &chatv1.ReadMarker{RoomId: e.RoomID, ReadSeq: e.ReadSeq}}
+	case chat.ReadReceipt:
+		pb.Kind = &chatv1.Event_ReadReceipt{ReadReceipt: &chatv1.ReadReceipt{RoomId: e.RoomID, UserId: e.UserID, ReadSeq: e.ReadSeq}}
+	case chat.SettingsChanged:
+		pb.Kind = &chatv1.Event_SettingsChanged{SettingsChanged: &chatv1.SettingsChanged{Settings: Settings(*e.Settings)}}
+	case chat.MuteChanged:
+		pb.Kind = &chatv1.Event_MuteChanged{MuteChanged: &chatv1.MuteChanged{RoomId: e.RoomID, Muted: e.Muted}}
+	}
 }
 
 // Messages converts a page of messages.

@@ -23,6 +23,17 @@ func TestEventRoundTrip(t *testing.T) {
 		{Kind: chat.Typing, RoomID: 9, UserID: 7},
 		{Kind: chat.RoomAdded, RoomID: 9, To: 7, Room: &room},
 		{Kind: chat.RoomRemoved, RoomID: 9, To: 7},
+		{Kind: chat.MessageEdited, RoomID: 9, Entry: 44, Message: &chat.Message{
+			ID: 1, RoomID: 9, Seq: 42, Sender: alice, Body: "hi @bob @room", ClientMsgID: "c1", CreatedAt: at, EditedAt: at.Add(time.Second),
+			ReplyTo: &chat.ReplyTo{Seq: 40, Sender: alice, Excerpt: "earlier"}, MentionUserIDs: []int64{8}, MentionsRoom: true,
+		}},
+		{Kind: chat.MessageDeleted, RoomID: 9, Entry: 45, MessageSeq: 42},
+		{Kind: chat.ReactionAdded, RoomID: 9, Entry: 46, MessageSeq: 42, Emoji: "👍", UserID: 7},
+		{Kind: chat.ReactionRemoved, RoomID: 9, Entry: 47, MessageSeq: 42, Emoji: "👍", UserID: 7},
+		{Kind: chat.ReadMarker, RoomID: 9, To: 7, ReadSeq: 47},
+		{Kind: chat.ReadReceipt, RoomID: 9, UserID: 7, ReadSeq: 47},
+		{Kind: chat.SettingsChanged, To: 7, Settings: &chat.Settings{ShareReadReceipts: true}},
+		{Kind: chat.MuteChanged, RoomID: 9, To: 7, Muted: true},
 	} {
 		pb := Event(e)
 		if e.To != 0 && (pb.GetRoomId() != 0 || pb.GetUserId() != e.To) {

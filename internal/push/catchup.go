@@ -6,21 +6,21 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// read is the room's messages in (after, upTo] from the store, or a
+// read is the room's log entries in (after, upTo] from the store, or a
 // too_far_behind when there are more than the resume window; it reports
-// whether they are the messages.
+// whether they are the entries.
 func (f *Feed) read(ctx context.Context, room, after, upTo int64) ([]*Item, bool, error) {
 	if upTo-after > int64(f.opts.ResumeWindow) {
 		return f.tooFarBehind(room, after, upTo), false, nil
 	}
-	msgs, err := f.history.MessagesAfter(ctx, room, after, int(upTo-after))
+	entries, err := f.history.Entries(ctx, room, after, upTo)
 	if err != nil {
 		return nil, false, err
 	}
-	f.stats.ResumeReplays.Add(int64(len(msgs)))
-	items := make([]*Item, len(msgs))
-	for i := range msgs {
-		items[i] = newItem(chat.Event{Kind: chat.MessageCreated, RoomID: room, Message: &msgs[i]})
+	f.stats.ResumeReplays.Add(int64(len(entries)))
+	items := make([]*Item, len(entries))
+	for i, e := range entries {
+		items[i] = newItem(e)
 	}
 	return items, true, nil
 }

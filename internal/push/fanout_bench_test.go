@@ -159,7 +159,7 @@ func (fakeChat) Typing(context.Context, int64, int64) error        { return nil 
 
 type fakeHistory struct{}
 
-func (fakeHistory) MessagesAfter(context.Context, int64, int64, int) ([]chat.Message, error) {
+func (fakeHistory) Entries(context.Context, int64, int64, int64) ([]chat.Event, error) {
 	return nil, nil
 }
 func (fakeHistory) LastSeqs(_ context.Context, rooms []int64) (map[int64]int64, error) {

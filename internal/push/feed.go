@@ -359,7 +359,7 @@ func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
 		delete(f.cursors, roomID)
 		delete(f.floors, roomID)
 	}
-	if !it.isMessage() {
+	if !it.isLogged() {
 		return s.Event(ctx, it)
 	}
 	seq := it.ev.Seq()

@@ -36,7 +36,8 @@ type Chat interface {
 
 // History reads what a connection missed.
 type History interface {
-	MessagesAfter(ctx context.Context, roomID, afterSeq int64, limit int) ([]chat.Message, error)
+	// Entries are the room log's entries in (after, upTo], in seq order.
+	Entries(ctx context.Context, roomID, after, upTo int64) ([]chat.Event, error)
 	LastSeqs(ctx context.Context, roomIDs []int64) (map[int64]int64, error)
 }
 
@@ -123,7 +124,7 @@ func (h *Hub) Dispatch(e chat.Event) {
 	switch {
 	case e.To != 0:
 		h.toUserLocked(it)
-	case it.isMessage():
+	case it.isLogged():
 		h.orderLocked(it)
 	default:
 		h.fanoutLocked(it)

@@ -59,7 +59,8 @@ func (it *Item) Wire(k WireKey, encode func(chat.Event) (any, error)) (any, erro
 	return w.val, w.err
 }
 
-func (it *Item) isMessage() bool { return it.ev.Kind == chat.MessageCreated }
+// isLogged tells an entry of the room's log, which goes out in seq order.
+func (it *Item) isLogged() bool { return it.ev.Kind.Logged() }
 
 // presence names the user and state of a presence event.
 func (it *Item) presence() (uid int64, online, ok bool) {

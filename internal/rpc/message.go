@@ -22,9 +22,10 @@ type Feeds interface {
 
 // MessageHandler serves chat.v1.MessageService.
 type MessageHandler struct {
-	chat  *chat.Service
-	feeds Feeds
-	log   *slog.Logger
+	chatv1connect.UnimplementedMessageServiceHandler // until issue 15's handlers land
+	chat                                             *chat.Service
+	feeds                                            Feeds
+	log                                              *slog.Logger
 }
 
 var _ chatv1connect.MessageServiceHandler = (*MessageHandler)(nil)

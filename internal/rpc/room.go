@@ -12,8 +12,9 @@ import (
 
 // RoomHandler serves chat.v1.RoomService.
 type RoomHandler struct {
-	chat *chat.Service
-	log  *slog.Logger
+	chatv1connect.UnimplementedRoomServiceHandler // until issue 15's handlers land
+	chat                                          *chat.Service
+	log                                           *slog.Logger
 }
 
 var _ chatv1connect.RoomServiceHandler = (*RoomHandler)(nil)

@@ -63,7 +63,7 @@ func TestGroupCommitConcurrentRetries(t *testing.T) {
 			t.Errorf("sender %d: %d copies created, want 1", i, created)
 		}
 	}
-	msgs, err := st.MessagesAfter(context.Background(), testenv.General, 0, 1000)
+	msgs, err := st.MessagesAfter(context.Background(), 0, testenv.General, 0, 1000)
 	if err != nil || len(msgs) != senders {
 		t.Fatalf("%d rows (%v), want %d", len(msgs), err, senders)
 	}
@@ -172,7 +172,7 @@ func TestGroupCommitAcrossRooms(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, room := range ids {
-		msgs, err := st.MessagesAfter(context.Background(), room, 0, 100)
+		msgs, err := st.MessagesAfter(context.Background(), 0, room, 0, 100)
 		if err != nil || len(msgs) != each || last[room] != each {
 			t.Fatalf("room %d: %d messages, last seq %d (%v); want %d", room, len(msgs), last[room], err, each)
 		}
@@ -215,7 +215,7 @@ func TestGroupCommitSameIDInSeveralRooms(t *testing.T) {
 	}
 	wg.Wait()
 	for _, room := range ids {
-		msgs, err := st.MessagesAfter(context.Background(), room, 0, 100)
+		msgs, err := st.MessagesAfter(context.Background(), 0, room, 0, 100)
 		if err != nil || len(msgs) != senders {
 			t.Errorf("room %d holds %d messages (%v), want %d", room, len(msgs), err, senders)
 		}
@@ -270,7 +270,7 @@ func TestGroupCommitRandomizedAcks(t *testing.T) {
 	wg.Wait()
 	stored := map[key]chat.Message{}
 	for _, room := range ids {
-		msgs, err := st.MessagesAfter(context.Background(), room, 0, 1000)
+		msgs, err := st.MessagesAfter(context.Background(), 0, room, 0, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -85,7 +85,7 @@ func BenchmarkMessagesAfter1000(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		msgs, err := st.MessagesAfter(context.Background(), testenv.General, 0, missed)
+		msgs, err := st.MessagesAfter(context.Background(), 0, testenv.General, 0, missed)
 		if err != nil || len(msgs) != missed {
 			b.Fatalf("%d messages, %v", len(msgs), err)
 		}

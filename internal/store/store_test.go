@@ -91,7 +91,7 @@ func TestAppendMessageGaplessUnderConcurrency(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	msgs, err := st.MessagesAfter(context.Background(), testenv.General, 0, 1000)
+	msgs, err := st.MessagesAfter(context.Background(), 0, testenv.General, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestTextRoundTripsExactly(t *testing.T) {
 			t.Fatalf("append %q: got %q, created %v, %v", b, m.Body, created, err)
 		}
 	}
-	msgs, err := st.MessagesAfter(ctx, testenv.General, 0, 100)
+	msgs, err := st.MessagesAfter(ctx, 0, testenv.General, 0, 100)
 	if err != nil || len(msgs) != len(bodies) {
 		t.Fatalf("%d messages read back, %v", len(msgs), err)
 	}
