@@ -3,14 +3,23 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { api, startBrowser, startServer, watchCsp, webappDir } from './harness.mjs'
+import { api, startBrowser, startServer, webappDir } from './harness.mjs'
+import {
+  bodies,
+  bodyLocator,
+  desktop,
+  newPerson as makePerson,
+  openGeneral,
+  password,
+  phone,
+  register,
+  say,
+  seeTimeoutMs,
+  sees,
+  waitOnline,
+} from './people.mjs'
 
-const desktop = { width: 1280, height: 800 }
-const phone = { width: 390, height: 844 }
-/** How long to wait for something a person would see soon. */
-const seeTimeoutMs = 15_000
 const shots = path.join(webappDir, 'screenshots')
-const password = 'correct horse battery'
 // Each run has its own database, so fixed names are free (and keep the screenshots stable).
 const alice = 'alice'
 const bob = 'bob'
@@ -22,61 +31,8 @@ const people = {}
 /** Every Content-Security-Policy violation any page reported: the app needs none. */
 const cspViolations = []
 
-async function newPerson(name, viewport = desktop, locale = 'en-US') {
-  const context = await browser.newContext({ viewport, locale, timezoneId: 'UTC', baseURL: server.base })
-  await watchCsp(context, cspViolations)
-  const page = await context.newPage()
-  const dialogs = []
-  page.on('dialog', (d) => {
-    dialogs.push(d.message())
-    void d.dismiss()
-  })
-  // Whether each message the live socket got was binary or text: the app asks
-  // for parley.v1.batch.proto, and would fall back to JSON text unnoticed.
-  const liveMessages = []
-  page.on('websocket', (ws) => {
-    if (new URL(ws.url()).pathname !== '/ws') return
-    ws.on('framereceived', ({ payload }) => liveMessages.push(typeof payload === 'string' ? 'text' : 'binary'))
-  })
-  return { name, context, page, dialogs, liveMessages }
-}
-
-async function register(p) {
-  await p.page.goto('/register')
-  await p.page.locator('#username').fill(p.name)
-  await p.page.locator('#email').fill(`${p.name}@example.com`)
-  await p.page.locator('#password').fill(password)
-  await p.page.getByTestId('register-submit').click()
-  await p.page.waitForURL(/\/chat\/\d+/, { timeout: seeTimeoutMs })
-}
-
-async function openGeneral(p) {
-  await p.page.getByTestId('room-general').first().click()
-  await p.page.locator('#composer').waitFor({ timeout: seeTimeoutMs })
-  await p.page.getByTestId('room-title').filter({ hasText: 'general' }).waitFor()
-  await waitOnline(p)
-}
-
-async function waitOnline(p) {
-  await p.page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: seeTimeoutMs })
-}
-
-async function say(p, text) {
-  await p.page.locator('#composer').fill(text)
-  await p.page.locator('#composer').press('Enter')
-}
-
-function bodyLocator(p, text) {
-  return p.page.locator('[data-testid="message"] [data-testid="message-body"]', { hasText: text })
-}
-
-async function sees(p, text) {
-  await bodyLocator(p, text).first().waitFor({ timeout: seeTimeoutMs })
-}
-
-/** bodies lists the stored messages the page shows, in page order. */
-function bodies(p) {
-  return p.page.locator('[data-testid="message"] [data-testid="message-body"]').allTextContents()
+function newPerson(name, viewport = desktop, locale = 'en-US') {
+  return makePerson({ browser, server, cspViolations }, name, { viewport, locale })
 }
 
 before(async () => {

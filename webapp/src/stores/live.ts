@@ -15,6 +15,8 @@ import { useSettingsStore } from './settings'
 
 /** At most one typing frame is sent per room in this long (the server drops more). */
 export const typingThrottleMs = 3_000
+/** A typing frame held back goes this much after the window, so the server's window surely ended too. */
+export const typingSlackMs = 100
 /** Member list reloads wait this long for more joins to arrive. */
 export const memberReloadDelayMs = 300
 /** Unread counts are fetched again this long after a change the client cannot count itself. */
@@ -304,7 +306,7 @@ export const useLiveStore = defineStore('live', () => {
       setTimeout(() => {
         typingLater.delete(k)
         typing(roomId)
-      }, last + typingThrottleMs - now),
+      }, last + typingThrottleMs + typingSlackMs - now),
     )
   }
 

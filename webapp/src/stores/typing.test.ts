@@ -15,7 +15,7 @@ vi.mock('@/realtime/live', () => ({
 }))
 vi.mock('@/api/client', () => ({ messageClient: {}, roomClient: {}, userClient: {}, authClient: {}, keeper: {} }))
 
-import { typingThrottleMs, useLiveStore } from './live'
+import { typingSlackMs, typingThrottleMs, useLiveStore } from './live'
 
 beforeEach(() => {
   sent.length = 0
@@ -33,7 +33,7 @@ describe('typing frames', () => {
     live.typing(1n)
     expect(sent).toEqual([0])
     await vi.advanceTimersByTimeAsync(typingThrottleMs)
-    expect(sent).toEqual([0, typingThrottleMs]) // ...and told once the server takes it again
+    expect(sent).toEqual([0, typingThrottleMs + typingSlackMs]) // ...and told once the server takes it again
     live.stop()
   })
 
