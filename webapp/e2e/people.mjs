@@ -86,3 +86,21 @@ export function bodies(p) {
 export function messageLocator(p, text) {
   return p.page.locator('[data-testid="message"]', { has: p.page.locator('[data-testid="message-body"]', { hasText: text }) }).last()
 }
+
+/** savedOutbox lists the unsent messages the page's origin keeps in IndexedDB, as stored. */
+export function savedOutbox(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const req = indexedDB.open('parley')
+        req.onerror = () => resolve([])
+        req.onsuccess = () => {
+          const db = req.result
+          if (!db.objectStoreNames.contains('outbox')) return resolve([])
+          const all = db.transaction('outbox', 'readonly').objectStore('outbox').getAll()
+          all.onsuccess = () => resolve(all.result.flat())
+          all.onerror = () => resolve([])
+        }
+      }),
+  )
+}

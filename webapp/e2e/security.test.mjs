@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { api, redisDelete, redisKeys, startBrowser, startServer, watchCsp } from './harness.mjs'
+import { savedOutbox } from './people.mjs'
 
 const desktop = { width: 1280, height: 800 }
 /** How long to wait for something a person would see soon. */
@@ -166,7 +167,7 @@ describe('security', () => {
     for (const body of [own, next]) assert.equal(await body.getAttribute('dir'), 'auto')
     // Rendered left to right: the first letter is left of the last one.
     const order = await next.evaluate((el) => {
-      const text = el.firstChild
+      const text = document.createTreeWalker(el, NodeFilter.SHOW_TEXT).nextNode() // inside the Markdown paragraph
       const at = (i) => {
         const r = document.createRange()
         r.setStart(text, i)
@@ -198,11 +199,8 @@ describe('security', () => {
 
     await page.waitForURL(/\/login/, { timeout: seeTimeoutMs })
     await page.getByText('Your session has ended. Please log in again.').waitFor()
-    const saved = await page.evaluate(() => {
-      const k = Object.keys(sessionStorage).find((x) => x.startsWith('parley.outbox.'))
-      return k ? JSON.parse(sessionStorage.getItem(k)) : []
-    })
-    assert.deepEqual(saved.map((o) => o.body), lost, 'the unsent messages wait in this tab')
+    const saved = await savedOutbox(page)
+    assert.deepEqual(saved.map((o) => o.body), lost, 'the unsent messages wait in this browser')
 
     await logIn(page, dana)
     await page.locator('[data-testid="message"]', { hasText: 'kept 3' }).waitFor({ timeout: seeTimeoutMs })

@@ -15,6 +15,7 @@ import {
   password,
   phone,
   register,
+  savedOutbox,
   say,
   seeTimeoutMs,
   sees,
@@ -438,16 +439,10 @@ describe('around the composer', () => {
     })
     await say(b, 'kept across a reload')
     await b.page.getByTestId('pending-message').filter({ hasText: 'kept across a reload' }).waitFor()
-    await b.page.waitForFunction(() => new Promise((ok) => {
-      const req = indexedDB.open('parley')
-      req.onsuccess = () => {
-        const tx = req.result.transaction('outbox', 'readonly')
-        const all = tx.objectStore('outbox').getAll()
-        all.onsuccess = () => ok(all.result.some((rows) => rows.some((r) => r.body === 'kept across a reload')))
-        all.onerror = () => ok(false)
-      }
-      req.onerror = () => ok(false)
-    }))
+    for (let i = 0; !(await savedOutbox(b.page)).some((o) => o.body === 'kept across a reload'); i++) {
+      assert.ok(i < 100, 'the message is kept in IndexedDB')
+      await b.page.waitForTimeout(50)
+    }
     await b.page.reload()
     await b.page.getByTestId('pending-message').filter({ hasText: 'kept across a reload' }).waitFor({ timeout: seeTimeoutMs })
     await b.page.unroute(sendUrl)

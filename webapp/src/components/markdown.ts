@@ -95,7 +95,8 @@ md.core.ruler.push('mentions', (state) => {
 
 /** renderMarkdown turns a message body into safe HTML. */
 export function renderMarkdown(body: string, env: MentionEnv): string {
-  return md.render(body, { ...env })
+  // No newline after the last block: the body's text is the message's own.
+  return md.render(body, { ...env }).trimEnd()
 }
 
 /** foldChars and foldLines say when a message is long enough to be folded behind "show more". */
