@@ -472,3 +472,109 @@ func TestOfflineResume(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveChanges: a connected member sees each change as it happens, with
+// the seq of its log entry.
+func TestLiveChanges(t *testing.T) {
+	srv := testenv.Start(t, testenv.ServerEnv(t))
+	ctx := context.Background()
+	r := newTimelineRoom(t, srv, testenv.Protocols[0], "live")
+	ws, _ := testenv.DialWS(t, srv.URL, r.member.Token)
+	m := r.owner.Send(t, r.id, "draft", "l-1")
+	if _, err := r.owner.Messages.EditMessage(ctx, &chatv1.EditMessageRequest{RoomId: r.id, MessageSeq: m.GetSeq(), Body: "final"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.owner.Messages.AddReaction(ctx, &chatv1.AddReactionRequest{RoomId: r.id, MessageSeq: m.GetSeq(), Emoji: "🚀"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.owner.Messages.RemoveReaction(ctx, &chatv1.RemoveReactionRequest{RoomId: r.id, MessageSeq: m.GetSeq(), Emoji: "🚀"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []*chatv1.Event
+	for len(got) < 4 {
+		if e := ws.Next(10 * time.Second).GetEvent(); e.GetRoomId() == r.id && e.GetSeq() > 0 {
+			got = append(got, e)
+		}
+	}
+	s := m.GetSeq()
+	want := fmt.Sprint([]string{
+		fmt.Sprintf("%d:message_created", s), fmt.Sprintf("%d:message_edited", s+1),
+		fmt.Sprintf("%d:reaction_added", s+2), fmt.Sprintf("%d:reaction_removed", s+3),
+	})
+	if fmt.Sprint(entryKinds(got)) != want {
+		t.Fatalf("live events %v, want %s", entryKinds(got), want)
+	}
+	if e := got[1].GetMessageEdited().GetMessage(); e.GetBody() != "final" || e.GetEditedAt() == nil {
+		t.Fatalf("message_edited carries %v", e)
+	}
+	if a := got[2].GetReactionAdded(); a.GetEmoji() != "🚀" || a.GetUserId() != r.ownerID || a.GetMessageSeq() != s {
+		t.Fatalf("reaction_added carries %v", a)
+	}
+}
+
+// TestLogStaysGapless: senders, editors and reactors at once in one room
+// leave a log numbered 1..last_seq without a gap or a double, every entry
+// as the change it was.
+func TestLogStaysGapless(t *testing.T) {
+	srv := testenv.Start(t, testenv.ServerEnv(t))
+	ctx := context.Background()
+	p := testenv.Protocols[0]
+	r := newTimelineRoom(t, srv, p, "gapless")
+	target := r.owner.Send(t, r.id, "react to me", "g-0").GetSeq()
+	const workers, each = 6, 15
+	emoji := []string{"👍", "🎉", "❤️", "😂", "🚀", "👀"}
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			c := r.member
+			if w%2 == 0 {
+				c = r.owner
+			}
+			var err error
+			for i := 0; i < each && err == nil; i++ {
+				switch i % 3 {
+				case 0:
+					_, err = c.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: r.id, Body: fmt.Sprintf("w%d-%d", w, i), ClientMsgId: fmt.Sprintf("g-%d-%d", w, i)})
+				case 1:
+					_, err = c.Messages.AddReaction(ctx, &chatv1.AddReactionRequest{RoomId: r.id, MessageSeq: target, Emoji: emoji[w]})
+				default:
+					_, err = c.Messages.RemoveReaction(ctx, &chatv1.RemoveReactionRequest{RoomId: r.id, MessageSeq: target, Emoji: emoji[w]})
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := roomLastSeq(t, r.owner, r.id)
+	var seqs []int64
+	for after := int64(0); ; {
+		res, err := r.owner.Messages.ListEvents(ctx, &chatv1.ListEventsRequest{RoomId: r.id, AfterSeq: after, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.GetEvents() {
+			seqs = append(seqs, e.GetSeq())
+			after = e.GetSeq()
+		}
+		if !res.GetHasMore() {
+			break
+		}
+	}
+	if int64(len(seqs)) != last {
+		t.Fatalf("the log has %d entries, last_seq is %d", len(seqs), last)
+	}
+	for i, s := range seqs {
+		if s != int64(i+1) {
+			t.Fatalf("entry %d has seq %d: %v", i, s, seqs)
+		}
+	}
+	// Each worker has an emoji of its own and alternates adding and removing
+	// it, so every call changes something and logs one entry.
+	if want := int64(1 + workers*each); last != want {
+		t.Fatalf("last_seq %d, want %d", last, want)
+	}
+}
