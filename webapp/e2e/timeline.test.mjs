@@ -86,7 +86,8 @@ async function hiddenTabs(context) {
 }
 
 before(async () => {
-  server = await startServer()
+  // The tests seed history through the API, faster than the per-user call limit allows.
+  server = await startServer({ env: { PARLEY_LIMIT_CALLS: '100000/100s' }, name: 'timeline' })
   browser = await startBrowser()
   people.alice = await newPerson(cast(), 'alice')
   people.bob = await newPerson(cast(), 'bob')
