@@ -63,6 +63,14 @@ async function inView(p, locator) {
   return !!box && !!list && box.y + box.height > list.y && box.y < list.y + list.height
 }
 
+/** closeDialogs closes what a failed test may have left open, so the next one starts on the page itself. */
+async function closeDialogs(p) {
+  for (let i = 0; i < 3 && (await p.page.locator('.el-overlay:visible').count()) > 0; i++) {
+    await p.page.keyboard.press('Escape')
+    await p.page.locator('.el-overlay:visible').first().waitFor({ state: 'hidden', timeout: 2_000 }).catch(() => {})
+  }
+}
+
 /** hiddenTabs makes the context's pages report a hidden tab on demand, and records the notifications shown. */
 async function hiddenTabs(context) {
   await context.addInitScript(() => {
@@ -319,8 +327,9 @@ describe('read state', () => {
     assert.match(await seen.getAttribute('title'), /bob/)
   })
 
-  it('turning read receipts off hides them both ways', async () => {
+  it('turning read receipts off hides them both ways', async (t) => {
     const { alice: a, bob: b } = people
+    t.after(() => closeDialogs(b))
     await b.page.getByTestId('open-settings').click()
     const toggle = b.page.getByTestId('share-receipts')
     assert.equal(await toggle.getAttribute('aria-checked'), 'true')

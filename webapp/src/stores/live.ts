@@ -83,7 +83,7 @@ export const useLiveStore = defineStore('live', () => {
         break
       }
       case 'readMarker':
-        rooms.setReadSeq(k.value.roomId, k.value.readSeq)
+        rooms.applyReadMarker(k.value.roomId, k.value.readSeq)
         refreshCountsSoon()
         break
       case 'readReceipt':

@@ -198,11 +198,15 @@ export const useRoomsStore = defineStore('rooms', () => {
     }
   }
 
-  /** markUnread puts the watermark back to just before seq, e.g. to come back to a message later. */
-  async function markUnread(roomId: bigint, seq: bigint): Promise<void> {
-    const res = await roomClient.markUnread({ roomId, seq })
+  /**
+   * applyReadMarker takes the watermark a read_marker says, exactly: it is the
+   * server's, and may have moved back (MarkUnread from another client).
+   */
+  function applyReadMarker(roomId: bigint, readSeq: bigint): void {
     const r = byId(roomId)
-    if (r) upsert({ ...r, readSeq: res.readSeq })
+    if (!r || r.readSeq === readSeq) return
+    if (readSeq > r.readSeq) setReadSeq(roomId, readSeq)
+    else upsert({ ...r, readSeq })
   }
 
   async function setMuted(roomId: bigint, muted: boolean): Promise<void> {
@@ -305,7 +309,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     mentionsOf,
     setReadSeq,
     markSeen,
-    markUnread,
+    applyReadMarker,
     setMuted,
     applyMuted,
     loadReceipts,
