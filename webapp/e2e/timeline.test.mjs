@@ -493,7 +493,10 @@ describe('the room and the people in it', () => {
 
   it('offline members are readable: contrast of at least 4.5:1', async () => {
     const { alice: a } = people
-    const offline = a.page.locator('[data-testid="member"][data-online="false"]').first() // carol, gone
+    // Someone in the room who never opened the app.
+    await api(server.base, 'chat.v1.AuthService/Register', { username: 'dora', email: 'dora@example.com', password })
+    await api(server.base, 'chat.v1.RoomService/JoinRoom', { roomId: generalId }, await token('dora'))
+    const offline = a.page.locator('[data-testid="member"][data-username="dora"][data-online="false"]')
     await offline.waitFor({ timeout: seeTimeoutMs })
     const ratio = await offline.evaluate((el) => {
       const rgb = (c) => c.match(/[\d.]+/g).slice(0, 3).map(Number)
