@@ -493,6 +493,7 @@ describe('the room and the people in it', () => {
 
   it('offline members are readable: contrast of at least 4.5:1', async () => {
     const { alice: a } = people
+    await openGeneral(a)
     // Someone in the room who never opened the app.
     await api(server.base, 'chat.v1.AuthService/Register', { username: 'dora', email: 'dora@example.com', password })
     await api(server.base, 'chat.v1.RoomService/JoinRoom', { roomId: generalId }, await token('dora'))
