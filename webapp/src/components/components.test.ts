@@ -170,6 +170,20 @@ describe('MessageItem in the list', () => {
     expect(w.findAll('[data-testid="reaction"]')[0].text()).toBe('👍1')
   })
 
+  it('"seen by" shows under my latest message the members who read that far', async () => {
+    const { w, messages, rooms } = await mountList()
+    rooms.members['1'] = [member(1), member(2), member(3)]
+    messages.merge(1n, [msg(1, 1, { sender: 1 }), msg(1, 2, { sender: 1 }), msg(1, 3, { sender: 2 })])
+    rooms.applyReceipt(1n, 2n, 3n)
+    rooms.applyReceipt(1n, 3n, 1n) // read only my first one
+    await w.vm.$nextTick()
+    const seen = w.findAll('[data-testid="seen-by"]')
+    expect(seen).toHaveLength(1)
+    expect(seen[0].element.closest('[data-testid="message"]')?.getAttribute('data-seq')).toBe('2')
+    expect(seen[0].attributes('title')).toContain('user2')
+    expect(seen[0].attributes('title')).not.toContain('user3')
+  })
+
   it('the new-messages divider sits before the first unread message of others', async () => {
     const { w, messages } = await mountList(room(1, { readSeq: 1n, unreadCount: 1n }))
     messages.merge(1n, [msg(1, 1, { sender: 2 }), msg(1, 2, { sender: 1 }), msg(1, 3, { sender: 2 })])
