@@ -262,6 +262,13 @@ func TestReply(t *testing.T) {
 		}
 		check(t, res.GetMessage(), false)
 		check(t, r.message(t, r.owner, res.GetMessage().GetSeq()), false)
+		t.Run("EditKeepsQuote", func(t *testing.T) {
+			e, err := r.member.Messages.EditMessage(ctx, &chatv1.EditMessageRequest{RoomId: r.id, MessageSeq: res.GetMessage().GetSeq(), Body: "agreed!"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, e.GetMessage(), false)
+		})
 		t.Run("ErrMissing", func(t *testing.T) {
 			_, err := r.member.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: r.id, Body: "to nothing", ClientMsgId: "r-3", ReplyToSeq: 999})
 			wantCode(t, err, connect.CodeNotFound)

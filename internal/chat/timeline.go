@@ -55,6 +55,13 @@ func (s *Service) EditMessage(ctx context.Context, userID, roomID, seq int64, bo
 	if err != nil {
 		return Message{}, err
 	}
+	if msg.ReplyTo != nil {
+		// The edit is committed: a quote that cannot be read now leaves the
+		// bare seq rather than failing it.
+		if q, err := s.quote(ctx, roomID, msg.ReplyTo.Seq); err == nil {
+			msg.ReplyTo = q
+		}
+	}
 	if entry != 0 {
 		s.publish(ctx, Event{Kind: MessageEdited, RoomID: roomID, Entry: entry, Message: &msg})
 	}
@@ -171,14 +178,20 @@ func (s *Service) mentions(ctx context.Context, roomID int64, body string) (Ment
 
 // replyTo checks the message a new one answers and returns its quote.
 func (s *Service) replyTo(ctx context.Context, roomID, seq int64) (*ReplyTo, error) {
+	q, err := s.quote(ctx, roomID, seq)
+	if err == nil && q.Deleted {
+		return nil, Errorf(ErrPrecondition, "message %d was deleted; it cannot be answered", seq)
+	}
+	return q, err
+}
+
+// quote is what a reply shows of the message with that seq.
+func (s *Service) quote(ctx context.Context, roomID, seq int64) (*ReplyTo, error) {
 	m, err := s.store.Message(ctx, roomID, seq)
 	if err != nil {
 		return nil, err
 	}
-	if m.Deleted {
-		return nil, Errorf(ErrPrecondition, "message %d was deleted; it cannot be answered", seq)
-	}
-	return &ReplyTo{Seq: seq, Sender: m.Sender, Excerpt: excerpt(m.Body)}, nil
+	return &ReplyTo{Seq: seq, Sender: m.Sender, Excerpt: excerpt(m.Body), Deleted: m.Deleted}, nil
 }
 
 // excerpt is the start of a body, at most ExcerptChars characters.

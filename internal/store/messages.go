@@ -68,7 +68,7 @@ func (s *Store) Entries(ctx context.Context, roomID, after, upTo int64) ([]chat.
 func (s *Store) editedMessages(ctx context.Context, roomID int64, changes []db.TimelineChange) ([]chat.Message, error) {
 	var seqs []int64
 	for _, c := range changes {
-		if chat.EventKind(c.Kind) == chat.MessageEdited {
+		if changeKind(c.Kind) == chat.MessageEdited {
 			seqs = append(seqs, c.MessageSeq)
 		}
 	}
@@ -108,7 +108,7 @@ func mergeEntries(roomID int64, msgs []chat.Message, changes []db.TimelineChange
 
 // changeEvent is the event a change entry was.
 func changeEvent(c db.TimelineChange, edited *chat.Message) chat.Event {
-	e := chat.Event{Kind: chat.EventKind(c.Kind), RoomID: c.RoomID, Entry: c.Seq, MessageSeq: c.MessageSeq, UserID: c.UserID, Emoji: c.Emoji}
+	e := chat.Event{Kind: changeKind(c.Kind), RoomID: c.RoomID, Entry: c.Seq, MessageSeq: c.MessageSeq, UserID: c.UserID, Emoji: c.Emoji}
 	if e.Kind == chat.MessageEdited {
 		e.Message = edited
 	}

@@ -48,6 +48,22 @@ func (s *Store) MemberIDs(ctx context.Context, roomID int64, names []string) (ma
 	return out, nil
 }
 
+// changeCodes are the kinds of change as timeline_changes.kind stores them
+// (see the migration), apart from the domain's numbering, which may change.
+var changeCodes = map[chat.EventKind]int8{
+	chat.MessageEdited: 2, chat.MessageDeleted: 3, chat.ReactionAdded: 4, chat.ReactionRemoved: 5,
+}
+
+// changeKind is the kind of change a stored code means.
+func changeKind(code int8) chat.EventKind {
+	for k, c := range changeCodes {
+		if c == code {
+			return k
+		}
+	}
+	return 0
+}
+
 // errUnchanged ends a change's transaction that has nothing to write.
 var errUnchanged = errors.New("nothing changed")
 
@@ -77,7 +93,7 @@ func (s *Store) ChangeMessage(ctx context.Context, c chat.Change) (int64, chat.M
 			return err
 		}
 		if err := q.InsertChange(ctx, db.InsertChangeParams{
-			RoomID: c.RoomID, Seq: seq, ChangeNo: log.ChangeCount + 1, Kind: int8(c.Kind),
+			RoomID: c.RoomID, Seq: seq, ChangeNo: log.ChangeCount + 1, Kind: changeCodes[c.Kind],
 			MessageSeq: c.MessageSeq, UserID: c.UserID, Emoji: c.Emoji, CreatedAt: c.At,
 		}); err != nil {
 			return domainError(err)
