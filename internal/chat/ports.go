@@ -12,6 +12,9 @@ type Store interface {
 	// already in use is ErrConflict.
 	CreateRoom(ctx context.Context, r NewRoom) (Room, Membership, error)
 	Room(ctx context.Context, roomID int64) (Room, error)
+	// RoomFor is the room as the user sees it: their role (0 for a
+	// non-member) and, for a member, their read state.
+	RoomFor(ctx context.Context, userID, roomID int64) (Room, Role, error)
 	// Role is the user's role in the room, ErrNotFound for a non-member.
 	Role(ctx context.Context, roomID, userID int64) (Role, error)
 	// AddMember reports whether the user was newly added.
@@ -34,6 +37,22 @@ type Store interface {
 	// the events they were; messages in their current state, without
 	// reactions (the log's reaction entries carry those).
 	Entries(ctx context.Context, roomID, after, upTo int64) ([]Event, error)
+	ReadStateStore
+}
+
+// ReadStateStore keeps the members' read watermarks, mutes and receipt
+// settings.
+type ReadStateStore interface {
+	// MoveReadSeq sets the member's watermark to seq clamped to the room's
+	// last seq: forward only unless back is set. ErrNotFound for a
+	// non-member.
+	MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back bool) (ReadMove, error)
+	// SetMuted reports whether the member's mute changed.
+	SetMuted(ctx context.Context, roomID, userID int64, muted bool) (bool, error)
+	// Receipts are the watermarks of the room's members who share them.
+	Receipts(ctx context.Context, roomID int64) ([]Receipt, error)
+	// SetSettings reports whether the user's settings changed.
+	SetSettings(ctx context.Context, userID int64, s Settings) (bool, error)
 }
 
 // Presence tells who has a live connection anywhere.
