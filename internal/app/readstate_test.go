@@ -238,7 +238,9 @@ func nextEvents(t *testing.T, ws *testenv.WS, stop func(*chatv1.Event) bool) []*
 }
 
 func isMessage(roomID, seq int64) func(*chatv1.Event) bool {
-	return func(ev *chatv1.Event) bool { return ev.GetRoomId() == roomID && ev.GetMessageCreated().GetMessage().GetSeq() == seq }
+	return func(ev *chatv1.Event) bool {
+		return ev.GetRoomId() == roomID && ev.GetMessageCreated().GetMessage().GetSeq() == seq
+	}
 }
 
 func receiptsIn(evs []*chatv1.Event) []*chatv1.ReadReceipt {

@@ -84,10 +84,10 @@ type Feed struct {
 	// ready is what the connection is told first, dropped once sent; resume
 	// is what the client asked to replay with it.
 	ready  *Ready
+	resume []Cursor
 	// receipts says whether the user shares read receipts, and so sees
 	// others': it follows their SettingsChanged events.
 	receipts bool
-	resume []Cursor
 	// cursors: room → last seq delivered. A room added after the
 	// connection opened gets one from its room_added event.
 	cursors map[int64]int64
