@@ -2,20 +2,29 @@
 -- The rooms as the user sees them: with only_room 0, every public room and
 -- every private room the user is in; otherwise that one room whatever its
 -- visibility (the caller decides what a non-member may see). role is 0 for
--- a non-member, whose read state is all zeros.
---
--- A member's unread count costs index dives, not a scan of the messages
--- (see db/migrations/00002_timeline.sql): the entries after read_seq, less
--- the changes among them (change_count less the change_no of the last
--- change at or before read_seq), less the deleted messages after read_seq,
--- less the user's own live ones. One statement reads one snapshot, so the
--- figures agree with last_seq whatever commits meanwhile.
+-- a non-member. The unread counts come from CountUnread.
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
   (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
-  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
-  CAST(IF(mine.user_id IS NULL, 0,
+  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted
+FROM rooms r
+LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
+WHERE (sqlc.arg(only_room) = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
+  OR r.id = sqlc.arg(only_room)
+ORDER BY r.id;
+
+-- name: CountUnread :many
+-- A member's unread and mention counts in the rooms, with the last_seq and
+-- read_seq they are counted at: one statement reads one snapshot, so the
+-- figures agree whatever commits meanwhile. The unread count needs no scan
+-- of the messages (see db/migrations/00002_timeline.sql): the entries after
+-- read_seq, less the changes among them (change_count less the change_no of
+-- the last change at or before read_seq), less the deleted messages after
+-- read_seq, less the user's own live ones. Mentions of deleted messages are
+-- deleted with them.
+SELECT r.id, r.last_seq, mine.read_seq,
+  CAST(
     (r.last_seq - mine.read_seq)
     - (r.change_count - COALESCE((SELECT c.change_no FROM timeline_changes c
         WHERE c.room_id = r.id AND c.seq <= mine.read_seq ORDER BY c.seq DESC LIMIT 1), 0))
@@ -23,17 +32,13 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
         WHERE d.room_id = r.id AND d.kind = 3 AND d.message_seq > mine.read_seq)
     - (SELECT COUNT(*) FROM messages o
         WHERE o.room_id = r.id AND o.sender_id = mine.user_id AND o.deleted = FALSE AND o.seq > mine.read_seq)
-  ) AS SIGNED) AS unread_count,
-  -- Mentions of deleted messages are deleted with them.
-  CAST(IF(mine.user_id IS NULL, 0,
-    (SELECT COUNT(DISTINCT n.seq) FROM mentions n
-      WHERE n.room_id = r.id AND n.user_id IN (mine.user_id, 0) AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id)
-  ) AS SIGNED) AS mention_count
+  AS SIGNED) AS unread_count,
+  (SELECT COUNT(DISTINCT n.seq) FROM mentions n
+    WHERE n.room_id = r.id AND n.user_id IN (mine.user_id, 0) AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id
+  ) AS mention_count
 FROM rooms r
-LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
-WHERE (sqlc.arg(only_room) = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
-  OR r.id = sqlc.arg(only_room)
-ORDER BY r.id;
+JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
+WHERE r.id IN (sqlc.slice(room_ids));
 
 -- name: GetReadState :one
 -- A member's watermark with what MarkRead needs beside it. A plain read: it

@@ -13,6 +13,15 @@ type Querier interface {
 	// Moves the watermark forward only: a concurrent call that went further
 	// already wins.
 	AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) (int64, error)
+	// A member's unread and mention counts in the rooms, with the last_seq and
+	// read_seq they are counted at: one statement reads one snapshot, so the
+	// figures agree whatever commits meanwhile. The unread count needs no scan
+	// of the messages (see db/migrations/00002_timeline.sql): the entries after
+	// read_seq, less the changes among them (change_count less the change_no of
+	// the last change at or before read_seq), less the deleted messages after
+	// read_seq, less the user's own live ones. Mentions of deleted messages are
+	// deleted with them.
+	CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error)
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -49,14 +58,7 @@ type Querier interface {
 	// The rooms as the user sees them: with only_room 0, every public room and
 	// every private room the user is in; otherwise that one room whatever its
 	// visibility (the caller decides what a non-member may see). role is 0 for
-	// a non-member, whose read state is all zeros.
-	//
-	// A member's unread count costs index dives, not a scan of the messages
-	// (see db/migrations/00002_timeline.sql): the entries after read_seq, less
-	// the changes among them (change_count less the change_no of the last
-	// change at or before read_seq), less the deleted messages after read_seq,
-	// less the user's own live ones. One statement reads one snapshot, so the
-	// figures agree with last_seq whatever commits meanwhile.
+	// a non-member. The unread counts come from CountUnread.
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	// The row lock it takes serialises senders to one room until commit, which

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,86 @@ func (q *Queries) AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) 
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const countUnread = `-- name: CountUnread :many
+SELECT r.id, r.last_seq, mine.read_seq,
+  CAST(
+    (r.last_seq - mine.read_seq)
+    - (r.change_count - COALESCE((SELECT c.change_no FROM timeline_changes c
+        WHERE c.room_id = r.id AND c.seq <= mine.read_seq ORDER BY c.seq DESC LIMIT 1), 0))
+    - (SELECT COUNT(*) FROM timeline_changes d
+        WHERE d.room_id = r.id AND d.kind = 3 AND d.message_seq > mine.read_seq)
+    - (SELECT COUNT(*) FROM messages o
+        WHERE o.room_id = r.id AND o.sender_id = mine.user_id AND o.deleted = FALSE AND o.seq > mine.read_seq)
+  AS SIGNED) AS unread_count,
+  (SELECT COUNT(DISTINCT n.seq) FROM mentions n
+    WHERE n.room_id = r.id AND n.user_id IN (mine.user_id, 0) AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id
+  ) AS mention_count
+FROM rooms r
+JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
+WHERE r.id IN (/*SLICE:room_ids*/?)
+`
+
+type CountUnreadParams struct {
+	UserID  int64
+	RoomIds []int64
+}
+
+type CountUnreadRow struct {
+	ID           int64
+	LastSeq      int64
+	ReadSeq      int64
+	UnreadCount  int64
+	MentionCount int64
+}
+
+// A member's unread and mention counts in the rooms, with the last_seq and
+// read_seq they are counted at: one statement reads one snapshot, so the
+// figures agree whatever commits meanwhile. The unread count needs no scan
+// of the messages (see db/migrations/00002_timeline.sql): the entries after
+// read_seq, less the changes among them (change_count less the change_no of
+// the last change at or before read_seq), less the deleted messages after
+// read_seq, less the user's own live ones. Mentions of deleted messages are
+// deleted with them.
+func (q *Queries) CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error) {
+	query := countUnread
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.UserID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CountUnreadRow{}
+	for rows.Next() {
+		var i CountUnreadRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.LastSeq,
+			&i.ReadSeq,
+			&i.UnreadCount,
+			&i.MentionCount,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const getReadState = `-- name: GetReadState :one
@@ -106,21 +187,7 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
   (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
-  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
-  CAST(IF(mine.user_id IS NULL, 0,
-    (r.last_seq - mine.read_seq)
-    - (r.change_count - COALESCE((SELECT c.change_no FROM timeline_changes c
-        WHERE c.room_id = r.id AND c.seq <= mine.read_seq ORDER BY c.seq DESC LIMIT 1), 0))
-    - (SELECT COUNT(*) FROM timeline_changes d
-        WHERE d.room_id = r.id AND d.kind = 3 AND d.message_seq > mine.read_seq)
-    - (SELECT COUNT(*) FROM messages o
-        WHERE o.room_id = r.id AND o.sender_id = mine.user_id AND o.deleted = FALSE AND o.seq > mine.read_seq)
-  ) AS SIGNED) AS unread_count,
-  -- Mentions of deleted messages are deleted with them.
-  CAST(IF(mine.user_id IS NULL, 0,
-    (SELECT COUNT(DISTINCT n.seq) FROM mentions n
-      WHERE n.room_id = r.id AND n.user_id IN (mine.user_id, 0) AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id)
-  ) AS SIGNED) AS mention_count
+  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted
 FROM rooms r
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
 WHERE (? = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
@@ -134,31 +201,22 @@ type ListRoomsForParams struct {
 }
 
 type ListRoomsForRow struct {
-	ID           int64
-	Name         string
-	Topic        string
-	Visibility   int8
-	LastSeq      int64
-	CreatedAt    time.Time
-	MemberCount  int64
-	Role         int64
-	ReadSeq      int64
-	Muted        int64
-	UnreadCount  int64
-	MentionCount int64
+	ID          int64
+	Name        string
+	Topic       string
+	Visibility  int8
+	LastSeq     int64
+	CreatedAt   time.Time
+	MemberCount int64
+	Role        int64
+	ReadSeq     int64
+	Muted       int64
 }
 
 // The rooms as the user sees them: with only_room 0, every public room and
 // every private room the user is in; otherwise that one room whatever its
 // visibility (the caller decides what a non-member may see). role is 0 for
-// a non-member, whose read state is all zeros.
-//
-// A member's unread count costs index dives, not a scan of the messages
-// (see db/migrations/00002_timeline.sql): the entries after read_seq, less
-// the changes among them (change_count less the change_no of the last
-// change at or before read_seq), less the deleted messages after read_seq,
-// less the user's own live ones. One statement reads one snapshot, so the
-// figures agree with last_seq whatever commits meanwhile.
+// a non-member. The unread counts come from CountUnread.
 func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error) {
 	rows, err := q.db.QueryContext(ctx, listRoomsFor, arg.UserID, arg.OnlyRoom, arg.OnlyRoom)
 	if err != nil {
@@ -179,8 +237,6 @@ func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]L
 			&i.Role,
 			&i.ReadSeq,
 			&i.Muted,
-			&i.UnreadCount,
-			&i.MentionCount,
 		); err != nil {
 			return nil, err
 		}

@@ -8,7 +8,8 @@ import (
 )
 
 // roomsFor reads the rooms as the user sees them (see ListRoomsFor): one
-// room, or with onlyRoom 0 every visible one.
+// room, or with onlyRoom 0 every visible one, with the user's read state in
+// those they are in.
 func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Room, []chat.Role, error) {
 	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, OnlyRoom: onlyRoom})
 	if err != nil {
@@ -20,10 +21,44 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 		rooms[i] = chat.Room{
 			ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
 			MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Role != 0, CreatedAt: r.CreatedAt,
-			ReadSeq: r.ReadSeq, UnreadCount: r.UnreadCount, MentionCount: r.MentionCount, Muted: r.Muted != 0,
+			ReadSeq: r.ReadSeq, Muted: r.Muted != 0,
 		}
 	}
-	return rooms, roles, nil
+	return rooms, roles, s.countUnread(ctx, userID, rooms)
+}
+
+// countUnread fills in the unread and mention counts of the rooms the user
+// is in. Counts are a function of the room's log up to last_seq and the
+// watermark, both of which only a new entry or a MarkRead changes, so the
+// ones counted before at the same (last_seq, read_seq) are still exact;
+// only the others are counted, in one statement.
+func (s *Store) countUnread(ctx context.Context, userID int64, rooms []chat.Room) error {
+	at := map[int64]*chat.Room{}
+	var missed []int64
+	for i := range rooms {
+		r := &rooms[i]
+		if !r.Joined {
+			continue
+		}
+		if !s.counts.get(userID, r) {
+			at[r.ID] = r
+			missed = append(missed, r.ID)
+		}
+	}
+	if len(missed) == 0 {
+		return nil
+	}
+	rows, err := s.q.CountUnread(ctx, db.CountUnreadParams{UserID: userID, RoomIds: missed})
+	if err != nil {
+		return domainError(err)
+	}
+	for _, c := range rows {
+		r := at[c.ID]
+		// The counts' own snapshot, a little newer than the room's.
+		r.LastSeq, r.ReadSeq, r.UnreadCount, r.MentionCount = c.LastSeq, c.ReadSeq, c.UnreadCount, c.MentionCount
+		s.counts.put(userID, *r)
+	}
+	return nil
 }
 
 // RoomFor loads a room with the user's role (0 for a non-member) and read

@@ -290,3 +290,45 @@ func TestCountsUnderConcurrentChanges(t *testing.T) {
 	}
 	wantCounts(t, st, db, room.ID, reader)
 }
+
+// TestCountsFollowChanges: counts a store gave before stay exact when the
+// room changes after them: a new message, a delete, a mention of a message
+// already there (written with an entry, as an edit does), a new watermark.
+func TestCountsFollowChanges(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.MySQLDSN(t)
+	st, db := open(t, dsn), rawDB(t, dsn)
+	reader, a := newUser(t, st, "reader"), newUser(t, st, "a")
+	room, _, err := st.CreateRoom(ctx, chat.NewRoom{Name: "changing", Visibility: chat.Public, OwnerID: a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.AddMember(ctx, room.ID, reader.ID, chat.Member); err != nil {
+		t.Fatal(err)
+	}
+	first := send(t, st, room.ID, a, "1")
+	second := send(t, st, room.ID, a, "2")
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"Counted", func() {}},
+		{"CountedAgain", func() {}},
+		{"NewMessage", func() { send(t, st, room.ID, a, "3") }},
+		{"OwnMessage", func() { send(t, st, room.ID, reader, "4") }},
+		{"Deleted", func() { change(t, db, room.ID, changeDeleted, first, a.ID) }},
+		{"MentionedByEdit", func() {
+			mention(t, db, room.ID, second, reader.ID, a.ID)
+			change(t, db, room.ID, changeReaction, second, a.ID) // the edit's entry
+		}},
+		{"MarkRead", func() {
+			if _, err := st.MoveReadSeq(ctx, room.ID, reader.ID, second, false); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, s := range steps {
+		s.do()
+		t.Run(s.name, func(t *testing.T) { wantCounts(t, st, db, room.ID, reader) })
+	}
+}
