@@ -19,8 +19,11 @@ type Querier interface {
 	// of the messages (see db/migrations/00002_timeline.sql): the entries after
 	// read_seq, less the changes among them (change_count less the change_no of
 	// the last change at or before read_seq), less the deleted messages after
-	// read_seq, less the user's own live ones. Mentions of deleted messages are
-	// deleted with them.
+	// read_seq, less the user's own live ones. The mentions are those of the
+	// user, and those of @room in messages that do not also name the user: each
+	// an equality on the key (room_id, user_id, seq), where an IN would read
+	// every mention of the room. Mentions of deleted messages are deleted with
+	// them.
 	CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error)
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.

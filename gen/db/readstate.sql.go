@@ -48,9 +48,13 @@ SELECT r.id, r.last_seq, mine.read_seq,
     - (SELECT COUNT(*) FROM messages o
         WHERE o.room_id = r.id AND o.sender_id = mine.user_id AND o.deleted = FALSE AND o.seq > mine.read_seq)
   AS SIGNED) AS unread_count,
-  (SELECT COUNT(DISTINCT n.seq) FROM mentions n
-    WHERE n.room_id = r.id AND n.user_id IN (mine.user_id, 0) AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id
-  ) AS mention_count
+  CAST(
+    (SELECT COUNT(*) FROM mentions n
+      WHERE n.room_id = r.id AND n.user_id = mine.user_id AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id)
+    + (SELECT COUNT(*) FROM mentions n
+      WHERE n.room_id = r.id AND n.user_id = 0 AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id
+        AND NOT EXISTS (SELECT 1 FROM mentions x WHERE x.room_id = n.room_id AND x.user_id = mine.user_id AND x.seq = n.seq))
+  AS SIGNED) AS mention_count
 FROM rooms r
 JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
 WHERE r.id IN (/*SLICE:room_ids*/?)
@@ -75,8 +79,11 @@ type CountUnreadRow struct {
 // of the messages (see db/migrations/00002_timeline.sql): the entries after
 // read_seq, less the changes among them (change_count less the change_no of
 // the last change at or before read_seq), less the deleted messages after
-// read_seq, less the user's own live ones. Mentions of deleted messages are
-// deleted with them.
+// read_seq, less the user's own live ones. The mentions are those of the
+// user, and those of @room in messages that do not also name the user: each
+// an equality on the key (room_id, user_id, seq), where an IN would read
+// every mention of the room. Mentions of deleted messages are deleted with
+// them.
 func (q *Queries) CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error) {
 	query := countUnread
 	var queryParams []interface{}
