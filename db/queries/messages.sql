@@ -57,3 +57,64 @@ ORDER BY message_seq, MIN(seq);
 SELECT * FROM timeline_changes
 WHERE room_id = sqlc.arg(room_id) AND seq > sqlc.arg(after) AND seq <= sqlc.arg(up_to)
 ORDER BY seq;
+
+-- name: GetMessage :one
+SELECT sqlc.embed(m), sqlc.embed(u)
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq = ?;
+
+-- name: LockMessage :one
+SELECT sqlc.embed(m), sqlc.embed(u)
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq = ?
+FOR UPDATE;
+
+-- name: LockRoomLog :one
+-- The room row's lock orders every writer of the room's log (the group
+-- commit of messages takes it too), which keeps the log gapless.
+SELECT last_seq, change_count FROM rooms WHERE id = ? FOR UPDATE;
+
+-- name: AdvanceRoomLog :exec
+UPDATE rooms SET last_seq = ?, change_count = ? WHERE id = ?;
+
+-- name: InsertChange :exec
+INSERT INTO timeline_changes (room_id, seq, change_no, kind, message_seq, user_id, emoji, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: InsertEdit :exec
+INSERT INTO message_edits (room_id, message_seq, edit_seq, body, replaced_at) VALUES (?, ?, ?, ?, ?);
+
+-- name: SetMessageBody :exec
+UPDATE messages SET body = ?, edited_at = ? WHERE room_id = ? AND seq = ?;
+
+-- name: ListEdits :many
+SELECT body, replaced_at FROM message_edits
+WHERE room_id = ? AND message_seq = ?
+ORDER BY edit_seq;
+
+-- name: TombstoneMessage :exec
+-- A tombstone keeps the row (its seq is a log entry) and nothing said.
+UPDATE messages SET body = '', edited_at = NULL, deleted = TRUE WHERE room_id = ? AND seq = ?;
+
+-- name: DeleteEdits :exec
+DELETE FROM message_edits WHERE room_id = ? AND message_seq = ?;
+
+-- name: DeleteReactions :exec
+DELETE FROM reactions WHERE room_id = ? AND message_seq = ?;
+
+-- name: DeleteMentions :exec
+DELETE FROM mentions WHERE room_id = ? AND seq = ?;
+
+-- name: InsertReaction :execrows
+INSERT IGNORE INTO reactions (room_id, message_seq, emoji, user_id, seq) VALUES (?, ?, ?, ?, ?);
+
+-- name: DeleteReaction :execrows
+DELETE FROM reactions WHERE room_id = ? AND message_seq = ? AND emoji = ? AND user_id = ?;
+
+-- name: ReactionEmoji :many
+SELECT DISTINCT emoji FROM reactions WHERE room_id = ? AND message_seq = ?;
+
+-- name: ListMemberIDs :many
+SELECT u.id, u.username
+FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.room_id = sqlc.arg(room_id) AND u.username IN (sqlc.slice(usernames));

@@ -7,9 +7,132 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 )
+
+const advanceRoomLog = `-- name: AdvanceRoomLog :exec
+UPDATE rooms SET last_seq = ?, change_count = ? WHERE id = ?
+`
+
+type AdvanceRoomLogParams struct {
+	LastSeq     int64
+	ChangeCount int64
+	ID          int64
+}
+
+func (q *Queries) AdvanceRoomLog(ctx context.Context, arg AdvanceRoomLogParams) error {
+	_, err := q.db.ExecContext(ctx, advanceRoomLog, arg.LastSeq, arg.ChangeCount, arg.ID)
+	return err
+}
+
+const deleteEdits = `-- name: DeleteEdits :exec
+DELETE FROM message_edits WHERE room_id = ? AND message_seq = ?
+`
+
+type DeleteEditsParams struct {
+	RoomID     int64
+	MessageSeq int64
+}
+
+func (q *Queries) DeleteEdits(ctx context.Context, arg DeleteEditsParams) error {
+	_, err := q.db.ExecContext(ctx, deleteEdits, arg.RoomID, arg.MessageSeq)
+	return err
+}
+
+const deleteMentions = `-- name: DeleteMentions :exec
+DELETE FROM mentions WHERE room_id = ? AND seq = ?
+`
+
+type DeleteMentionsParams struct {
+	RoomID int64
+	Seq    int64
+}
+
+func (q *Queries) DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error {
+	_, err := q.db.ExecContext(ctx, deleteMentions, arg.RoomID, arg.Seq)
+	return err
+}
+
+const deleteReaction = `-- name: DeleteReaction :execrows
+DELETE FROM reactions WHERE room_id = ? AND message_seq = ? AND emoji = ? AND user_id = ?
+`
+
+type DeleteReactionParams struct {
+	RoomID     int64
+	MessageSeq int64
+	Emoji      string
+	UserID     int64
+}
+
+func (q *Queries) DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteReaction,
+		arg.RoomID,
+		arg.MessageSeq,
+		arg.Emoji,
+		arg.UserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+const deleteReactions = `-- name: DeleteReactions :exec
+DELETE FROM reactions WHERE room_id = ? AND message_seq = ?
+`
+
+type DeleteReactionsParams struct {
+	RoomID     int64
+	MessageSeq int64
+}
+
+func (q *Queries) DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error {
+	_, err := q.db.ExecContext(ctx, deleteReactions, arg.RoomID, arg.MessageSeq)
+	return err
+}
+
+const getMessage = `-- name: GetMessage :one
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq = ?
+`
+
+type GetMessageParams struct {
+	RoomID int64
+	Seq    int64
+}
+
+type GetMessageRow struct {
+	Message Message
+	User    User
+}
+
+func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error) {
+	row := q.db.QueryRowContext(ctx, getMessage, arg.RoomID, arg.Seq)
+	var i GetMessageRow
+	err := row.Scan(
+		&i.Message.ID,
+		&i.Message.RoomID,
+		&i.Message.Seq,
+		&i.Message.SenderID,
+		&i.Message.Body,
+		&i.Message.ClientMsgID,
+		&i.Message.CreatedAt,
+		&i.Message.ReplyToSeq,
+		&i.Message.EditedAt,
+		&i.Message.Deleted,
+		&i.User.ID,
+		&i.User.Username,
+		&i.User.Email,
+		&i.User.DisplayName,
+		&i.User.PasswordHash,
+		&i.User.CreatedAt,
+		&i.User.ShareReadReceipts,
+	)
+	return i, err
+}
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
 SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
@@ -53,6 +176,59 @@ func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClie
 	return i, err
 }
 
+const insertChange = `-- name: InsertChange :exec
+INSERT INTO timeline_changes (room_id, seq, change_no, kind, message_seq, user_id, emoji, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+`
+
+type InsertChangeParams struct {
+	RoomID     int64
+	Seq        int64
+	ChangeNo   int64
+	Kind       int8
+	MessageSeq int64
+	UserID     int64
+	Emoji      string
+	CreatedAt  time.Time
+}
+
+func (q *Queries) InsertChange(ctx context.Context, arg InsertChangeParams) error {
+	_, err := q.db.ExecContext(ctx, insertChange,
+		arg.RoomID,
+		arg.Seq,
+		arg.ChangeNo,
+		arg.Kind,
+		arg.MessageSeq,
+		arg.UserID,
+		arg.Emoji,
+		arg.CreatedAt,
+	)
+	return err
+}
+
+const insertEdit = `-- name: InsertEdit :exec
+INSERT INTO message_edits (room_id, message_seq, edit_seq, body, replaced_at) VALUES (?, ?, ?, ?, ?)
+`
+
+type InsertEditParams struct {
+	RoomID     int64
+	MessageSeq int64
+	EditSeq    int64
+	Body       string
+	ReplacedAt time.Time
+}
+
+func (q *Queries) InsertEdit(ctx context.Context, arg InsertEditParams) error {
+	_, err := q.db.ExecContext(ctx, insertEdit,
+		arg.RoomID,
+		arg.MessageSeq,
+		arg.EditSeq,
+		arg.Body,
+		arg.ReplacedAt,
+	)
+	return err
+}
+
 const insertMessage = `-- name: InsertMessage :execlastid
 INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -80,6 +256,32 @@ func (q *Queries) InsertMessage(ctx context.Context, arg InsertMessageParams) (i
 		return 0, err
 	}
 	return result.LastInsertId()
+}
+
+const insertReaction = `-- name: InsertReaction :execrows
+INSERT IGNORE INTO reactions (room_id, message_seq, emoji, user_id, seq) VALUES (?, ?, ?, ?, ?)
+`
+
+type InsertReactionParams struct {
+	RoomID     int64
+	MessageSeq int64
+	Emoji      string
+	UserID     int64
+	Seq        int64
+}
+
+func (q *Queries) InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, insertReaction,
+		arg.RoomID,
+		arg.MessageSeq,
+		arg.Emoji,
+		arg.UserID,
+		arg.Seq,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const listChanges = `-- name: ListChanges :many
@@ -113,6 +315,95 @@ func (q *Queries) ListChanges(ctx context.Context, arg ListChangesParams) ([]Tim
 			&i.Emoji,
 			&i.CreatedAt,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listEdits = `-- name: ListEdits :many
+SELECT body, replaced_at FROM message_edits
+WHERE room_id = ? AND message_seq = ?
+ORDER BY edit_seq
+`
+
+type ListEditsParams struct {
+	RoomID     int64
+	MessageSeq int64
+}
+
+type ListEditsRow struct {
+	Body       string
+	ReplacedAt time.Time
+}
+
+func (q *Queries) ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error) {
+	rows, err := q.db.QueryContext(ctx, listEdits, arg.RoomID, arg.MessageSeq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListEditsRow{}
+	for rows.Next() {
+		var i ListEditsRow
+		if err := rows.Scan(&i.Body, &i.ReplacedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listMemberIDs = `-- name: ListMemberIDs :many
+SELECT u.id, u.username
+FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.room_id = ? AND u.username IN (/*SLICE:usernames*/?)
+`
+
+type ListMemberIDsParams struct {
+	RoomID    int64
+	Usernames []string
+}
+
+type ListMemberIDsRow struct {
+	ID       int64
+	Username string
+}
+
+func (q *Queries) ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([]ListMemberIDsRow, error) {
+	query := listMemberIDs
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.Usernames) > 0 {
+		for _, v := range arg.Usernames {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:usernames*/?", strings.Repeat(",?", len(arg.Usernames))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:usernames*/?", "NULL", 1)
+	}
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListMemberIDsRow{}
+	for rows.Next() {
+		var i ListMemberIDsRow
+		if err := rows.Scan(&i.ID, &i.Username); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -549,4 +840,132 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockMessage = `-- name: LockMessage :one
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+FROM messages m JOIN users u ON u.id = m.sender_id
+WHERE m.room_id = ? AND m.seq = ?
+FOR UPDATE
+`
+
+type LockMessageParams struct {
+	RoomID int64
+	Seq    int64
+}
+
+type LockMessageRow struct {
+	Message Message
+	User    User
+}
+
+func (q *Queries) LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error) {
+	row := q.db.QueryRowContext(ctx, lockMessage, arg.RoomID, arg.Seq)
+	var i LockMessageRow
+	err := row.Scan(
+		&i.Message.ID,
+		&i.Message.RoomID,
+		&i.Message.Seq,
+		&i.Message.SenderID,
+		&i.Message.Body,
+		&i.Message.ClientMsgID,
+		&i.Message.CreatedAt,
+		&i.Message.ReplyToSeq,
+		&i.Message.EditedAt,
+		&i.Message.Deleted,
+		&i.User.ID,
+		&i.User.Username,
+		&i.User.Email,
+		&i.User.DisplayName,
+		&i.User.PasswordHash,
+		&i.User.CreatedAt,
+		&i.User.ShareReadReceipts,
+	)
+	return i, err
+}
+
+const lockRoomLog = `-- name: LockRoomLog :one
+SELECT last_seq, change_count FROM rooms WHERE id = ? FOR UPDATE
+`
+
+type LockRoomLogRow struct {
+	LastSeq     int64
+	ChangeCount int64
+}
+
+// The room row's lock orders every writer of the room's log (the group
+// commit of messages takes it too), which keeps the log gapless.
+func (q *Queries) LockRoomLog(ctx context.Context, id int64) (LockRoomLogRow, error) {
+	row := q.db.QueryRowContext(ctx, lockRoomLog, id)
+	var i LockRoomLogRow
+	err := row.Scan(&i.LastSeq, &i.ChangeCount)
+	return i, err
+}
+
+const reactionEmoji = `-- name: ReactionEmoji :many
+SELECT DISTINCT emoji FROM reactions WHERE room_id = ? AND message_seq = ?
+`
+
+type ReactionEmojiParams struct {
+	RoomID     int64
+	MessageSeq int64
+}
+
+func (q *Queries) ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error) {
+	rows, err := q.db.QueryContext(ctx, reactionEmoji, arg.RoomID, arg.MessageSeq)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var emoji string
+		if err := rows.Scan(&emoji); err != nil {
+			return nil, err
+		}
+		items = append(items, emoji)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setMessageBody = `-- name: SetMessageBody :exec
+UPDATE messages SET body = ?, edited_at = ? WHERE room_id = ? AND seq = ?
+`
+
+type SetMessageBodyParams struct {
+	Body     string
+	EditedAt sql.NullTime
+	RoomID   int64
+	Seq      int64
+}
+
+func (q *Queries) SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error {
+	_, err := q.db.ExecContext(ctx, setMessageBody,
+		arg.Body,
+		arg.EditedAt,
+		arg.RoomID,
+		arg.Seq,
+	)
+	return err
+}
+
+const tombstoneMessage = `-- name: TombstoneMessage :exec
+UPDATE messages SET body = '', edited_at = NULL, deleted = TRUE WHERE room_id = ? AND seq = ?
+`
+
+type TombstoneMessageParams struct {
+	RoomID int64
+	Seq    int64
+}
+
+// A tombstone keeps the row (its seq is a log entry) and nothing said.
+func (q *Queries) TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error {
+	_, err := q.db.ExecContext(ctx, tombstoneMessage, arg.RoomID, arg.Seq)
+	return err
 }

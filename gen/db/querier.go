@@ -13,6 +13,7 @@ type Querier interface {
 	// Moves the watermark forward only: a concurrent call that went further
 	// already wins.
 	AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) (int64, error)
+	AdvanceRoomLog(ctx context.Context, arg AdvanceRoomLogParams) error
 	// A member's unread and mention counts in the rooms, with the last_seq and
 	// read_seq they are counted at: one statement reads one snapshot, so the
 	// figures agree whatever commits meanwhile. The unread count needs no scan
@@ -29,7 +30,12 @@ type Querier interface {
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
 	CreateUser(ctx context.Context, arg CreateUserParams) (int64, error)
+	DeleteEdits(ctx context.Context, arg DeleteEditsParams) error
+	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
+	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
+	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
+	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
 	// A member's watermark with what MarkRead needs beside it. A plain read: it
 	// takes no lock on the room row, which every send to the room holds.
@@ -41,9 +47,14 @@ type Querier interface {
 	// usernames cannot contain '@'.
 	GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	InsertChange(ctx context.Context, arg InsertChangeParams) error
+	InsertEdit(ctx context.Context, arg InsertEditParams) error
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
+	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
+	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
+	ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([]ListMemberIDsRow, error)
 	ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error)
 	ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error)
 	ListMessagesAfter(ctx context.Context, arg ListMessagesAfterParams) ([]ListMessagesAfterRow, error)
@@ -64,16 +75,24 @@ type Querier interface {
 	// a non-member. The unread counts come from CountUnread.
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
+	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
+	// The room row's lock orders every writer of the room's log (the group
+	// commit of messages takes it too), which keeps the log gapless.
+	LockRoomLog(ctx context.Context, id int64) (LockRoomLogRow, error)
 	// The row lock it takes serialises senders to one room until commit, which
 	// keeps seq gapless and commit order equal to seq order.
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
+	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
+	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
 	SetReadSeq(ctx context.Context, arg SetReadSeqParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
 	SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error)
+	// A tombstone keeps the row (its seq is a log entry) and nothing said.
+	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
 }
 
 var _ Querier = (*Queries)(nil)

@@ -25,6 +25,9 @@ var (
 	// ErrExhausted is a limit reached: too many attempts, connections or
 	// events waiting.
 	ErrExhausted = errors.New("resource exhausted")
+	// ErrPrecondition is an action the thing's state no longer allows, such
+	// as editing a deleted message.
+	ErrPrecondition = errors.New("failed precondition")
 )
 
 // Limits a live connection can hit, told to its client as the reason it
@@ -70,16 +73,17 @@ type Code string
 
 // The codes the domain's kinds map to.
 const (
-	CodeCanceled          Code = "canceled"
-	CodeInvalidArgument   Code = "invalid_argument"
-	CodeDeadlineExceeded  Code = "deadline_exceeded"
-	CodeNotFound          Code = "not_found"
-	CodeAlreadyExists     Code = "already_exists"
-	CodePermissionDenied  Code = "permission_denied"
-	CodeResourceExhausted Code = "resource_exhausted"
-	CodeInternal          Code = "internal"
-	CodeUnavailable       Code = "unavailable"
-	CodeUnauthenticated   Code = "unauthenticated"
+	CodeCanceled           Code = "canceled"
+	CodeInvalidArgument    Code = "invalid_argument"
+	CodeDeadlineExceeded   Code = "deadline_exceeded"
+	CodeNotFound           Code = "not_found"
+	CodeAlreadyExists      Code = "already_exists"
+	CodePermissionDenied   Code = "permission_denied"
+	CodeResourceExhausted  Code = "resource_exhausted"
+	CodeFailedPrecondition Code = "failed_precondition"
+	CodeInternal           Code = "internal"
+	CodeUnavailable        Code = "unavailable"
+	CodeUnauthenticated    Code = "unauthenticated"
 )
 
 // codes maps each kind to its code; the first match wins.
@@ -94,6 +98,7 @@ var codes = []struct {
 	{ErrUnavailable, CodeUnavailable},
 	{ErrUnauthenticated, CodeUnauthenticated},
 	{ErrExhausted, CodeResourceExhausted},
+	{ErrPrecondition, CodeFailedPrecondition},
 	{context.Canceled, CodeCanceled},
 	{context.DeadlineExceeded, CodeDeadlineExceeded},
 }

@@ -37,6 +37,19 @@ type Store interface {
 	// the events they were; messages in their current state, without
 	// reactions (the log's reaction entries carry those).
 	Entries(ctx context.Context, roomID, after, upTo int64) ([]Event, error)
+	// Message is the room's message with that seq, ErrNotFound when no
+	// message has it.
+	Message(ctx context.Context, roomID, seq int64) (Message, error)
+	// ChangeMessage stores a change to a message in one transaction with
+	// its log entry (the room's next seq), once c.Check approved the message
+	// as it is. It returns the entry's seq, 0 when the change changed
+	// nothing (a repeated delete or reaction), and the message after it.
+	ChangeMessage(ctx context.Context, c Change) (entry int64, msg Message, err error)
+	// Edits are a message's bodies before its edits, oldest first.
+	Edits(ctx context.Context, roomID, seq int64) ([]Edit, error)
+	// MemberIDs maps those of the lower-case usernames that are the room's
+	// members to their ids.
+	MemberIDs(ctx context.Context, roomID int64, usernames []string) (map[string]int64, error)
 	ReadStateStore
 }
 
@@ -85,4 +98,7 @@ type NewMessage struct {
 	Body        string
 	ClientMsgID string
 	CreatedAt   time.Time
+	// ReplyToSeq is the message it answers, 0 for none.
+	ReplyToSeq int64
+	Mentions   Mentions
 }

@@ -163,11 +163,21 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 	if err := s.requireMember(ctx, m.SenderID, m.RoomID); err != nil {
 		return Message{}, err
 	}
+	var quote *ReplyTo
+	if m.ReplyToSeq != 0 {
+		if quote, err = s.replyTo(ctx, m.RoomID, m.ReplyToSeq); err != nil {
+			return Message{}, err
+		}
+	}
+	if m.Mentions, err = s.mentions(ctx, m.RoomID, m.Body); err != nil {
+		return Message{}, err
+	}
 	m.CreatedAt = s.now().UTC().Truncate(time.Microsecond) // MySQL keeps microseconds
 	msg, created, err := s.store.AppendMessage(ctx, m)
 	if err != nil {
 		return Message{}, err
 	}
+	msg.ReplyTo, msg.MentionUserIDs, msg.MentionsRoom = quote, m.Mentions.UserIDs, m.Mentions.Room
 	if !created {
 		if msg.Body != m.Body {
 			return Message{}, Errorf(ErrConflict, "client_msg_id %q was already used for a different message", m.ClientMsgID)

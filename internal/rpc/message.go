@@ -22,10 +22,9 @@ type Feeds interface {
 
 // MessageHandler serves chat.v1.MessageService.
 type MessageHandler struct {
-	chatv1connect.UnimplementedMessageServiceHandler // until issue 15's handlers land
-	chat                                             *chat.Service
-	feeds                                            Feeds
-	log                                              *slog.Logger
+	chat  *chat.Service
+	feeds Feeds
+	log   *slog.Logger
 }
 
 var _ chatv1connect.MessageServiceHandler = (*MessageHandler)(nil)
@@ -39,6 +38,7 @@ func NewMessageHandler(c *chat.Service, feeds Feeds, log *slog.Logger) *MessageH
 func (h *MessageHandler) SendMessage(ctx context.Context, req *chatv1.SendMessageRequest) (*chatv1.SendMessageResponse, error) {
 	msg, err := h.chat.SendMessage(ctx, chat.NewMessage{
 		RoomID: req.GetRoomId(), SenderID: caller(ctx).UserID, Body: req.GetBody(), ClientMsgID: req.GetClientMsgId(),
+		ReplyToSeq: req.GetReplyToSeq(),
 	})
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
@@ -55,6 +55,61 @@ func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessa
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.ListMessagesResponse{Messages: protoconv.Messages(msgs), HasMore: more}, nil
+}
+
+// EditMessage replaces the body of one of the caller's messages.
+func (h *MessageHandler) EditMessage(ctx context.Context, req *chatv1.EditMessageRequest) (*chatv1.EditMessageResponse, error) {
+	msg, err := h.chat.EditMessage(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetMessageSeq(), req.GetBody())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.EditMessageResponse{Message: protoconv.Message(msg)}, nil
+}
+
+// DeleteMessage turns a message into a tombstone.
+func (h *MessageHandler) DeleteMessage(ctx context.Context, req *chatv1.DeleteMessageRequest) (*chatv1.DeleteMessageResponse, error) {
+	if err := h.chat.DeleteMessage(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetMessageSeq()); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.DeleteMessageResponse{}, nil
+}
+
+// ListEdits returns a message's earlier bodies.
+func (h *MessageHandler) ListEdits(ctx context.Context, req *chatv1.ListEditsRequest) (*chatv1.ListEditsResponse, error) {
+	edits, err := h.chat.ListEdits(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetMessageSeq())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.ListEditsResponse{Edits: protoconv.Edits(edits)}, nil
+}
+
+// AddReaction adds the caller's reaction.
+func (h *MessageHandler) AddReaction(ctx context.Context, req *chatv1.AddReactionRequest) (*chatv1.AddReactionResponse, error) {
+	if err := h.chat.React(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetMessageSeq(), req.GetEmoji(), true); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.AddReactionResponse{}, nil
+}
+
+// RemoveReaction takes the caller's reaction back.
+func (h *MessageHandler) RemoveReaction(ctx context.Context, req *chatv1.RemoveReactionRequest) (*chatv1.RemoveReactionResponse, error) {
+	if err := h.chat.React(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetMessageSeq(), req.GetEmoji(), false); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.RemoveReactionResponse{}, nil
+}
+
+// ListEvents pages through the room's log.
+func (h *MessageHandler) ListEvents(ctx context.Context, req *chatv1.ListEventsRequest) (*chatv1.ListEventsResponse, error) {
+	events, more, err := h.chat.ListEvents(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetAfterSeq(), int(req.GetLimit()))
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	out := make([]*chatv1.Event, len(events))
+	for i, e := range events {
+		out[i] = protoconv.Event(e)
+	}
+	return &chatv1.ListEventsResponse{Events: out, HasMore: more}, nil
 }
 
 // SendTyping relays a typing hint.

@@ -305,20 +305,27 @@ func insertMessages(ctx context.Context, tx *sql.Tx, firstSeq int64, calls []*ap
 	return insertRows(ctx, tx, calls)
 }
 
-// insertRows stores the calls' messages under their seqs in one statement.
+// insertRows stores the calls' messages under their seqs in one statement,
+// then their mentions in another.
 func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	var b strings.Builder
-	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at) VALUES ")
-	args := make([]any, 0, 6*len(calls))
+	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq) VALUES ")
+	args := make([]any, 0, 7*len(calls))
+	var mentions []mentionRows
 	for i, c := range calls {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?)")
-		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt)
+		b.WriteString("(?,?,?,?,?,?,?)")
+		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt, c.m.ReplyToSeq)
+		if len(c.m.Mentions.UserIDs) > 0 || c.m.Mentions.Room {
+			mentions = append(mentions, mentionRows{c.m.RoomID, c.seq, c.m.SenderID, c.m.Mentions})
+		}
 	}
-	_, err := tx.ExecContext(ctx, b.String(), args...)
-	return err
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return err
+	}
+	return insertMentions(ctx, tx, mentions)
 }
 
 // errFallBack makes a several-room batch retry room by room.
@@ -396,7 +403,7 @@ func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
 // readBack loads the rows just inserted (their ids, with their senders) and
 // sets the calls' results; calls are in (room, seq) order like the query.
 func readBack(ctx context.Context, tx *sql.Tx, where string, args []any, calls []*appendCall) error {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at,
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq,
   u.id, u.username, u.email, u.display_name, u.created_at
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
@@ -408,7 +415,7 @@ WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
 	for rows.Next() {
 		var m db.Message
 		var u db.User
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.SenderID, &m.Body, &m.ClientMsgID, &m.CreatedAt,
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.SenderID, &m.Body, &m.ClientMsgID, &m.CreatedAt, &m.ReplyToSeq,
 			&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.CreatedAt); err != nil {
 			return domainError(err)
 		}

@@ -168,6 +168,12 @@ func (s *Store) Stats() sql.DBStats { return s.db.Stats() }
 // withTx runs fn in a READ COMMITTED transaction, retrying once on a
 // deadlock, the one error that a retry fixes.
 func (s *Store) withTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	return s.withSQLTx(ctx, func(_ *sql.Tx, q *db.Queries) error { return fn(q) })
+}
+
+// withSQLTx is withTx for statements sqlc cannot type, which need the
+// transaction itself.
+func (s *Store) withSQLTx(ctx context.Context, fn func(tx *sql.Tx, q *db.Queries) error) error {
 	err := s.tx(ctx, fn)
 	if isMySQLError(err, errDeadlock, errLockWaitTO) {
 		err = s.tx(ctx, fn)
@@ -175,12 +181,12 @@ func (s *Store) withTx(ctx context.Context, fn func(q *db.Queries) error) error 
 	return err
 }
 
-func (s *Store) tx(ctx context.Context, fn func(q *db.Queries) error) error {
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx, q *db.Queries) error) error {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return domainError(err)
 	}
-	if err := fn(s.q.WithTx(tx)); err != nil {
+	if err := fn(tx, s.q.WithTx(tx)); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
