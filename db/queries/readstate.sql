@@ -32,7 +32,7 @@ SELECT r.id, r.last_seq, mine.read_seq,
     - (r.change_count - COALESCE((SELECT c.change_no FROM timeline_changes c
         WHERE c.room_id = r.id AND c.seq <= mine.read_seq ORDER BY c.seq DESC LIMIT 1), 0))
     - (SELECT COUNT(*) FROM timeline_changes d
-        WHERE d.room_id = r.id AND d.kind = 3 AND d.message_seq > mine.read_seq)
+        WHERE d.room_id = r.id AND d.kind = sqlc.arg(deleted_kind) AND d.message_seq > mine.read_seq)
     - (SELECT COUNT(*) FROM messages o
         WHERE o.room_id = r.id AND o.sender_id = mine.user_id AND o.deleted = FALSE AND o.seq > mine.read_seq)
   AS SIGNED) AS unread_count,

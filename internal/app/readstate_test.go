@@ -129,6 +129,27 @@ func TestReadState(t *testing.T) {
 				t.Fatalf("unmute: %v", err)
 			}
 		})
+		t.Run("Mentions", func(t *testing.T) {
+			markRead(t, bob, room, 999)
+			named := alice.Send(t, room, "look @bob_"+p.Name, "m1").GetSeq()
+			alice.Send(t, room, "@room and @BOB_"+p.Name+" too", "m2")
+			alice.Send(t, room, "@room everyone", "m3")
+			alice.Send(t, room, "`@bob_"+p.Name+"` in code is no mention", "m4")
+			bob.Send(t, room, "I name myself @bob_"+p.Name, "m5")
+			r := roomOf(t, bob, room)
+			if r.GetUnreadCount() != 4 || r.GetMentionCount() != 3 {
+				t.Fatalf("unread %d, mentions %d; want 4 and 3", r.GetUnreadCount(), r.GetMentionCount())
+			}
+			if _, err := alice.Messages.DeleteMessage(ctx, &chatv1.DeleteMessageRequest{RoomId: room, MessageSeq: named}); err != nil {
+				t.Fatal(err)
+			}
+			if r := roomOf(t, bob, room); r.GetUnreadCount() != 3 || r.GetMentionCount() != 2 {
+				t.Fatalf("after a delete: unread %d, mentions %d; want 3 and 2", r.GetUnreadCount(), r.GetMentionCount())
+			}
+			if r := roomOf(t, alice, room); r.GetMentionCount() != 0 {
+				t.Fatalf("alice has %d mentions; her own @room ones do not count", r.GetMentionCount())
+			}
+		})
 		t.Run("Errors", func(t *testing.T) {
 			private := newRoom(t, alice, "hidden reads "+p.Name, chatv1.Visibility_VISIBILITY_PRIVATE)
 			cases := []struct {

@@ -90,8 +90,8 @@ func seedRoom(exec func(string, ...any), roomID, userID int64, senders string, o
 		SELECT ?, n, `+senders+`, CONCAT('seeded message number ', n), CONCAT('s', n), UTC_TIMESTAMP(6), (n + 1) % ? = 0
 		FROM seed_n WHERE NOT `+isChange, roomID, 2*seedChangeEvery)
 	exec(`INSERT INTO timeline_changes (room_id, seq, change_no, kind, message_seq, user_id, created_at)
-		SELECT ?, n, n DIV ?, IF(`+isDelete+`, 3, 4), IF(`+isDelete+`, n - 1, n - 2), ?, UTC_TIMESTAMP(6)
-		FROM seed_n WHERE `+isChange, roomID, seedChangeEvery, others[0].ID)
+		SELECT ?, n, n DIV ?, IF(`+isDelete+`, ?, ?), IF(`+isDelete+`, n - 1, n - 2), ?, UTC_TIMESTAMP(6)
+		FROM seed_n WHERE `+isChange, roomID, seedChangeEvery, changeDeleted, changeReaction, others[0].ID)
 	exec(`UPDATE messages SET body = '' WHERE room_id = ? AND deleted`, roomID)
 	exec(`INSERT INTO mentions (room_id, seq, user_id, sender_id, position)
 		SELECT room_id, seq, IF(seq % 50 = 11, 0, ?), sender_id, 0 FROM messages

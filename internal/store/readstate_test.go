@@ -15,10 +15,10 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-// Kinds of timeline_changes rows (see db/migrations/00002_timeline.sql).
+// Kinds of timeline_changes rows, as ChangeMessage writes them.
 const (
-	changeDeleted  = 3
-	changeReaction = 4
+	changeDeleted  = int(chat.MessageDeleted)
+	changeReaction = int(chat.ReactionAdded)
 )
 
 // rawDB opens the store's database for what the timeline writes (deletes,
