@@ -327,13 +327,21 @@ func TestReadMarkerAcrossProcesses(t *testing.T) {
 	})
 }
 
-// TestUnreadCountsUnderConcurrentSends: 20 senders and a reader who marks
-// read as they go end with the counts a recount in SQL gives and the sends
-// imply.
+// sent is what a sender knows of a message it sent.
+type sent struct {
+	seq              int64
+	mention, deleted bool
+}
+
+// TestUnreadCountsUnderConcurrentSends: 20 senders, who mention the reader
+// or @room and delete some of their messages, and a reader who marks read
+// and sends as they go end with the counts a recount in SQL gives and the
+// sends imply.
 func TestUnreadCountsUnderConcurrentSends(t *testing.T) {
 	env := testenv.ServerEnv(t)
 	srv := testenv.Start(t, env)
 	const senders, each = 20, 10
+	ctx := context.Background()
 	reader := testenv.NewClient(srv, testenv.Protocols[0])
 	reader.Signup(t, "reader")
 	room := newRoom(t, reader, "busy", chatv1.Visibility_VISIBILITY_PUBLIC)
@@ -346,17 +354,29 @@ func TestUnreadCountsUnderConcurrentSends(t *testing.T) {
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
-		others []int64 // seqs of the senders' messages
-		own    []int64 // the reader's
+		others []sent
+		own    int
 	)
-	for i, c := range clients {
+	for _, c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range each {
-				m := c.Send(t, room, fmt.Sprintf("%d/%d", i, j), fmt.Sprintf("%d-%d", i, j))
+				body := [...]string{"hi @reader", "all of @room", "plain", "plain too"}[j%4]
+				res, err := c.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: room, Body: body, ClientMsgId: fmt.Sprint(j)})
+				if err != nil {
+					t.Errorf("send %q: %v", body, err)
+					return
+				}
+				m := sent{seq: res.GetMessage().GetSeq(), mention: j%4 < 2, deleted: j%3 == 0}
+				if m.deleted {
+					if _, err := c.Messages.DeleteMessage(ctx, &chatv1.DeleteMessageRequest{RoomId: room, MessageSeq: m.seq}); err != nil {
+						t.Errorf("delete %d: %v", m.seq, err)
+						return
+					}
+				}
 				mu.Lock()
-				others = append(others, m.GetSeq())
+				others = append(others, m)
 				mu.Unlock()
 			}
 		}()
@@ -368,32 +388,41 @@ func TestUnreadCountsUnderConcurrentSends(t *testing.T) {
 		case <-done:
 		default:
 			r := roomOf(t, reader, room)
-			if r.GetUnreadCount() < 0 || r.GetUnreadCount() > r.GetLastSeq()-r.GetReadSeq() {
+			if r.GetUnreadCount() < 0 || r.GetUnreadCount() > r.GetLastSeq()-r.GetReadSeq() || r.GetMentionCount() > r.GetUnreadCount() {
 				t.Fatalf("impossible read state %v", r)
 			}
-			markRead(t, reader, room, max(r.GetLastSeq()-2, 0))
+			markRead(t, reader, room, max(r.GetLastSeq()-5, 0))
 			if k%3 == 0 {
-				own = append(own, reader.Send(t, room, fmt.Sprintf("mine %d", k), fmt.Sprintf("r%d", k)).GetSeq())
+				reader.Send(t, room, fmt.Sprintf("mine, @room %d", k), fmt.Sprintf("r%d", k))
+				own++
 			}
 			continue
 		}
 		break
 	}
 	r := roomOf(t, reader, room)
-	implied := int64(0)
-	for _, s := range others {
-		if s > r.GetReadSeq() {
-			implied++
+	var unread, mentions int64
+	for _, m := range others {
+		if m.seq > r.GetReadSeq() && !m.deleted {
+			unread++
+			if m.mention {
+				mentions++
+			}
 		}
 	}
-	if r.GetLastSeq() != int64(len(others)+len(own)) {
-		t.Fatalf("last seq %d, want %d messages", r.GetLastSeq(), len(others)+len(own))
+	if got, want := r.GetUnreadCount(), unread; got != want || got != recount(t, env, room, userID(t, reader), r.GetReadSeq()) {
+		t.Fatalf("unread %d after read_seq %d; the sends imply %d, SQL recounts %d", got, r.GetReadSeq(), want, recount(t, env, room, userID(t, reader), r.GetReadSeq()))
 	}
-	if r.GetUnreadCount() != implied || r.GetUnreadCount() != recount(t, env, room, userID(t, reader), r.GetReadSeq()) {
-		t.Fatalf("unread %d after read_seq %d; the sends imply %d, SQL recounts %d", r.GetUnreadCount(), r.GetReadSeq(), implied, recount(t, env, room, userID(t, reader), r.GetReadSeq()))
+	if r.GetMentionCount() != mentions {
+		t.Fatalf("mentions %d after read_seq %d; the sends imply %d", r.GetMentionCount(), r.GetReadSeq(), mentions)
+	}
+	if n := len(allMessages(t, reader, room)); n != len(others)+own {
+		t.Fatalf("%d messages stored, want %d", n, len(others)+own)
 	}
 	markRead(t, reader, room, r.GetLastSeq())
-	wantReadState(t, roomOf(t, reader, room), r.GetLastSeq(), 0)
+	if r := roomOf(t, reader, room); r.GetUnreadCount() != 0 || r.GetMentionCount() != 0 {
+		t.Fatalf("read up: %v", r)
+	}
 }
 
 // recount counts the room's unread messages for the user the slow way.
