@@ -49,8 +49,7 @@ func (s *Store) countUnread(ctx context.Context, userID int64, rooms []chat.Room
 		return nil
 	}
 	rows, err := s.q.CountUnread(ctx, db.CountUnreadParams{
-		// timeline_changes.kind holds the change's event kind (ChangeMessage).
-		DeletedKind: int8(chat.MessageDeleted), UserID: userID, RoomIds: missed,
+		DeletedKind: changeCodes[chat.MessageDeleted], UserID: userID, RoomIds: missed,
 	})
 	if err != nil {
 		return domainError(err)

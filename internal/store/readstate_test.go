@@ -15,10 +15,10 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-// Kinds of timeline_changes rows, as ChangeMessage writes them.
+// Kinds of timeline_changes rows, as the migration numbers them.
 const (
-	changeDeleted  = int(chat.MessageDeleted)
-	changeReaction = int(chat.ReactionAdded)
+	changeDeleted  = 3
+	changeReaction = 4
 )
 
 // rawDB opens the store's database for what the timeline writes (deletes,
