@@ -9,17 +9,6 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
   (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count
 FROM rooms r WHERE r.id = ?;
 
--- name: ListVisibleRooms :many
--- Public rooms and the private rooms the user belongs to, with whether the
--- user has joined each.
-SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count,
-  (mine.user_id IS NOT NULL) AS joined
-FROM rooms r
-LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
-WHERE r.visibility = 1 OR mine.user_id IS NOT NULL
-ORDER BY r.id;
-
 -- name: LockRoomSeq :one
 -- The row lock it takes serialises senders to one room until commit, which
 -- keeps seq gapless and commit order equal to seq order.

@@ -10,7 +10,22 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (int64, error)
+	// Moves the watermark forward only: a concurrent call that went further
+	// already wins.
+	AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) (int64, error)
 	AdvanceRoomLog(ctx context.Context, arg AdvanceRoomLogParams) error
+	// A member's unread and mention counts in the rooms, with the last_seq and
+	// read_seq they are counted at: one statement reads one snapshot, so the
+	// figures agree whatever commits meanwhile. The unread count needs no scan
+	// of the messages (see db/migrations/00002_timeline.sql): the entries after
+	// read_seq, less the changes among them (change_count less the change_no of
+	// the last change at or before read_seq), less the deleted messages after
+	// read_seq, less the user's own live ones. The mentions are those of the
+	// user, and those of @room in messages that do not also name the user: each
+	// an equality on the key (room_id, user_id, seq), where an IN would read
+	// every mention of the room. Mentions of deleted messages are deleted with
+	// them.
+	CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error)
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -22,6 +37,9 @@ type Querier interface {
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
+	// A member's watermark with what MarkRead needs beside it. A plain read: it
+	// takes no lock on the room row, which every send to the room holds.
+	GetReadState(ctx context.Context, arg GetReadStateParams) (GetReadStateRow, error)
 	GetRoom(ctx context.Context, id int64) (GetRoomRow, error)
 	GetSecret(ctx context.Context, name string) ([]byte, error)
 	GetUser(ctx context.Context, id int64) (User, error)
@@ -47,12 +65,16 @@ type Querier interface {
 	ListMessagesBetween(ctx context.Context, arg ListMessagesBetweenParams) ([]ListMessagesBetweenRow, error)
 	// One row per message and emoji, in the order each emoji was first used.
 	ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error)
+	// How far each member who shares receipts has read, of those who read any.
+	ListReceipts(ctx context.Context, roomID int64) ([]ListReceiptsRow, error)
 	// What replies show of the messages they answer.
 	ListReplied(ctx context.Context, arg ListRepliedParams) ([]ListRepliedRow, error)
+	// The rooms as the user sees them: with only_room 0, every public room and
+	// every private room the user is in; otherwise that one room whatever its
+	// visibility (the caller decides what a non-member may see). role is 0 for
+	// a non-member. The unread counts come from CountUnread.
+	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
-	// Public rooms and the private rooms the user belongs to, with whether the
-	// user has joined each.
-	ListVisibleRooms(ctx context.Context, userID int64) ([]ListVisibleRoomsRow, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
 	// The room row's lock orders every writer of the room's log (the group
 	// commit of messages takes it too), which keeps the log gapless.
@@ -64,8 +86,11 @@ type Querier interface {
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
+	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
+	SetReadSeq(ctx context.Context, arg SetReadSeqParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
+	SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error)
 	// A tombstone keeps the row (its seq is a log entry) and nothing said.
 	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
 }

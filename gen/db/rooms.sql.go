@@ -73,61 +73,6 @@ func (q *Queries) GetRoom(ctx context.Context, id int64) (GetRoomRow, error) {
 	return i, err
 }
 
-const listVisibleRooms = `-- name: ListVisibleRooms :many
-SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count,
-  (mine.user_id IS NOT NULL) AS joined
-FROM rooms r
-LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
-WHERE r.visibility = 1 OR mine.user_id IS NOT NULL
-ORDER BY r.id
-`
-
-type ListVisibleRoomsRow struct {
-	ID          int64
-	Name        string
-	Topic       string
-	Visibility  int8
-	LastSeq     int64
-	CreatedAt   time.Time
-	MemberCount int64
-	Joined      bool
-}
-
-// Public rooms and the private rooms the user belongs to, with whether the
-// user has joined each.
-func (q *Queries) ListVisibleRooms(ctx context.Context, userID int64) ([]ListVisibleRoomsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listVisibleRooms, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListVisibleRoomsRow{}
-	for rows.Next() {
-		var i ListVisibleRoomsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Topic,
-			&i.Visibility,
-			&i.LastSeq,
-			&i.CreatedAt,
-			&i.MemberCount,
-			&i.Joined,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const lockRoomSeq = `-- name: LockRoomSeq :one
 SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE
 `

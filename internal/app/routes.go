@@ -29,6 +29,7 @@ var serviceNames = []string{
 	chatv1connect.AuthServiceName,
 	chatv1connect.RoomServiceName,
 	chatv1connect.MessageServiceName,
+	chatv1connect.UserServiceName,
 }
 
 // routes is every public path: the RPCs, /ws (socket), health and the web
@@ -51,6 +52,7 @@ func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, feeds rpc.
 	mux.Handle(chatv1connect.NewAuthServiceHandler(rpc.NewAuthHandler(authSvc, log), opts...))
 	mux.Handle(chatv1connect.NewRoomServiceHandler(rpc.NewRoomHandler(chatSvc, log), opts...))
 	mux.Handle(chatv1connect.NewMessageServiceHandler(rpc.NewMessageHandler(chatSvc, feeds, log), opts...))
+	mux.Handle(chatv1connect.NewUserServiceHandler(rpc.NewUserHandler(chatSvc, log), opts...))
 	mux.Handle(grpchealth.NewHandler(ready))
 	reflector := grpcreflect.NewStaticReflector(append(serviceNames, grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

@@ -12,6 +12,9 @@ type Store interface {
 	// already in use is ErrConflict.
 	CreateRoom(ctx context.Context, r NewRoom) (Room, Membership, error)
 	Room(ctx context.Context, roomID int64) (Room, error)
+	// RoomFor is the room as the user sees it: their role (0 for a
+	// non-member) and, for a member, their read state.
+	RoomFor(ctx context.Context, userID, roomID int64) (Room, Role, error)
 	// Role is the user's role in the room, ErrNotFound for a non-member.
 	Role(ctx context.Context, roomID, userID int64) (Role, error)
 	// AddMember reports whether the user was newly added.
@@ -47,6 +50,22 @@ type Store interface {
 	// MemberIDs maps those of the lower-case usernames that are the room's
 	// members to their ids.
 	MemberIDs(ctx context.Context, roomID int64, usernames []string) (map[string]int64, error)
+	ReadStateStore
+}
+
+// ReadStateStore keeps the members' read watermarks, mutes and receipt
+// settings.
+type ReadStateStore interface {
+	// MoveReadSeq sets the member's watermark to seq clamped to the room's
+	// last seq: forward only unless back is set. ErrNotFound for a
+	// non-member.
+	MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back bool) (ReadMove, error)
+	// SetMuted reports whether the member's mute changed.
+	SetMuted(ctx context.Context, roomID, userID int64, muted bool) (bool, error)
+	// Receipts are the watermarks of the room's members who share them.
+	Receipts(ctx context.Context, roomID int64) ([]Receipt, error)
+	// SetSettings reports whether the user's settings changed.
+	SetSettings(ctx context.Context, userID int64, s Settings) (bool, error)
 }
 
 // Presence tells who has a live connection anywhere.

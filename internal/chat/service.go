@@ -95,8 +95,7 @@ func (s *Service) LeaveRoom(ctx context.Context, userID, roomID int64) error {
 
 // AddMember lets a room's owner add a user by username.
 func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, username string) (Membership, error) {
-	room, err := s.requireOwner(ctx, callerID, roomID)
-	if err != nil {
+	if _, err := s.requireOwner(ctx, callerID, roomID); err != nil {
 		return Membership{}, err
 	}
 	user, err := s.store.UserByUsername(ctx, username)
@@ -107,13 +106,17 @@ func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, usernam
 	if err != nil {
 		return Membership{}, err
 	}
-	if added {
-		// The room as the owner saw it just before: its last seq then is a
-		// safe start for the newcomer's live delivery, since connections
-		// catch up from the store whatever came after it.
-		room.MemberCount++
-		s.memberJoined(ctx, room, m)
+	if !added {
+		return m, nil
 	}
+	// The room as the newcomer sees it, with their read state. Its last seq
+	// is a safe start for their live delivery: connections catch up from
+	// the store whatever came after it.
+	room, err := s.roomFor(ctx, user.ID, roomID)
+	if err != nil {
+		return Membership{}, err
+	}
+	s.memberJoined(ctx, room, m)
 	return m, nil
 }
 
@@ -284,24 +287,16 @@ func (s *Service) roomFor(ctx context.Context, userID, roomID int64) (Room, erro
 	return room, err
 }
 
-// visibleRoom loads a room with the caller's role (0 when not a member),
-// hiding private rooms from non-members.
+// visibleRoom loads a room with the caller's role (0 when not a member)
+// and read state, hiding private rooms from non-members.
 func (s *Service) visibleRoom(ctx context.Context, userID, roomID int64) (Room, Role, error) {
-	room, err := s.store.Room(ctx, roomID)
+	room, role, err := s.store.RoomFor(ctx, userID, roomID)
 	if err != nil {
 		return Room{}, 0, err
 	}
-	role, err := s.store.Role(ctx, roomID, userID)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		if room.Visibility != Public {
-			return Room{}, 0, notFound(roomID)
-		}
-		return room, 0, nil
-	case err != nil:
-		return Room{}, 0, err
+	if role == 0 && room.Visibility != Public {
+		return Room{}, 0, notFound(roomID)
 	}
-	room.Joined = true
 	return room, role, nil
 }
 

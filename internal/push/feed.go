@@ -85,6 +85,9 @@ type Feed struct {
 	// is what the client asked to replay with it.
 	ready  *Ready
 	resume []Cursor
+	// receipts says whether the user shares read receipts, and so sees
+	// others': it follows their SettingsChanged events.
+	receipts bool
 	// cursors: room → last seq delivered. A room added after the
 	// connection opened gets one from its room_added event.
 	cursors map[int64]int64
@@ -168,6 +171,7 @@ func (h *Hub) start(ctx context.Context, f *Feed) error {
 		return err
 	}
 	f.ready = &Ready{User: user, SessionID: f.principal.SessionID, Rooms: rooms, Cursors: maps.Clone(f.cursors)}
+	f.receipts = user.Settings.ShareReadReceipts
 	return nil
 }
 
@@ -355,6 +359,10 @@ func (f *Feed) deliverOne(ctx context.Context, s Sink, it *Item) error {
 	switch {
 	case it.ev.Kind == chat.RoomAdded:
 		return f.roomAdded(ctx, s, it)
+	case it.ev.Kind == chat.ReadReceipt && !f.receipts:
+		return nil // receipts are reciprocal
+	case it.ev.Kind == chat.SettingsChanged:
+		f.receipts = it.ev.Settings.ShareReadReceipts
 	case it.ev.Kind == chat.RoomRemoved, it.ev.Kind == chat.MemberLeft && it.ev.UserID == f.principal.UserID:
 		delete(f.cursors, roomID)
 		delete(f.floors, roomID)

@@ -12,9 +12,8 @@ import (
 
 // RoomHandler serves chat.v1.RoomService.
 type RoomHandler struct {
-	chatv1connect.UnimplementedRoomServiceHandler // until issue 15's handlers land
-	chat                                          *chat.Service
-	log                                           *slog.Logger
+	chat *chat.Service
+	log  *slog.Logger
 }
 
 var _ chatv1connect.RoomServiceHandler = (*RoomHandler)(nil)
@@ -93,4 +92,44 @@ func (h *RoomHandler) RemoveMember(ctx context.Context, req *chatv1.RemoveMember
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.RemoveMemberResponse{}, nil
+}
+
+// MarkRead moves the caller's read watermark forward.
+func (h *RoomHandler) MarkRead(ctx context.Context, req *chatv1.MarkReadRequest) (*chatv1.MarkReadResponse, error) {
+	seq, err := h.chat.MarkRead(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetSeq())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.MarkReadResponse{ReadSeq: seq}, nil
+}
+
+// MarkUnread puts the caller's read watermark just before a message.
+func (h *RoomHandler) MarkUnread(ctx context.Context, req *chatv1.MarkUnreadRequest) (*chatv1.MarkUnreadResponse, error) {
+	seq, err := h.chat.MarkUnread(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetSeq())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.MarkUnreadResponse{ReadSeq: seq}, nil
+}
+
+// ListReadReceipts says how far the members who share receipts have read.
+func (h *RoomHandler) ListReadReceipts(ctx context.Context, req *chatv1.ListReadReceiptsRequest) (*chatv1.ListReadReceiptsResponse, error) {
+	receipts, err := h.chat.ListReadReceipts(ctx, caller(ctx).UserID, req.GetRoomId())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	out := make([]*chatv1.ReadReceipt, len(receipts))
+	for i, r := range receipts {
+		out[i] = protoconv.Receipt(r)
+	}
+	return &chatv1.ListReadReceiptsResponse{Receipts: out}, nil
+}
+
+// SetMuted mutes or unmutes a room for the caller.
+func (h *RoomHandler) SetMuted(ctx context.Context, req *chatv1.SetMutedRequest) (*chatv1.SetMutedResponse, error) {
+	room, err := h.chat.SetMuted(ctx, caller(ctx).UserID, req.GetRoomId(), req.GetMuted())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.SetMutedResponse{Room: protoconv.Room(room)}, nil
 }

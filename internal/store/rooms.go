@@ -13,20 +13,11 @@ import (
 
 var _ chat.Store = (*Store)(nil)
 
-// VisibleRooms lists public rooms and the user's private rooms.
+// VisibleRooms lists public rooms and the user's private rooms, with the
+// user's read state in those they are in.
 func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
-	rows, err := s.q.ListVisibleRooms(ctx, userID)
-	if err != nil {
-		return nil, domainError(err)
-	}
-	rooms := make([]chat.Room, len(rows))
-	for i, r := range rows {
-		rooms[i] = chat.Room{
-			ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
-			MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Joined, CreatedAt: r.CreatedAt,
-		}
-	}
-	return rooms, nil
+	rooms, _, err := s.roomsFor(ctx, userID, 0)
+	return rooms, err
 }
 
 // Room loads a room by id.

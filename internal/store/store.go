@@ -43,6 +43,8 @@ type Store struct {
 	db      *sql.DB
 	q       *db.Queries
 	batches batcher
+	// counts remembers unread counts (see readCounts).
+	counts readCounts
 	// timeout is the longest MySQL may take to answer (the DSN's
 	// readTimeout); a commit that takes longer is answered unavailable.
 	timeout time.Duration

@@ -15,7 +15,7 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-func open(t *testing.T, dsn string) *store.Store {
+func open(t testing.TB, dsn string) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -25,7 +25,7 @@ func open(t *testing.T, dsn string) *store.Store {
 	return st
 }
 
-func newUser(t *testing.T, st *store.Store, name string) chat.User {
+func newUser(t testing.TB, st *store.Store, name string) chat.User {
 	t.Helper()
 	u, err := st.CreateUser(context.Background(), chat.User{Username: name, Email: name + "@example.com", DisplayName: name, CreatedAt: time.Now().UTC()}, "hash")
 	if err != nil {

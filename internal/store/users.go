@@ -50,7 +50,9 @@ func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
 	if err != nil {
 		return chat.User{}, domainError(err)
 	}
-	return toUser(row), nil
+	u := toUser(row)
+	u.Settings = chat.Settings{ShareReadReceipts: row.ShareReadReceipts}
+	return u, nil
 }
 
 // PasswordHash returns the account's password hash.

@@ -51,6 +51,7 @@ type Client struct {
 	Auth     chatv1connect.AuthServiceClient
 	Rooms    chatv1connect.RoomServiceClient
 	Messages chatv1connect.MessageServiceClient
+	Users    chatv1connect.UserServiceClient
 	Token    string
 	// Header is added to every call.
 	Header map[string]string
@@ -69,6 +70,7 @@ func NewClientAt(base string, httpc *http.Client, protocol ...connect.ClientOpti
 	c.Auth = chatv1connect.NewAuthServiceClient(httpc, base, opts...)
 	c.Rooms = chatv1connect.NewRoomServiceClient(httpc, base, opts...)
 	c.Messages = chatv1connect.NewMessageServiceClient(httpc, base, opts...)
+	c.Users = chatv1connect.NewUserServiceClient(httpc, base, opts...)
 	return c
 }
 
