@@ -158,7 +158,10 @@ describe('the timeline', () => {
 
     // An answer to a message far back: the quote loads history until the original shows.
     const original = await post('alice', generalId, 'the original question, long ago')
-    for (let i = 1; i <= 120; i++) await post('alice', generalId, `filler ${i}`)
+    let last
+    for (let i = 1; i <= 120; i++) last = await post('alice', generalId, `filler ${i}`)
+    // Read up to here, so the room opens at the newest page (not back at an older watermark).
+    await api(server.base, 'chat.v1.RoomService/MarkRead', { roomId: generalId, seq: last.seq }, await token('alice'))
     await post('bob', generalId, 'answering the old one', { replyToSeq: original.seq })
     await a.page.reload()
     await waitOnline(a)
@@ -332,9 +335,10 @@ describe('read state', () => {
     t.after(() => closeDialogs(b))
     await b.page.getByTestId('open-settings').click()
     const toggle = b.page.getByTestId('share-receipts')
-    assert.equal(await toggle.getAttribute('aria-checked'), 'true')
+    const state = toggle.locator('[role="switch"]')
+    assert.equal(await state.getAttribute('aria-checked'), 'true')
     await toggle.click()
-    await b.page.waitForFunction(() => document.querySelector('[data-testid="share-receipts"]')?.getAttribute('aria-checked') === 'false')
+    await b.page.waitForFunction(() => document.querySelector('[data-testid="share-receipts"] [role="switch"]')?.getAttribute('aria-checked') === 'false')
     await b.page.keyboard.press('Escape')
     await a.page.reload()
     await waitOnline(a)
@@ -396,6 +400,7 @@ describe('read state', () => {
 describe('around the composer', () => {
   it('jump to latest: a button with a count when scrolled up and new messages arrive', async () => {
     const { alice: a, bob: b } = people
+    await openGeneral(a)
     await openGeneral(b)
     await b.page.getByTestId('message-list').evaluate((el) => (el.scrollTop = 0))
     await b.page.getByTestId('jump-latest').waitFor()
