@@ -14,18 +14,6 @@ type Querier interface {
 	// already wins.
 	AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) (int64, error)
 	AdvanceRoomLog(ctx context.Context, arg AdvanceRoomLogParams) error
-	// A member's unread and mention counts in the rooms, with the last_seq and
-	// read_seq they are counted at: one statement reads one snapshot, so the
-	// figures agree whatever commits meanwhile. The unread count needs no scan
-	// of the messages (see db/migrations/00002_timeline.sql): the entries after
-	// read_seq, less the changes among them (change_count less the change_no of
-	// the last change at or before read_seq), less the deleted messages after
-	// read_seq, less the user's own live ones. The mentions are those of the
-	// user, and those of @room in messages that do not also name the user: each
-	// an equality on the key (room_id, user_id, seq), where an IN would read
-	// every mention of the room. Mentions of deleted messages are deleted with
-	// them.
-	CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error)
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -72,7 +60,7 @@ type Querier interface {
 	// The rooms as the user sees them: with only_room 0, every public room and
 	// every private room the user is in; otherwise that one room whatever its
 	// visibility (the caller decides what a non-member may see). role is 0 for
-	// a non-member. The unread counts come from CountUnread.
+	// a non-member. The unread counts come from store.countUnreadIn.
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)

@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
@@ -35,95 +34,6 @@ func (q *Queries) AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) 
 		return 0, err
 	}
 	return result.RowsAffected()
-}
-
-const countUnread = `-- name: CountUnread :many
-SELECT r.id, r.last_seq, mine.read_seq,
-  CAST(
-    (r.last_seq - mine.read_seq)
-    - (r.change_count - COALESCE((SELECT c.change_no FROM timeline_changes c
-        WHERE c.room_id = r.id AND c.seq <= mine.read_seq ORDER BY c.seq DESC LIMIT 1), 0))
-    - (SELECT COUNT(*) FROM timeline_changes d
-        WHERE d.room_id = r.id AND d.kind = ? AND d.message_seq > mine.read_seq)
-    - (SELECT COUNT(*) FROM messages o
-        WHERE o.room_id = r.id AND o.sender_id = mine.user_id AND o.deleted = FALSE AND o.seq > mine.read_seq)
-  AS SIGNED) AS unread_count,
-  CAST(
-    (SELECT COUNT(*) FROM mentions n
-      WHERE n.room_id = r.id AND n.user_id = mine.user_id AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id)
-    + (SELECT COUNT(*) FROM mentions n
-      WHERE n.room_id = r.id AND n.user_id = 0 AND n.seq > mine.read_seq AND n.sender_id <> mine.user_id
-        AND NOT EXISTS (SELECT 1 FROM mentions x WHERE x.room_id = n.room_id AND x.user_id = mine.user_id AND x.seq = n.seq))
-  AS SIGNED) AS mention_count
-FROM rooms r
-JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
-WHERE r.id IN (/*SLICE:room_ids*/?)
-`
-
-type CountUnreadParams struct {
-	DeletedKind int8
-	UserID      int64
-	RoomIds     []int64
-}
-
-type CountUnreadRow struct {
-	ID           int64
-	LastSeq      int64
-	ReadSeq      int64
-	UnreadCount  int64
-	MentionCount int64
-}
-
-// A member's unread and mention counts in the rooms, with the last_seq and
-// read_seq they are counted at: one statement reads one snapshot, so the
-// figures agree whatever commits meanwhile. The unread count needs no scan
-// of the messages (see db/migrations/00002_timeline.sql): the entries after
-// read_seq, less the changes among them (change_count less the change_no of
-// the last change at or before read_seq), less the deleted messages after
-// read_seq, less the user's own live ones. The mentions are those of the
-// user, and those of @room in messages that do not also name the user: each
-// an equality on the key (room_id, user_id, seq), where an IN would read
-// every mention of the room. Mentions of deleted messages are deleted with
-// them.
-func (q *Queries) CountUnread(ctx context.Context, arg CountUnreadParams) ([]CountUnreadRow, error) {
-	query := countUnread
-	var queryParams []interface{}
-	queryParams = append(queryParams, arg.DeletedKind)
-	queryParams = append(queryParams, arg.UserID)
-	if len(arg.RoomIds) > 0 {
-		for _, v := range arg.RoomIds {
-			queryParams = append(queryParams, v)
-		}
-		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
-	} else {
-		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
-	}
-	rows, err := q.db.QueryContext(ctx, query, queryParams...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []CountUnreadRow{}
-	for rows.Next() {
-		var i CountUnreadRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.LastSeq,
-			&i.ReadSeq,
-			&i.UnreadCount,
-			&i.MentionCount,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const getReadState = `-- name: GetReadState :one
@@ -225,7 +135,7 @@ type ListRoomsForRow struct {
 // The rooms as the user sees them: with only_room 0, every public room and
 // every private room the user is in; otherwise that one room whatever its
 // visibility (the caller decides what a non-member may see). role is 0 for
-// a non-member. The unread counts come from CountUnread.
+// a non-member. The unread counts come from store.countUnreadIn.
 func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error) {
 	rows, err := q.db.QueryContext(ctx, listRoomsFor, arg.UserID, arg.OnlyRoom, arg.OnlyRoom)
 	if err != nil {

@@ -17,17 +17,23 @@ const (
 	keycapSuffix = "\u20e3"
 )
 
-// checkEmoji accepts exactly one emoji shown as an emoji: one grapheme
+// cleanEmoji accepts exactly one emoji shown as an emoji: one grapheme
 // cluster (a flag, a skin tone or a ZWJ family is one) that Unicode's emoji
-// list knows, in emoji style, which "©" or "❤" without U+FE0F are not.
-func checkEmoji(s string) error {
+// list knows, in emoji style, which "©" or "❤" without U+FE0F are not. It
+// returns the emoji's usual spelling: a U+FE0F after a character that is an
+// emoji anyway ("👍" + U+FE0F, as some pickers write it) is dropped, so both
+// spellings are one reaction.
+func cleanEmoji(s string) (string, error) {
 	if uniseg.GraphemeClusterCount(s) != 1 {
-		return Errorf(ErrInvalid, "a reaction is exactly one emoji")
+		return "", Errorf(ErrInvalid, "a reaction is exactly one emoji")
 	}
-	if !knownEmoji(s) || !emojiStyled(s) {
-		return Errorf(ErrInvalid, "%q is not an emoji", s)
+	if knownEmoji(s) && emojiStyled(s) {
+		return s, nil
 	}
-	return nil
+	if bare := strings.ReplaceAll(s, emojiStyle, ""); bare != s && knownEmoji(bare) && uniseg.StringWidth(bare) == 2 {
+		return bare, nil
+	}
+	return "", Errorf(ErrInvalid, "%q is not an emoji", s)
 }
 
 // knownEmoji tells an emoji of the library's list (Emoji 15.0), or a ZWJ

@@ -81,6 +81,8 @@ type Publisher interface {
 // Throttle admits one action per key per window, across all processes.
 type Throttle interface {
 	Once(ctx context.Context, key string, window time.Duration) (bool, error)
+	// Reset opens the key's window again.
+	Reset(ctx context.Context, key string) error
 }
 
 // NewRoom is what CreateRoom needs.

@@ -185,8 +185,20 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 		return msg, nil
 	}
 	s.publish(ctx, Event{Kind: MessageCreated, RoomID: m.RoomID, Message: &msg})
+	// The message ends its sender's typing, which clients stop showing: the
+	// next keystroke is news again, not a repeat within TypingWindow. Off
+	// the send's path, since typing is a hint.
+	go s.endTyping(context.WithoutCancel(ctx), m.RoomID, m.SenderID)
 	return msg, nil
 }
+
+func (s *Service) endTyping(ctx context.Context, roomID, userID int64) {
+	if err := s.throttle.Reset(ctx, typingKey(roomID, userID)); err != nil {
+		s.log.DebugContext(ctx, "reset typing window", "room_id", roomID, "err", err)
+	}
+}
+
+func typingKey(roomID, userID int64) string { return fmt.Sprintf("typing:%d:%d", roomID, userID) }
 
 // Page selects part of a room's history: messages after AfterSeq when
 // FromAfter is set, otherwise the newest ones below BeforeSeq (if set).
@@ -246,7 +258,7 @@ func (s *Service) Typing(ctx context.Context, userID, roomID int64) error {
 	if err := s.requireMember(ctx, userID, roomID); err != nil {
 		return err
 	}
-	ok, err := s.throttle.Once(ctx, fmt.Sprintf("typing:%d:%d", roomID, userID), TypingWindow)
+	ok, err := s.throttle.Once(ctx, typingKey(roomID, userID), TypingWindow)
 	if err != nil || !ok {
 		return err
 	}

@@ -93,7 +93,8 @@ func (s *Service) DeleteMessage(ctx context.Context, userID, roomID, seq int64) 
 // React adds (add) or takes back the caller's reaction with one emoji and
 // tells the room; doing either twice changes nothing.
 func (s *Service) React(ctx context.Context, userID, roomID, seq int64, emoji string, add bool) error {
-	if err := checkEmoji(emoji); err != nil {
+	emoji, err := cleanEmoji(emoji)
+	if err != nil {
 		return err
 	}
 	if _, err := s.memberRole(ctx, userID, roomID); err != nil {

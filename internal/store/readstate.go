@@ -31,33 +31,22 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 // is in. Counts are a function of the room's log up to last_seq and the
 // watermark, both of which only a new entry or a MarkRead changes, so the
 // ones counted before at the same (last_seq, read_seq) are still exact;
-// only the others are counted, in one statement.
+// only the others are counted (countUnreadIn).
 func (s *Store) countUnread(ctx context.Context, userID int64, rooms []chat.Room) error {
-	at := map[int64]*chat.Room{}
-	var missed []int64
+	missed := map[int64]*chat.Room{}
 	for i := range rooms {
 		r := &rooms[i]
-		if !r.Joined {
-			continue
-		}
-		if !s.counts.get(userID, r) {
-			at[r.ID] = r
-			missed = append(missed, r.ID)
+		if r.Joined && !s.counts.get(userID, r) {
+			missed[r.ID] = r
 		}
 	}
 	if len(missed) == 0 {
 		return nil
 	}
-	rows, err := s.q.CountUnread(ctx, db.CountUnreadParams{
-		DeletedKind: changeCodes[chat.MessageDeleted], UserID: userID, RoomIds: missed,
-	})
-	if err != nil {
-		return domainError(err)
+	if err := s.countUnreadIn(ctx, userID, missed); err != nil {
+		return err
 	}
-	for _, c := range rows {
-		r := at[c.ID]
-		// The counts' own snapshot, a little newer than the room's.
-		r.LastSeq, r.ReadSeq, r.UnreadCount, r.MentionCount = c.LastSeq, c.ReadSeq, c.UnreadCount, c.MentionCount
+	for _, r := range missed {
 		s.counts.put(userID, *r)
 	}
 	return nil
