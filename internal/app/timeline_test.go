@@ -585,3 +585,61 @@ func TestLogStaysGapless(t *testing.T) {
 		t.Fatalf("last_seq %d, want %d", last, want)
 	}
 }
+
+// TestTypingAfterSend: a message ends its sender's typing, so typing again
+// at once is shown again, not swallowed as a repeat within the window.
+func TestTypingAfterSend(t *testing.T) {
+	srv := testenv.Start(t, testenv.ServerEnv(t))
+	ctx := context.Background()
+	r := newTimelineRoom(t, srv, testenv.Protocols[0], "typing")
+	ws, _ := testenv.DialWS(t, srv.URL, r.member.Token)
+	typed := func() {
+		t.Helper()
+		if _, err := r.owner.Messages.SendTyping(ctx, &chatv1.SendTypingRequest{RoomId: r.id}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if e := ws.Next(5 * time.Second).GetEvent(); e.GetTyping().GetUserId() == r.ownerID {
+				return
+			}
+		}
+	}
+	typed()
+	r.owner.Send(t, r.id, "done typing", "t-1")
+	eventually(t, 2*time.Second, "typing shown again right after the send", func() bool {
+		_, err := r.owner.Messages.SendTyping(ctx, &chatv1.SendTypingRequest{RoomId: r.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			f, err := ws.TryNext(200 * time.Millisecond)
+			if err != nil {
+				return false
+			}
+			if f.GetEvent().GetTyping().GetUserId() == r.ownerID {
+				return true
+			}
+		}
+	})
+}
+
+// TestReactionSpelling: 👍 with and without a redundant U+FE0F is one
+// reaction.
+func TestReactionSpelling(t *testing.T) {
+	srv := testenv.Start(t, testenv.ServerEnv(t))
+	ctx := context.Background()
+	r := newTimelineRoom(t, srv, testenv.Protocols[0], "spelling")
+	m := r.owner.Send(t, r.id, "nice", "s-1")
+	for _, c := range []struct {
+		who   *testenv.Client
+		emoji string
+	}{{r.owner, "👍"}, {r.member, "👍\ufe0f"}} {
+		if _, err := c.who.Messages.AddReaction(ctx, &chatv1.AddReactionRequest{RoomId: r.id, MessageSeq: m.GetSeq(), Emoji: c.emoji}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := r.message(t, r.owner, m.GetSeq()).GetReactions()
+	if len(got) != 1 || got[0].GetEmoji() != "👍" || got[0].GetCount() != 2 {
+		t.Fatalf("reactions %v, want one 👍 of 2", got)
+	}
+}
