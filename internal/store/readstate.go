@@ -83,7 +83,7 @@ func (s *Store) MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back
 	if back {
 		n, err = s.q.SetReadSeq(ctx, db.SetReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
 	} else {
-		n, err = s.q.AdvanceReadSeq(ctx, db.AdvanceReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
+		n, err = s.advanceReadSeq(ctx, db.AdvanceReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
 	}
 	if err != nil {
 		return chat.ReadMove{}, domainError(err)

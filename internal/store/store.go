@@ -45,6 +45,8 @@ type Store struct {
 	batches batcher
 	// counts remembers unread counts (see readCounts).
 	counts readCounts
+	// reads gathers watermark moves into shared commits (see readWrites).
+	reads readWrites
 	// timeout is the longest MySQL may take to answer (the DSN's
 	// readTimeout); a commit that takes longer is answered unavailable.
 	timeout time.Duration

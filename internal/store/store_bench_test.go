@@ -34,14 +34,15 @@ func benchStore(b *testing.B, senders int) (*store.Store, []chat.User) {
 	return st, users
 }
 
-func appendOne(b *testing.B, st *store.Store, u chat.User, id string) {
-	_, created, err := st.AppendMessage(context.Background(), chat.NewMessage{
+func appendOne(b *testing.B, st *store.Store, u chat.User, id string) int64 {
+	m, created, err := st.AppendMessage(context.Background(), chat.NewMessage{
 		RoomID: testenv.General, SenderID: u.ID, Body: "benchmark message body of a typical length, about sixty bytes",
 		ClientMsgID: id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 	})
 	if err != nil || !created {
 		b.Errorf("append %s: created %v, %v", id, created, err)
 	}
+	return m.Seq
 }
 
 // BenchmarkAppendMessageSerial is one sender: each op is a durable commit.
