@@ -65,42 +65,31 @@ func (s *Store) RoomFor(ctx context.Context, userID, roomID int64) (chat.Room, c
 	return rooms[0], roles[0], nil
 }
 
-// MoveReadSeq reads the watermark and the room's last seq without locking
-// the room row (every send to the room holds it), then writes the clamped
-// watermark unless it is already there. Forward, the write is conditional:
-// a concurrent call that went further wins, and this one reads what it left.
+// MoveReadSeq moves the member's watermark to seq clamped to the room's
+// last seq: forward only (advanceReadSeq, whose writes share commits), or
+// back too when back is set. It reads the watermark without locking the
+// room row, which every send to the room holds.
 func (s *Store) MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back bool) (chat.ReadMove, error) {
+	if !back {
+		return s.advanceReadSeq(ctx, roomID, userID, seq)
+	}
 	st, err := s.q.GetReadState(ctx, db.GetReadStateParams{RoomID: roomID, UserID: userID})
 	if err != nil {
 		return chat.ReadMove{}, domainError(err)
 	}
 	mv := chat.ReadMove{ReadSeq: st.ReadSeq, ShareReceipts: st.ShareReadReceipts}
 	target := min(seq, st.LastSeq)
-	if target == st.ReadSeq || (!back && target < st.ReadSeq) {
+	if target == st.ReadSeq {
 		return mv, nil
 	}
-	var n int64
-	if back {
-		n, err = s.q.SetReadSeq(ctx, db.SetReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
-	} else {
-		n, err = s.advanceReadSeq(ctx, db.AdvanceReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
-	}
+	n, err := s.q.SetReadSeq(ctx, db.SetReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
 	if err != nil {
 		return chat.ReadMove{}, domainError(err)
 	}
-	if n == 0 { // a concurrent call got there first, or the member left
-		return s.readSeqNow(ctx, roomID, userID, mv)
+	if n == 0 { // the member left meanwhile
+		return chat.ReadMove{}, chat.ErrNotFound
 	}
 	mv.ReadSeq, mv.Changed = target, true
-	return mv, nil
-}
-
-func (s *Store) readSeqNow(ctx context.Context, roomID, userID int64, mv chat.ReadMove) (chat.ReadMove, error) {
-	st, err := s.q.GetReadState(ctx, db.GetReadStateParams{RoomID: roomID, UserID: userID})
-	if err != nil {
-		return chat.ReadMove{}, domainError(err)
-	}
-	mv.ReadSeq = st.ReadSeq
 	return mv, nil
 }
 

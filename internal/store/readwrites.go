@@ -2,16 +2,20 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"sync"
 
 	"github.com/parley-chat/parley/gen/db"
+	"github.com/parley-chat/parley/internal/chat"
 )
 
 // Readers following a busy room move their watermarks many times a second.
-// Each move alone would be a commit of its own, one fsync of the redo log,
-// and a few thousand a second take the disk from the senders' group
-// commits. So forward moves are gathered like messages are: one loop
-// commits whatever waits in one transaction, while the next batch gathers.
+// Each move alone would be a read and a commit of its own, one fsync of the
+// redo log, and a few thousand a second take the disk and the CPU from the
+// senders. So forward moves are gathered like messages are: one loop reads
+// every waiting member's watermark in one statement and writes the ones
+// that move in one transaction, while the next batch gathers.
 const maxReadBatch = 256
 
 // readWrites holds the forward moves waiting for the loop.
@@ -22,17 +26,17 @@ type readWrites struct {
 }
 
 type readCall struct {
-	p    db.AdvanceReadSeqParams
-	n    int64 // rows changed: 0 when the watermark was already as far
-	err  error
-	done chan struct{}
+	room, user, seq int64
+	mv              chat.ReadMove
+	err             error
+	done            chan struct{}
 }
 
-// advanceReadSeq moves the member's watermark forward to p.ReadSeq unless it
-// is there already, and reports whether it moved; it returns once the move
-// is committed.
-func (s *Store) advanceReadSeq(ctx context.Context, p db.AdvanceReadSeqParams) (int64, error) {
-	c := &readCall{p: p, done: make(chan struct{})}
+// advanceReadSeq moves the member's watermark forward to seq, clamped to the
+// room's last seq, unless it is there already; it returns once the move is
+// committed.
+func (s *Store) advanceReadSeq(ctx context.Context, roomID, userID, seq int64) (chat.ReadMove, error) {
+	c := &readCall{room: roomID, user: userID, seq: seq, done: make(chan struct{})}
 	w := &s.reads
 	w.mu.Lock()
 	w.calls = append(w.calls, c)
@@ -44,9 +48,9 @@ func (s *Store) advanceReadSeq(ctx context.Context, p db.AdvanceReadSeqParams) (
 	}
 	select {
 	case <-c.done:
-		return c.n, c.err
+		return c.mv, c.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return chat.ReadMove{}, ctx.Err()
 	}
 }
 
@@ -72,15 +76,44 @@ func (s *Store) readLoop() {
 	}
 }
 
-// commitReads writes the batch in one transaction, under the store's
-// timeout rather than any caller's context: a batch serves many callers.
+// memberKey names one membership.
+type memberKey struct{ room, user int64 }
+
+// readState is a member's watermark, the room's last seq and the member's
+// receipts setting.
+type readState struct {
+	readSeq, lastSeq int64
+	share            bool
+}
+
+// commitReads answers the batch, calls in order, under the store's timeout
+// rather than any caller's: a batch serves many callers. A watermark
+// written by no call stays unwritten.
 func (s *Store) commitReads(batch []*readCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	err := s.withTx(ctx, func(q *db.Queries) error {
+	err := s.withSQLTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
+		states, err := readStates(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		moved := map[memberKey]int64{}
 		for _, c := range batch {
-			var err error
-			if c.n, err = q.AdvanceReadSeq(ctx, c.p); err != nil {
+			k := memberKey{c.room, c.user}
+			st, ok := states[k]
+			if !ok {
+				c.err = chat.ErrNotFound
+				continue
+			}
+			target := min(c.seq, st.lastSeq)
+			c.mv = chat.ReadMove{ReadSeq: max(st.readSeq, target), Changed: target > st.readSeq, ShareReceipts: st.share}
+			if c.mv.Changed {
+				st.readSeq, moved[k] = target, target
+				states[k] = st
+			}
+		}
+		for k, seq := range moved {
+			if _, err := q.AdvanceReadSeq(ctx, db.AdvanceReadSeqParams{ReadSeq: seq, RoomID: k.room, UserID: k.user}); err != nil {
 				return domainError(err)
 			}
 		}
@@ -88,7 +121,38 @@ func (s *Store) commitReads(batch []*readCall) {
 	})
 	if err != nil {
 		for _, c := range batch {
-			c.n, c.err = 0, err
+			c.mv, c.err = chat.ReadMove{}, err
 		}
 	}
+}
+
+// readStates reads the batch's members' watermarks in one statement, one
+// key lookup each.
+func readStates(ctx context.Context, tx *sql.Tx, batch []*readCall) (map[memberKey]readState, error) {
+	var where strings.Builder
+	args := make([]any, 0, 2*len(batch))
+	for i, c := range batch {
+		if i > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(m.room_id = ? AND m.user_id = ?)")
+		args = append(args, c.room, c.user)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT m.room_id, m.user_id, m.read_seq, r.last_seq, u.share_read_receipts
+FROM memberships m JOIN rooms r ON r.id = m.room_id JOIN users u ON u.id = m.user_id
+WHERE `+where.String(), args...)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	defer rows.Close()
+	out := make(map[memberKey]readState, len(batch))
+	for rows.Next() {
+		var k memberKey
+		var st readState
+		if err := rows.Scan(&k.room, &k.user, &st.readSeq, &st.lastSeq, &st.share); err != nil {
+			return nil, domainError(err)
+		}
+		out[k] = st
+	}
+	return out, domainError(rows.Err())
 }
