@@ -60,6 +60,9 @@ type ReadStateStore interface {
 	// last seq: forward only unless back is set. ErrNotFound for a
 	// non-member.
 	MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back bool) (ReadMove, error)
+	// ReadState is the member's watermark and receipts setting, as a
+	// ReadMove that changed nothing.
+	ReadState(ctx context.Context, roomID, userID int64) (ReadMove, error)
 	// SetMuted reports whether the member's mute changed.
 	SetMuted(ctx context.Context, roomID, userID int64, muted bool) (bool, error)
 	// Receipts are the watermarks of the room's members who share them.

@@ -51,7 +51,7 @@ func (s *Service) moveReadSeq(ctx context.Context, userID, roomID, seq int64, ba
 	}
 	s.publish(ctx, Event{Kind: ReadMarker, RoomID: roomID, To: userID, ReadSeq: mv.ReadSeq})
 	if mv.ShareReceipts {
-		s.publish(ctx, Event{Kind: ReadReceipt, RoomID: roomID, UserID: userID, ReadSeq: mv.ReadSeq})
+		s.tellReceipt(ctx, roomID, userID, mv.ReadSeq)
 	}
 	return mv.ReadSeq, nil
 }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -86,9 +88,81 @@ func (p *published) kinds() []chat.EventKind {
 	return out
 }
 
+func (s *readStore) ReadState(context.Context, int64, int64) (chat.ReadMove, error) {
+	return chat.ReadMove{ReadSeq: s.readSeq, ShareReceipts: s.settings.ShareReadReceipts}, nil
+}
+
+// window admits the first call per key while it is open, like Redis's.
+type window struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (w *window) Once(_ context.Context, key string, _ time.Duration) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	first := !w.seen[key]
+	w.seen[key] = true
+	return first, nil
+}
+
+func (w *window) Reset(_ context.Context, key string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.seen, key)
+	return nil
+}
+
 func newReadService(st *readStore) (*chat.Service, *published) {
 	events := &published{}
-	return chat.NewService(st, nil, events, nil, slog.New(slog.NewTextHandler(io.Discard, nil))), events
+	return chat.NewService(st, nil, events, &window{}, slog.New(slog.NewTextHandler(io.Discard, nil))), events
+}
+
+// lockedEvents collects events published from any goroutine.
+type lockedEvents struct {
+	mu   sync.Mutex
+	list []chat.Event
+}
+
+func (l *lockedEvents) Publish(_ context.Context, e chat.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.list = append(l.list, e)
+	return nil
+}
+
+// TestReceiptWindow: a member's moves within ReceiptWindow reach the room
+// as one receipt now and one when the window ends, with the watermark then.
+func TestReceiptWindow(t *testing.T) {
+	st := &readStore{member: true, lastSeq: 10, settings: chat.Settings{ShareReadReceipts: true}}
+	events := &lockedEvents{}
+	svc := chat.NewService(st, nil, events, &window{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for seq := int64(1); seq <= 5; seq++ {
+		if _, err := svc.MarkRead(context.Background(), 7, 9, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receipts := func() []int64 {
+		events.mu.Lock()
+		defer events.mu.Unlock()
+		var out []int64
+		for _, e := range events.list {
+			if e.Kind == chat.ReadReceipt {
+				out = append(out, e.ReadSeq)
+			}
+		}
+		return out
+	}
+	if got := receipts(); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("receipts within the window: %v, want [1]", got)
+	}
+	time.Sleep(chat.ReceiptWindow + 200*time.Millisecond)
+	if got := receipts(); !slices.Equal(got, []int64{1, 5}) {
+		t.Fatalf("receipts after the window: %v, want [1 5]", got)
+	}
 }
 
 func TestMarkReadEvents(t *testing.T) {

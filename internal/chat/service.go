@@ -26,6 +26,7 @@ type Service struct {
 	throttle Throttle
 	log      *slog.Logger
 	now      func() time.Time
+	receipts receiptGate
 }
 
 // NewService wires the service to its adapters.

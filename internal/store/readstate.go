@@ -93,6 +93,15 @@ func (s *Store) MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back
 	return mv, nil
 }
 
+// ReadState is the member's watermark and receipts setting.
+func (s *Store) ReadState(ctx context.Context, roomID, userID int64) (chat.ReadMove, error) {
+	st, err := s.q.GetReadState(ctx, db.GetReadStateParams{RoomID: roomID, UserID: userID})
+	if err != nil {
+		return chat.ReadMove{}, domainError(err)
+	}
+	return chat.ReadMove{ReadSeq: st.ReadSeq, ShareReceipts: st.ShareReadReceipts}, nil
+}
+
 // SetMuted reports whether the member's mute changed.
 func (s *Store) SetMuted(ctx context.Context, roomID, userID int64, muted bool) (bool, error) {
 	n, err := s.q.SetMuted(ctx, db.SetMutedParams{Muted: muted, RoomID: roomID, UserID: userID})
