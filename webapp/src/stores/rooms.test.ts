@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { room } from '@/test/factories'
+import { msg, room } from '@/test/factories'
 
 const api = vi.hoisted(() => ({ markRead: vi.fn() }))
 vi.mock('@/api/client', () => ({ messageClient: {}, roomClient: api, userClient: {}, authClient: {}, keeper: {} }))
@@ -42,5 +42,21 @@ describe('markSeen', () => {
     await new Promise((r) => setTimeout(r, 0))
     rooms.markSeen(1n, 3n)
     await vi.waitFor(() => expect(rooms.byId(1n)?.readSeq).toBe(3n))
+  })
+})
+
+describe('takeCounts', () => {
+  it('a room list counted before some messages arrived keeps them in the badge, in a room whose messages are not held', () => {
+    const rooms = useRoomsStore()
+    rooms.rooms = [room(1, { lastSeq: 10n, readSeq: 10n, unreadCount: 0n })]
+    // Messages 11 to 13 arrive live while a room list is being fetched,
+    // which the server counted at last_seq 12.
+    for (const seq of [11, 12, 13]) rooms.countNew(msg(1, seq, { sender: 2 }), 7n)
+    expect(rooms.unreadOf(1n)).toBe(3)
+    rooms.takeCounts([room(1, { lastSeq: 12n, readSeq: 10n, unreadCount: 2n })], () => [], 7n)
+    expect(rooms.unreadOf(1n)).toBe(3)
+    // A later list that counted all of them adds nothing twice.
+    rooms.takeCounts([room(1, { lastSeq: 13n, readSeq: 10n, unreadCount: 3n })], () => [], 7n)
+    expect(rooms.unreadOf(1n)).toBe(3)
   })
 })

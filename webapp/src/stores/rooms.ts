@@ -16,6 +16,8 @@ export function mentions(m: Message, me: bigint | undefined): boolean {
 }
 
 const key = (id: bigint) => id.toString()
+/** maxCounted bounds the messages held per room for takeCounts. */
+const maxCounted = 500
 
 /** useRoomsStore holds the room list and everything shown per room. */
 export const useRoomsStore = defineStore('rooms', () => {
@@ -34,6 +36,13 @@ export const useRoomsStore = defineStore('rooms', () => {
   const joined = computed(() => rooms.value.filter((r) => r.joined))
   const discoverable = computed(() => rooms.value.filter((r) => !r.joined))
   const selected = computed(() => rooms.value.find((r) => r.id === selectedId.value) ?? null)
+
+  /**
+   * counted keeps, per room, the latest messages countNew counted, so that
+   * a room list fetched while they arrived (counted before them) adds them
+   * back instead of dropping them from the badge.
+   */
+  const counted = new Map<string, Message[]>()
 
   function byId(id: bigint): Room | undefined {
     return rooms.value.find((r) => r.id === id)
@@ -60,7 +69,12 @@ export const useRoomsStore = defineStore('rooms', () => {
   function takeCounts(fresh: readonly Room[], late: (r: Room) => readonly Message[], me: bigint | undefined): void {
     for (const f of fresh) {
       const r = byId(f.id)
-      const extra = late(f).filter((m) => m.seq > f.readSeq && m.sender?.id !== me && !m.deleted)
+      // countNew's messages above the list's last_seq arrived after the
+      // server counted, also in rooms whose messages are not held.
+      const after = (counted.get(key(f.id)) ?? []).filter((m) => m.seq > f.lastSeq)
+      counted.set(key(f.id), after)
+      const bySeq = new Map([...late(f), ...after].map((m) => [m.seq, m]))
+      const extra = [...bySeq.values()].filter((m) => m.seq > f.readSeq && m.sender?.id !== me && !m.deleted)
       const unreadCount = f.unreadCount + BigInt(extra.length)
       const mentionCount = f.mentionCount + BigInt(extra.filter((m) => mentions(m, me)).length)
       const lastSeq = r && r.lastSeq > f.lastSeq ? r.lastSeq : f.lastSeq
@@ -141,6 +155,7 @@ export const useRoomsStore = defineStore('rooms', () => {
   function countNew(m: Message, me: bigint | undefined): void {
     const r = byId(m.roomId)
     if (!r || m.sender?.id === me || m.seq <= r.readSeq || m.deleted) return
+    counted.set(key(m.roomId), [...(counted.get(key(m.roomId)) ?? []), m].slice(-maxCounted))
     upsert({
       ...r,
       unreadCount: r.unreadCount + 1n,
