@@ -13,8 +13,11 @@ type Store interface {
 	CreateRoom(ctx context.Context, r NewRoom) (Room, Membership, error)
 	Room(ctx context.Context, roomID int64) (Room, error)
 	// RoomFor is the room as the user sees it: their role (0 for a
-	// non-member) and, for a member, their read state.
+	// non-member) and, for a member, their read state with unread counts.
 	RoomFor(ctx context.Context, userID, roomID int64) (Room, Role, error)
+	// RoomRole is RoomFor without the unread counts, which cost a count
+	// of the log: for the checks that only need to know who may see what.
+	RoomRole(ctx context.Context, userID, roomID int64) (Room, Role, error)
 	// Role is the user's role in the room, ErrNotFound for a non-member.
 	Role(ctx context.Context, roomID, userID int64) (Role, error)
 	// AddMember reports whether the user was newly added.

@@ -62,7 +62,7 @@ func (s *Service) CreateRoom(ctx context.Context, r NewRoom) (Room, error) {
 // JoinRoom makes the caller a member of a public room; private rooms are
 // joined only through AddMember.
 func (s *Service) JoinRoom(ctx context.Context, userID, roomID int64) (Room, error) {
-	room, role, err := s.visibleRoom(ctx, userID, roomID)
+	room, role, err := hidePrivate(s.store.RoomFor(ctx, userID, roomID))
 	if err != nil {
 		return Room{}, err
 	}
@@ -295,20 +295,26 @@ func (s *Service) CanRead(ctx context.Context, userID, roomID int64) error {
 	return s.requireMember(ctx, userID, roomID)
 }
 
+// roomFor is the room as a member gets it back, unread counts included.
 func (s *Service) roomFor(ctx context.Context, userID, roomID int64) (Room, error) {
-	room, _, err := s.visibleRoom(ctx, userID, roomID)
+	room, _, err := hidePrivate(s.store.RoomFor(ctx, userID, roomID))
 	return room, err
 }
 
-// visibleRoom loads a room with the caller's role (0 when not a member)
-// and read state, hiding private rooms from non-members.
+// visibleRoom loads a room with the caller's role (0 when not a member),
+// watermark and mute but no unread counts, hiding private rooms from
+// non-members.
 func (s *Service) visibleRoom(ctx context.Context, userID, roomID int64) (Room, Role, error) {
-	room, role, err := s.store.RoomFor(ctx, userID, roomID)
+	return hidePrivate(s.store.RoomRole(ctx, userID, roomID))
+}
+
+// hidePrivate answers a private room to a non-member as a missing one.
+func hidePrivate(room Room, role Role, err error) (Room, Role, error) {
 	if err != nil {
 		return Room{}, 0, err
 	}
 	if role == 0 && room.Visibility != Public {
-		return Room{}, 0, notFound(roomID)
+		return Room{}, 0, notFound(room.ID)
 	}
 	return room, role, nil
 }

@@ -9,7 +9,7 @@ import (
 // events between processes as protobuf. It is Event's inverse: what the
 // bus decodes is what the publisher's chat.Service published.
 func FromEvent(pb *chatv1.Event) chat.Event {
-	e := chat.Event{RoomID: pb.GetRoomId(), To: pb.GetUserId(), Entry: pb.GetSeq()}
+	e := chat.Event{RoomID: pb.GetRoomId(), To: pb.GetUserId()}
 	switch k := pb.GetKind().(type) {
 	case *chatv1.Event_MessageCreated:
 		m := fromMessage(k.MessageCreated.GetMessage())
@@ -31,13 +31,11 @@ func FromEvent(pb *chatv1.Event) chat.Event {
 	default:
 		fromTimelineEvent(&e, pb)
 	}
-	if e.Kind == chat.MessageCreated {
-		e.Entry = 0 // the message's own seq says it
-	}
 	return e
 }
 
-// fromTimelineEvent is timelineEvent's inverse.
+// fromTimelineEvent is timelineEvent's inverse. The log's changes carry
+// their entry's seq; a created message's is the message's own.
 func fromTimelineEvent(e *chat.Event, pb *chatv1.Event) {
 	switch k := pb.GetKind().(type) {
 	case *chatv1.Event_MessageEdited:
@@ -60,6 +58,9 @@ func fromTimelineEvent(e *chat.Event, pb *chatv1.Event) {
 		e.Kind, e.Settings = chat.SettingsChanged, &chat.Settings{ShareReadReceipts: k.SettingsChanged.GetSettings().GetShareReadReceipts()}
 	case *chatv1.Event_MuteChanged:
 		e.Kind, e.RoomID, e.Muted = chat.MuteChanged, k.MuteChanged.GetRoomId(), k.MuteChanged.GetMuted()
+	}
+	if e.Kind.Logged() {
+		e.Entry = pb.GetSeq()
 	}
 }
 

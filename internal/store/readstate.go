@@ -8,8 +8,8 @@ import (
 )
 
 // roomsFor reads the rooms as the user sees them (see ListRoomsFor): one
-// room, or with onlyRoom 0 every visible one, with the user's read state in
-// those they are in.
+// room, or with onlyRoom 0 every visible one, with the user's role,
+// watermark and mute in those they are in; countUnread adds the counts.
 func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Room, []chat.Role, error) {
 	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, OnlyRoom: onlyRoom})
 	if err != nil {
@@ -24,7 +24,7 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 			ReadSeq: r.ReadSeq, Muted: r.Muted != 0,
 		}
 	}
-	return rooms, roles, s.countUnread(ctx, userID, rooms)
+	return rooms, roles, nil
 }
 
 // countUnread fills in the unread and mention counts of the rooms the user
@@ -53,8 +53,22 @@ func (s *Store) countUnread(ctx context.Context, userID int64, rooms []chat.Room
 }
 
 // RoomFor loads a room with the user's role (0 for a non-member) and read
-// state.
+// state, unread counts included.
 func (s *Store) RoomFor(ctx context.Context, userID, roomID int64) (chat.Room, chat.Role, error) {
+	room, role, err := s.RoomRole(ctx, userID, roomID)
+	if err != nil {
+		return chat.Room{}, 0, err
+	}
+	rooms := []chat.Room{room}
+	if err := s.countUnread(ctx, userID, rooms); err != nil {
+		return chat.Room{}, 0, err
+	}
+	return rooms[0], role, nil
+}
+
+// RoomRole loads a room with the user's role (0 for a non-member),
+// watermark and mute, without counting what is unread.
+func (s *Store) RoomRole(ctx context.Context, userID, roomID int64) (chat.Room, chat.Role, error) {
 	rooms, roles, err := s.roomsFor(ctx, userID, roomID)
 	if err != nil {
 		return chat.Room{}, 0, err

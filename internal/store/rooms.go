@@ -17,7 +17,10 @@ var _ chat.Store = (*Store)(nil)
 // user's read state in those they are in.
 func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
 	rooms, _, err := s.roomsFor(ctx, userID, 0)
-	return rooms, err
+	if err != nil {
+		return nil, err
+	}
+	return rooms, s.countUnread(ctx, userID, rooms)
 }
 
 // Room loads a room by id.

@@ -27,16 +27,25 @@ import (
 // The statements share one snapshot (a read-only REPEATABLE READ
 // transaction), so the figures agree with the last_seq read beside them.
 
-// unreadQueries count, per room, the entries after each watermark; %s is
-// the OR of the rooms' ranges on the column named first.
-var unreadQueries = []struct {
+// unreadQuery counts, per room, the entries after each watermark: %s is
+// the OR of the rooms' ranges on column, args the values before it.
+type unreadQuery struct {
 	column, sql string
-}{
-	{"seq", "SELECT room_id, COUNT(*) FROM timeline_changes WHERE %s GROUP BY room_id"},
-	{"message_seq", "SELECT room_id, COUNT(*) FROM timeline_changes WHERE kind = ? AND (%s) GROUP BY room_id"},
-	{"seq", "SELECT room_id, COUNT(*) FROM messages WHERE sender_id = ? AND deleted = FALSE AND (%s) GROUP BY room_id"},
-	{"seq", "SELECT room_id, COUNT(DISTINCT seq) FROM mentions WHERE user_id IN (?, 0) AND sender_id <> ? AND (%s) GROUP BY room_id"},
+	args        func(userID int64) []any
 }
+
+// The counts after the watermarks: changes, deletes of messages, the
+// member's own live messages, and the messages mentioning them or @room.
+var (
+	changesAfter = unreadQuery{"seq", "SELECT room_id, COUNT(*) FROM timeline_changes WHERE %s GROUP BY room_id",
+		func(int64) []any { return nil }}
+	deletesAfter = unreadQuery{"message_seq", "SELECT room_id, COUNT(*) FROM timeline_changes WHERE kind = ? AND (%s) GROUP BY room_id",
+		func(int64) []any { return []any{changeCodes[chat.MessageDeleted]} }}
+	ownAfter = unreadQuery{"seq", "SELECT room_id, COUNT(*) FROM messages WHERE sender_id = ? AND deleted = FALSE AND (%s) GROUP BY room_id",
+		func(u int64) []any { return []any{u} }}
+	mentionsAfter = unreadQuery{"seq", "SELECT room_id, COUNT(DISTINCT seq) FROM mentions WHERE user_id IN (?, 0) AND sender_id <> ? AND (%s) GROUP BY room_id",
+		func(u int64) []any { return []any{u, u} }}
+)
 
 // countUnreadIn counts the rooms' unread messages and mentions at their
 // ReadSeq, setting LastSeq to the snapshot's.
@@ -54,18 +63,23 @@ func (s *Store) countUnreadIn(ctx context.Context, userID int64, rooms map[int64
 	if err != nil {
 		return err
 	}
-	params := [][]any{nil, {changeCodes[chat.MessageDeleted]}, {userID}, {userID, userID}}
-	var counts [4]map[int64]int64
-	for i, q := range unreadQueries {
-		where, args := afterWatermarks(q.column, rooms)
-		if counts[i], err = countBy(ctx, tx, strings.Replace(q.sql, "%s", where, 1), append(params[i], args...)); err != nil {
-			return err
+	count := func(q unreadQuery) map[int64]int64 {
+		if err != nil {
+			return nil
 		}
+		where, args := afterWatermarks(q.column, rooms)
+		var n map[int64]int64
+		n, err = countBy(ctx, tx, strings.Replace(q.sql, "%s", where, 1), append(q.args(userID), args...))
+		return n
+	}
+	changes, deletes, own, mentions := count(changesAfter), count(deletesAfter), count(ownAfter), count(mentionsAfter)
+	if err != nil {
+		return err
 	}
 	for id, r := range rooms {
 		r.LastSeq = last[id]
-		r.UnreadCount = r.LastSeq - r.ReadSeq - counts[0][id] - counts[1][id] - counts[2][id]
-		r.MentionCount = counts[3][id]
+		r.UnreadCount = r.LastSeq - r.ReadSeq - changes[id] - deletes[id] - own[id]
+		r.MentionCount = mentions[id]
 	}
 	return nil
 }
