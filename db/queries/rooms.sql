@@ -6,7 +6,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: GetRoom :one
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count
+  r.member_count
 FROM rooms r WHERE r.id = ?;
 
 -- name: LockRoomSeq :one
@@ -19,3 +19,8 @@ UPDATE rooms SET last_seq = ? WHERE id = ?;
 
 -- name: RoomLastSeqs :many
 SELECT id, last_seq FROM rooms WHERE id IN (sqlc.slice(ids));
+
+-- name: CountMembers :exec
+-- A join (+1) or a leave (-1); the row's lock orders it with the room's
+-- other writers.
+UPDATE rooms SET member_count = member_count + sqlc.arg(delta) WHERE id = sqlc.arg(id);

@@ -35,7 +35,7 @@ func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (int64, er
 }
 
 const getMembership = `-- name: GetMembership :one
-SELECT room_id, user_id, role, joined_at, read_seq, muted FROM memberships WHERE room_id = ? AND user_id = ?
+SELECT room_id, user_id, role, joined_at, read_seq, muted, read_changes, read_own, unread_deleted, unread_mentions FROM memberships WHERE room_id = ? AND user_id = ?
 `
 
 type GetMembershipParams struct {
@@ -53,12 +53,16 @@ func (q *Queries) GetMembership(ctx context.Context, arg GetMembershipParams) (M
 		&i.JoinedAt,
 		&i.ReadSeq,
 		&i.Muted,
+		&i.ReadChanges,
+		&i.ReadOwn,
+		&i.UnreadDeleted,
+		&i.UnreadMentions,
 	)
 	return i, err
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, m.read_changes, m.read_own, m.unread_deleted, m.unread_mentions, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ?
 ORDER BY m.joined_at, u.id
@@ -85,6 +89,10 @@ func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersR
 			&i.Membership.JoinedAt,
 			&i.Membership.ReadSeq,
 			&i.Membership.Muted,
+			&i.Membership.ReadChanges,
+			&i.Membership.ReadOwn,
+			&i.Membership.UnreadDeleted,
+			&i.Membership.UnreadMentions,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,

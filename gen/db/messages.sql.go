@@ -94,7 +94,7 @@ func (q *Queries) DeleteReactions(ctx context.Context, arg DeleteReactionsParams
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 `
@@ -123,6 +123,7 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMess
 		&i.Message.ReplyToSeq,
 		&i.Message.EditedAt,
 		&i.Message.Deleted,
+		&i.Message.SenderNo,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,
@@ -135,7 +136,7 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMess
 }
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.sender_id = ? AND m.room_id = ? AND m.client_msg_id = ?
 `
@@ -165,6 +166,7 @@ func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClie
 		&i.Message.ReplyToSeq,
 		&i.Message.EditedAt,
 		&i.Message.Deleted,
+		&i.Message.SenderNo,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,
@@ -468,7 +470,7 @@ func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]L
 }
 
 const listMessagesAfter = `-- name: ListMessagesAfter :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ?
 ORDER BY m.seq
@@ -506,6 +508,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
+			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -528,7 +531,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 }
 
 const listMessagesAt = `-- name: ListMessagesAt :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
 `
@@ -574,6 +577,7 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
+			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -596,7 +600,7 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
@@ -635,6 +639,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
+			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -657,7 +662,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 }
 
 const listMessagesBetween = `-- name: ListMessagesBetween :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ? AND m.seq <= ?
 ORDER BY m.seq
@@ -695,6 +700,7 @@ func (q *Queries) ListMessagesBetween(ctx context.Context, arg ListMessagesBetwe
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
+			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -843,7 +849,7 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 }
 
 const lockMessage = `-- name: LockMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 FOR UPDATE
@@ -873,6 +879,7 @@ func (q *Queries) LockMessage(ctx context.Context, arg LockMessageParams) (LockM
 		&i.Message.ReplyToSeq,
 		&i.Message.EditedAt,
 		&i.Message.Deleted,
+		&i.Message.SenderNo,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,

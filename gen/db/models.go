@@ -10,12 +10,16 @@ import (
 )
 
 type Membership struct {
-	RoomID   int64
-	UserID   int64
-	Role     int8
-	JoinedAt time.Time
-	ReadSeq  int64
-	Muted    bool
+	RoomID         int64
+	UserID         int64
+	Role           int8
+	JoinedAt       time.Time
+	ReadSeq        int64
+	Muted          bool
+	ReadChanges    int64
+	ReadOwn        int64
+	UnreadDeleted  int64
+	UnreadMentions int64
 }
 
 type Mention struct {
@@ -37,6 +41,7 @@ type Message struct {
 	ReplyToSeq  int64
 	EditedAt    sql.NullTime
 	Deleted     bool
+	SenderNo    int64
 }
 
 type MessageEdit struct {
@@ -65,6 +70,7 @@ type Room struct {
 	LastSeq     int64
 	CreatedAt   time.Time
 	ChangeCount int64
+	MemberCount int64
 }
 
 type ServerSecret struct {

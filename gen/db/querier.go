@@ -10,10 +10,14 @@ import (
 
 type Querier interface {
 	AddMember(ctx context.Context, arg AddMemberParams) (int64, error)
-	// Moves the watermark forward only: a concurrent call that went further
-	// already wins.
-	AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) (int64, error)
 	AdvanceRoomLog(ctx context.Context, arg AdvanceRoomLogParams) error
+	// A join (+1) or a leave (-1); the row's lock orders it with the room's
+	// other writers.
+	CountMembers(ctx context.Context, arg CountMembersParams) error
+	// What lies in the log entries (after, up_to] for the member: changes, their
+	// own messages, others' deleted messages, others' live messages mentioning them
+	// or @room (a deleted message's mentions are deleted with it).
+	CountReadSpan(ctx context.Context, arg CountReadSpanParams) (CountReadSpanRow, error)
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -60,10 +64,18 @@ type Querier interface {
 	// The rooms as the user sees them: with only_room 0, every public room and
 	// every private room the user is in; otherwise that one room whatever its
 	// visibility (the caller decides what a non-member may see). role is 0 for
-	// a non-member. The unread counts come from store.countUnreadIn.
+	// a non-member. A member's counts come from the numbers kept beside the
+	// watermark and one key lookup, the member's last message, which says how
+	// many they sent (see 00003_read_counts.sql).
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
+	// Taken before counting what a move passes over: a delete or mention that
+	// changes the member's counts waits for the move, or the move for it.
+	// Every write of the counts goes by the primary key (FORCE INDEX), as the
+	// deletes and mentions that change many members' counts do, so that no two
+	// take the same locks in different orders.
+	LockReadSeq(ctx context.Context, arg LockReadSeqParams) (int64, error)
 	// The room row's lock orders every writer of the room's log (the group
 	// commit of messages takes it too), which keeps the log gapless.
 	LockRoomLog(ctx context.Context, id int64) (LockRoomLogRow, error)
@@ -76,9 +88,15 @@ type Querier interface {
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
+	// Moves the watermark with the counts of what it passed over (negative
+	// when it goes back).
 	SetReadSeq(ctx context.Context, arg SetReadSeqParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
 	SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error)
+	// A move back waits for the room's writers and holds them off: one that
+	// left this member's counts alone, the member being past its message,
+	// must be seen by the count of what the move goes back over.
+	ShareRoomLog(ctx context.Context, id int64) (int64, error)
 	// A tombstone keeps the row (its seq is a log entry) and nothing said.
 	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
 }

@@ -10,30 +10,69 @@ import (
 	"time"
 )
 
-const advanceReadSeq = `-- name: AdvanceReadSeq :execrows
-UPDATE memberships SET read_seq = ?
-WHERE room_id = ? AND user_id = ? AND read_seq < ?
+const countReadSpan = `-- name: CountReadSpan :one
+SELECT
+  (SELECT COUNT(*) FROM timeline_changes t
+    WHERE t.room_id = ? AND t.seq > ? AND t.seq <= ?) AS changes,
+  (SELECT COUNT(*) FROM messages o
+    WHERE o.room_id = ? AND o.sender_id = ?
+      AND o.seq > ? AND o.seq <= ?) AS own,
+  (SELECT COUNT(*) FROM timeline_changes d
+    JOIN messages m ON m.room_id = d.room_id AND m.seq = d.message_seq
+    WHERE d.room_id = ? AND d.kind = ?
+      AND d.message_seq > ? AND d.message_seq <= ?
+      AND m.sender_id <> ?) AS deleted,
+  (SELECT COUNT(DISTINCT n.seq) FROM mentions n
+    WHERE n.room_id = ? AND n.user_id IN (?, 0) AND n.sender_id <> ?
+      AND n.seq > ? AND n.seq <= ?) AS mentions
 `
 
-type AdvanceReadSeqParams struct {
-	ReadSeq int64
-	RoomID  int64
-	UserID  int64
+type CountReadSpanParams struct {
+	RoomID      int64
+	After       int64
+	UpTo        int64
+	UserID      int64
+	DeletedKind int8
 }
 
-// Moves the watermark forward only: a concurrent call that went further
-// already wins.
-func (q *Queries) AdvanceReadSeq(ctx context.Context, arg AdvanceReadSeqParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, advanceReadSeq,
-		arg.ReadSeq,
+type CountReadSpanRow struct {
+	Changes  int64
+	Own      int64
+	Deleted  int64
+	Mentions int64
+}
+
+// What lies in the log entries (after, up_to] for the member: changes, their
+// own messages, others' deleted messages, others' live messages mentioning them
+// or @room (a deleted message's mentions are deleted with it).
+func (q *Queries) CountReadSpan(ctx context.Context, arg CountReadSpanParams) (CountReadSpanRow, error) {
+	row := q.db.QueryRowContext(ctx, countReadSpan,
+		arg.RoomID,
+		arg.After,
+		arg.UpTo,
 		arg.RoomID,
 		arg.UserID,
-		arg.ReadSeq,
+		arg.After,
+		arg.UpTo,
+		arg.RoomID,
+		arg.DeletedKind,
+		arg.After,
+		arg.UpTo,
+		arg.UserID,
+		arg.RoomID,
+		arg.UserID,
+		arg.UserID,
+		arg.After,
+		arg.UpTo,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
+	var i CountReadSpanRow
+	err := row.Scan(
+		&i.Changes,
+		&i.Own,
+		&i.Deleted,
+		&i.Mentions,
+	)
+	return i, err
 }
 
 const getReadState = `-- name: GetReadState :one
@@ -103,10 +142,16 @@ func (q *Queries) ListReceipts(ctx context.Context, roomID int64) ([]ListReceipt
 
 const listRoomsFor = `-- name: ListRoomsFor :many
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count,
+  r.member_count,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
-  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted
+  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
+  CAST(COALESCE(r.last_seq - mine.read_seq
+    - (r.change_count - mine.read_changes)
+    - (COALESCE((SELECT o.sender_no FROM messages o WHERE o.room_id = r.id AND o.sender_id = mine.user_id
+        ORDER BY o.seq DESC LIMIT 1), 0) - mine.read_own)
+    - mine.unread_deleted, 0) AS SIGNED) AS unread_count,
+  CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
 FROM rooms r
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
 WHERE (? = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
@@ -120,22 +165,26 @@ type ListRoomsForParams struct {
 }
 
 type ListRoomsForRow struct {
-	ID          int64
-	Name        string
-	Topic       string
-	Visibility  int8
-	LastSeq     int64
-	CreatedAt   time.Time
-	MemberCount int64
-	Role        int64
-	ReadSeq     int64
-	Muted       int64
+	ID           int64
+	Name         string
+	Topic        string
+	Visibility   int8
+	LastSeq      int64
+	CreatedAt    time.Time
+	MemberCount  int64
+	Role         int64
+	ReadSeq      int64
+	Muted        int64
+	UnreadCount  int64
+	MentionCount int64
 }
 
 // The rooms as the user sees them: with only_room 0, every public room and
 // every private room the user is in; otherwise that one room whatever its
 // visibility (the caller decides what a non-member may see). role is 0 for
-// a non-member. The unread counts come from store.countUnreadIn.
+// a non-member. A member's counts come from the numbers kept beside the
+// watermark and one key lookup, the member's last message, which says how
+// many they sent (see 00003_read_counts.sql).
 func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error) {
 	rows, err := q.db.QueryContext(ctx, listRoomsFor, arg.UserID, arg.OnlyRoom, arg.OnlyRoom)
 	if err != nil {
@@ -156,6 +205,8 @@ func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]L
 			&i.Role,
 			&i.ReadSeq,
 			&i.Muted,
+			&i.UnreadCount,
+			&i.MentionCount,
 		); err != nil {
 			return nil, err
 		}
@@ -168,6 +219,27 @@ func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]L
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockReadSeq = `-- name: LockReadSeq :one
+SELECT read_seq FROM memberships FORCE INDEX (PRIMARY) WHERE room_id = ? AND user_id = ? FOR UPDATE
+`
+
+type LockReadSeqParams struct {
+	RoomID int64
+	UserID int64
+}
+
+// Taken before counting what a move passes over: a delete or mention that
+// changes the member's counts waits for the move, or the move for it.
+// Every write of the counts goes by the primary key (FORCE INDEX), as the
+// deletes and mentions that change many members' counts do, so that no two
+// take the same locks in different orders.
+func (q *Queries) LockReadSeq(ctx context.Context, arg LockReadSeqParams) (int64, error) {
+	row := q.db.QueryRowContext(ctx, lockReadSeq, arg.RoomID, arg.UserID)
+	var read_seq int64
+	err := row.Scan(&read_seq)
+	return read_seq, err
 }
 
 const setMuted = `-- name: SetMuted :execrows
@@ -189,17 +261,37 @@ func (q *Queries) SetMuted(ctx context.Context, arg SetMutedParams) (int64, erro
 }
 
 const setReadSeq = `-- name: SetReadSeq :execrows
-UPDATE memberships SET read_seq = ? WHERE room_id = ? AND user_id = ?
+UPDATE memberships FORCE INDEX (PRIMARY) SET
+  read_changes = read_changes + ?,
+  read_own = read_own + ?,
+  unread_deleted = unread_deleted - ?,
+  unread_mentions = unread_mentions - ?,
+  read_seq = ?
+WHERE room_id = ? AND user_id = ?
 `
 
 type SetReadSeqParams struct {
-	ReadSeq int64
-	RoomID  int64
-	UserID  int64
+	Changes  int64
+	Own      int64
+	Deleted  int64
+	Mentions int64
+	ReadSeq  int64
+	RoomID   int64
+	UserID   int64
 }
 
+// Moves the watermark with the counts of what it passed over (negative
+// when it goes back).
 func (q *Queries) SetReadSeq(ctx context.Context, arg SetReadSeqParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, setReadSeq, arg.ReadSeq, arg.RoomID, arg.UserID)
+	result, err := q.db.ExecContext(ctx, setReadSeq,
+		arg.Changes,
+		arg.Own,
+		arg.Deleted,
+		arg.Mentions,
+		arg.ReadSeq,
+		arg.RoomID,
+		arg.UserID,
+	)
 	if err != nil {
 		return 0, err
 	}
@@ -221,4 +313,18 @@ func (q *Queries) SetShareReadReceipts(ctx context.Context, arg SetShareReadRece
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const shareRoomLog = `-- name: ShareRoomLog :one
+SELECT last_seq FROM rooms WHERE id = ? LOCK IN SHARE MODE
+`
+
+// A move back waits for the room's writers and holds them off: one that
+// left this member's counts alone, the member being past its message,
+// must be seen by the count of what the move goes back over.
+func (q *Queries) ShareRoomLog(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRowContext(ctx, shareRoomLog, id)
+	var last_seq int64
+	err := row.Scan(&last_seq)
+	return last_seq, err
 }

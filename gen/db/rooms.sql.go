@@ -12,6 +12,22 @@ import (
 	"time"
 )
 
+const countMembers = `-- name: CountMembers :exec
+UPDATE rooms SET member_count = member_count + ? WHERE id = ?
+`
+
+type CountMembersParams struct {
+	Delta int64
+	ID    int64
+}
+
+// A join (+1) or a leave (-1); the row's lock orders it with the room's
+// other writers.
+func (q *Queries) CountMembers(ctx context.Context, arg CountMembersParams) error {
+	_, err := q.db.ExecContext(ctx, countMembers, arg.Delta, arg.ID)
+	return err
+}
+
 const createRoom = `-- name: CreateRoom :exec
 INSERT INTO rooms (id, name, public_name, topic, visibility, owner_id, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -44,7 +60,7 @@ func (q *Queries) CreateRoom(ctx context.Context, arg CreateRoomParams) error {
 
 const getRoom = `-- name: GetRoom :one
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS member_count
+  r.member_count
 FROM rooms r WHERE r.id = ?
 `
 

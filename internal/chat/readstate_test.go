@@ -52,10 +52,6 @@ func (s *readStore) RoomFor(_ context.Context, _, roomID int64) (chat.Room, chat
 	return room, chat.Member, nil
 }
 
-func (s *readStore) RoomRole(ctx context.Context, userID, roomID int64) (chat.Room, chat.Role, error) {
-	return s.RoomFor(ctx, userID, roomID)
-}
-
 func (s *readStore) SetMuted(_ context.Context, _, _ int64, muted bool) (bool, error) {
 	changed := s.muted != muted
 	s.muted = muted

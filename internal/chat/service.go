@@ -301,11 +301,10 @@ func (s *Service) roomFor(ctx context.Context, userID, roomID int64) (Room, erro
 	return room, err
 }
 
-// visibleRoom loads a room with the caller's role (0 when not a member),
-// watermark and mute but no unread counts, hiding private rooms from
-// non-members.
+// visibleRoom loads a room with the caller's role (0 when not a member)
+// and read state, hiding private rooms from non-members.
 func (s *Service) visibleRoom(ctx context.Context, userID, roomID int64) (Room, Role, error) {
-	return hidePrivate(s.store.RoomRole(ctx, userID, roomID))
+	return hidePrivate(s.store.RoomFor(ctx, userID, roomID))
 }
 
 // hidePrivate answers a private room to a non-member as a missing one.

@@ -305,19 +305,26 @@ func insertMessages(ctx context.Context, tx *sql.Tx, firstSeq int64, calls []*ap
 	return insertRows(ctx, tx, calls)
 }
 
-// insertRows stores the calls' messages under their seqs in one statement,
-// then their mentions in another.
+// insertRows stores the calls' messages under their seqs, with their
+// numbers among their senders' (senderNumbers), in one statement, then their mentions,
+// which also count for the members mentioned (adjustUnread).
 func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
+	sent, err := senderNumbers(ctx, tx, calls)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq) VALUES ")
-	args := make([]any, 0, 7*len(calls))
+	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq, sender_no) VALUES ")
+	args := make([]any, 0, 8*len(calls))
 	var mentions []mentionRows
 	for i, c := range calls {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?)")
-		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt, c.m.ReplyToSeq)
+		b.WriteString("(?,?,?,?,?,?,?,?)")
+		k := memberKey{c.m.RoomID, c.m.SenderID}
+		sent[k]++
+		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt, c.m.ReplyToSeq, sent[k])
 		if len(c.m.Mentions.UserIDs) > 0 || c.m.Mentions.Room {
 			mentions = append(mentions, mentionRows{c.m.RoomID, c.seq, c.m.SenderID, c.m.Mentions})
 		}
@@ -325,7 +332,15 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return err
 	}
-	return insertMentions(ctx, tx, mentions)
+	if err := insertMentions(ctx, tx, mentions); err != nil {
+		return err
+	}
+	for _, r := range mentions {
+		if err := adjustUnread(ctx, tx, r.room, r.seq, r.sender, false, chat.Mentions{}, r.m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errFallBack makes a several-room batch retry room by room.

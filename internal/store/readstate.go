@@ -8,8 +8,8 @@ import (
 )
 
 // roomsFor reads the rooms as the user sees them (see ListRoomsFor): one
-// room, or with onlyRoom 0 every visible one, with the user's role,
-// watermark and mute in those they are in; countUnread adds the counts.
+// room, or with onlyRoom 0 every visible one, with the user's role and, in
+// those they are in, their watermark, mute and counts.
 func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Room, []chat.Role, error) {
 	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, OnlyRoom: onlyRoom})
 	if err != nil {
@@ -21,54 +21,15 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 		rooms[i] = chat.Room{
 			ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
 			MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Role != 0, CreatedAt: r.CreatedAt,
-			ReadSeq: r.ReadSeq, Muted: r.Muted != 0,
+			ReadSeq: r.ReadSeq, Muted: r.Muted != 0, UnreadCount: r.UnreadCount, MentionCount: r.MentionCount,
 		}
 	}
 	return rooms, roles, nil
 }
 
-// countUnread fills in the unread and mention counts of the rooms the user
-// is in. Counts are a function of the room's log up to last_seq and the
-// watermark, both of which only a new entry or a MarkRead changes, so the
-// ones counted before at the same (last_seq, read_seq) are still exact;
-// only the others are counted (countUnreadIn).
-func (s *Store) countUnread(ctx context.Context, userID int64, rooms []chat.Room) error {
-	missed := map[int64]*chat.Room{}
-	for i := range rooms {
-		r := &rooms[i]
-		if r.Joined && !s.counts.get(userID, r) {
-			missed[r.ID] = r
-		}
-	}
-	if len(missed) == 0 {
-		return nil
-	}
-	if err := s.countUnreadIn(ctx, userID, missed); err != nil {
-		return err
-	}
-	for _, r := range missed {
-		s.counts.put(userID, *r)
-	}
-	return nil
-}
-
 // RoomFor loads a room with the user's role (0 for a non-member) and read
 // state, unread counts included.
 func (s *Store) RoomFor(ctx context.Context, userID, roomID int64) (chat.Room, chat.Role, error) {
-	room, role, err := s.RoomRole(ctx, userID, roomID)
-	if err != nil {
-		return chat.Room{}, 0, err
-	}
-	rooms := []chat.Room{room}
-	if err := s.countUnread(ctx, userID, rooms); err != nil {
-		return chat.Room{}, 0, err
-	}
-	return rooms[0], role, nil
-}
-
-// RoomRole loads a room with the user's role (0 for a non-member),
-// watermark and mute, without counting what is unread.
-func (s *Store) RoomRole(ctx context.Context, userID, roomID int64) (chat.Room, chat.Role, error) {
 	rooms, roles, err := s.roomsFor(ctx, userID, roomID)
 	if err != nil {
 		return chat.Room{}, 0, err
@@ -81,30 +42,63 @@ func (s *Store) RoomRole(ctx context.Context, userID, roomID int64) (chat.Room, 
 
 // MoveReadSeq moves the member's watermark to seq clamped to the room's
 // last seq: forward only (advanceReadSeq, whose writes share commits), or
-// back too when back is set. It reads the watermark without locking the
-// room row, which every send to the room holds.
+// back too when back is set. A forward move reads the room's last seq
+// without locking the room row, which every send to the room holds.
 func (s *Store) MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back bool) (chat.ReadMove, error) {
 	if !back {
 		return s.advanceReadSeq(ctx, roomID, userID, seq)
 	}
 	st, err := s.q.GetReadState(ctx, db.GetReadStateParams{RoomID: roomID, UserID: userID})
 	if err != nil {
-		return chat.ReadMove{}, domainError(err)
+		return chat.ReadMove{}, notFound(err, "you are not a member of room %d", roomID)
 	}
-	mv := chat.ReadMove{ReadSeq: st.ReadSeq, ShareReceipts: st.ShareReadReceipts}
-	target := min(seq, st.LastSeq)
-	if target == st.ReadSeq {
-		return mv, nil
-	}
-	n, err := s.q.SetReadSeq(ctx, db.SetReadSeqParams{ReadSeq: target, RoomID: roomID, UserID: userID})
+	var target, from int64
+	err = s.withTx(ctx, func(q *db.Queries) error {
+		last, err := q.ShareRoomLog(ctx, roomID)
+		if err != nil {
+			return notFound(err, "room %d not found", roomID)
+		}
+		target = min(seq, last)
+		from, err = moveWatermark(ctx, q, memberKey{roomID, userID}, target, true)
+		return err
+	})
 	if err != nil {
-		return chat.ReadMove{}, domainError(err)
+		return chat.ReadMove{}, err
 	}
-	if n == 0 { // the member left meanwhile
-		return chat.ReadMove{}, chat.ErrNotFound
+	return chat.ReadMove{ReadSeq: target, Changed: target != from, ShareReceipts: st.ShareReadReceipts}, nil
+}
+
+// moveWatermark moves the member's watermark to target (forward only
+// unless back) with the counts of what it passes over, and returns the
+// watermark it found. The membership's lock comes first: a delete, edit or
+// mention that changes the member's counts either committed before the
+// count, which then sees it, or waits for the move and sees the watermark
+// moved. One that did not change them (the member was past its message)
+// cannot be in a forward move's span; a move back holds the room's lock
+// in share mode (ShareRoomLog) to see it.
+func moveWatermark(ctx context.Context, q *db.Queries, m memberKey, target int64, back bool) (int64, error) {
+	from, err := q.LockReadSeq(ctx, db.LockReadSeqParams{RoomID: m.room, UserID: m.user})
+	if err != nil {
+		return 0, notFound(err, "you are not a member of room %d", m.room)
 	}
-	mv.ReadSeq, mv.Changed = target, true
-	return mv, nil
+	if target == from || (target < from && !back) {
+		return from, nil
+	}
+	lo, hi, sign := from, target, int64(1)
+	if target < from {
+		lo, hi, sign = target, from, -1
+	}
+	span, err := q.CountReadSpan(ctx, db.CountReadSpanParams{
+		RoomID: m.room, UserID: m.user, After: lo, UpTo: hi, DeletedKind: changeCodes[chat.MessageDeleted],
+	})
+	if err != nil {
+		return 0, domainError(err)
+	}
+	_, err = q.SetReadSeq(ctx, db.SetReadSeqParams{
+		Changes: sign * span.Changes, Own: sign * span.Own, Deleted: sign * span.Deleted, Mentions: sign * span.Mentions,
+		ReadSeq: target, RoomID: m.room, UserID: m.user,
+	})
+	return from, domainError(err)
 }
 
 // ReadState is the member's watermark and receipts setting.

@@ -15,14 +15,7 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-// Kinds of timeline_changes rows, as the migration numbers them.
-const (
-	changeDeleted  = 3
-	changeReaction = 4
-)
-
-// rawDB opens the store's database for what the timeline writes (deletes,
-// reactions, mentions), as plain SQL, and for recounts.
+// rawDB opens the store's database for recounts.
 func rawDB(tb testing.TB, dsn string) *sql.DB {
 	tb.Helper()
 	db, err := sql.Open("mysql", dsn)
@@ -33,49 +26,25 @@ func rawDB(tb testing.TB, dsn string) *sql.DB {
 	return db
 }
 
-// change writes a timeline entry other than a message, as the timeline
-// does: the room's next seq and change number, under the room row's lock;
-// a delete also empties the message and drops its mentions.
-func change(tb testing.TB, db *sql.DB, roomID int64, kind int, messageSeq, userID int64) {
+// change makes a timeline change as the service does, any change allowed.
+func change(tb testing.TB, st *store.Store, c chat.Change) {
 	tb.Helper()
-	tx, err := db.Begin()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback()
-	var last, changes int64
-	if err := tx.QueryRow("SELECT last_seq, change_count FROM rooms WHERE id = ? FOR UPDATE", roomID).Scan(&last, &changes); err != nil {
-		tb.Fatal(err)
-	}
-	stmts := [][]any{
-		{"INSERT INTO timeline_changes (room_id, seq, change_no, kind, message_seq, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			roomID, last + 1, changes + 1, kind, messageSeq, userID, time.Now().UTC()},
-		{"UPDATE rooms SET last_seq = ?, change_count = ? WHERE id = ?", last + 1, changes + 1, roomID},
-	}
-	if kind == changeDeleted {
-		stmts = append(stmts,
-			[]any{"UPDATE messages SET deleted = TRUE, body = '' WHERE room_id = ? AND seq = ?", roomID, messageSeq},
-			[]any{"DELETE FROM mentions WHERE room_id = ? AND seq = ?", roomID, messageSeq})
-	}
-	for _, s := range stmts {
-		if _, err := tx.Exec(s[0].(string), s[1:]...); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	c.At, c.Check = time.Now().UTC().Truncate(time.Microsecond), func(chat.Message) error { return nil }
+	if _, _, err := st.ChangeMessage(context.Background(), c); err != nil {
 		tb.Fatal(err)
 	}
 }
 
-// mention records that the message at seq, sent by senderID, mentions
-// userID (chat.RoomMention for @room).
-func mention(tb testing.TB, db *sql.DB, roomID, seq, userID, senderID int64) {
+// deleteMessage deletes the message at seq.
+func deleteMessage(tb testing.TB, st *store.Store, roomID, seq int64, by chat.User) {
 	tb.Helper()
-	_, err := db.Exec("INSERT INTO mentions (room_id, seq, user_id, sender_id, position) VALUES (?, ?, ?, ?, 0)", roomID, seq, userID, senderID)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	change(tb, st, chat.Change{Kind: chat.MessageDeleted, RoomID: roomID, MessageSeq: seq, UserID: by.ID})
 }
+
+// The mentions a message may carry.
+func mentioning(ids ...int64) chat.Mentions { return chat.Mentions{UserIDs: ids} }
+
+var atRoom = chat.Mentions{Room: true}
 
 // recount is the read state counted the slow way, from the messages
 // themselves.
@@ -97,13 +66,20 @@ func recount(tb testing.TB, db *sql.DB, roomID, userID, readSeq int64) (unread, 
 
 func send(tb testing.TB, st *store.Store, roomID int64, u chat.User, id string) int64 {
 	tb.Helper()
-	m, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+	return post(tb, st, roomID, u, id, chat.Mentions{})
+}
+
+// post sends a message with mentions.
+func post(tb testing.TB, st *store.Store, roomID int64, u chat.User, id string, m chat.Mentions) int64 {
+	tb.Helper()
+	msg, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
 		RoomID: roomID, SenderID: u.ID, Body: "body " + id, ClientMsgID: id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		Mentions: m,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return m.Seq
+	return msg.Seq
 }
 
 // wantCounts checks the read state the store gives, alone and in the room
@@ -149,28 +125,22 @@ func TestUnreadAndMentionCounts(t *testing.T) {
 		}
 	}
 	senders := []chat.User{a, reader, b, a, a, b, reader}
+	kinds := []chat.Mentions{mentioning(reader.ID), atRoom, {UserIDs: []int64{reader.ID}, Room: true}, mentioning(b.ID), {}}
 	var seqs []int64
 	for i := range 30 {
 		u := senders[i%len(senders)]
-		seq := send(t, st, room.ID, u, fmt.Sprint(i))
-		seqs = append(seqs, seq)
-		switch i % 5 {
-		case 0:
-			mention(t, db, room.ID, seq, reader.ID, u.ID)
-		case 1:
-			mention(t, db, room.ID, seq, chat.RoomMention, u.ID)
-		case 2:
-			mention(t, db, room.ID, seq, reader.ID, u.ID)
-			mention(t, db, room.ID, seq, chat.RoomMention, u.ID)
-		}
+		seqs = append(seqs, post(t, st, room.ID, u, fmt.Sprint(i), kinds[i%len(kinds)]))
 		switch i % 7 {
 		case 3:
-			change(t, db, room.ID, changeReaction, seqs[i/2], b.ID)
+			change(t, st, chat.Change{Kind: chat.ReactionAdded, RoomID: room.ID, MessageSeq: seqs[i/2], UserID: b.ID, Emoji: "👍"})
+		case 4: // an edit that takes a mention away or adds one
+			change(t, st, chat.Change{Kind: chat.MessageEdited, RoomID: room.ID, MessageSeq: seqs[i-1], UserID: u.ID,
+				Body: "edited", Mentions: kinds[(i+2)%len(kinds)]})
 		case 5:
-			change(t, db, room.ID, changeDeleted, seqs[i-2], u.ID)
+			deleteMessage(t, st, room.ID, seqs[i-2], u)
 		}
 	}
-	change(t, db, room.ID, changeDeleted, seqs[1], reader.ID) // the reader's own
+	deleteMessage(t, st, room.ID, seqs[1], reader) // the reader's own
 	last, _, err := st.RoomFor(ctx, reader.ID, room.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -181,9 +151,20 @@ func TestUnreadAndMentionCounts(t *testing.T) {
 		}
 		wantCounts(t, st, db, room.ID, reader)
 	}
+	for r := int64(0); r <= last.LastSeq; r += 3 {
+		if _, err := st.MoveReadSeq(ctx, room.ID, reader.ID, r, false); err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, st, db, room.ID, reader)
+	}
 	if last.UnreadCount == 0 || last.MentionCount == 0 {
 		t.Fatalf("the case counts nothing: %+v", last)
 	}
+	late := newUser(t, st, "late") // joins behind every delete and @room
+	if _, _, err := st.AddMember(ctx, room.ID, late.ID, chat.Member); err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, st, db, room.ID, late)
 }
 
 // TestMoveReadSeq: forward only unless back, clamped to the last seq, and
@@ -231,8 +212,8 @@ func TestMoveReadSeq(t *testing.T) {
 	}
 }
 
-// TestCountsUnderConcurrentChanges: 20 senders, deletes and mentions going
-// on, and a reader marking read meanwhile; every figure the reader is
+// TestCountsUnderConcurrentChanges: 20 senders, mentions, edits and
+// deletes going on, and a reader marking read (and back) meanwhile; every figure the reader is
 // given is possible, and the last ones equal a recount.
 func TestCountsUnderConcurrentChanges(t *testing.T) {
 	ctx := context.Background()
@@ -257,14 +238,14 @@ func TestCountsUnderConcurrentChanges(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range each {
-				seq := send(t, st, room.ID, u, fmt.Sprintf("%d-%d", i, j))
+				kinds := []chat.Mentions{mentioning(reader.ID), atRoom, {}, {}, {}, {}}
+				seq := post(t, st, room.ID, u, fmt.Sprintf("%d-%d", i, j), kinds[rand.N(len(kinds))])
 				switch rand.N(6) {
 				case 0:
-					mention(t, db, room.ID, seq, reader.ID, u.ID)
+					deleteMessage(t, st, room.ID, seq, u)
 				case 1:
-					mention(t, db, room.ID, seq, chat.RoomMention, u.ID)
-				case 2:
-					change(t, db, room.ID, changeDeleted, seq, u.ID)
+					change(t, st, chat.Change{Kind: chat.MessageEdited, RoomID: room.ID, MessageSeq: seq, UserID: u.ID,
+						Body: "edited", Mentions: kinds[rand.N(len(kinds))]})
 				}
 			}
 		}()
@@ -284,7 +265,7 @@ func TestCountsUnderConcurrentChanges(t *testing.T) {
 		if r.UnreadCount < 0 || r.UnreadCount > r.LastSeq-r.ReadSeq || r.MentionCount > r.UnreadCount {
 			t.Fatalf("impossible read state %+v", r)
 		}
-		if _, err := st.MoveReadSeq(ctx, room.ID, reader.ID, r.LastSeq-rand.Int64N(10), false); err != nil {
+		if _, err := st.MoveReadSeq(ctx, room.ID, reader.ID, r.LastSeq-rand.Int64N(10), rand.N(4) == 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -316,10 +297,10 @@ func TestCountsFollowChanges(t *testing.T) {
 		{"CountedAgain", func() {}},
 		{"NewMessage", func() { send(t, st, room.ID, a, "3") }},
 		{"OwnMessage", func() { send(t, st, room.ID, reader, "4") }},
-		{"Deleted", func() { change(t, db, room.ID, changeDeleted, first, a.ID) }},
+		{"Deleted", func() { deleteMessage(t, st, room.ID, first, a) }},
 		{"MentionedByEdit", func() {
-			mention(t, db, room.ID, second, reader.ID, a.ID)
-			change(t, db, room.ID, changeReaction, second, a.ID) // the edit's entry
+			change(t, st, chat.Change{Kind: chat.MessageEdited, RoomID: room.ID, MessageSeq: second, UserID: a.ID,
+				Body: "@reader", Mentions: mentioning(reader.ID)})
 		}},
 		{"MarkRead", func() {
 			if _, err := st.MoveReadSeq(ctx, room.ID, reader.ID, second, false); err != nil {

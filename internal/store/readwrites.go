@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,8 +17,9 @@ import (
 // Each move alone would be a read and a commit of its own, one fsync of the
 // redo log, and a few thousand a second take the disk and the CPU from the
 // senders. So forward moves are gathered like messages are: one loop reads
-// every waiting member's watermark in one statement and writes the ones
-// that move in one transaction, while the next batch gathers.
+// every waiting member's watermark in one statement and moves the ones
+// that move (moveWatermark) in one transaction, while the next batch
+// gathers.
 const maxReadBatch = 256
 
 // readWrites holds the forward moves waiting for the loop.
@@ -79,6 +83,10 @@ func (s *Store) readLoop() {
 // memberKey names one membership.
 type memberKey struct{ room, user int64 }
 
+func (k memberKey) compare(o memberKey) int {
+	return cmp.Or(cmp.Compare(k.room, o.room), cmp.Compare(k.user, o.user))
+}
+
 // readState is a member's watermark, the room's last seq and the member's
 // receipts setting.
 type readState struct {
@@ -87,8 +95,9 @@ type readState struct {
 }
 
 // commitReads answers the batch, calls in order, under the store's timeout
-// rather than any caller's: a batch serves many callers. A watermark
-// written by no call stays unwritten.
+// rather than any caller's: a batch serves many callers. Each member's
+// watermark moves once, to the furthest of their calls, the members in key
+// order so that batches of several processes take the locks in one order.
 func (s *Store) commitReads(batch []*readCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
@@ -97,7 +106,20 @@ func (s *Store) commitReads(batch []*readCall) {
 		if err != nil {
 			return err
 		}
-		moved := map[memberKey]int64{}
+		targets := map[memberKey]int64{}
+		for _, c := range batch {
+			k := memberKey{c.room, c.user}
+			if st, ok := states[k]; ok && min(c.seq, st.lastSeq) > st.readSeq { // else it can only have gone further
+				targets[k] = max(targets[k], min(c.seq, st.lastSeq))
+			}
+		}
+		for _, k := range slices.SortedFunc(maps.Keys(targets), memberKey.compare) {
+			st := states[k]
+			if st.readSeq, err = moveWatermark(ctx, q, k, targets[k], false); err != nil {
+				return err
+			}
+			states[k] = st
+		}
 		for _, c := range batch {
 			k := memberKey{c.room, c.user}
 			st, ok := states[k]
@@ -107,15 +129,8 @@ func (s *Store) commitReads(batch []*readCall) {
 			}
 			target := min(c.seq, st.lastSeq)
 			c.mv = chat.ReadMove{ReadSeq: max(st.readSeq, target), Changed: target > st.readSeq, ShareReceipts: st.share}
-			if c.mv.Changed {
-				st.readSeq, moved[k] = target, target
-				states[k] = st
-			}
-		}
-		for k, seq := range moved {
-			if _, err := q.AdvanceReadSeq(ctx, db.AdvanceReadSeqParams{ReadSeq: seq, RoomID: k.room, UserID: k.user}); err != nil {
-				return domainError(err)
-			}
+			st.readSeq = c.mv.ReadSeq
+			states[k] = st
 		}
 		return nil
 	})

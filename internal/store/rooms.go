@@ -17,10 +17,7 @@ var _ chat.Store = (*Store)(nil)
 // user's read state in those they are in.
 func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
 	rooms, _, err := s.roomsFor(ctx, userID, 0)
-	if err != nil {
-		return nil, err
-	}
-	return rooms, s.countUnread(ctx, userID, rooms)
+	return rooms, err
 }
 
 // Room loads a room by id.
@@ -52,8 +49,10 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 		if err != nil {
 			return err
 		}
-		_, err = q.AddMember(ctx, db.AddMemberParams{RoomID: id, UserID: nr.OwnerID, Role: int8(chat.Owner), JoinedAt: now})
-		return err
+		if _, err := q.AddMember(ctx, db.AddMemberParams{RoomID: id, UserID: nr.OwnerID, Role: int8(chat.Owner), JoinedAt: now}); err != nil {
+			return err
+		}
+		return q.CountMembers(ctx, db.CountMembersParams{Delta: 1, ID: id})
 	}
 	err := s.withTx(ctx, insert)
 	for try := 1; try < idTries && isDuplicateKey(err, "PRIMARY"); try++ {
@@ -99,24 +98,48 @@ func (s *Store) Role(ctx context.Context, roomID, userID int64) (chat.Role, erro
 	return chat.Role(m.Role), nil
 }
 
-// AddMember adds the user to the room unless already there.
+// AddMember adds the user to the room unless already there, with the room
+// row locked while the new member's counts are set (joinCounts).
 func (s *Store) AddMember(ctx context.Context, roomID, userID int64, role chat.Role) (chat.Membership, bool, error) {
 	now := time.Now().UTC()
-	n, err := s.q.AddMember(ctx, db.AddMemberParams{RoomID: roomID, UserID: userID, Role: int8(role), JoinedAt: now})
+	var added bool
+	err := s.withTx(ctx, func(q *db.Queries) error {
+		added = false
+		log, err := q.LockRoomLog(ctx, roomID)
+		if err != nil {
+			return notFound(err, "room %d not found", roomID)
+		}
+		n, err := q.AddMember(ctx, db.AddMemberParams{RoomID: roomID, UserID: userID, Role: int8(role), JoinedAt: now})
+		if err != nil || n == 0 {
+			return domainError(err)
+		}
+		added = true
+		if err := q.CountMembers(ctx, db.CountMembersParams{Delta: 1, ID: roomID}); err != nil {
+			return domainError(err)
+		}
+		return joinCounts(ctx, q, roomID, userID, log.LastSeq)
+	})
 	if err != nil {
-		return chat.Membership{}, false, domainError(err)
+		return chat.Membership{}, false, err
 	}
 	user, err := s.User(ctx, userID)
 	if err != nil {
 		return chat.Membership{}, false, err
 	}
-	return chat.Membership{User: user, Role: role, JoinedAt: now}, n == 1, nil
+	return chat.Membership{User: user, Role: role, JoinedAt: now}, added, nil
 }
 
 // RemoveMember deletes a membership, reporting whether there was one.
 func (s *Store) RemoveMember(ctx context.Context, roomID, userID int64) (bool, error) {
-	n, err := s.q.RemoveMember(ctx, db.RemoveMemberParams{RoomID: roomID, UserID: userID})
-	return n > 0, domainError(err)
+	var removed bool
+	err := s.withTx(ctx, func(q *db.Queries) error {
+		n, err := q.RemoveMember(ctx, db.RemoveMemberParams{RoomID: roomID, UserID: userID})
+		if removed = n > 0; err != nil || !removed {
+			return err
+		}
+		return q.CountMembers(ctx, db.CountMembersParams{Delta: -1, ID: roomID})
+	})
+	return removed, domainError(err)
 }
 
 // Members lists a room's members in the order they joined.

@@ -43,8 +43,6 @@ type Store struct {
 	db      *sql.DB
 	q       *db.Queries
 	batches batcher
-	// counts remembers unread counts (see readCounts).
-	counts readCounts
 	// reads gathers watermark moves into shared commits (see readWrites).
 	reads readWrites
 	// timeout is the longest MySQL may take to answer (the DSN's

@@ -111,10 +111,8 @@ func (s *Store) ChangeMessage(ctx context.Context, c chat.Change) (int64, chat.M
 // match), or returns errUnchanged when it does nothing.
 func applyChange(ctx context.Context, tx *sql.Tx, q *db.Queries, c chat.Change, seq int64, msg *chat.Message) error {
 	switch c.Kind {
-	case chat.MessageEdited:
-		return edit(ctx, tx, q, c, seq, msg)
-	case chat.MessageDeleted:
-		return tombstone(ctx, q, c, msg)
+	case chat.MessageEdited, chat.MessageDeleted:
+		return rewrite(ctx, tx, q, c, seq, msg)
 	case chat.ReactionAdded:
 		return react(ctx, q, c, seq)
 	case chat.ReactionRemoved:
@@ -125,6 +123,40 @@ func applyChange(ctx context.Context, tx *sql.Tx, q *db.Queries, c chat.Change, 
 		return domainError(err)
 	}
 	return errors.New("unknown change")
+}
+
+// rewrite edits or deletes the message and corrects the counts of the
+// members behind it for what it no longer or newly mentions, or for its
+// being gone.
+func rewrite(ctx context.Context, tx *sql.Tx, q *db.Queries, c chat.Change, seq int64, msg *chat.Message) error {
+	before, err := mentionsOf(ctx, q, c.RoomID, c.MessageSeq)
+	if err != nil {
+		return err
+	}
+	if c.Kind == chat.MessageEdited {
+		err = edit(ctx, tx, q, c, seq, msg)
+	} else {
+		err = tombstone(ctx, q, c, msg)
+	}
+	if err != nil {
+		return err
+	}
+	after := chat.Mentions{UserIDs: msg.MentionUserIDs, Room: msg.MentionsRoom}
+	return adjustUnread(ctx, tx, c.RoomID, c.MessageSeq, msg.Sender.ID, c.Kind == chat.MessageDeleted, before, after)
+}
+
+// mentionsOf reads whom the message mentions now.
+func mentionsOf(ctx context.Context, q *db.Queries, roomID, seq int64) (chat.Mentions, error) {
+	rows, err := q.ListMentions(ctx, db.ListMentionsParams{RoomID: roomID, Seqs: []int64{seq}})
+	var m chat.Mentions
+	for _, r := range rows {
+		if r.UserID == chat.RoomMention {
+			m.Room = true
+		} else {
+			m.UserIDs = append(m.UserIDs, r.UserID)
+		}
+	}
+	return m, domainError(err)
 }
 
 // edit keeps the old body and writes the new one with its mentions.

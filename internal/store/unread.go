@@ -3,115 +3,105 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
+	"github.com/parley-chat/parley/gen/db"
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// Counting unread messages and mentions. Each room's figures are counts of
-// index entries after the member's watermark, which MySQL reads as a range
-// only when the watermark is a constant: in a correlated subquery
-// (`seq > mine.read_seq`) it uses the key's equality part alone and reads
-// every own message, delete and mention of the room. So the watermarks go
-// into the statements as values, one range per room, OR-ed together (sqlc
-// cannot express that list, hence the hand-written SQL), and each statement
-// reads only what lies after them:
-//
-//	unread = (last_seq - read_seq)          entries after the watermark
-//	       - changes after it                the other entries are messages
-//	       - deletes of messages after it
-//	       - the member's own live messages after it
-//	mentions = messages after it mentioning the member or @room, not theirs
-//	           (a deleted message's mentions are deleted with it)
-//
-// The statements share one snapshot (a read-only REPEATABLE READ
-// transaction), so the figures agree with the last_seq read beside them.
+// Keeping the unread counts (00003_read_counts.sql): a message carries its
+// number among its sender's (senderNumbers), and each write that changes what lies
+// after some members' watermarks corrects their memberships in the same
+// transaction, under the room row's lock: a mention (adjustUnread), a
+// delete or edit (adjustUnread again), a join (joinCounts). A move of the
+// watermark corrects its own (moveWatermark).
 
-// unreadQuery counts, per room, the entries after each watermark: %s is
-// the OR of the rooms' ranges on column, args the values before it.
-type unreadQuery struct {
-	column, sql string
-	args        func(userID int64) []any
+// senderNumbers reads what the calls' messages continue from: each
+// sender's last sender_no in the room. One statement of key lookups; the
+// room rows are locked by the caller.
+func senderNumbers(ctx context.Context, tx *sql.Tx, calls []*appendCall) (map[memberKey]int64, error) {
+	var senders []memberKey
+	for _, c := range calls {
+		if k := (memberKey{c.m.RoomID, c.m.SenderID}); !slices.Contains(senders, k) {
+			senders = append(senders, k)
+		}
+	}
+	cols := make([]string, len(senders))
+	args := make([]any, 0, 2*len(senders))
+	for i, k := range senders {
+		cols[i] = "(SELECT sender_no FROM messages WHERE room_id = ? AND sender_id = ? ORDER BY seq DESC LIMIT 1)"
+		args = append(args, k.room, k.user)
+	}
+	vals := make([]sql.NullInt64, len(cols))
+	dest := make([]any, len(cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", "), args...).Scan(dest...); err != nil {
+		return nil, domainError(err)
+	}
+	sent := make(map[memberKey]int64, len(senders))
+	for i, k := range senders {
+		sent[k] = vals[i].Int64
+	}
+	return sent, nil
 }
 
-// The counts after the watermarks: changes, deletes of messages, the
-// member's own live messages, and the messages mentioning them or @room.
-var (
-	changesAfter = unreadQuery{"seq", "SELECT room_id, COUNT(*) FROM timeline_changes WHERE %s GROUP BY room_id",
-		func(int64) []any { return nil }}
-	deletesAfter = unreadQuery{"message_seq", "SELECT room_id, COUNT(*) FROM timeline_changes WHERE kind = ? AND (%s) GROUP BY room_id",
-		func(int64) []any { return []any{changeCodes[chat.MessageDeleted]} }}
-	ownAfter = unreadQuery{"seq", "SELECT room_id, COUNT(*) FROM messages WHERE sender_id = ? AND deleted = FALSE AND (%s) GROUP BY room_id",
-		func(u int64) []any { return []any{u} }}
-	mentionsAfter = unreadQuery{"seq", "SELECT room_id, COUNT(DISTINCT seq) FROM mentions WHERE user_id IN (?, 0) AND sender_id <> ? AND (%s) GROUP BY room_id",
-		func(u int64) []any { return []any{u, u} }}
-)
+// adjustUnread corrects the counts of the members behind the message at seq
+// (watermark before it, sender aside) when it is deleted or its mentions go
+// from before to after: a new message is one whose mentions were none.
+func adjustUnread(ctx context.Context, tx db.DBTX, roomID, seq, senderID int64, deleted bool, before, after chat.Mentions) error {
+	if !deleted && before.Room == after.Room && slices.Equal(before.UserIDs, after.UserIDs) {
+		return nil
+	}
+	args := []any{0}
+	if deleted {
+		args[0] = 1
+	}
+	matches := func(m chat.Mentions) string {
+		switch {
+		case m.Room:
+			return "1"
+		case len(m.UserIDs) == 0:
+			return "0"
+		}
+		for _, id := range m.UserIDs {
+			args = append(args, id)
+		}
+		return "(user_id IN (" + placeholders(len(m.UserIDs)) + "))"
+	}
+	set := "unread_deleted = unread_deleted + ?, unread_mentions = unread_mentions + " + matches(after) + " - " + matches(before)
+	where := " WHERE room_id = ? AND read_seq < ? AND user_id <> ?"
+	args = append(args, roomID, seq, senderID)
+	if !deleted && !before.Room && !after.Room { // only the named members' counts change
+		named := append(slices.Clone(before.UserIDs), after.UserIDs...)
+		where += " AND user_id IN (" + placeholders(len(named)) + ")"
+		for _, id := range named {
+			args = append(args, id)
+		}
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE memberships FORCE INDEX (PRIMARY) SET "+set+where, args...)
+	return domainError(err)
+}
 
-// countUnreadIn counts the rooms' unread messages and mentions at their
-// ReadSeq, setting LastSeq to the snapshot's.
-func (s *Store) countUnreadIn(ctx context.Context, userID int64, rooms map[int64]*chat.Room) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+// placeholders is n comma-separated question marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// joinCounts sets a new member's counts: with the watermark at 0, every
+// change, deleted message of others and live one mentioning them or @room
+// is after it. The caller holds the room row's lock, so no delete or mention
+// of the room is half-way.
+func joinCounts(ctx context.Context, q *db.Queries, roomID, userID, lastSeq int64) error {
+	span, err := q.CountReadSpan(ctx, db.CountReadSpanParams{
+		RoomID: roomID, UserID: userID, After: 0, UpTo: lastSeq, DeletedKind: changeCodes[chat.MessageDeleted],
+	})
 	if err != nil {
 		return domainError(err)
 	}
-	defer tx.Rollback() // read only: it ends the snapshot, nothing to undo
-	ids, in := make([]any, 0, len(rooms)), make([]string, 0, len(rooms))
-	for id := range rooms {
-		ids, in = append(ids, id), append(in, "?")
-	}
-	last, err := countBy(ctx, tx, "SELECT id, last_seq FROM rooms WHERE id IN ("+strings.Join(in, ",")+")", ids)
-	if err != nil {
-		return err
-	}
-	count := func(q unreadQuery) map[int64]int64 {
-		if err != nil {
-			return nil
-		}
-		where, args := afterWatermarks(q.column, rooms)
-		var n map[int64]int64
-		n, err = countBy(ctx, tx, strings.Replace(q.sql, "%s", where, 1), append(q.args(userID), args...))
-		return n
-	}
-	changes, deletes, own, mentions := count(changesAfter), count(deletesAfter), count(ownAfter), count(mentionsAfter)
-	if err != nil {
-		return err
-	}
-	for id, r := range rooms {
-		r.LastSeq = last[id]
-		r.UnreadCount = r.LastSeq - r.ReadSeq - changes[id] - deletes[id] - own[id]
-		r.MentionCount = mentions[id]
-	}
-	return nil
-}
-
-// afterWatermarks is the OR of each room's range after its watermark.
-func afterWatermarks(column string, rooms map[int64]*chat.Room) (string, []any) {
-	var b strings.Builder
-	args := make([]any, 0, 2*len(rooms))
-	for id, r := range rooms {
-		if len(args) > 0 {
-			b.WriteString(" OR ")
-		}
-		b.WriteString("(room_id = ? AND " + column + " > ?)")
-		args = append(args, id, r.ReadSeq)
-	}
-	return b.String(), args
-}
-
-// countBy runs a query of (id, count) rows.
-func countBy(ctx context.Context, tx *sql.Tx, query string, args []any) (map[int64]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, domainError(err)
-	}
-	defer rows.Close()
-	out := map[int64]int64{}
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, domainError(err)
-		}
-		out[id] = n
-	}
-	return out, domainError(rows.Err())
+	// A move back from past the end: what it passes over becomes unread.
+	_, err = q.SetReadSeq(ctx, db.SetReadSeqParams{Deleted: -span.Deleted, Mentions: -span.Mentions, RoomID: roomID, UserID: userID})
+	return domainError(err)
 }
