@@ -180,3 +180,42 @@ func TestRoomIDsAreRandom(t *testing.T) {
 		prev = r.ID
 	}
 }
+
+// TestMemberCountFollowsJoinsAndLeaves: the member count a room shows moves
+// with every join and leave, and a second join or leave changes nothing.
+func TestMemberCountFollowsJoinsAndLeaves(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, testenv.MySQLDSN(t))
+	owner, u := newUser(t, st, "owner"), newUser(t, st, "joiner")
+	room, _, err := st.CreateRoom(ctx, chat.NewRoom{Name: "counted", Visibility: chat.Public, OwnerID: owner.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(step string, n int64) {
+		t.Helper()
+		r, err := st.Room(ctx, room.ID)
+		if err != nil || r.MemberCount != n {
+			t.Fatalf("%s: %d members, %v; want %d", step, r.MemberCount, err, n)
+		}
+		listed, _, err := st.RoomFor(ctx, owner.ID, room.ID)
+		if err != nil || listed.MemberCount != n {
+			t.Fatalf("%s: listed with %d members, %v; want %d", step, listed.MemberCount, err, n)
+		}
+	}
+	want("created", 1)
+	for _, step := range []struct {
+		name string
+		do   func() error
+		n    int64
+	}{
+		{"joined", func() error { _, _, err := st.AddMember(ctx, room.ID, u.ID, chat.Member); return err }, 2},
+		{"joined again", func() error { _, _, err := st.AddMember(ctx, room.ID, u.ID, chat.Member); return err }, 2},
+		{"left", func() error { _, err := st.RemoveMember(ctx, room.ID, u.ID); return err }, 1},
+		{"left again", func() error { _, err := st.RemoveMember(ctx, room.ID, u.ID); return err }, 1},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+		want(step.name, step.n)
+	}
+}
