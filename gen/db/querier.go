@@ -14,10 +14,6 @@ type Querier interface {
 	// A join (+1) or a leave (-1); the row's lock orders it with the room's
 	// other writers.
 	CountMembers(ctx context.Context, arg CountMembersParams) error
-	// What lies in the log entries (after, up_to] for the member: changes, their
-	// own messages, others' deleted messages, others' live messages mentioning them
-	// or @room (a deleted message's mentions are deleted with it).
-	CountReadSpan(ctx context.Context, arg CountReadSpanParams) (CountReadSpanRow, error)
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -70,12 +66,6 @@ type Querier interface {
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
-	// Taken before counting what a move passes over: a delete or mention that
-	// changes the member's counts waits for the move, or the move for it.
-	// Every write of the counts goes by the primary key (FORCE INDEX), as the
-	// deletes and mentions that change many members' counts do, so that no two
-	// take the same locks in different orders.
-	LockReadSeq(ctx context.Context, arg LockReadSeqParams) (int64, error)
 	// The room row's lock orders every writer of the room's log (the group
 	// commit of messages takes it too), which keeps the log gapless.
 	LockRoomLog(ctx context.Context, id int64) (LockRoomLogRow, error)
@@ -88,9 +78,6 @@ type Querier interface {
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
-	// Moves the watermark with the counts of what it passed over (negative
-	// when it goes back).
-	SetReadSeq(ctx context.Context, arg SetReadSeqParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
 	SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error)
 	// A move back waits for the room's writers and holds them off: one that

@@ -10,71 +10,6 @@ import (
 	"time"
 )
 
-const countReadSpan = `-- name: CountReadSpan :one
-SELECT
-  (SELECT COUNT(*) FROM timeline_changes t
-    WHERE t.room_id = ? AND t.seq > ? AND t.seq <= ?) AS changes,
-  (SELECT COUNT(*) FROM messages o
-    WHERE o.room_id = ? AND o.sender_id = ?
-      AND o.seq > ? AND o.seq <= ?) AS own,
-  (SELECT COUNT(*) FROM timeline_changes d
-    JOIN messages m ON m.room_id = d.room_id AND m.seq = d.message_seq
-    WHERE d.room_id = ? AND d.kind = ?
-      AND d.message_seq > ? AND d.message_seq <= ?
-      AND m.sender_id <> ?) AS deleted,
-  (SELECT COUNT(DISTINCT n.seq) FROM mentions n
-    WHERE n.room_id = ? AND n.user_id IN (?, 0) AND n.sender_id <> ?
-      AND n.seq > ? AND n.seq <= ?) AS mentions
-`
-
-type CountReadSpanParams struct {
-	RoomID      int64
-	After       int64
-	UpTo        int64
-	UserID      int64
-	DeletedKind int8
-}
-
-type CountReadSpanRow struct {
-	Changes  int64
-	Own      int64
-	Deleted  int64
-	Mentions int64
-}
-
-// What lies in the log entries (after, up_to] for the member: changes, their
-// own messages, others' deleted messages, others' live messages mentioning them
-// or @room (a deleted message's mentions are deleted with it).
-func (q *Queries) CountReadSpan(ctx context.Context, arg CountReadSpanParams) (CountReadSpanRow, error) {
-	row := q.db.QueryRowContext(ctx, countReadSpan,
-		arg.RoomID,
-		arg.After,
-		arg.UpTo,
-		arg.RoomID,
-		arg.UserID,
-		arg.After,
-		arg.UpTo,
-		arg.RoomID,
-		arg.DeletedKind,
-		arg.After,
-		arg.UpTo,
-		arg.UserID,
-		arg.RoomID,
-		arg.UserID,
-		arg.UserID,
-		arg.After,
-		arg.UpTo,
-	)
-	var i CountReadSpanRow
-	err := row.Scan(
-		&i.Changes,
-		&i.Own,
-		&i.Deleted,
-		&i.Mentions,
-	)
-	return i, err
-}
-
 const getReadState = `-- name: GetReadState :one
 SELECT m.read_seq, r.last_seq, u.share_read_receipts
 FROM memberships m
@@ -221,27 +156,6 @@ func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]L
 	return items, nil
 }
 
-const lockReadSeq = `-- name: LockReadSeq :one
-SELECT read_seq FROM memberships FORCE INDEX (PRIMARY) WHERE room_id = ? AND user_id = ? FOR UPDATE
-`
-
-type LockReadSeqParams struct {
-	RoomID int64
-	UserID int64
-}
-
-// Taken before counting what a move passes over: a delete or mention that
-// changes the member's counts waits for the move, or the move for it.
-// Every write of the counts goes by the primary key (FORCE INDEX), as the
-// deletes and mentions that change many members' counts do, so that no two
-// take the same locks in different orders.
-func (q *Queries) LockReadSeq(ctx context.Context, arg LockReadSeqParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, lockReadSeq, arg.RoomID, arg.UserID)
-	var read_seq int64
-	err := row.Scan(&read_seq)
-	return read_seq, err
-}
-
 const setMuted = `-- name: SetMuted :execrows
 UPDATE memberships SET muted = ? WHERE room_id = ? AND user_id = ?
 `
@@ -254,44 +168,6 @@ type SetMutedParams struct {
 
 func (q *Queries) SetMuted(ctx context.Context, arg SetMutedParams) (int64, error) {
 	result, err := q.db.ExecContext(ctx, setMuted, arg.Muted, arg.RoomID, arg.UserID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected()
-}
-
-const setReadSeq = `-- name: SetReadSeq :execrows
-UPDATE memberships FORCE INDEX (PRIMARY) SET
-  read_changes = read_changes + ?,
-  read_own = read_own + ?,
-  unread_deleted = unread_deleted - ?,
-  unread_mentions = unread_mentions - ?,
-  read_seq = ?
-WHERE room_id = ? AND user_id = ?
-`
-
-type SetReadSeqParams struct {
-	Changes  int64
-	Own      int64
-	Deleted  int64
-	Mentions int64
-	ReadSeq  int64
-	RoomID   int64
-	UserID   int64
-}
-
-// Moves the watermark with the counts of what it passed over (negative
-// when it goes back).
-func (q *Queries) SetReadSeq(ctx context.Context, arg SetReadSeqParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, setReadSeq,
-		arg.Changes,
-		arg.Own,
-		arg.Deleted,
-		arg.Mentions,
-		arg.ReadSeq,
-		arg.RoomID,
-		arg.UserID,
-	)
 	if err != nil {
 		return 0, err
 	}

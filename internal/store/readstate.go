@@ -1,7 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
+	"slices"
+	"strings"
 
 	"github.com/parley-chat/parley/gen/db"
 	"github.com/parley-chat/parley/internal/chat"
@@ -48,57 +52,104 @@ func (s *Store) MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back
 	if !back {
 		return s.advanceReadSeq(ctx, roomID, userID, seq)
 	}
-	st, err := s.q.GetReadState(ctx, db.GetReadStateParams{RoomID: roomID, UserID: userID})
-	if err != nil {
-		return chat.ReadMove{}, notFound(err, "you are not a member of room %d", roomID)
-	}
-	var target, from int64
-	err = s.withTx(ctx, func(q *db.Queries) error {
+	k := memberKey{roomID, userID}
+	var mv chat.ReadMove
+	err := s.withSQLTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
 		last, err := q.ShareRoomLog(ctx, roomID)
 		if err != nil {
 			return notFound(err, "room %d not found", roomID)
 		}
-		target = min(seq, last)
-		from, err = moveWatermark(ctx, q, memberKey{roomID, userID}, target, true)
-		return err
+		states, err := lockReadStates(ctx, tx, []memberKey{k})
+		st, ok := states[k]
+		if err != nil || !ok {
+			return cmp.Or(err, chat.Errorf(chat.ErrNotFound, "you are not a member of room %d", roomID))
+		}
+		target := min(seq, last)
+		mv = chat.ReadMove{ReadSeq: target, Changed: target != st.readSeq, ShareReceipts: st.share}
+		return passWatermarks(ctx, tx, []watermarkMove{{k, st.readSeq, target}})
 	})
-	if err != nil {
-		return chat.ReadMove{}, err
-	}
-	return chat.ReadMove{ReadSeq: target, Changed: target != from, ShareReceipts: st.ShareReadReceipts}, nil
+	return mv, err
 }
 
-// moveWatermark moves the member's watermark to target (forward only
-// unless back) with the counts of what it passes over, and returns the
-// watermark it found. The membership's lock comes first: a delete, edit or
-// mention that changes the member's counts either committed before the
-// count, which then sees it, or waits for the move and sees the watermark
-// moved. One that did not change them (the member was past its message)
-// cannot be in a forward move's span; a move back holds the room's lock
-// in share mode (ShareRoomLog) to see it.
-func moveWatermark(ctx context.Context, q *db.Queries, m memberKey, target int64, back bool) (int64, error) {
-	from, err := q.LockReadSeq(ctx, db.LockReadSeqParams{RoomID: m.room, UserID: m.user})
+// watermarkMove is a member's watermark going from one seq to another.
+type watermarkMove struct {
+	key      memberKey
+	from, to int64
+}
+
+// passWatermarks moves the members' watermarks, whose rows the caller
+// locked (lockReadStates), with the counts of what each passes over: two
+// statements whatever the number of members, one counting and one writing.
+// The memberships' locks come first: a delete, edit or mention that
+// changes a member's counts either committed before the count, which then
+// sees it, or waits for the move and sees the watermark moved. One that did
+// not change them (the member was past its message) cannot be in a forward
+// move's span; a move back holds the room's lock in share mode
+// (ShareRoomLog) to see it.
+func passWatermarks(ctx context.Context, tx *sql.Tx, moves []watermarkMove) error {
+	moves = slices.DeleteFunc(slices.Clone(moves), func(m watermarkMove) bool { return m.from == m.to })
+	if len(moves) == 0 {
+		return nil
+	}
+	spans := make([]span, len(moves))
+	for i, m := range moves {
+		spans[i] = span{m.key, min(m.from, m.to), max(m.from, m.to)}
+	}
+	counts, err := countSpans(ctx, tx, spans)
 	if err != nil {
-		return 0, notFound(err, "you are not a member of room %d", m.room)
+		return err
 	}
-	if target == from || (target < from && !back) {
-		return from, nil
+	writes := make([]countsWrite, len(moves))
+	for i, m := range moves {
+		c, n := counts[i], int64(1)
+		if m.to < m.from {
+			n = -1
+		}
+		writes[i] = countsWrite{m.key, m.to, spanCounts{n * c.changes, n * c.own, n * c.deleted, n * c.mentions}}
 	}
-	lo, hi, sign := from, target, int64(1)
-	if target < from {
-		lo, hi, sign = target, from, -1
+	return writeCounts(ctx, tx, writes)
+}
+
+// readState is a member's watermark, the room's last seq and the member's
+// receipts setting.
+type readState struct {
+	readSeq, lastSeq int64
+	share            bool
+}
+
+// lockReadStates reads the members' watermarks under their rows' locks, in
+// one statement by the primary key; a member left out of the answer is not
+// one. Every write of the counts goes by that key (FORCE INDEX), as the
+// deletes and mentions that change many members' counts do, so that no two
+// take the same locks in different orders. The room's last seq and the
+// receipts setting come from subqueries, which a locking read does not lock
+// (on MySQL and on MariaDB, at READ COMMITTED): the room row is every
+// send's lock.
+func lockReadStates(ctx context.Context, tx *sql.Tx, keys []memberKey) (map[memberKey]readState, error) {
+	parts := make([]string, len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		parts[i] = "(m.room_id = ? AND m.user_id = ?)"
+		args = append(args, k.room, k.user)
 	}
-	span, err := q.CountReadSpan(ctx, db.CountReadSpanParams{
-		RoomID: m.room, UserID: m.user, After: lo, UpTo: hi, DeletedKind: changeCodes[chat.MessageDeleted],
-	})
+	rows, err := tx.QueryContext(ctx, `SELECT m.room_id, m.user_id, m.read_seq,
+  (SELECT r.last_seq FROM rooms r WHERE r.id = m.room_id),
+  (SELECT u.share_read_receipts FROM users u WHERE u.id = m.user_id)
+FROM memberships m FORCE INDEX (PRIMARY) WHERE `+strings.Join(parts, " OR ")+" FOR UPDATE", args...)
 	if err != nil {
-		return 0, domainError(err)
+		return nil, domainError(err)
 	}
-	_, err = q.SetReadSeq(ctx, db.SetReadSeqParams{
-		Changes: sign * span.Changes, Own: sign * span.Own, Deleted: sign * span.Deleted, Mentions: sign * span.Mentions,
-		ReadSeq: target, RoomID: m.room, UserID: m.user,
-	})
-	return from, domainError(err)
+	defer rows.Close()
+	out := make(map[memberKey]readState, len(keys))
+	for rows.Next() {
+		var k memberKey
+		var st readState
+		if err := rows.Scan(&k.room, &k.user, &st.readSeq, &st.lastSeq, &st.share); err != nil {
+			return nil, domainError(err)
+		}
+		out[k] = st
+	}
+	return out, domainError(rows.Err())
 }
 
 // ReadState is the member's watermark and receipts setting.

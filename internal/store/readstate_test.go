@@ -246,6 +246,10 @@ func TestCountsUnderConcurrentChanges(t *testing.T) {
 				case 1:
 					change(t, st, chat.Change{Kind: chat.MessageEdited, RoomID: room.ID, MessageSeq: seq, UserID: u.ID,
 						Body: "edited", Mentions: kinds[rand.N(len(kinds))]})
+				case 2, 3: // forward moves of many members, batched together
+					if _, err := st.MoveReadSeq(ctx, room.ID, u.ID, seq-rand.Int64N(5), false); err != nil {
+						t.Error(err)
+					}
 				}
 			}
 		}()
@@ -269,7 +273,9 @@ func TestCountsUnderConcurrentChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantCounts(t, st, db, room.ID, reader)
+	for _, u := range append(users, reader) {
+		wantCounts(t, st, db, room.ID, u)
+	}
 }
 
 // TestCountsFollowChanges: counts a store gave before stay exact when the

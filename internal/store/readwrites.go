@@ -1,12 +1,9 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/parley-chat/parley/gen/db"
@@ -18,7 +15,7 @@ import (
 // redo log, and a few thousand a second take the disk and the CPU from the
 // senders. So forward moves are gathered like messages are: one loop reads
 // every waiting member's watermark in one statement and moves the ones
-// that move (moveWatermark) in one transaction, while the next batch
+// that move (passWatermarks) in one transaction, while the next batch
 // gathers.
 const maxReadBatch = 256
 
@@ -83,48 +80,43 @@ func (s *Store) readLoop() {
 // memberKey names one membership.
 type memberKey struct{ room, user int64 }
 
-func (k memberKey) compare(o memberKey) int {
-	return cmp.Or(cmp.Compare(k.room, o.room), cmp.Compare(k.user, o.user))
-}
-
-// readState is a member's watermark, the room's last seq and the member's
-// receipts setting.
-type readState struct {
-	readSeq, lastSeq int64
-	share            bool
-}
-
 // commitReads answers the batch, calls in order, under the store's timeout
 // rather than any caller's: a batch serves many callers. Each member's
-// watermark moves once, to the furthest of their calls, the members in key
-// order so that batches of several processes take the locks in one order.
+// watermark moves once, to the furthest of their calls. The one locking
+// read takes the members' rows in key order (the primary key's), so that
+// batches of several processes take the locks in one order.
 func (s *Store) commitReads(batch []*readCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	err := s.withSQLTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
-		states, err := readStates(ctx, tx, batch)
+	err := s.withSQLTx(ctx, func(tx *sql.Tx, _ *db.Queries) error {
+		var keys []memberKey
+		for _, c := range batch {
+			if k := (memberKey{c.room, c.user}); !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		states, err := lockReadStates(ctx, tx, keys)
 		if err != nil {
 			return err
 		}
-		targets := map[memberKey]int64{}
-		for _, c := range batch {
-			k := memberKey{c.room, c.user}
-			if st, ok := states[k]; ok && min(c.seq, st.lastSeq) > st.readSeq { // else it can only have gone further
-				targets[k] = max(targets[k], min(c.seq, st.lastSeq))
+		moves := make([]watermarkMove, 0, len(states))
+		for k, st := range states {
+			mv := watermarkMove{k, st.readSeq, st.readSeq}
+			for _, c := range batch {
+				if (memberKey{c.room, c.user}) == k {
+					mv.to = max(mv.to, min(c.seq, st.lastSeq))
+				}
 			}
+			moves = append(moves, mv)
 		}
-		for _, k := range slices.SortedFunc(maps.Keys(targets), memberKey.compare) {
-			st := states[k]
-			if st.readSeq, err = moveWatermark(ctx, q, k, targets[k], false); err != nil {
-				return err
-			}
-			states[k] = st
+		if err := passWatermarks(ctx, tx, moves); err != nil {
+			return err
 		}
 		for _, c := range batch {
 			k := memberKey{c.room, c.user}
 			st, ok := states[k]
 			if !ok {
-				c.err = chat.ErrNotFound
+				c.err = chat.Errorf(chat.ErrNotFound, "you are not a member of room %d", c.room)
 				continue
 			}
 			target := min(c.seq, st.lastSeq)
@@ -139,35 +131,4 @@ func (s *Store) commitReads(batch []*readCall) {
 			c.mv, c.err = chat.ReadMove{}, err
 		}
 	}
-}
-
-// readStates reads the batch's members' watermarks in one statement, one
-// key lookup each.
-func readStates(ctx context.Context, tx *sql.Tx, batch []*readCall) (map[memberKey]readState, error) {
-	var where strings.Builder
-	args := make([]any, 0, 2*len(batch))
-	for i, c := range batch {
-		if i > 0 {
-			where.WriteString(" OR ")
-		}
-		where.WriteString("(m.room_id = ? AND m.user_id = ?)")
-		args = append(args, c.room, c.user)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT m.room_id, m.user_id, m.read_seq, r.last_seq, u.share_read_receipts
-FROM memberships m JOIN rooms r ON r.id = m.room_id JOIN users u ON u.id = m.user_id
-WHERE `+where.String(), args...)
-	if err != nil {
-		return nil, domainError(err)
-	}
-	defer rows.Close()
-	out := make(map[memberKey]readState, len(batch))
-	for rows.Next() {
-		var k memberKey
-		var st readState
-		if err := rows.Scan(&k.room, &k.user, &st.readSeq, &st.lastSeq, &st.share); err != nil {
-			return nil, domainError(err)
-		}
-		out[k] = st
-	}
-	return out, domainError(rows.Err())
 }

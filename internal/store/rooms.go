@@ -103,7 +103,7 @@ func (s *Store) Role(ctx context.Context, roomID, userID int64) (chat.Role, erro
 func (s *Store) AddMember(ctx context.Context, roomID, userID int64, role chat.Role) (chat.Membership, bool, error) {
 	now := time.Now().UTC()
 	var added bool
-	err := s.withTx(ctx, func(q *db.Queries) error {
+	err := s.withSQLTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
 		added = false
 		log, err := q.LockRoomLog(ctx, roomID)
 		if err != nil {
@@ -117,7 +117,7 @@ func (s *Store) AddMember(ctx context.Context, roomID, userID int64, role chat.R
 		if err := q.CountMembers(ctx, db.CountMembersParams{Delta: 1, ID: roomID}); err != nil {
 			return domainError(err)
 		}
-		return joinCounts(ctx, q, roomID, userID, log.LastSeq)
+		return joinCounts(ctx, tx, roomID, userID, log.LastSeq)
 	})
 	if err != nil {
 		return chat.Membership{}, false, err
