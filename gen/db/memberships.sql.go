@@ -35,7 +35,7 @@ func (q *Queries) AddMember(ctx context.Context, arg AddMemberParams) (int64, er
 }
 
 const getMembership = `-- name: GetMembership :one
-SELECT room_id, user_id, role, joined_at, read_seq, muted, read_changes, read_own, unread_deleted, unread_mentions FROM memberships WHERE room_id = ? AND user_id = ?
+SELECT room_id, user_id, role, joined_at, read_seq, muted, read_changes, read_own, unread_deleted, unread_mentions, hidden FROM memberships WHERE room_id = ? AND user_id = ?
 `
 
 type GetMembershipParams struct {
@@ -57,12 +57,13 @@ func (q *Queries) GetMembership(ctx context.Context, arg GetMembershipParams) (M
 		&i.ReadOwn,
 		&i.UnreadDeleted,
 		&i.UnreadMentions,
+		&i.Hidden,
 	)
 	return i, err
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, m.read_changes, m.read_own, m.unread_deleted, m.unread_mentions, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, m.read_changes, m.read_own, m.unread_deleted, m.unread_mentions, m.hidden, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ?
 ORDER BY m.joined_at, u.id
@@ -93,6 +94,7 @@ func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersR
 			&i.Membership.ReadOwn,
 			&i.Membership.UnreadDeleted,
 			&i.Membership.UnreadMentions,
+			&i.Membership.Hidden,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -100,6 +102,8 @@ func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersR
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
 			&i.User.ShareReadReceipts,
+			&i.User.StatusText,
+			&i.User.DmPolicy,
 		); err != nil {
 			return nil, err
 		}

@@ -94,7 +94,7 @@ func (q *Queries) DeleteReactions(ctx context.Context, arg DeleteReactionsParams
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 `
@@ -131,12 +131,14 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMess
 		&i.User.PasswordHash,
 		&i.User.CreatedAt,
 		&i.User.ShareReadReceipts,
+		&i.User.StatusText,
+		&i.User.DmPolicy,
 	)
 	return i, err
 }
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.sender_id = ? AND m.room_id = ? AND m.client_msg_id = ?
 `
@@ -174,6 +176,8 @@ func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClie
 		&i.User.PasswordHash,
 		&i.User.CreatedAt,
 		&i.User.ShareReadReceipts,
+		&i.User.StatusText,
+		&i.User.DmPolicy,
 	)
 	return i, err
 }
@@ -470,7 +474,7 @@ func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]L
 }
 
 const listMessagesAfter = `-- name: ListMessagesAfter :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ?
 ORDER BY m.seq
@@ -516,6 +520,8 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
 			&i.User.ShareReadReceipts,
+			&i.User.StatusText,
+			&i.User.DmPolicy,
 		); err != nil {
 			return nil, err
 		}
@@ -531,7 +537,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 }
 
 const listMessagesAt = `-- name: ListMessagesAt :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
 `
@@ -585,6 +591,8 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
 			&i.User.ShareReadReceipts,
+			&i.User.StatusText,
+			&i.User.DmPolicy,
 		); err != nil {
 			return nil, err
 		}
@@ -600,7 +608,7 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
@@ -647,6 +655,8 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
 			&i.User.ShareReadReceipts,
+			&i.User.StatusText,
+			&i.User.DmPolicy,
 		); err != nil {
 			return nil, err
 		}
@@ -662,7 +672,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 }
 
 const listMessagesBetween = `-- name: ListMessagesBetween :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ? AND m.seq <= ?
 ORDER BY m.seq
@@ -708,6 +718,8 @@ func (q *Queries) ListMessagesBetween(ctx context.Context, arg ListMessagesBetwe
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
 			&i.User.ShareReadReceipts,
+			&i.User.StatusText,
+			&i.User.DmPolicy,
 		); err != nil {
 			return nil, err
 		}
@@ -785,7 +797,7 @@ func (q *Queries) ListReactions(ctx context.Context, arg ListReactionsParams) ([
 }
 
 const listReplied = `-- name: ListReplied :many
-SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
 `
@@ -834,6 +846,8 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 			&i.User.PasswordHash,
 			&i.User.CreatedAt,
 			&i.User.ShareReadReceipts,
+			&i.User.StatusText,
+			&i.User.DmPolicy,
 		); err != nil {
 			return nil, err
 		}
@@ -849,7 +863,7 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 }
 
 const lockMessage = `-- name: LockMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 FOR UPDATE
@@ -887,6 +901,8 @@ func (q *Queries) LockMessage(ctx context.Context, arg LockMessageParams) (LockM
 		&i.User.PasswordHash,
 		&i.User.CreatedAt,
 		&i.User.ShareReadReceipts,
+		&i.User.StatusText,
+		&i.User.DmPolicy,
 	)
 	return i, err
 }

@@ -9,6 +9,24 @@ import (
 	"time"
 )
 
+type Block struct {
+	BlockerID int64
+	BlockedID int64
+	CreatedAt time.Time
+}
+
+type FriendRequest struct {
+	FromID    int64
+	ToID      int64
+	CreatedAt time.Time
+}
+
+type Friendship struct {
+	UserID    int64
+	FriendID  int64
+	CreatedAt time.Time
+}
+
 type Membership struct {
 	RoomID         int64
 	UserID         int64
@@ -20,6 +38,7 @@ type Membership struct {
 	ReadOwn        int64
 	UnreadDeleted  int64
 	UnreadMentions int64
+	Hidden         bool
 }
 
 type Mention struct {
@@ -71,6 +90,8 @@ type Room struct {
 	CreatedAt   time.Time
 	ChangeCount int64
 	MemberCount int64
+	Kind        int8
+	MemberSet   sql.NullString
 }
 
 type ServerSecret struct {
@@ -98,4 +119,6 @@ type User struct {
 	PasswordHash      string
 	CreatedAt         time.Time
 	ShareReadReceipts bool
+	StatusText        string
+	DmPolicy          int8
 }

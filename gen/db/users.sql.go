@@ -38,7 +38,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (int64, 
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts FROM users WHERE id = ?
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy FROM users WHERE id = ?
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -52,12 +52,14 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.ShareReadReceipts,
+		&i.StatusText,
+		&i.DmPolicy,
 	)
 	return i, err
 }
 
 const getUserByLogin = `-- name: GetUserByLogin :one
-SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts FROM users WHERE username = ? OR email = ? LIMIT 1
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy FROM users WHERE username = ? OR email = ? LIMIT 1
 `
 
 type GetUserByLoginParams struct {
@@ -77,12 +79,14 @@ func (q *Queries) GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) 
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.ShareReadReceipts,
+		&i.StatusText,
+		&i.DmPolicy,
 	)
 	return i, err
 }
 
 const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts FROM users WHERE username = ?
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy FROM users WHERE username = ?
 `
 
 func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User, error) {
@@ -96,6 +100,8 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.ShareReadReceipts,
+		&i.StatusText,
+		&i.DmPolicy,
 	)
 	return i, err
 }

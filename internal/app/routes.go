@@ -30,6 +30,7 @@ var serviceNames = []string{
 	chatv1connect.RoomServiceName,
 	chatv1connect.MessageServiceName,
 	chatv1connect.UserServiceName,
+	chatv1connect.FriendServiceName,
 }
 
 // routes is every public path: the RPCs, /ws (socket), health and the web
@@ -53,6 +54,7 @@ func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, feeds rpc.
 	mux.Handle(chatv1connect.NewRoomServiceHandler(rpc.NewRoomHandler(chatSvc, log), opts...))
 	mux.Handle(chatv1connect.NewMessageServiceHandler(rpc.NewMessageHandler(chatSvc, feeds, log), opts...))
 	mux.Handle(chatv1connect.NewUserServiceHandler(rpc.NewUserHandler(chatSvc, log), opts...))
+	mux.Handle(chatv1connect.NewFriendServiceHandler(rpc.NewFriendHandler(chatSvc, log), opts...))
 	mux.Handle(grpchealth.NewHandler(ready))
 	reflector := grpcreflect.NewStaticReflector(append(serviceNames, grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))

@@ -596,6 +596,166 @@ func (*ChangePasswordResponse) Descriptor() ([]byte, []int) {
 	return file_chat_v1_auth_proto_rawDescGZIP(), []int{11}
 }
 
+type ListSessionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsRequest) Reset() {
+	*x = ListSessionsRequest{}
+	mi := &file_chat_v1_auth_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsRequest) ProtoMessage() {}
+
+func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_auth_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_auth_proto_rawDescGZIP(), []int{12}
+}
+
+type ListSessionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sessions      []*Session             `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsResponse) Reset() {
+	*x = ListSessionsResponse{}
+	mi := &file_chat_v1_auth_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsResponse) ProtoMessage() {}
+
+func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_auth_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_auth_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListSessionsResponse) GetSessions() []*Session {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+type RevokeSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SessionId     string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSessionRequest) Reset() {
+	*x = RevokeSessionRequest{}
+	mi := &file_chat_v1_auth_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSessionRequest) ProtoMessage() {}
+
+func (x *RevokeSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_auth_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSessionRequest.ProtoReflect.Descriptor instead.
+func (*RevokeSessionRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_auth_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RevokeSessionRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+type RevokeSessionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSessionResponse) Reset() {
+	*x = RevokeSessionResponse{}
+	mi := &file_chat_v1_auth_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSessionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSessionResponse) ProtoMessage() {}
+
+func (x *RevokeSessionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_auth_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSessionResponse.ProtoReflect.Descriptor instead.
+func (*RevokeSessionResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_auth_proto_rawDescGZIP(), []int{15}
+}
+
 var File_chat_v1_auth_proto protoreflect.FileDescriptor
 
 const file_chat_v1_auth_proto_rawDesc = "" +
@@ -635,14 +795,23 @@ const file_chat_v1_auth_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0fcurrentPassword\x12-\n" +
 	"\fnew_password\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\b\x18\x80\x01R\vnewPassword\"\x18\n" +
-	"\x16ChangePasswordResponse2\x99\x03\n" +
+	"\x16ChangePasswordResponse\"\x15\n" +
+	"\x13ListSessionsRequest\"D\n" +
+	"\x14ListSessionsResponse\x12,\n" +
+	"\bsessions\x18\x01 \x03(\v2\x10.chat.v1.SessionR\bsessions\"@\n" +
+	"\x14RevokeSessionRequest\x12(\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tsessionId\"\x17\n" +
+	"\x15RevokeSessionResponse2\xbd\x04\n" +
 	"\vAuthService\x12A\n" +
 	"\bRegister\x12\x18.chat.v1.RegisterRequest\x1a\x19.chat.v1.RegisterResponse\"\x00\x128\n" +
 	"\x05Login\x12\x15.chat.v1.LoginRequest\x1a\x16.chat.v1.LoginResponse\"\x00\x12>\n" +
 	"\aRefresh\x12\x17.chat.v1.RefreshRequest\x1a\x18.chat.v1.RefreshResponse\"\x00\x12;\n" +
 	"\x06Logout\x12\x16.chat.v1.LogoutRequest\x1a\x17.chat.v1.LogoutResponse\"\x00\x12S\n" +
 	"\x0eChangePassword\x12\x1e.chat.v1.ChangePasswordRequest\x1a\x1f.chat.v1.ChangePasswordResponse\"\x00\x12;\n" +
-	"\x05GetMe\x12\x15.chat.v1.GetMeRequest\x1a\x16.chat.v1.GetMeResponse\"\x03\x90\x02\x01B\x8d\x01\n" +
+	"\x05GetMe\x12\x15.chat.v1.GetMeRequest\x1a\x16.chat.v1.GetMeResponse\"\x03\x90\x02\x01\x12P\n" +
+	"\fListSessions\x12\x1c.chat.v1.ListSessionsRequest\x1a\x1d.chat.v1.ListSessionsResponse\"\x03\x90\x02\x01\x12P\n" +
+	"\rRevokeSession\x12\x1d.chat.v1.RevokeSessionRequest\x1a\x1e.chat.v1.RevokeSessionResponse\"\x00B\x8d\x01\n" +
 	"\vcom.chat.v1B\tAuthProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
 var (
@@ -657,7 +826,7 @@ func file_chat_v1_auth_proto_rawDescGZIP() []byte {
 	return file_chat_v1_auth_proto_rawDescData
 }
 
-var file_chat_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_chat_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_chat_v1_auth_proto_goTypes = []any{
 	(*RegisterRequest)(nil),        // 0: chat.v1.RegisterRequest
 	(*RegisterResponse)(nil),       // 1: chat.v1.RegisterResponse
@@ -671,32 +840,42 @@ var file_chat_v1_auth_proto_goTypes = []any{
 	(*GetMeResponse)(nil),          // 9: chat.v1.GetMeResponse
 	(*ChangePasswordRequest)(nil),  // 10: chat.v1.ChangePasswordRequest
 	(*ChangePasswordResponse)(nil), // 11: chat.v1.ChangePasswordResponse
-	(*User)(nil),                   // 12: chat.v1.User
-	(*timestamppb.Timestamp)(nil),  // 13: google.protobuf.Timestamp
+	(*ListSessionsRequest)(nil),    // 12: chat.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),   // 13: chat.v1.ListSessionsResponse
+	(*RevokeSessionRequest)(nil),   // 14: chat.v1.RevokeSessionRequest
+	(*RevokeSessionResponse)(nil),  // 15: chat.v1.RevokeSessionResponse
+	(*User)(nil),                   // 16: chat.v1.User
+	(*timestamppb.Timestamp)(nil),  // 17: google.protobuf.Timestamp
+	(*Session)(nil),                // 18: chat.v1.Session
 }
 var file_chat_v1_auth_proto_depIdxs = []int32{
-	12, // 0: chat.v1.RegisterResponse.user:type_name -> chat.v1.User
-	13, // 1: chat.v1.LoginResponse.access_expires_at:type_name -> google.protobuf.Timestamp
-	12, // 2: chat.v1.LoginResponse.user:type_name -> chat.v1.User
-	13, // 3: chat.v1.RefreshResponse.access_expires_at:type_name -> google.protobuf.Timestamp
-	12, // 4: chat.v1.GetMeResponse.user:type_name -> chat.v1.User
-	0,  // 5: chat.v1.AuthService.Register:input_type -> chat.v1.RegisterRequest
-	2,  // 6: chat.v1.AuthService.Login:input_type -> chat.v1.LoginRequest
-	4,  // 7: chat.v1.AuthService.Refresh:input_type -> chat.v1.RefreshRequest
-	6,  // 8: chat.v1.AuthService.Logout:input_type -> chat.v1.LogoutRequest
-	10, // 9: chat.v1.AuthService.ChangePassword:input_type -> chat.v1.ChangePasswordRequest
-	8,  // 10: chat.v1.AuthService.GetMe:input_type -> chat.v1.GetMeRequest
-	1,  // 11: chat.v1.AuthService.Register:output_type -> chat.v1.RegisterResponse
-	3,  // 12: chat.v1.AuthService.Login:output_type -> chat.v1.LoginResponse
-	5,  // 13: chat.v1.AuthService.Refresh:output_type -> chat.v1.RefreshResponse
-	7,  // 14: chat.v1.AuthService.Logout:output_type -> chat.v1.LogoutResponse
-	11, // 15: chat.v1.AuthService.ChangePassword:output_type -> chat.v1.ChangePasswordResponse
-	9,  // 16: chat.v1.AuthService.GetMe:output_type -> chat.v1.GetMeResponse
-	11, // [11:17] is the sub-list for method output_type
-	5,  // [5:11] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	16, // 0: chat.v1.RegisterResponse.user:type_name -> chat.v1.User
+	17, // 1: chat.v1.LoginResponse.access_expires_at:type_name -> google.protobuf.Timestamp
+	16, // 2: chat.v1.LoginResponse.user:type_name -> chat.v1.User
+	17, // 3: chat.v1.RefreshResponse.access_expires_at:type_name -> google.protobuf.Timestamp
+	16, // 4: chat.v1.GetMeResponse.user:type_name -> chat.v1.User
+	18, // 5: chat.v1.ListSessionsResponse.sessions:type_name -> chat.v1.Session
+	0,  // 6: chat.v1.AuthService.Register:input_type -> chat.v1.RegisterRequest
+	2,  // 7: chat.v1.AuthService.Login:input_type -> chat.v1.LoginRequest
+	4,  // 8: chat.v1.AuthService.Refresh:input_type -> chat.v1.RefreshRequest
+	6,  // 9: chat.v1.AuthService.Logout:input_type -> chat.v1.LogoutRequest
+	10, // 10: chat.v1.AuthService.ChangePassword:input_type -> chat.v1.ChangePasswordRequest
+	8,  // 11: chat.v1.AuthService.GetMe:input_type -> chat.v1.GetMeRequest
+	12, // 12: chat.v1.AuthService.ListSessions:input_type -> chat.v1.ListSessionsRequest
+	14, // 13: chat.v1.AuthService.RevokeSession:input_type -> chat.v1.RevokeSessionRequest
+	1,  // 14: chat.v1.AuthService.Register:output_type -> chat.v1.RegisterResponse
+	3,  // 15: chat.v1.AuthService.Login:output_type -> chat.v1.LoginResponse
+	5,  // 16: chat.v1.AuthService.Refresh:output_type -> chat.v1.RefreshResponse
+	7,  // 17: chat.v1.AuthService.Logout:output_type -> chat.v1.LogoutResponse
+	11, // 18: chat.v1.AuthService.ChangePassword:output_type -> chat.v1.ChangePasswordResponse
+	9,  // 19: chat.v1.AuthService.GetMe:output_type -> chat.v1.GetMeResponse
+	13, // 20: chat.v1.AuthService.ListSessions:output_type -> chat.v1.ListSessionsResponse
+	15, // 21: chat.v1.AuthService.RevokeSession:output_type -> chat.v1.RevokeSessionResponse
+	14, // [14:22] is the sub-list for method output_type
+	6,  // [6:14] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_auth_proto_init() }
@@ -711,7 +890,7 @@ func file_chat_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_auth_proto_rawDesc), len(file_chat_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -51,6 +51,12 @@ type Event struct {
 	//	*Event_ReadReceipt
 	//	*Event_SettingsChanged
 	//	*Event_MuteChanged
+	//	*Event_FriendRequestReceived
+	//	*Event_FriendRequestAnswered
+	//	*Event_FriendRemoved
+	//	*Event_BlockChanged
+	//	*Event_UserUpdated
+	//	*Event_RoomUpdated
 	Kind isEvent_Kind `protobuf_oneof:"kind"`
 	// The user an event about their own rooms is addressed to, on every live
 	// connection of theirs; 0 for room events.
@@ -254,6 +260,60 @@ func (x *Event) GetMuteChanged() *MuteChanged {
 	return nil
 }
 
+func (x *Event) GetFriendRequestReceived() *FriendRequestReceived {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_FriendRequestReceived); ok {
+			return x.FriendRequestReceived
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetFriendRequestAnswered() *FriendRequestAnswered {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_FriendRequestAnswered); ok {
+			return x.FriendRequestAnswered
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetFriendRemoved() *FriendRemoved {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_FriendRemoved); ok {
+			return x.FriendRemoved
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBlockChanged() *BlockChanged {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_BlockChanged); ok {
+			return x.BlockChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetUserUpdated() *UserUpdated {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_UserUpdated); ok {
+			return x.UserUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetRoomUpdated() *RoomUpdated {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_RoomUpdated); ok {
+			return x.RoomUpdated
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetUserId() int64 {
 	if x != nil {
 		return x.UserId
@@ -329,6 +389,30 @@ type Event_MuteChanged struct {
 	MuteChanged *MuteChanged `protobuf:"bytes,19,opt,name=mute_changed,json=muteChanged,proto3,oneof"`
 }
 
+type Event_FriendRequestReceived struct {
+	FriendRequestReceived *FriendRequestReceived `protobuf:"bytes,20,opt,name=friend_request_received,json=friendRequestReceived,proto3,oneof"`
+}
+
+type Event_FriendRequestAnswered struct {
+	FriendRequestAnswered *FriendRequestAnswered `protobuf:"bytes,21,opt,name=friend_request_answered,json=friendRequestAnswered,proto3,oneof"`
+}
+
+type Event_FriendRemoved struct {
+	FriendRemoved *FriendRemoved `protobuf:"bytes,22,opt,name=friend_removed,json=friendRemoved,proto3,oneof"`
+}
+
+type Event_BlockChanged struct {
+	BlockChanged *BlockChanged `protobuf:"bytes,23,opt,name=block_changed,json=blockChanged,proto3,oneof"`
+}
+
+type Event_UserUpdated struct {
+	UserUpdated *UserUpdated `protobuf:"bytes,24,opt,name=user_updated,json=userUpdated,proto3,oneof"`
+}
+
+type Event_RoomUpdated struct {
+	RoomUpdated *RoomUpdated `protobuf:"bytes,25,opt,name=room_updated,json=roomUpdated,proto3,oneof"`
+}
+
 func (*Event_MessageCreated) isEvent_Kind() {}
 
 func (*Event_MemberJoined) isEvent_Kind() {}
@@ -360,6 +444,18 @@ func (*Event_ReadReceipt) isEvent_Kind() {}
 func (*Event_SettingsChanged) isEvent_Kind() {}
 
 func (*Event_MuteChanged) isEvent_Kind() {}
+
+func (*Event_FriendRequestReceived) isEvent_Kind() {}
+
+func (*Event_FriendRequestAnswered) isEvent_Kind() {}
+
+func (*Event_FriendRemoved) isEvent_Kind() {}
+
+func (*Event_BlockChanged) isEvent_Kind() {}
+
+func (*Event_UserUpdated) isEvent_Kind() {}
+
+func (*Event_RoomUpdated) isEvent_Kind() {}
 
 // MessageCreated carries a newly stored message.
 type MessageCreated struct {
@@ -903,7 +999,8 @@ func (x *MemberLeft) GetUserId() int64 {
 	return 0
 }
 
-// PresenceChanged says a member came online or went offline.
+// PresenceChanged says a member came online or went offline; with room_id
+// 0 (a per-user event), that a friend of the user did.
 type PresenceChanged struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
@@ -1176,6 +1273,306 @@ func (x *RoomRemoved) GetRoomId() int64 {
 	return 0
 }
 
+// FriendRequestReceived tells both users of a new request: the addressee
+// (request.user is the sender) and the sender's other sessions
+// (request.user is the addressee; outgoing is set).
+type FriendRequestReceived struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *FriendRequest         `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Outgoing      bool                   `protobuf:"varint,2,opt,name=outgoing,proto3" json:"outgoing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FriendRequestReceived) Reset() {
+	*x = FriendRequestReceived{}
+	mi := &file_chat_v1_event_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FriendRequestReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FriendRequestReceived) ProtoMessage() {}
+
+func (x *FriendRequestReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FriendRequestReceived.ProtoReflect.Descriptor instead.
+func (*FriendRequestReceived) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *FriendRequestReceived) GetRequest() *FriendRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *FriendRequestReceived) GetOutgoing() bool {
+	if x != nil {
+		return x.Outgoing
+	}
+	return false
+}
+
+// FriendRequestAnswered tells both users that a request was accepted,
+// declined or cancelled; user is the other person. accepted makes them
+// friends.
+type FriendRequestAnswered struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Accepted      bool                   `protobuf:"varint,2,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FriendRequestAnswered) Reset() {
+	*x = FriendRequestAnswered{}
+	mi := &file_chat_v1_event_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FriendRequestAnswered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FriendRequestAnswered) ProtoMessage() {}
+
+func (x *FriendRequestAnswered) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FriendRequestAnswered.ProtoReflect.Descriptor instead.
+func (*FriendRequestAnswered) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *FriendRequestAnswered) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *FriendRequestAnswered) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+// FriendRemoved tells both users that their friendship ended.
+type FriendRemoved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FriendRemoved) Reset() {
+	*x = FriendRemoved{}
+	mi := &file_chat_v1_event_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FriendRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FriendRemoved) ProtoMessage() {}
+
+func (x *FriendRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FriendRemoved.ProtoReflect.Descriptor instead.
+func (*FriendRemoved) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *FriendRemoved) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+// BlockChanged tells the blocker's sessions that they blocked or unblocked
+// a user. The blocked user is never told.
+type BlockChanged struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	Blocked       bool                   `protobuf:"varint,2,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockChanged) Reset() {
+	*x = BlockChanged{}
+	mi := &file_chat_v1_event_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockChanged) ProtoMessage() {}
+
+func (x *BlockChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockChanged.ProtoReflect.Descriptor instead.
+func (*BlockChanged) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BlockChanged) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *BlockChanged) GetBlocked() bool {
+	if x != nil {
+		return x.Blocked
+	}
+	return false
+}
+
+// UserUpdated says a user changed their profile; the user's own sessions
+// and their friends hear it.
+type UserUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserUpdated) Reset() {
+	*x = UserUpdated{}
+	mi := &file_chat_v1_event_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserUpdated) ProtoMessage() {}
+
+func (x *UserUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserUpdated.ProtoReflect.Descriptor instead.
+func (*UserUpdated) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *UserUpdated) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// RoomUpdated says a room's name or topic changed.
+type RoomUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomUpdated) Reset() {
+	*x = RoomUpdated{}
+	mi := &file_chat_v1_event_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomUpdated) ProtoMessage() {}
+
+func (x *RoomUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomUpdated.ProtoReflect.Descriptor instead.
+func (*RoomUpdated) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RoomUpdated) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
 // RoomCursor is the last seq a client has seen in a room.
 type RoomCursor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1187,7 +1584,7 @@ type RoomCursor struct {
 
 func (x *RoomCursor) Reset() {
 	*x = RoomCursor{}
-	mi := &file_chat_v1_event_proto_msgTypes[16]
+	mi := &file_chat_v1_event_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1596,7 @@ func (x *RoomCursor) String() string {
 func (*RoomCursor) ProtoMessage() {}
 
 func (x *RoomCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[16]
+	mi := &file_chat_v1_event_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1609,7 @@ func (x *RoomCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomCursor.ProtoReflect.Descriptor instead.
 func (*RoomCursor) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{16}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RoomCursor) GetRoomId() int64 {
@@ -1247,7 +1644,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_chat_v1_event_proto_msgTypes[17]
+	mi := &file_chat_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1656,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[17]
+	mi := &file_chat_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1669,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{17}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Ready) GetUser() *User {
@@ -1315,7 +1712,7 @@ type Reconnect struct {
 
 func (x *Reconnect) Reset() {
 	*x = Reconnect{}
-	mi := &file_chat_v1_event_proto_msgTypes[18]
+	mi := &file_chat_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1327,7 +1724,7 @@ func (x *Reconnect) String() string {
 func (*Reconnect) ProtoMessage() {}
 
 func (x *Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[18]
+	mi := &file_chat_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1340,7 +1737,7 @@ func (x *Reconnect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reconnect.ProtoReflect.Descriptor instead.
 func (*Reconnect) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{18}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Reconnect) GetDelayMs() int64 {
@@ -1373,7 +1770,7 @@ type ClientFrame struct {
 
 func (x *ClientFrame) Reset() {
 	*x = ClientFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[19]
+	mi := &file_chat_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1782,7 @@ func (x *ClientFrame) String() string {
 func (*ClientFrame) ProtoMessage() {}
 
 func (x *ClientFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[19]
+	mi := &file_chat_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1795,7 @@ func (x *ClientFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFrame.ProtoReflect.Descriptor instead.
 func (*ClientFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{19}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ClientFrame) GetKind() isClientFrame_Kind {
@@ -1486,7 +1883,7 @@ type Auth struct {
 
 func (x *Auth) Reset() {
 	*x = Auth{}
-	mi := &file_chat_v1_event_proto_msgTypes[20]
+	mi := &file_chat_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1895,7 @@ func (x *Auth) String() string {
 func (*Auth) ProtoMessage() {}
 
 func (x *Auth) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[20]
+	mi := &file_chat_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1908,7 @@ func (x *Auth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Auth.ProtoReflect.Descriptor instead.
 func (*Auth) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{20}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Auth) GetToken() string {
@@ -1543,7 +1940,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_chat_v1_event_proto_msgTypes[21]
+	mi := &file_chat_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1952,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[21]
+	mi := &file_chat_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1965,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{21}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Resume) GetRooms() []*RoomCursor {
@@ -1588,7 +1985,7 @@ type TypingFrame struct {
 
 func (x *TypingFrame) Reset() {
 	*x = TypingFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[22]
+	mi := &file_chat_v1_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +1997,7 @@ func (x *TypingFrame) String() string {
 func (*TypingFrame) ProtoMessage() {}
 
 func (x *TypingFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[22]
+	mi := &file_chat_v1_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +2010,7 @@ func (x *TypingFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingFrame.ProtoReflect.Descriptor instead.
 func (*TypingFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *TypingFrame) GetRoomId() int64 {
@@ -1632,7 +2029,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_chat_v1_event_proto_msgTypes[23]
+	mi := &file_chat_v1_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +2041,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[23]
+	mi := &file_chat_v1_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +2054,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{29}
 }
 
 // Pong answers a Ping.
@@ -1669,7 +2066,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_chat_v1_event_proto_msgTypes[24]
+	mi := &file_chat_v1_event_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +2078,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[24]
+	mi := &file_chat_v1_event_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +2091,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{30}
 }
 
 // ServerFrame is one WebSocket frame from the server. Without a subprotocol
@@ -1716,7 +2113,7 @@ type ServerFrame struct {
 
 func (x *ServerFrame) Reset() {
 	*x = ServerFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[25]
+	mi := &file_chat_v1_event_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +2125,7 @@ func (x *ServerFrame) String() string {
 func (*ServerFrame) ProtoMessage() {}
 
 func (x *ServerFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[25]
+	mi := &file_chat_v1_event_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +2138,7 @@ func (x *ServerFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrame.ProtoReflect.Descriptor instead.
 func (*ServerFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{25}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ServerFrame) GetKind() isServerFrame_Kind {
@@ -1842,7 +2239,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_chat_v1_event_proto_msgTypes[26]
+	mi := &file_chat_v1_event_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1854,7 +2251,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[26]
+	mi := &file_chat_v1_event_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1867,7 +2264,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{26}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Error) GetCode() string {
@@ -1898,7 +2295,7 @@ type ServerFrames struct {
 
 func (x *ServerFrames) Reset() {
 	*x = ServerFrames{}
-	mi := &file_chat_v1_event_proto_msgTypes[27]
+	mi := &file_chat_v1_event_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +2307,7 @@ func (x *ServerFrames) String() string {
 func (*ServerFrames) ProtoMessage() {}
 
 func (x *ServerFrames) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[27]
+	mi := &file_chat_v1_event_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +2320,7 @@ func (x *ServerFrames) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrames.ProtoReflect.Descriptor instead.
 func (*ServerFrames) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{27}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ServerFrames) GetFrames() []*ServerFrame {
@@ -1937,7 +2334,7 @@ var File_chat_v1_event_proto protoreflect.FileDescriptor
 
 const file_chat_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xb0\b\n" +
+	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xd9\v\n" +
 	"\x05Event\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12B\n" +
@@ -1960,7 +2357,13 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"readMarker\x129\n" +
 	"\fread_receipt\x18\x11 \x01(\v2\x14.chat.v1.ReadReceiptH\x00R\vreadReceipt\x12E\n" +
 	"\x10settings_changed\x18\x12 \x01(\v2\x18.chat.v1.SettingsChangedH\x00R\x0fsettingsChanged\x129\n" +
-	"\fmute_changed\x18\x13 \x01(\v2\x14.chat.v1.MuteChangedH\x00R\vmuteChanged\x12\x17\n" +
+	"\fmute_changed\x18\x13 \x01(\v2\x14.chat.v1.MuteChangedH\x00R\vmuteChanged\x12X\n" +
+	"\x17friend_request_received\x18\x14 \x01(\v2\x1e.chat.v1.FriendRequestReceivedH\x00R\x15friendRequestReceived\x12X\n" +
+	"\x17friend_request_answered\x18\x15 \x01(\v2\x1e.chat.v1.FriendRequestAnsweredH\x00R\x15friendRequestAnswered\x12?\n" +
+	"\x0efriend_removed\x18\x16 \x01(\v2\x16.chat.v1.FriendRemovedH\x00R\rfriendRemoved\x12<\n" +
+	"\rblock_changed\x18\x17 \x01(\v2\x15.chat.v1.BlockChangedH\x00R\fblockChanged\x129\n" +
+	"\fuser_updated\x18\x18 \x01(\v2\x14.chat.v1.UserUpdatedH\x00R\vuserUpdated\x129\n" +
+	"\froom_updated\x18\x19 \x01(\v2\x14.chat.v1.RoomUpdatedH\x00R\vroomUpdated\x12\x17\n" +
 	"\auser_id\x18\v \x01(\x03R\x06userIdB\x06\n" +
 	"\x04kind\"<\n" +
 	"\x0eMessageCreated\x12*\n" +
@@ -2013,7 +2416,22 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\tRoomAdded\x12!\n" +
 	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"&\n" +
 	"\vRoomRemoved\x12\x17\n" +
-	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\"T\n" +
+	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\"e\n" +
+	"\x15FriendRequestReceived\x120\n" +
+	"\arequest\x18\x01 \x01(\v2\x16.chat.v1.FriendRequestR\arequest\x12\x1a\n" +
+	"\boutgoing\x18\x02 \x01(\bR\boutgoing\"V\n" +
+	"\x15FriendRequestAnswered\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12\x1a\n" +
+	"\baccepted\x18\x02 \x01(\bR\baccepted\"(\n" +
+	"\rFriendRemoved\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\x03R\x06userId\"K\n" +
+	"\fBlockChanged\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12\x18\n" +
+	"\ablocked\x18\x02 \x01(\bR\ablocked\"0\n" +
+	"\vUserUpdated\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\"0\n" +
+	"\vRoomUpdated\x12!\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"T\n" +
 	"\n" +
 	"RoomCursor\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12$\n" +
@@ -2070,42 +2488,49 @@ func file_chat_v1_event_proto_rawDescGZIP() []byte {
 	return file_chat_v1_event_proto_rawDescData
 }
 
-var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_chat_v1_event_proto_goTypes = []any{
-	(*Event)(nil),           // 0: chat.v1.Event
-	(*MessageCreated)(nil),  // 1: chat.v1.MessageCreated
-	(*MessageEdited)(nil),   // 2: chat.v1.MessageEdited
-	(*MessageDeleted)(nil),  // 3: chat.v1.MessageDeleted
-	(*ReactionAdded)(nil),   // 4: chat.v1.ReactionAdded
-	(*ReactionRemoved)(nil), // 5: chat.v1.ReactionRemoved
-	(*ReadMarker)(nil),      // 6: chat.v1.ReadMarker
-	(*SettingsChanged)(nil), // 7: chat.v1.SettingsChanged
-	(*MuteChanged)(nil),     // 8: chat.v1.MuteChanged
-	(*MemberJoined)(nil),    // 9: chat.v1.MemberJoined
-	(*MemberLeft)(nil),      // 10: chat.v1.MemberLeft
-	(*PresenceChanged)(nil), // 11: chat.v1.PresenceChanged
-	(*Typing)(nil),          // 12: chat.v1.Typing
-	(*TooFarBehind)(nil),    // 13: chat.v1.TooFarBehind
-	(*RoomAdded)(nil),       // 14: chat.v1.RoomAdded
-	(*RoomRemoved)(nil),     // 15: chat.v1.RoomRemoved
-	(*RoomCursor)(nil),      // 16: chat.v1.RoomCursor
-	(*Ready)(nil),           // 17: chat.v1.Ready
-	(*Reconnect)(nil),       // 18: chat.v1.Reconnect
-	(*ClientFrame)(nil),     // 19: chat.v1.ClientFrame
-	(*Auth)(nil),            // 20: chat.v1.Auth
-	(*Resume)(nil),          // 21: chat.v1.Resume
-	(*TypingFrame)(nil),     // 22: chat.v1.TypingFrame
-	(*Ping)(nil),            // 23: chat.v1.Ping
-	(*Pong)(nil),            // 24: chat.v1.Pong
-	(*ServerFrame)(nil),     // 25: chat.v1.ServerFrame
-	(*Error)(nil),           // 26: chat.v1.Error
-	(*ServerFrames)(nil),    // 27: chat.v1.ServerFrames
-	(*ReadReceipt)(nil),     // 28: chat.v1.ReadReceipt
-	(*Message)(nil),         // 29: chat.v1.Message
-	(*Settings)(nil),        // 30: chat.v1.Settings
-	(*Member)(nil),          // 31: chat.v1.Member
-	(*Room)(nil),            // 32: chat.v1.Room
-	(*User)(nil),            // 33: chat.v1.User
+	(*Event)(nil),                 // 0: chat.v1.Event
+	(*MessageCreated)(nil),        // 1: chat.v1.MessageCreated
+	(*MessageEdited)(nil),         // 2: chat.v1.MessageEdited
+	(*MessageDeleted)(nil),        // 3: chat.v1.MessageDeleted
+	(*ReactionAdded)(nil),         // 4: chat.v1.ReactionAdded
+	(*ReactionRemoved)(nil),       // 5: chat.v1.ReactionRemoved
+	(*ReadMarker)(nil),            // 6: chat.v1.ReadMarker
+	(*SettingsChanged)(nil),       // 7: chat.v1.SettingsChanged
+	(*MuteChanged)(nil),           // 8: chat.v1.MuteChanged
+	(*MemberJoined)(nil),          // 9: chat.v1.MemberJoined
+	(*MemberLeft)(nil),            // 10: chat.v1.MemberLeft
+	(*PresenceChanged)(nil),       // 11: chat.v1.PresenceChanged
+	(*Typing)(nil),                // 12: chat.v1.Typing
+	(*TooFarBehind)(nil),          // 13: chat.v1.TooFarBehind
+	(*RoomAdded)(nil),             // 14: chat.v1.RoomAdded
+	(*RoomRemoved)(nil),           // 15: chat.v1.RoomRemoved
+	(*FriendRequestReceived)(nil), // 16: chat.v1.FriendRequestReceived
+	(*FriendRequestAnswered)(nil), // 17: chat.v1.FriendRequestAnswered
+	(*FriendRemoved)(nil),         // 18: chat.v1.FriendRemoved
+	(*BlockChanged)(nil),          // 19: chat.v1.BlockChanged
+	(*UserUpdated)(nil),           // 20: chat.v1.UserUpdated
+	(*RoomUpdated)(nil),           // 21: chat.v1.RoomUpdated
+	(*RoomCursor)(nil),            // 22: chat.v1.RoomCursor
+	(*Ready)(nil),                 // 23: chat.v1.Ready
+	(*Reconnect)(nil),             // 24: chat.v1.Reconnect
+	(*ClientFrame)(nil),           // 25: chat.v1.ClientFrame
+	(*Auth)(nil),                  // 26: chat.v1.Auth
+	(*Resume)(nil),                // 27: chat.v1.Resume
+	(*TypingFrame)(nil),           // 28: chat.v1.TypingFrame
+	(*Ping)(nil),                  // 29: chat.v1.Ping
+	(*Pong)(nil),                  // 30: chat.v1.Pong
+	(*ServerFrame)(nil),           // 31: chat.v1.ServerFrame
+	(*Error)(nil),                 // 32: chat.v1.Error
+	(*ServerFrames)(nil),          // 33: chat.v1.ServerFrames
+	(*ReadReceipt)(nil),           // 34: chat.v1.ReadReceipt
+	(*Message)(nil),               // 35: chat.v1.Message
+	(*Settings)(nil),              // 36: chat.v1.Settings
+	(*Member)(nil),                // 37: chat.v1.Member
+	(*Room)(nil),                  // 38: chat.v1.Room
+	(*FriendRequest)(nil),         // 39: chat.v1.FriendRequest
+	(*User)(nil),                  // 40: chat.v1.User
 }
 var file_chat_v1_event_proto_depIdxs = []int32{
 	1,  // 0: chat.v1.Event.message_created:type_name -> chat.v1.MessageCreated
@@ -2121,33 +2546,44 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	4,  // 10: chat.v1.Event.reaction_added:type_name -> chat.v1.ReactionAdded
 	5,  // 11: chat.v1.Event.reaction_removed:type_name -> chat.v1.ReactionRemoved
 	6,  // 12: chat.v1.Event.read_marker:type_name -> chat.v1.ReadMarker
-	28, // 13: chat.v1.Event.read_receipt:type_name -> chat.v1.ReadReceipt
+	34, // 13: chat.v1.Event.read_receipt:type_name -> chat.v1.ReadReceipt
 	7,  // 14: chat.v1.Event.settings_changed:type_name -> chat.v1.SettingsChanged
 	8,  // 15: chat.v1.Event.mute_changed:type_name -> chat.v1.MuteChanged
-	29, // 16: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
-	29, // 17: chat.v1.MessageEdited.message:type_name -> chat.v1.Message
-	30, // 18: chat.v1.SettingsChanged.settings:type_name -> chat.v1.Settings
-	31, // 19: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
-	32, // 20: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
-	33, // 21: chat.v1.Ready.user:type_name -> chat.v1.User
-	16, // 22: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
-	20, // 23: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
-	21, // 24: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
-	22, // 25: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
-	23, // 26: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
-	16, // 27: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
-	16, // 28: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
-	17, // 29: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
-	0,  // 30: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
-	26, // 31: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
-	24, // 32: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
-	18, // 33: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	25, // 34: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	16, // 16: chat.v1.Event.friend_request_received:type_name -> chat.v1.FriendRequestReceived
+	17, // 17: chat.v1.Event.friend_request_answered:type_name -> chat.v1.FriendRequestAnswered
+	18, // 18: chat.v1.Event.friend_removed:type_name -> chat.v1.FriendRemoved
+	19, // 19: chat.v1.Event.block_changed:type_name -> chat.v1.BlockChanged
+	20, // 20: chat.v1.Event.user_updated:type_name -> chat.v1.UserUpdated
+	21, // 21: chat.v1.Event.room_updated:type_name -> chat.v1.RoomUpdated
+	35, // 22: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
+	35, // 23: chat.v1.MessageEdited.message:type_name -> chat.v1.Message
+	36, // 24: chat.v1.SettingsChanged.settings:type_name -> chat.v1.Settings
+	37, // 25: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
+	38, // 26: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
+	39, // 27: chat.v1.FriendRequestReceived.request:type_name -> chat.v1.FriendRequest
+	40, // 28: chat.v1.FriendRequestAnswered.user:type_name -> chat.v1.User
+	40, // 29: chat.v1.BlockChanged.user:type_name -> chat.v1.User
+	40, // 30: chat.v1.UserUpdated.user:type_name -> chat.v1.User
+	38, // 31: chat.v1.RoomUpdated.room:type_name -> chat.v1.Room
+	40, // 32: chat.v1.Ready.user:type_name -> chat.v1.User
+	22, // 33: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
+	26, // 34: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
+	27, // 35: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
+	28, // 36: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
+	29, // 37: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
+	22, // 38: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
+	22, // 39: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
+	23, // 40: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
+	0,  // 41: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
+	32, // 42: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
+	30, // 43: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
+	24, // 44: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
+	31, // 45: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
+	46, // [46:46] is the sub-list for method output_type
+	46, // [46:46] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }
@@ -2173,14 +2609,20 @@ func file_chat_v1_event_proto_init() {
 		(*Event_ReadReceipt)(nil),
 		(*Event_SettingsChanged)(nil),
 		(*Event_MuteChanged)(nil),
+		(*Event_FriendRequestReceived)(nil),
+		(*Event_FriendRequestAnswered)(nil),
+		(*Event_FriendRemoved)(nil),
+		(*Event_BlockChanged)(nil),
+		(*Event_UserUpdated)(nil),
+		(*Event_RoomUpdated)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[19].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[25].OneofWrappers = []any{
 		(*ClientFrame_Auth)(nil),
 		(*ClientFrame_Resume)(nil),
 		(*ClientFrame_Typing)(nil),
 		(*ClientFrame_Ping)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[25].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[31].OneofWrappers = []any{
 		(*ServerFrame_Ready)(nil),
 		(*ServerFrame_Event)(nil),
 		(*ServerFrame_Error)(nil),
@@ -2193,7 +2635,7 @@ func file_chat_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_event_proto_rawDesc), len(file_chat_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -210,6 +210,281 @@ func (x *CreateRoomResponse) GetRoom() *Room {
 	return nil
 }
 
+type OpenDirectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The other people, 1 to 9 usernames, the caller not among them.
+	Usernames     []string `protobuf:"bytes,1,rep,name=usernames,proto3" json:"usernames,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenDirectRequest) Reset() {
+	*x = OpenDirectRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenDirectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenDirectRequest) ProtoMessage() {}
+
+func (x *OpenDirectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenDirectRequest.ProtoReflect.Descriptor instead.
+func (*OpenDirectRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *OpenDirectRequest) GetUsernames() []string {
+	if x != nil {
+		return x.Usernames
+	}
+	return nil
+}
+
+type OpenDirectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenDirectResponse) Reset() {
+	*x = OpenDirectResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenDirectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenDirectResponse) ProtoMessage() {}
+
+func (x *OpenDirectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenDirectResponse.ProtoReflect.Descriptor instead.
+func (*OpenDirectResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *OpenDirectResponse) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+type HideRoomRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HideRoomRequest) Reset() {
+	*x = HideRoomRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HideRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HideRoomRequest) ProtoMessage() {}
+
+func (x *HideRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HideRoomRequest.ProtoReflect.Descriptor instead.
+func (*HideRoomRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *HideRoomRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+type HideRoomResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HideRoomResponse) Reset() {
+	*x = HideRoomResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HideRoomResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HideRoomResponse) ProtoMessage() {}
+
+func (x *HideRoomResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HideRoomResponse.ProtoReflect.Descriptor instead.
+func (*HideRoomResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{7}
+}
+
+type UpdateRoomRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	RoomId int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// As CreateRoomRequest.name.
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// As CreateRoomRequest.topic.
+	Topic         *string `protobuf:"bytes,3,opt,name=topic,proto3,oneof" json:"topic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRoomRequest) Reset() {
+	*x = UpdateRoomRequest{}
+	mi := &file_chat_v1_room_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRoomRequest) ProtoMessage() {}
+
+func (x *UpdateRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRoomRequest.ProtoReflect.Descriptor instead.
+func (*UpdateRoomRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdateRoomRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *UpdateRoomRequest) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *UpdateRoomRequest) GetTopic() string {
+	if x != nil && x.Topic != nil {
+		return *x.Topic
+	}
+	return ""
+}
+
+type UpdateRoomResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRoomResponse) Reset() {
+	*x = UpdateRoomResponse{}
+	mi := &file_chat_v1_room_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRoomResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRoomResponse) ProtoMessage() {}
+
+func (x *UpdateRoomResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_room_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRoomResponse.ProtoReflect.Descriptor instead.
+func (*UpdateRoomResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateRoomResponse) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
 type JoinRoomRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RoomId        int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
@@ -219,7 +494,7 @@ type JoinRoomRequest struct {
 
 func (x *JoinRoomRequest) Reset() {
 	*x = JoinRoomRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[4]
+	mi := &file_chat_v1_room_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +506,7 @@ func (x *JoinRoomRequest) String() string {
 func (*JoinRoomRequest) ProtoMessage() {}
 
 func (x *JoinRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[4]
+	mi := &file_chat_v1_room_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +519,7 @@ func (x *JoinRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRoomRequest.ProtoReflect.Descriptor instead.
 func (*JoinRoomRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{4}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JoinRoomRequest) GetRoomId() int64 {
@@ -263,7 +538,7 @@ type JoinRoomResponse struct {
 
 func (x *JoinRoomResponse) Reset() {
 	*x = JoinRoomResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[5]
+	mi := &file_chat_v1_room_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +550,7 @@ func (x *JoinRoomResponse) String() string {
 func (*JoinRoomResponse) ProtoMessage() {}
 
 func (x *JoinRoomResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[5]
+	mi := &file_chat_v1_room_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +563,7 @@ func (x *JoinRoomResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinRoomResponse.ProtoReflect.Descriptor instead.
 func (*JoinRoomResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{5}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JoinRoomResponse) GetRoom() *Room {
@@ -307,7 +582,7 @@ type LeaveRoomRequest struct {
 
 func (x *LeaveRoomRequest) Reset() {
 	*x = LeaveRoomRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[6]
+	mi := &file_chat_v1_room_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -319,7 +594,7 @@ func (x *LeaveRoomRequest) String() string {
 func (*LeaveRoomRequest) ProtoMessage() {}
 
 func (x *LeaveRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[6]
+	mi := &file_chat_v1_room_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -332,7 +607,7 @@ func (x *LeaveRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveRoomRequest.ProtoReflect.Descriptor instead.
 func (*LeaveRoomRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{6}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LeaveRoomRequest) GetRoomId() int64 {
@@ -350,7 +625,7 @@ type LeaveRoomResponse struct {
 
 func (x *LeaveRoomResponse) Reset() {
 	*x = LeaveRoomResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[7]
+	mi := &file_chat_v1_room_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -362,7 +637,7 @@ func (x *LeaveRoomResponse) String() string {
 func (*LeaveRoomResponse) ProtoMessage() {}
 
 func (x *LeaveRoomResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[7]
+	mi := &file_chat_v1_room_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -375,7 +650,7 @@ func (x *LeaveRoomResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveRoomResponse.ProtoReflect.Descriptor instead.
 func (*LeaveRoomResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{7}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{13}
 }
 
 type ListMembersRequest struct {
@@ -387,7 +662,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[8]
+	mi := &file_chat_v1_room_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -399,7 +674,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[8]
+	mi := &file_chat_v1_room_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -412,7 +687,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{8}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListMembersRequest) GetRoomId() int64 {
@@ -431,7 +706,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[9]
+	mi := &file_chat_v1_room_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +718,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[9]
+	mi := &file_chat_v1_room_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +731,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{9}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -476,7 +751,7 @@ type AddMemberRequest struct {
 
 func (x *AddMemberRequest) Reset() {
 	*x = AddMemberRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[10]
+	mi := &file_chat_v1_room_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +763,7 @@ func (x *AddMemberRequest) String() string {
 func (*AddMemberRequest) ProtoMessage() {}
 
 func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[10]
+	mi := &file_chat_v1_room_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +776,7 @@ func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddMemberRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{10}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AddMemberRequest) GetRoomId() int64 {
@@ -527,7 +802,7 @@ type AddMemberResponse struct {
 
 func (x *AddMemberResponse) Reset() {
 	*x = AddMemberResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[11]
+	mi := &file_chat_v1_room_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +814,7 @@ func (x *AddMemberResponse) String() string {
 func (*AddMemberResponse) ProtoMessage() {}
 
 func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[11]
+	mi := &file_chat_v1_room_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +827,7 @@ func (x *AddMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddMemberResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{11}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AddMemberResponse) GetMember() *Member {
@@ -572,7 +847,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[12]
+	mi := &file_chat_v1_room_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +859,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[12]
+	mi := &file_chat_v1_room_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +872,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{12}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RemoveMemberRequest) GetRoomId() int64 {
@@ -622,7 +897,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[13]
+	mi := &file_chat_v1_room_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +909,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[13]
+	mi := &file_chat_v1_room_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +922,7 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{13}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{19}
 }
 
 type MarkReadRequest struct {
@@ -660,7 +935,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[14]
+	mi := &file_chat_v1_room_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +947,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[14]
+	mi := &file_chat_v1_room_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +960,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{14}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MarkReadRequest) GetRoomId() int64 {
@@ -712,7 +987,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[15]
+	mi := &file_chat_v1_room_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -724,7 +999,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[15]
+	mi := &file_chat_v1_room_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -737,7 +1012,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{15}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *MarkReadResponse) GetReadSeq() int64 {
@@ -758,7 +1033,7 @@ type MarkUnreadRequest struct {
 
 func (x *MarkUnreadRequest) Reset() {
 	*x = MarkUnreadRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[16]
+	mi := &file_chat_v1_room_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +1045,7 @@ func (x *MarkUnreadRequest) String() string {
 func (*MarkUnreadRequest) ProtoMessage() {}
 
 func (x *MarkUnreadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[16]
+	mi := &file_chat_v1_room_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +1058,7 @@ func (x *MarkUnreadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkUnreadRequest.ProtoReflect.Descriptor instead.
 func (*MarkUnreadRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{16}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MarkUnreadRequest) GetRoomId() int64 {
@@ -809,7 +1084,7 @@ type MarkUnreadResponse struct {
 
 func (x *MarkUnreadResponse) Reset() {
 	*x = MarkUnreadResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[17]
+	mi := &file_chat_v1_room_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +1096,7 @@ func (x *MarkUnreadResponse) String() string {
 func (*MarkUnreadResponse) ProtoMessage() {}
 
 func (x *MarkUnreadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[17]
+	mi := &file_chat_v1_room_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +1109,7 @@ func (x *MarkUnreadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkUnreadResponse.ProtoReflect.Descriptor instead.
 func (*MarkUnreadResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{17}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MarkUnreadResponse) GetReadSeq() int64 {
@@ -853,7 +1128,7 @@ type ListReadReceiptsRequest struct {
 
 func (x *ListReadReceiptsRequest) Reset() {
 	*x = ListReadReceiptsRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[18]
+	mi := &file_chat_v1_room_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +1140,7 @@ func (x *ListReadReceiptsRequest) String() string {
 func (*ListReadReceiptsRequest) ProtoMessage() {}
 
 func (x *ListReadReceiptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[18]
+	mi := &file_chat_v1_room_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +1153,7 @@ func (x *ListReadReceiptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReadReceiptsRequest.ProtoReflect.Descriptor instead.
 func (*ListReadReceiptsRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{18}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListReadReceiptsRequest) GetRoomId() int64 {
@@ -897,7 +1172,7 @@ type ListReadReceiptsResponse struct {
 
 func (x *ListReadReceiptsResponse) Reset() {
 	*x = ListReadReceiptsResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[19]
+	mi := &file_chat_v1_room_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -909,7 +1184,7 @@ func (x *ListReadReceiptsResponse) String() string {
 func (*ListReadReceiptsResponse) ProtoMessage() {}
 
 func (x *ListReadReceiptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[19]
+	mi := &file_chat_v1_room_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -922,7 +1197,7 @@ func (x *ListReadReceiptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReadReceiptsResponse.ProtoReflect.Descriptor instead.
 func (*ListReadReceiptsResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{19}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListReadReceiptsResponse) GetReceipts() []*ReadReceipt {
@@ -942,7 +1217,7 @@ type SetMutedRequest struct {
 
 func (x *SetMutedRequest) Reset() {
 	*x = SetMutedRequest{}
-	mi := &file_chat_v1_room_proto_msgTypes[20]
+	mi := &file_chat_v1_room_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -954,7 +1229,7 @@ func (x *SetMutedRequest) String() string {
 func (*SetMutedRequest) ProtoMessage() {}
 
 func (x *SetMutedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[20]
+	mi := &file_chat_v1_room_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -967,7 +1242,7 @@ func (x *SetMutedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMutedRequest.ProtoReflect.Descriptor instead.
 func (*SetMutedRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{20}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SetMutedRequest) GetRoomId() int64 {
@@ -993,7 +1268,7 @@ type SetMutedResponse struct {
 
 func (x *SetMutedResponse) Reset() {
 	*x = SetMutedResponse{}
-	mi := &file_chat_v1_room_proto_msgTypes[21]
+	mi := &file_chat_v1_room_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1005,7 +1280,7 @@ func (x *SetMutedResponse) String() string {
 func (*SetMutedResponse) ProtoMessage() {}
 
 func (x *SetMutedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_room_proto_msgTypes[21]
+	mi := &file_chat_v1_room_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1018,7 +1293,7 @@ func (x *SetMutedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMutedResponse.ProtoReflect.Descriptor instead.
 func (*SetMutedResponse) Descriptor() ([]byte, []int) {
-	return file_chat_v1_room_proto_rawDescGZIP(), []int{21}
+	return file_chat_v1_room_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetMutedResponse) GetRoom() *Room {
@@ -1044,6 +1319,22 @@ const file_chat_v1_room_proto_rawDesc = "" +
 	"visibility\x18\x03 \x01(\x0e2\x13.chat.v1.VisibilityB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
 	"visibility\"7\n" +
 	"\x12CreateRoomResponse\x12!\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"Y\n" +
+	"\x11OpenDirectRequest\x12D\n" +
+	"\tusernames\x18\x01 \x03(\tB&\xbaH#\x92\x01 \b\x01\x10\t\x18\x01\"\x18r\x162\x14^[A-Za-z0-9_]{3,32}$R\tusernames\"7\n" +
+	"\x12OpenDirectResponse\x12!\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"3\n" +
+	"\x0fHideRoomRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\"\x12\n" +
+	"\x10HideRoomResponse\"\xc4\x02\n" +
+	"\x11UpdateRoomRequest\x12 \n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\xaf\x01\n" +
+	"\x04name\x18\x02 \x01(\tB\x95\x01\xbaH\x91\x01\xba\x01\x87\x01\n" +
+	"\x15room_name.no_controls\x12Ithe room name must not contain control or invisible formatting characters\x1a#this.matches(r'^[^\\p{Cc}\\p{Cf}]*$')r\x04\x10\x01\x18@H\x00R\x04name\x88\x01\x01\x12H\n" +
+	"\x05topic\x18\x03 \x01(\tB-\xbaH*r(\x18\x80\b2#^[^\\x00-\\x08\\x0B-\\x1F\\x7F-\\x{9F}]*$H\x01R\x05topic\x88\x01\x01B\a\n" +
+	"\x05_nameB\b\n" +
+	"\x06_topic\"7\n" +
+	"\x12UpdateRoomResponse\x12!\n" +
 	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"3\n" +
 	"\x0fJoinRoomRequest\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\"5\n" +
@@ -1083,7 +1374,7 @@ const file_chat_v1_room_proto_rawDesc = "" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x14\n" +
 	"\x05muted\x18\x02 \x01(\bR\x05muted\"5\n" +
 	"\x10SetMutedResponse\x12!\n" +
-	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room2\xb9\x06\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room2\x8e\b\n" +
 	"\vRoomService\x12G\n" +
 	"\tListRooms\x12\x19.chat.v1.ListRoomsRequest\x1a\x1a.chat.v1.ListRoomsResponse\"\x03\x90\x02\x01\x12G\n" +
 	"\n" +
@@ -1097,7 +1388,12 @@ const file_chat_v1_room_proto_rawDesc = "" +
 	"\n" +
 	"MarkUnread\x12\x1a.chat.v1.MarkUnreadRequest\x1a\x1b.chat.v1.MarkUnreadResponse\"\x00\x12\\\n" +
 	"\x10ListReadReceipts\x12 .chat.v1.ListReadReceiptsRequest\x1a!.chat.v1.ListReadReceiptsResponse\"\x03\x90\x02\x01\x12A\n" +
-	"\bSetMuted\x12\x18.chat.v1.SetMutedRequest\x1a\x19.chat.v1.SetMutedResponse\"\x00B\x8d\x01\n" +
+	"\bSetMuted\x12\x18.chat.v1.SetMutedRequest\x1a\x19.chat.v1.SetMutedResponse\"\x00\x12G\n" +
+	"\n" +
+	"OpenDirect\x12\x1a.chat.v1.OpenDirectRequest\x1a\x1b.chat.v1.OpenDirectResponse\"\x00\x12A\n" +
+	"\bHideRoom\x12\x18.chat.v1.HideRoomRequest\x1a\x19.chat.v1.HideRoomResponse\"\x00\x12G\n" +
+	"\n" +
+	"UpdateRoom\x12\x1a.chat.v1.UpdateRoomRequest\x1a\x1b.chat.v1.UpdateRoomResponse\"\x00B\x8d\x01\n" +
 	"\vcom.chat.v1B\tRoomProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
 var (
@@ -1112,71 +1408,85 @@ func file_chat_v1_room_proto_rawDescGZIP() []byte {
 	return file_chat_v1_room_proto_rawDescData
 }
 
-var file_chat_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_chat_v1_room_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_chat_v1_room_proto_goTypes = []any{
 	(*ListRoomsRequest)(nil),         // 0: chat.v1.ListRoomsRequest
 	(*ListRoomsResponse)(nil),        // 1: chat.v1.ListRoomsResponse
 	(*CreateRoomRequest)(nil),        // 2: chat.v1.CreateRoomRequest
 	(*CreateRoomResponse)(nil),       // 3: chat.v1.CreateRoomResponse
-	(*JoinRoomRequest)(nil),          // 4: chat.v1.JoinRoomRequest
-	(*JoinRoomResponse)(nil),         // 5: chat.v1.JoinRoomResponse
-	(*LeaveRoomRequest)(nil),         // 6: chat.v1.LeaveRoomRequest
-	(*LeaveRoomResponse)(nil),        // 7: chat.v1.LeaveRoomResponse
-	(*ListMembersRequest)(nil),       // 8: chat.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),      // 9: chat.v1.ListMembersResponse
-	(*AddMemberRequest)(nil),         // 10: chat.v1.AddMemberRequest
-	(*AddMemberResponse)(nil),        // 11: chat.v1.AddMemberResponse
-	(*RemoveMemberRequest)(nil),      // 12: chat.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),     // 13: chat.v1.RemoveMemberResponse
-	(*MarkReadRequest)(nil),          // 14: chat.v1.MarkReadRequest
-	(*MarkReadResponse)(nil),         // 15: chat.v1.MarkReadResponse
-	(*MarkUnreadRequest)(nil),        // 16: chat.v1.MarkUnreadRequest
-	(*MarkUnreadResponse)(nil),       // 17: chat.v1.MarkUnreadResponse
-	(*ListReadReceiptsRequest)(nil),  // 18: chat.v1.ListReadReceiptsRequest
-	(*ListReadReceiptsResponse)(nil), // 19: chat.v1.ListReadReceiptsResponse
-	(*SetMutedRequest)(nil),          // 20: chat.v1.SetMutedRequest
-	(*SetMutedResponse)(nil),         // 21: chat.v1.SetMutedResponse
-	(*Room)(nil),                     // 22: chat.v1.Room
-	(Visibility)(0),                  // 23: chat.v1.Visibility
-	(*Member)(nil),                   // 24: chat.v1.Member
-	(*ReadReceipt)(nil),              // 25: chat.v1.ReadReceipt
+	(*OpenDirectRequest)(nil),        // 4: chat.v1.OpenDirectRequest
+	(*OpenDirectResponse)(nil),       // 5: chat.v1.OpenDirectResponse
+	(*HideRoomRequest)(nil),          // 6: chat.v1.HideRoomRequest
+	(*HideRoomResponse)(nil),         // 7: chat.v1.HideRoomResponse
+	(*UpdateRoomRequest)(nil),        // 8: chat.v1.UpdateRoomRequest
+	(*UpdateRoomResponse)(nil),       // 9: chat.v1.UpdateRoomResponse
+	(*JoinRoomRequest)(nil),          // 10: chat.v1.JoinRoomRequest
+	(*JoinRoomResponse)(nil),         // 11: chat.v1.JoinRoomResponse
+	(*LeaveRoomRequest)(nil),         // 12: chat.v1.LeaveRoomRequest
+	(*LeaveRoomResponse)(nil),        // 13: chat.v1.LeaveRoomResponse
+	(*ListMembersRequest)(nil),       // 14: chat.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),      // 15: chat.v1.ListMembersResponse
+	(*AddMemberRequest)(nil),         // 16: chat.v1.AddMemberRequest
+	(*AddMemberResponse)(nil),        // 17: chat.v1.AddMemberResponse
+	(*RemoveMemberRequest)(nil),      // 18: chat.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),     // 19: chat.v1.RemoveMemberResponse
+	(*MarkReadRequest)(nil),          // 20: chat.v1.MarkReadRequest
+	(*MarkReadResponse)(nil),         // 21: chat.v1.MarkReadResponse
+	(*MarkUnreadRequest)(nil),        // 22: chat.v1.MarkUnreadRequest
+	(*MarkUnreadResponse)(nil),       // 23: chat.v1.MarkUnreadResponse
+	(*ListReadReceiptsRequest)(nil),  // 24: chat.v1.ListReadReceiptsRequest
+	(*ListReadReceiptsResponse)(nil), // 25: chat.v1.ListReadReceiptsResponse
+	(*SetMutedRequest)(nil),          // 26: chat.v1.SetMutedRequest
+	(*SetMutedResponse)(nil),         // 27: chat.v1.SetMutedResponse
+	(*Room)(nil),                     // 28: chat.v1.Room
+	(Visibility)(0),                  // 29: chat.v1.Visibility
+	(*Member)(nil),                   // 30: chat.v1.Member
+	(*ReadReceipt)(nil),              // 31: chat.v1.ReadReceipt
 }
 var file_chat_v1_room_proto_depIdxs = []int32{
-	22, // 0: chat.v1.ListRoomsResponse.rooms:type_name -> chat.v1.Room
-	23, // 1: chat.v1.CreateRoomRequest.visibility:type_name -> chat.v1.Visibility
-	22, // 2: chat.v1.CreateRoomResponse.room:type_name -> chat.v1.Room
-	22, // 3: chat.v1.JoinRoomResponse.room:type_name -> chat.v1.Room
-	24, // 4: chat.v1.ListMembersResponse.members:type_name -> chat.v1.Member
-	24, // 5: chat.v1.AddMemberResponse.member:type_name -> chat.v1.Member
-	25, // 6: chat.v1.ListReadReceiptsResponse.receipts:type_name -> chat.v1.ReadReceipt
-	22, // 7: chat.v1.SetMutedResponse.room:type_name -> chat.v1.Room
-	0,  // 8: chat.v1.RoomService.ListRooms:input_type -> chat.v1.ListRoomsRequest
-	2,  // 9: chat.v1.RoomService.CreateRoom:input_type -> chat.v1.CreateRoomRequest
-	4,  // 10: chat.v1.RoomService.JoinRoom:input_type -> chat.v1.JoinRoomRequest
-	6,  // 11: chat.v1.RoomService.LeaveRoom:input_type -> chat.v1.LeaveRoomRequest
-	8,  // 12: chat.v1.RoomService.ListMembers:input_type -> chat.v1.ListMembersRequest
-	10, // 13: chat.v1.RoomService.AddMember:input_type -> chat.v1.AddMemberRequest
-	12, // 14: chat.v1.RoomService.RemoveMember:input_type -> chat.v1.RemoveMemberRequest
-	14, // 15: chat.v1.RoomService.MarkRead:input_type -> chat.v1.MarkReadRequest
-	16, // 16: chat.v1.RoomService.MarkUnread:input_type -> chat.v1.MarkUnreadRequest
-	18, // 17: chat.v1.RoomService.ListReadReceipts:input_type -> chat.v1.ListReadReceiptsRequest
-	20, // 18: chat.v1.RoomService.SetMuted:input_type -> chat.v1.SetMutedRequest
-	1,  // 19: chat.v1.RoomService.ListRooms:output_type -> chat.v1.ListRoomsResponse
-	3,  // 20: chat.v1.RoomService.CreateRoom:output_type -> chat.v1.CreateRoomResponse
-	5,  // 21: chat.v1.RoomService.JoinRoom:output_type -> chat.v1.JoinRoomResponse
-	7,  // 22: chat.v1.RoomService.LeaveRoom:output_type -> chat.v1.LeaveRoomResponse
-	9,  // 23: chat.v1.RoomService.ListMembers:output_type -> chat.v1.ListMembersResponse
-	11, // 24: chat.v1.RoomService.AddMember:output_type -> chat.v1.AddMemberResponse
-	13, // 25: chat.v1.RoomService.RemoveMember:output_type -> chat.v1.RemoveMemberResponse
-	15, // 26: chat.v1.RoomService.MarkRead:output_type -> chat.v1.MarkReadResponse
-	17, // 27: chat.v1.RoomService.MarkUnread:output_type -> chat.v1.MarkUnreadResponse
-	19, // 28: chat.v1.RoomService.ListReadReceipts:output_type -> chat.v1.ListReadReceiptsResponse
-	21, // 29: chat.v1.RoomService.SetMuted:output_type -> chat.v1.SetMutedResponse
-	19, // [19:30] is the sub-list for method output_type
-	8,  // [8:19] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	28, // 0: chat.v1.ListRoomsResponse.rooms:type_name -> chat.v1.Room
+	29, // 1: chat.v1.CreateRoomRequest.visibility:type_name -> chat.v1.Visibility
+	28, // 2: chat.v1.CreateRoomResponse.room:type_name -> chat.v1.Room
+	28, // 3: chat.v1.OpenDirectResponse.room:type_name -> chat.v1.Room
+	28, // 4: chat.v1.UpdateRoomResponse.room:type_name -> chat.v1.Room
+	28, // 5: chat.v1.JoinRoomResponse.room:type_name -> chat.v1.Room
+	30, // 6: chat.v1.ListMembersResponse.members:type_name -> chat.v1.Member
+	30, // 7: chat.v1.AddMemberResponse.member:type_name -> chat.v1.Member
+	31, // 8: chat.v1.ListReadReceiptsResponse.receipts:type_name -> chat.v1.ReadReceipt
+	28, // 9: chat.v1.SetMutedResponse.room:type_name -> chat.v1.Room
+	0,  // 10: chat.v1.RoomService.ListRooms:input_type -> chat.v1.ListRoomsRequest
+	2,  // 11: chat.v1.RoomService.CreateRoom:input_type -> chat.v1.CreateRoomRequest
+	10, // 12: chat.v1.RoomService.JoinRoom:input_type -> chat.v1.JoinRoomRequest
+	12, // 13: chat.v1.RoomService.LeaveRoom:input_type -> chat.v1.LeaveRoomRequest
+	14, // 14: chat.v1.RoomService.ListMembers:input_type -> chat.v1.ListMembersRequest
+	16, // 15: chat.v1.RoomService.AddMember:input_type -> chat.v1.AddMemberRequest
+	18, // 16: chat.v1.RoomService.RemoveMember:input_type -> chat.v1.RemoveMemberRequest
+	20, // 17: chat.v1.RoomService.MarkRead:input_type -> chat.v1.MarkReadRequest
+	22, // 18: chat.v1.RoomService.MarkUnread:input_type -> chat.v1.MarkUnreadRequest
+	24, // 19: chat.v1.RoomService.ListReadReceipts:input_type -> chat.v1.ListReadReceiptsRequest
+	26, // 20: chat.v1.RoomService.SetMuted:input_type -> chat.v1.SetMutedRequest
+	4,  // 21: chat.v1.RoomService.OpenDirect:input_type -> chat.v1.OpenDirectRequest
+	6,  // 22: chat.v1.RoomService.HideRoom:input_type -> chat.v1.HideRoomRequest
+	8,  // 23: chat.v1.RoomService.UpdateRoom:input_type -> chat.v1.UpdateRoomRequest
+	1,  // 24: chat.v1.RoomService.ListRooms:output_type -> chat.v1.ListRoomsResponse
+	3,  // 25: chat.v1.RoomService.CreateRoom:output_type -> chat.v1.CreateRoomResponse
+	11, // 26: chat.v1.RoomService.JoinRoom:output_type -> chat.v1.JoinRoomResponse
+	13, // 27: chat.v1.RoomService.LeaveRoom:output_type -> chat.v1.LeaveRoomResponse
+	15, // 28: chat.v1.RoomService.ListMembers:output_type -> chat.v1.ListMembersResponse
+	17, // 29: chat.v1.RoomService.AddMember:output_type -> chat.v1.AddMemberResponse
+	19, // 30: chat.v1.RoomService.RemoveMember:output_type -> chat.v1.RemoveMemberResponse
+	21, // 31: chat.v1.RoomService.MarkRead:output_type -> chat.v1.MarkReadResponse
+	23, // 32: chat.v1.RoomService.MarkUnread:output_type -> chat.v1.MarkUnreadResponse
+	25, // 33: chat.v1.RoomService.ListReadReceipts:output_type -> chat.v1.ListReadReceiptsResponse
+	27, // 34: chat.v1.RoomService.SetMuted:output_type -> chat.v1.SetMutedResponse
+	5,  // 35: chat.v1.RoomService.OpenDirect:output_type -> chat.v1.OpenDirectResponse
+	7,  // 36: chat.v1.RoomService.HideRoom:output_type -> chat.v1.HideRoomResponse
+	9,  // 37: chat.v1.RoomService.UpdateRoom:output_type -> chat.v1.UpdateRoomResponse
+	24, // [24:38] is the sub-list for method output_type
+	10, // [10:24] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_room_proto_init() }
@@ -1185,13 +1495,14 @@ func file_chat_v1_room_proto_init() {
 		return
 	}
 	file_chat_v1_types_proto_init()
+	file_chat_v1_room_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_room_proto_rawDesc), len(file_chat_v1_room_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,6 +22,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RoomKind says what sort of conversation a room is.
+type RoomKind int32
+
+const (
+	RoomKind_ROOM_KIND_UNSPECIFIED RoomKind = 0
+	// A named room, public or private, that members join or are added to.
+	RoomKind_ROOM_KIND_CHANNEL RoomKind = 1
+	// Two people; opened with RoomService.OpenDirect, never left, only hidden.
+	RoomKind_ROOM_KIND_DIRECT RoomKind = 2
+	// A private conversation of 3 to 10 people without a name of its own.
+	RoomKind_ROOM_KIND_GROUP RoomKind = 3
+)
+
+// Enum value maps for RoomKind.
+var (
+	RoomKind_name = map[int32]string{
+		0: "ROOM_KIND_UNSPECIFIED",
+		1: "ROOM_KIND_CHANNEL",
+		2: "ROOM_KIND_DIRECT",
+		3: "ROOM_KIND_GROUP",
+	}
+	RoomKind_value = map[string]int32{
+		"ROOM_KIND_UNSPECIFIED": 0,
+		"ROOM_KIND_CHANNEL":     1,
+		"ROOM_KIND_DIRECT":      2,
+		"ROOM_KIND_GROUP":       3,
+	}
+)
+
+func (x RoomKind) Enum() *RoomKind {
+	p := new(RoomKind)
+	*p = x
+	return p
+}
+
+func (x RoomKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoomKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_chat_v1_types_proto_enumTypes[0].Descriptor()
+}
+
+func (RoomKind) Type() protoreflect.EnumType {
+	return &file_chat_v1_types_proto_enumTypes[0]
+}
+
+func (x RoomKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoomKind.Descriptor instead.
+func (RoomKind) EnumDescriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{0}
+}
+
 // Visibility decides who can see and join a room.
 type Visibility int32
 
@@ -59,11 +115,11 @@ func (x Visibility) String() string {
 }
 
 func (Visibility) Descriptor() protoreflect.EnumDescriptor {
-	return file_chat_v1_types_proto_enumTypes[0].Descriptor()
+	return file_chat_v1_types_proto_enumTypes[1].Descriptor()
 }
 
 func (Visibility) Type() protoreflect.EnumType {
-	return &file_chat_v1_types_proto_enumTypes[0]
+	return &file_chat_v1_types_proto_enumTypes[1]
 }
 
 func (x Visibility) Number() protoreflect.EnumNumber {
@@ -72,7 +128,7 @@ func (x Visibility) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Visibility.Descriptor instead.
 func (Visibility) EnumDescriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{0}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{1}
 }
 
 // Role is a member's standing in a room.
@@ -110,11 +166,11 @@ func (x Role) String() string {
 }
 
 func (Role) Descriptor() protoreflect.EnumDescriptor {
-	return file_chat_v1_types_proto_enumTypes[1].Descriptor()
+	return file_chat_v1_types_proto_enumTypes[2].Descriptor()
 }
 
 func (Role) Type() protoreflect.EnumType {
-	return &file_chat_v1_types_proto_enumTypes[1]
+	return &file_chat_v1_types_proto_enumTypes[2]
 }
 
 func (x Role) Number() protoreflect.EnumNumber {
@@ -123,7 +179,59 @@ func (x Role) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Role.Descriptor instead.
 func (Role) EnumDescriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{1}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+// DmPolicy says who may start a conversation with a user.
+type DmPolicy int32
+
+const (
+	// Treated as DM_POLICY_EVERYONE.
+	DmPolicy_DM_POLICY_UNSPECIFIED DmPolicy = 0
+	DmPolicy_DM_POLICY_EVERYONE    DmPolicy = 1
+	// Only the user's friends.
+	DmPolicy_DM_POLICY_FRIENDS DmPolicy = 2
+)
+
+// Enum value maps for DmPolicy.
+var (
+	DmPolicy_name = map[int32]string{
+		0: "DM_POLICY_UNSPECIFIED",
+		1: "DM_POLICY_EVERYONE",
+		2: "DM_POLICY_FRIENDS",
+	}
+	DmPolicy_value = map[string]int32{
+		"DM_POLICY_UNSPECIFIED": 0,
+		"DM_POLICY_EVERYONE":    1,
+		"DM_POLICY_FRIENDS":     2,
+	}
+)
+
+func (x DmPolicy) Enum() *DmPolicy {
+	p := new(DmPolicy)
+	*p = x
+	return p
+}
+
+func (x DmPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DmPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_chat_v1_types_proto_enumTypes[3].Descriptor()
+}
+
+func (DmPolicy) Type() protoreflect.EnumType {
+	return &file_chat_v1_types_proto_enumTypes[3]
+}
+
+func (x DmPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DmPolicy.Descriptor instead.
+func (DmPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 // User is a person's public profile. Email is filled in only when the
@@ -135,7 +243,9 @@ type User struct {
 	DisplayName string                 `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	CreatedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// Only set for the caller's own user.
-	Email         string `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	Email string `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
+	// A short line the user shows beside their name, up to 140 characters.
+	StatusText    string `protobuf:"bytes,6,opt,name=status_text,json=statusText,proto3" json:"status_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -205,6 +315,13 @@ func (x *User) GetEmail() string {
 	return ""
 }
 
+func (x *User) GetStatusText() string {
+	if x != nil {
+		return x.StatusText
+	}
+	return ""
+}
+
 // Room is a conversation with its own message sequence.
 type Room struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -227,7 +344,11 @@ type Room struct {
 	MentionCount int64 `protobuf:"varint,11,opt,name=mention_count,json=mentionCount,proto3" json:"mention_count,omitempty"`
 	// Whether the caller muted the room: it still counts unread, but raises
 	// no notification.
-	Muted         bool `protobuf:"varint,12,opt,name=muted,proto3" json:"muted,omitempty"`
+	Muted bool     `protobuf:"varint,12,opt,name=muted,proto3" json:"muted,omitempty"`
+	Kind  RoomKind `protobuf:"varint,13,opt,name=kind,proto3,enum=chat.v1.RoomKind" json:"kind,omitempty"`
+	// The members of a direct or group room, the caller among them, which
+	// clients name the room by ("Ann, Bo and 2 others"); empty for channels.
+	Members       []*User `protobuf:"bytes,14,rep,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -344,6 +465,20 @@ func (x *Room) GetMuted() bool {
 		return x.Muted
 	}
 	return false
+}
+
+func (x *Room) GetKind() RoomKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoomKind_ROOM_KIND_UNSPECIFIED
+}
+
+func (x *Room) GetMembers() []*User {
+	if x != nil {
+		return x.Members
+	}
+	return nil
 }
 
 // Member is a user's membership of a room.
@@ -821,8 +956,10 @@ type Settings struct {
 	// Whether others see how far the user has read; a user who shares none
 	// sees nobody else's either.
 	ShareReadReceipts bool `protobuf:"varint,1,opt,name=share_read_receipts,json=shareReadReceipts,proto3" json:"share_read_receipts,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Who may open a direct room with the user or add them to a group.
+	DmPolicy      DmPolicy `protobuf:"varint,2,opt,name=dm_policy,json=dmPolicy,proto3,enum=chat.v1.DmPolicy" json:"dm_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Settings) Reset() {
@@ -862,18 +999,233 @@ func (x *Settings) GetShareReadReceipts() bool {
 	return false
 }
 
+func (x *Settings) GetDmPolicy() DmPolicy {
+	if x != nil {
+		return x.DmPolicy
+	}
+	return DmPolicy_DM_POLICY_UNSPECIFIED
+}
+
+// Friend is one of the caller's friends.
+type Friend struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	User  *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Whether the friend has a live connection on any server.
+	Online bool `protobuf:"varint,2,opt,name=online,proto3" json:"online,omitempty"`
+	// When the two became friends.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Friend) Reset() {
+	*x = Friend{}
+	mi := &file_chat_v1_types_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Friend) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Friend) ProtoMessage() {}
+
+func (x *Friend) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Friend.ProtoReflect.Descriptor instead.
+func (*Friend) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Friend) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *Friend) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *Friend) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+// FriendRequest is a request to become friends, sent or received.
+type FriendRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The other person: the sender of an incoming request, the addressee of
+	// an outgoing one.
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FriendRequest) Reset() {
+	*x = FriendRequest{}
+	mi := &file_chat_v1_types_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FriendRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FriendRequest) ProtoMessage() {}
+
+func (x *FriendRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FriendRequest.ProtoReflect.Descriptor instead.
+func (*FriendRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *FriendRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *FriendRequest) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+// Session is one login of the caller: a device or browser.
+type Session struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// The last time the session authenticated a call or a socket.
+	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	UserAgent  string                 `protobuf:"bytes,4,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// The client's address as the server saw it at login.
+	Address string `protobuf:"bytes,5,opt,name=address,proto3" json:"address,omitempty"`
+	// Whether this is the session making the call.
+	Current       bool `protobuf:"varint,6,opt,name=current,proto3" json:"current,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Session) Reset() {
+	*x = Session{}
+	mi := &file_chat_v1_types_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Session) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Session) ProtoMessage() {}
+
+func (x *Session) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Session.ProtoReflect.Descriptor instead.
+func (*Session) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Session) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Session) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Session) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+func (x *Session) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *Session) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Session) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
 var File_chat_v1_types_proto protoreflect.FileDescriptor
 
 const file_chat_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x13chat/v1/types.proto\x12\achat.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x01\n" +
+	"\x13chat/v1/types.proto\x12\achat.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x129\n" +
 	"\n" +
 	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x14\n" +
-	"\x05email\x18\x05 \x01(\tR\x05email\"\xff\x02\n" +
+	"\x05email\x18\x05 \x01(\tR\x05email\x12\x1f\n" +
+	"\vstatus_text\x18\x06 \x01(\tR\n" +
+	"statusText\"\xcf\x03\n" +
 	"\x04Room\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -890,7 +1242,9 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\funread_count\x18\n" +
 	" \x01(\x03R\vunreadCount\x12#\n" +
 	"\rmention_count\x18\v \x01(\x03R\fmentionCount\x12\x14\n" +
-	"\x05muted\x18\f \x01(\bR\x05muted\"\x9f\x01\n" +
+	"\x05muted\x18\f \x01(\bR\x05muted\x12%\n" +
+	"\x04kind\x18\r \x01(\x0e2\x11.chat.v1.RoomKindR\x04kind\x12'\n" +
+	"\amembers\x18\x0e \x03(\v2\r.chat.v1.UserR\amembers\"\x9f\x01\n" +
 	"\x06Member\x12!\n" +
 	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12!\n" +
 	"\x04role\x18\x02 \x01(\x0e2\r.chat.v1.RoleR\x04role\x12\x16\n" +
@@ -928,9 +1282,33 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\vReadReceipt\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x19\n" +
-	"\bread_seq\x18\x03 \x01(\x03R\areadSeq\":\n" +
+	"\bread_seq\x18\x03 \x01(\x03R\areadSeq\"j\n" +
 	"\bSettings\x12.\n" +
-	"\x13share_read_receipts\x18\x01 \x01(\bR\x11shareReadReceipts*W\n" +
+	"\x13share_read_receipts\x18\x01 \x01(\bR\x11shareReadReceipts\x12.\n" +
+	"\tdm_policy\x18\x02 \x01(\x0e2\x11.chat.v1.DmPolicyR\bdmPolicy\"u\n" +
+	"\x06Friend\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12\x16\n" +
+	"\x06online\x18\x02 \x01(\bR\x06online\x120\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"m\n" +
+	"\rFriendRequest\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\xe5\x01\n" +
+	"\aSession\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
+	"\flast_seen_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x04 \x01(\tR\tuserAgent\x12\x18\n" +
+	"\aaddress\x18\x05 \x01(\tR\aaddress\x12\x18\n" +
+	"\acurrent\x18\x06 \x01(\bR\acurrent*g\n" +
+	"\bRoomKind\x12\x19\n" +
+	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11ROOM_KIND_CHANNEL\x10\x01\x12\x14\n" +
+	"\x10ROOM_KIND_DIRECT\x10\x02\x12\x13\n" +
+	"\x0fROOM_KIND_GROUP\x10\x03*W\n" +
 	"\n" +
 	"Visibility\x12\x1a\n" +
 	"\x16VISIBILITY_UNSPECIFIED\x10\x00\x12\x15\n" +
@@ -940,7 +1318,11 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"ROLE_OWNER\x10\x01\x12\x0f\n" +
-	"\vROLE_MEMBER\x10\x02B\x8e\x01\n" +
+	"\vROLE_MEMBER\x10\x02*T\n" +
+	"\bDmPolicy\x12\x19\n" +
+	"\x15DM_POLICY_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12DM_POLICY_EVERYONE\x10\x01\x12\x15\n" +
+	"\x11DM_POLICY_FRIENDS\x10\x02B\x8e\x01\n" +
 	"\vcom.chat.v1B\n" +
 	"TypesProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
@@ -956,41 +1338,55 @@ func file_chat_v1_types_proto_rawDescGZIP() []byte {
 	return file_chat_v1_types_proto_rawDescData
 }
 
-var file_chat_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_chat_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_chat_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_chat_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_chat_v1_types_proto_goTypes = []any{
-	(Visibility)(0),               // 0: chat.v1.Visibility
-	(Role)(0),                     // 1: chat.v1.Role
-	(*User)(nil),                  // 2: chat.v1.User
-	(*Room)(nil),                  // 3: chat.v1.Room
-	(*Member)(nil),                // 4: chat.v1.Member
-	(*Message)(nil),               // 5: chat.v1.Message
-	(*ReplyTo)(nil),               // 6: chat.v1.ReplyTo
-	(*Reaction)(nil),              // 7: chat.v1.Reaction
-	(*Edit)(nil),                  // 8: chat.v1.Edit
-	(*ReadReceipt)(nil),           // 9: chat.v1.ReadReceipt
-	(*Settings)(nil),              // 10: chat.v1.Settings
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(RoomKind)(0),                 // 0: chat.v1.RoomKind
+	(Visibility)(0),               // 1: chat.v1.Visibility
+	(Role)(0),                     // 2: chat.v1.Role
+	(DmPolicy)(0),                 // 3: chat.v1.DmPolicy
+	(*User)(nil),                  // 4: chat.v1.User
+	(*Room)(nil),                  // 5: chat.v1.Room
+	(*Member)(nil),                // 6: chat.v1.Member
+	(*Message)(nil),               // 7: chat.v1.Message
+	(*ReplyTo)(nil),               // 8: chat.v1.ReplyTo
+	(*Reaction)(nil),              // 9: chat.v1.Reaction
+	(*Edit)(nil),                  // 10: chat.v1.Edit
+	(*ReadReceipt)(nil),           // 11: chat.v1.ReadReceipt
+	(*Settings)(nil),              // 12: chat.v1.Settings
+	(*Friend)(nil),                // 13: chat.v1.Friend
+	(*FriendRequest)(nil),         // 14: chat.v1.FriendRequest
+	(*Session)(nil),               // 15: chat.v1.Session
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_chat_v1_types_proto_depIdxs = []int32{
-	11, // 0: chat.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 1: chat.v1.Room.visibility:type_name -> chat.v1.Visibility
-	11, // 2: chat.v1.Room.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 3: chat.v1.Member.user:type_name -> chat.v1.User
-	1,  // 4: chat.v1.Member.role:type_name -> chat.v1.Role
-	11, // 5: chat.v1.Member.joined_at:type_name -> google.protobuf.Timestamp
-	2,  // 6: chat.v1.Message.sender:type_name -> chat.v1.User
-	11, // 7: chat.v1.Message.created_at:type_name -> google.protobuf.Timestamp
-	11, // 8: chat.v1.Message.edited_at:type_name -> google.protobuf.Timestamp
-	6,  // 9: chat.v1.Message.reply_to:type_name -> chat.v1.ReplyTo
-	7,  // 10: chat.v1.Message.reactions:type_name -> chat.v1.Reaction
-	2,  // 11: chat.v1.ReplyTo.sender:type_name -> chat.v1.User
-	11, // 12: chat.v1.Edit.replaced_at:type_name -> google.protobuf.Timestamp
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	16, // 0: chat.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	1,  // 1: chat.v1.Room.visibility:type_name -> chat.v1.Visibility
+	16, // 2: chat.v1.Room.created_at:type_name -> google.protobuf.Timestamp
+	0,  // 3: chat.v1.Room.kind:type_name -> chat.v1.RoomKind
+	4,  // 4: chat.v1.Room.members:type_name -> chat.v1.User
+	4,  // 5: chat.v1.Member.user:type_name -> chat.v1.User
+	2,  // 6: chat.v1.Member.role:type_name -> chat.v1.Role
+	16, // 7: chat.v1.Member.joined_at:type_name -> google.protobuf.Timestamp
+	4,  // 8: chat.v1.Message.sender:type_name -> chat.v1.User
+	16, // 9: chat.v1.Message.created_at:type_name -> google.protobuf.Timestamp
+	16, // 10: chat.v1.Message.edited_at:type_name -> google.protobuf.Timestamp
+	8,  // 11: chat.v1.Message.reply_to:type_name -> chat.v1.ReplyTo
+	9,  // 12: chat.v1.Message.reactions:type_name -> chat.v1.Reaction
+	4,  // 13: chat.v1.ReplyTo.sender:type_name -> chat.v1.User
+	16, // 14: chat.v1.Edit.replaced_at:type_name -> google.protobuf.Timestamp
+	3,  // 15: chat.v1.Settings.dm_policy:type_name -> chat.v1.DmPolicy
+	4,  // 16: chat.v1.Friend.user:type_name -> chat.v1.User
+	16, // 17: chat.v1.Friend.since:type_name -> google.protobuf.Timestamp
+	4,  // 18: chat.v1.FriendRequest.user:type_name -> chat.v1.User
+	16, // 19: chat.v1.FriendRequest.created_at:type_name -> google.protobuf.Timestamp
+	16, // 20: chat.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	16, // 21: chat.v1.Session.last_seen_at:type_name -> google.protobuf.Timestamp
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_types_proto_init() }
@@ -1003,8 +1399,8 @@ func file_chat_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_types_proto_rawDesc), len(file_chat_v1_types_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   9,
+			NumEnums:      4,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@
 package chatv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -104,6 +105,7 @@ func (x *GetSettingsResponse) GetSettings() *Settings {
 type UpdateSettingsRequest struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	ShareReadReceipts *bool                  `protobuf:"varint,1,opt,name=share_read_receipts,json=shareReadReceipts,proto3,oneof" json:"share_read_receipts,omitempty"`
+	DmPolicy          *DmPolicy              `protobuf:"varint,2,opt,name=dm_policy,json=dmPolicy,proto3,enum=chat.v1.DmPolicy,oneof" json:"dm_policy,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -143,6 +145,13 @@ func (x *UpdateSettingsRequest) GetShareReadReceipts() bool {
 		return *x.ShareReadReceipts
 	}
 	return false
+}
+
+func (x *UpdateSettingsRequest) GetDmPolicy() DmPolicy {
+	if x != nil && x.DmPolicy != nil {
+		return *x.DmPolicy
+	}
+	return DmPolicy_DM_POLICY_UNSPECIFIED
 }
 
 type UpdateSettingsResponse struct {
@@ -189,20 +198,370 @@ func (x *UpdateSettingsResponse) GetSettings() *Settings {
 	return nil
 }
 
+type GetUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to User:
+	//
+	//	*GetUserRequest_UserId
+	//	*GetUserRequest_Username
+	User          isGetUserRequest_User `protobuf_oneof:"user"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserRequest) Reset() {
+	*x = GetUserRequest{}
+	mi := &file_chat_v1_user_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserRequest) ProtoMessage() {}
+
+func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_user_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
+func (*GetUserRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_user_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetUserRequest) GetUser() isGetUserRequest_User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *GetUserRequest) GetUserId() int64 {
+	if x != nil {
+		if x, ok := x.User.(*GetUserRequest_UserId); ok {
+			return x.UserId
+		}
+	}
+	return 0
+}
+
+func (x *GetUserRequest) GetUsername() string {
+	if x != nil {
+		if x, ok := x.User.(*GetUserRequest_Username); ok {
+			return x.Username
+		}
+	}
+	return ""
+}
+
+type isGetUserRequest_User interface {
+	isGetUserRequest_User()
+}
+
+type GetUserRequest_UserId struct {
+	UserId int64 `protobuf:"varint,1,opt,name=user_id,json=userId,proto3,oneof"`
+}
+
+type GetUserRequest_Username struct {
+	Username string `protobuf:"bytes,2,opt,name=username,proto3,oneof"`
+}
+
+func (*GetUserRequest_UserId) isGetUserRequest_User() {}
+
+func (*GetUserRequest_Username) isGetUserRequest_User() {}
+
+type GetUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUserResponse) Reset() {
+	*x = GetUserResponse{}
+	mi := &file_chat_v1_user_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUserResponse) ProtoMessage() {}
+
+func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_user_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
+func (*GetUserResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_user_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+type SearchUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The start of a username or display name.
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// At most this many users, 20 when 0.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchUsersRequest) Reset() {
+	*x = SearchUsersRequest{}
+	mi := &file_chat_v1_user_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchUsersRequest) ProtoMessage() {}
+
+func (x *SearchUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_user_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchUsersRequest.ProtoReflect.Descriptor instead.
+func (*SearchUsersRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_user_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SearchUsersRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchUsersRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type SearchUsersResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Users         []*User                `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchUsersResponse) Reset() {
+	*x = SearchUsersResponse{}
+	mi := &file_chat_v1_user_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchUsersResponse) ProtoMessage() {}
+
+func (x *SearchUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_user_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchUsersResponse.ProtoReflect.Descriptor instead.
+func (*SearchUsersResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_user_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SearchUsersResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+type UpdateProfileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 to 64 characters, no control or invisible formatting characters.
+	DisplayName *string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
+	// Up to 140 characters (chat.MaxStatusLen), no control characters; empty
+	// clears it.
+	StatusText    *string `protobuf:"bytes,2,opt,name=status_text,json=statusText,proto3,oneof" json:"status_text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProfileRequest) Reset() {
+	*x = UpdateProfileRequest{}
+	mi := &file_chat_v1_user_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProfileRequest) ProtoMessage() {}
+
+func (x *UpdateProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_user_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProfileRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProfileRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_user_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UpdateProfileRequest) GetDisplayName() string {
+	if x != nil && x.DisplayName != nil {
+		return *x.DisplayName
+	}
+	return ""
+}
+
+func (x *UpdateProfileRequest) GetStatusText() string {
+	if x != nil && x.StatusText != nil {
+		return *x.StatusText
+	}
+	return ""
+}
+
+type UpdateProfileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProfileResponse) Reset() {
+	*x = UpdateProfileResponse{}
+	mi := &file_chat_v1_user_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProfileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProfileResponse) ProtoMessage() {}
+
+func (x *UpdateProfileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_user_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProfileResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProfileResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_user_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UpdateProfileResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
 var File_chat_v1_user_proto protoreflect.FileDescriptor
 
 const file_chat_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x12chat/v1/user.proto\x12\achat.v1\x1a\x13chat/v1/types.proto\"\x14\n" +
+	"\x12chat/v1/user.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\x14\n" +
 	"\x12GetSettingsRequest\"D\n" +
 	"\x13GetSettingsResponse\x12-\n" +
-	"\bsettings\x18\x01 \x01(\v2\x11.chat.v1.SettingsR\bsettings\"d\n" +
+	"\bsettings\x18\x01 \x01(\v2\x11.chat.v1.SettingsR\bsettings\"\xb1\x01\n" +
 	"\x15UpdateSettingsRequest\x123\n" +
-	"\x13share_read_receipts\x18\x01 \x01(\bH\x00R\x11shareReadReceipts\x88\x01\x01B\x16\n" +
-	"\x14_share_read_receipts\"G\n" +
+	"\x13share_read_receipts\x18\x01 \x01(\bH\x00R\x11shareReadReceipts\x88\x01\x01\x12=\n" +
+	"\tdm_policy\x18\x02 \x01(\x0e2\x11.chat.v1.DmPolicyB\b\xbaH\x05\x82\x01\x02\x10\x01H\x01R\bdmPolicy\x88\x01\x01B\x16\n" +
+	"\x14_share_read_receiptsB\f\n" +
+	"\n" +
+	"_dm_policy\"G\n" +
 	"\x16UpdateSettingsResponse\x12-\n" +
-	"\bsettings\x18\x01 \x01(\v2\x11.chat.v1.SettingsR\bsettings2\xb1\x01\n" +
-	"\vUserService\x12M\n" +
+	"\bsettings\x18\x01 \x01(\v2\x11.chat.v1.SettingsR\bsettings\"~\n" +
+	"\x0eGetUserRequest\x12\"\n" +
+	"\auser_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00H\x00R\x06userId\x129\n" +
+	"\busername\x18\x02 \x01(\tB\x1b\xbaH\x18r\x162\x14^[A-Za-z0-9_]{3,32}$H\x00R\busernameB\r\n" +
+	"\x04user\x12\x05\xbaH\x02\b\x01\"4\n" +
+	"\x0fGetUserResponse\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\"V\n" +
+	"\x12SearchUsersRequest\x12\x1f\n" +
+	"\x05query\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05query\x12\x1f\n" +
+	"\x05limit\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x05limit\":\n" +
+	"\x13SearchUsersResponse\x12#\n" +
+	"\x05users\x18\x01 \x03(\v2\r.chat.v1.UserR\x05users\"\xbb\x03\n" +
+	"\x14UpdateProfileRequest\x12\xc4\x01\n" +
+	"\fdisplay_name\x18\x01 \x01(\tB\x9b\x01\xbaH\x97\x01\xba\x01\x8d\x01\n" +
+	"\x18display_name.no_controls\x12Lthe display name must not contain control or invisible formatting characters\x1a#this.matches(r'^[^\\p{Cc}\\p{Cf}]*$')r\x04\x10\x01\x18@H\x00R\vdisplayName\x88\x01\x01\x12\xba\x01\n" +
+	"\vstatus_text\x18\x02 \x01(\tB\x93\x01\xbaH\x8f\x01\xba\x01\x86\x01\n" +
+	"\x17status_text.no_controls\x12Fthe status must not contain control or invisible formatting characters\x1a#this.matches(r'^[^\\p{Cc}\\p{Cf}]*$')r\x03\x18\x8c\x01H\x01R\n" +
+	"statusText\x88\x01\x01B\x0f\n" +
+	"\r_display_nameB\x0e\n" +
+	"\f_status_text\":\n" +
+	"\x15UpdateProfileResponse\x12!\n" +
+	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user2\x95\x03\n" +
+	"\vUserService\x12A\n" +
+	"\aGetUser\x12\x17.chat.v1.GetUserRequest\x1a\x18.chat.v1.GetUserResponse\"\x03\x90\x02\x01\x12M\n" +
+	"\vSearchUsers\x12\x1b.chat.v1.SearchUsersRequest\x1a\x1c.chat.v1.SearchUsersResponse\"\x03\x90\x02\x01\x12P\n" +
+	"\rUpdateProfile\x12\x1d.chat.v1.UpdateProfileRequest\x1a\x1e.chat.v1.UpdateProfileResponse\"\x00\x12M\n" +
 	"\vGetSettings\x12\x1b.chat.v1.GetSettingsRequest\x1a\x1c.chat.v1.GetSettingsResponse\"\x03\x90\x02\x01\x12S\n" +
 	"\x0eUpdateSettings\x12\x1e.chat.v1.UpdateSettingsRequest\x1a\x1f.chat.v1.UpdateSettingsResponse\"\x00B\x8d\x01\n" +
 	"\vcom.chat.v1B\tUserProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
@@ -219,26 +578,44 @@ func file_chat_v1_user_proto_rawDescGZIP() []byte {
 	return file_chat_v1_user_proto_rawDescData
 }
 
-var file_chat_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_chat_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_chat_v1_user_proto_goTypes = []any{
 	(*GetSettingsRequest)(nil),     // 0: chat.v1.GetSettingsRequest
 	(*GetSettingsResponse)(nil),    // 1: chat.v1.GetSettingsResponse
 	(*UpdateSettingsRequest)(nil),  // 2: chat.v1.UpdateSettingsRequest
 	(*UpdateSettingsResponse)(nil), // 3: chat.v1.UpdateSettingsResponse
-	(*Settings)(nil),               // 4: chat.v1.Settings
+	(*GetUserRequest)(nil),         // 4: chat.v1.GetUserRequest
+	(*GetUserResponse)(nil),        // 5: chat.v1.GetUserResponse
+	(*SearchUsersRequest)(nil),     // 6: chat.v1.SearchUsersRequest
+	(*SearchUsersResponse)(nil),    // 7: chat.v1.SearchUsersResponse
+	(*UpdateProfileRequest)(nil),   // 8: chat.v1.UpdateProfileRequest
+	(*UpdateProfileResponse)(nil),  // 9: chat.v1.UpdateProfileResponse
+	(*Settings)(nil),               // 10: chat.v1.Settings
+	(DmPolicy)(0),                  // 11: chat.v1.DmPolicy
+	(*User)(nil),                   // 12: chat.v1.User
 }
 var file_chat_v1_user_proto_depIdxs = []int32{
-	4, // 0: chat.v1.GetSettingsResponse.settings:type_name -> chat.v1.Settings
-	4, // 1: chat.v1.UpdateSettingsResponse.settings:type_name -> chat.v1.Settings
-	0, // 2: chat.v1.UserService.GetSettings:input_type -> chat.v1.GetSettingsRequest
-	2, // 3: chat.v1.UserService.UpdateSettings:input_type -> chat.v1.UpdateSettingsRequest
-	1, // 4: chat.v1.UserService.GetSettings:output_type -> chat.v1.GetSettingsResponse
-	3, // 5: chat.v1.UserService.UpdateSettings:output_type -> chat.v1.UpdateSettingsResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	10, // 0: chat.v1.GetSettingsResponse.settings:type_name -> chat.v1.Settings
+	11, // 1: chat.v1.UpdateSettingsRequest.dm_policy:type_name -> chat.v1.DmPolicy
+	10, // 2: chat.v1.UpdateSettingsResponse.settings:type_name -> chat.v1.Settings
+	12, // 3: chat.v1.GetUserResponse.user:type_name -> chat.v1.User
+	12, // 4: chat.v1.SearchUsersResponse.users:type_name -> chat.v1.User
+	12, // 5: chat.v1.UpdateProfileResponse.user:type_name -> chat.v1.User
+	4,  // 6: chat.v1.UserService.GetUser:input_type -> chat.v1.GetUserRequest
+	6,  // 7: chat.v1.UserService.SearchUsers:input_type -> chat.v1.SearchUsersRequest
+	8,  // 8: chat.v1.UserService.UpdateProfile:input_type -> chat.v1.UpdateProfileRequest
+	0,  // 9: chat.v1.UserService.GetSettings:input_type -> chat.v1.GetSettingsRequest
+	2,  // 10: chat.v1.UserService.UpdateSettings:input_type -> chat.v1.UpdateSettingsRequest
+	5,  // 11: chat.v1.UserService.GetUser:output_type -> chat.v1.GetUserResponse
+	7,  // 12: chat.v1.UserService.SearchUsers:output_type -> chat.v1.SearchUsersResponse
+	9,  // 13: chat.v1.UserService.UpdateProfile:output_type -> chat.v1.UpdateProfileResponse
+	1,  // 14: chat.v1.UserService.GetSettings:output_type -> chat.v1.GetSettingsResponse
+	3,  // 15: chat.v1.UserService.UpdateSettings:output_type -> chat.v1.UpdateSettingsResponse
+	11, // [11:16] is the sub-list for method output_type
+	6,  // [6:11] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_user_proto_init() }
@@ -248,13 +625,18 @@ func file_chat_v1_user_proto_init() {
 	}
 	file_chat_v1_types_proto_init()
 	file_chat_v1_user_proto_msgTypes[2].OneofWrappers = []any{}
+	file_chat_v1_user_proto_msgTypes[4].OneofWrappers = []any{
+		(*GetUserRequest_UserId)(nil),
+		(*GetUserRequest_Username)(nil),
+	}
+	file_chat_v1_user_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_user_proto_rawDesc), len(file_chat_v1_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -57,6 +57,12 @@ const (
 	RoomServiceListReadReceiptsProcedure = "/chat.v1.RoomService/ListReadReceipts"
 	// RoomServiceSetMutedProcedure is the fully-qualified name of the RoomService's SetMuted RPC.
 	RoomServiceSetMutedProcedure = "/chat.v1.RoomService/SetMuted"
+	// RoomServiceOpenDirectProcedure is the fully-qualified name of the RoomService's OpenDirect RPC.
+	RoomServiceOpenDirectProcedure = "/chat.v1.RoomService/OpenDirect"
+	// RoomServiceHideRoomProcedure is the fully-qualified name of the RoomService's HideRoom RPC.
+	RoomServiceHideRoomProcedure = "/chat.v1.RoomService/HideRoom"
+	// RoomServiceUpdateRoomProcedure is the fully-qualified name of the RoomService's UpdateRoom RPC.
+	RoomServiceUpdateRoomProcedure = "/chat.v1.RoomService/UpdateRoom"
 )
 
 // RoomServiceClient is a client for the chat.v1.RoomService service.
@@ -90,6 +96,17 @@ type RoomServiceClient interface {
 	ListReadReceipts(context.Context, *v1.ListReadReceiptsRequest) (*v1.ListReadReceiptsResponse, error)
 	// SetMuted mutes or unmutes the room for the caller.
 	SetMuted(context.Context, *v1.SetMutedRequest) (*v1.SetMutedResponse, error)
+	// OpenDirect opens the conversation of the caller and the users named:
+	// with one other user their direct room, always the same one; with 2 to
+	// 9 others the group room of exactly that set, created on first use.
+	// Every member hears RoomAdded when it is created.
+	OpenDirect(context.Context, *v1.OpenDirectRequest) (*v1.OpenDirectResponse, error)
+	// HideRoom takes a direct or group room off the caller's list until its
+	// next message.
+	HideRoom(context.Context, *v1.HideRoomRequest) (*v1.HideRoomResponse, error)
+	// UpdateRoom lets a channel's owner rename it and change its topic, those
+	// set in the request; members hear RoomUpdated.
+	UpdateRoom(context.Context, *v1.UpdateRoomRequest) (*v1.UpdateRoomResponse, error)
 }
 
 // NewRoomServiceClient constructs a client for the chat.v1.RoomService service. By default, it uses
@@ -172,6 +189,24 @@ func NewRoomServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(roomServiceMethods.ByName("SetMuted")),
 			connect.WithClientOptions(opts...),
 		),
+		openDirect: connect.NewClient[v1.OpenDirectRequest, v1.OpenDirectResponse](
+			httpClient,
+			baseURL+RoomServiceOpenDirectProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("OpenDirect")),
+			connect.WithClientOptions(opts...),
+		),
+		hideRoom: connect.NewClient[v1.HideRoomRequest, v1.HideRoomResponse](
+			httpClient,
+			baseURL+RoomServiceHideRoomProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("HideRoom")),
+			connect.WithClientOptions(opts...),
+		),
+		updateRoom: connect.NewClient[v1.UpdateRoomRequest, v1.UpdateRoomResponse](
+			httpClient,
+			baseURL+RoomServiceUpdateRoomProcedure,
+			connect.WithSchema(roomServiceMethods.ByName("UpdateRoom")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -188,6 +223,9 @@ type roomServiceClient struct {
 	markUnread       *connect.Client[v1.MarkUnreadRequest, v1.MarkUnreadResponse]
 	listReadReceipts *connect.Client[v1.ListReadReceiptsRequest, v1.ListReadReceiptsResponse]
 	setMuted         *connect.Client[v1.SetMutedRequest, v1.SetMutedResponse]
+	openDirect       *connect.Client[v1.OpenDirectRequest, v1.OpenDirectResponse]
+	hideRoom         *connect.Client[v1.HideRoomRequest, v1.HideRoomResponse]
+	updateRoom       *connect.Client[v1.UpdateRoomRequest, v1.UpdateRoomResponse]
 }
 
 // ListRooms calls chat.v1.RoomService.ListRooms.
@@ -289,6 +327,33 @@ func (c *roomServiceClient) SetMuted(ctx context.Context, req *v1.SetMutedReques
 	return nil, err
 }
 
+// OpenDirect calls chat.v1.RoomService.OpenDirect.
+func (c *roomServiceClient) OpenDirect(ctx context.Context, req *v1.OpenDirectRequest) (*v1.OpenDirectResponse, error) {
+	response, err := c.openDirect.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// HideRoom calls chat.v1.RoomService.HideRoom.
+func (c *roomServiceClient) HideRoom(ctx context.Context, req *v1.HideRoomRequest) (*v1.HideRoomResponse, error) {
+	response, err := c.hideRoom.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateRoom calls chat.v1.RoomService.UpdateRoom.
+func (c *roomServiceClient) UpdateRoom(ctx context.Context, req *v1.UpdateRoomRequest) (*v1.UpdateRoomResponse, error) {
+	response, err := c.updateRoom.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // RoomServiceHandler is an implementation of the chat.v1.RoomService service.
 type RoomServiceHandler interface {
 	// ListRooms returns the public rooms and the private rooms the caller
@@ -320,6 +385,17 @@ type RoomServiceHandler interface {
 	ListReadReceipts(context.Context, *v1.ListReadReceiptsRequest) (*v1.ListReadReceiptsResponse, error)
 	// SetMuted mutes or unmutes the room for the caller.
 	SetMuted(context.Context, *v1.SetMutedRequest) (*v1.SetMutedResponse, error)
+	// OpenDirect opens the conversation of the caller and the users named:
+	// with one other user their direct room, always the same one; with 2 to
+	// 9 others the group room of exactly that set, created on first use.
+	// Every member hears RoomAdded when it is created.
+	OpenDirect(context.Context, *v1.OpenDirectRequest) (*v1.OpenDirectResponse, error)
+	// HideRoom takes a direct or group room off the caller's list until its
+	// next message.
+	HideRoom(context.Context, *v1.HideRoomRequest) (*v1.HideRoomResponse, error)
+	// UpdateRoom lets a channel's owner rename it and change its topic, those
+	// set in the request; members hear RoomUpdated.
+	UpdateRoom(context.Context, *v1.UpdateRoomRequest) (*v1.UpdateRoomResponse, error)
 }
 
 // NewRoomServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -398,6 +474,24 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(roomServiceMethods.ByName("SetMuted")),
 		connect.WithHandlerOptions(opts...),
 	)
+	roomServiceOpenDirectHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceOpenDirectProcedure,
+		svc.OpenDirect,
+		connect.WithSchema(roomServiceMethods.ByName("OpenDirect")),
+		connect.WithHandlerOptions(opts...),
+	)
+	roomServiceHideRoomHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceHideRoomProcedure,
+		svc.HideRoom,
+		connect.WithSchema(roomServiceMethods.ByName("HideRoom")),
+		connect.WithHandlerOptions(opts...),
+	)
+	roomServiceUpdateRoomHandler := connect.NewUnaryHandlerSimple(
+		RoomServiceUpdateRoomProcedure,
+		svc.UpdateRoom,
+		connect.WithSchema(roomServiceMethods.ByName("UpdateRoom")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/chat.v1.RoomService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RoomServiceListRoomsProcedure:
@@ -422,6 +516,12 @@ func NewRoomServiceHandler(svc RoomServiceHandler, opts ...connect.HandlerOption
 			roomServiceListReadReceiptsHandler.ServeHTTP(w, r)
 		case RoomServiceSetMutedProcedure:
 			roomServiceSetMutedHandler.ServeHTTP(w, r)
+		case RoomServiceOpenDirectProcedure:
+			roomServiceOpenDirectHandler.ServeHTTP(w, r)
+		case RoomServiceHideRoomProcedure:
+			roomServiceHideRoomHandler.ServeHTTP(w, r)
+		case RoomServiceUpdateRoomProcedure:
+			roomServiceUpdateRoomHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -473,4 +573,16 @@ func (UnimplementedRoomServiceHandler) ListReadReceipts(context.Context, *v1.Lis
 
 func (UnimplementedRoomServiceHandler) SetMuted(context.Context, *v1.SetMutedRequest) (*v1.SetMutedResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.SetMuted is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) OpenDirect(context.Context, *v1.OpenDirectRequest) (*v1.OpenDirectResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.OpenDirect is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) HideRoom(context.Context, *v1.HideRoomRequest) (*v1.HideRoomResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.HideRoom is not implemented"))
+}
+
+func (UnimplementedRoomServiceHandler) UpdateRoom(context.Context, *v1.UpdateRoomRequest) (*v1.UpdateRoomResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.RoomService.UpdateRoom is not implemented"))
 }

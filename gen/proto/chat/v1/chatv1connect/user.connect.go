@@ -33,6 +33,13 @@ const (
 // reflection-formatted method names, remove the leading slash and convert the remaining slash to a
 // period.
 const (
+	// UserServiceGetUserProcedure is the fully-qualified name of the UserService's GetUser RPC.
+	UserServiceGetUserProcedure = "/chat.v1.UserService/GetUser"
+	// UserServiceSearchUsersProcedure is the fully-qualified name of the UserService's SearchUsers RPC.
+	UserServiceSearchUsersProcedure = "/chat.v1.UserService/SearchUsers"
+	// UserServiceUpdateProfileProcedure is the fully-qualified name of the UserService's UpdateProfile
+	// RPC.
+	UserServiceUpdateProfileProcedure = "/chat.v1.UserService/UpdateProfile"
 	// UserServiceGetSettingsProcedure is the fully-qualified name of the UserService's GetSettings RPC.
 	UserServiceGetSettingsProcedure = "/chat.v1.UserService/GetSettings"
 	// UserServiceUpdateSettingsProcedure is the fully-qualified name of the UserService's
@@ -42,6 +49,15 @@ const (
 
 // UserServiceClient is a client for the chat.v1.UserService service.
 type UserServiceClient interface {
+	// GetUser returns a user's public profile, by id or username.
+	GetUser(context.Context, *v1.GetUserRequest) (*v1.GetUserResponse, error)
+	// SearchUsers finds users whose username or display name starts with the
+	// query, ignoring case; the caller and those who blocked the caller are
+	// left out.
+	SearchUsers(context.Context, *v1.SearchUsersRequest) (*v1.SearchUsersResponse, error)
+	// UpdateProfile changes the caller's display name and status, those set
+	// in the request; the caller's sessions and friends hear UserUpdated.
+	UpdateProfile(context.Context, *v1.UpdateProfileRequest) (*v1.UpdateProfileResponse, error)
 	// GetSettings returns the caller's settings.
 	GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.GetSettingsResponse, error)
 	// UpdateSettings changes the settings that are set in the request; every
@@ -60,6 +76,26 @@ func NewUserServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 	baseURL = strings.TrimRight(baseURL, "/")
 	userServiceMethods := v1.File_chat_v1_user_proto.Services().ByName("UserService").Methods()
 	return &userServiceClient{
+		getUser: connect.NewClient[v1.GetUserRequest, v1.GetUserResponse](
+			httpClient,
+			baseURL+UserServiceGetUserProcedure,
+			connect.WithSchema(userServiceMethods.ByName("GetUser")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		searchUsers: connect.NewClient[v1.SearchUsersRequest, v1.SearchUsersResponse](
+			httpClient,
+			baseURL+UserServiceSearchUsersProcedure,
+			connect.WithSchema(userServiceMethods.ByName("SearchUsers")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateProfile: connect.NewClient[v1.UpdateProfileRequest, v1.UpdateProfileResponse](
+			httpClient,
+			baseURL+UserServiceUpdateProfileProcedure,
+			connect.WithSchema(userServiceMethods.ByName("UpdateProfile")),
+			connect.WithClientOptions(opts...),
+		),
 		getSettings: connect.NewClient[v1.GetSettingsRequest, v1.GetSettingsResponse](
 			httpClient,
 			baseURL+UserServiceGetSettingsProcedure,
@@ -78,8 +114,38 @@ func NewUserServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 
 // userServiceClient implements UserServiceClient.
 type userServiceClient struct {
+	getUser        *connect.Client[v1.GetUserRequest, v1.GetUserResponse]
+	searchUsers    *connect.Client[v1.SearchUsersRequest, v1.SearchUsersResponse]
+	updateProfile  *connect.Client[v1.UpdateProfileRequest, v1.UpdateProfileResponse]
 	getSettings    *connect.Client[v1.GetSettingsRequest, v1.GetSettingsResponse]
 	updateSettings *connect.Client[v1.UpdateSettingsRequest, v1.UpdateSettingsResponse]
+}
+
+// GetUser calls chat.v1.UserService.GetUser.
+func (c *userServiceClient) GetUser(ctx context.Context, req *v1.GetUserRequest) (*v1.GetUserResponse, error) {
+	response, err := c.getUser.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// SearchUsers calls chat.v1.UserService.SearchUsers.
+func (c *userServiceClient) SearchUsers(ctx context.Context, req *v1.SearchUsersRequest) (*v1.SearchUsersResponse, error) {
+	response, err := c.searchUsers.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateProfile calls chat.v1.UserService.UpdateProfile.
+func (c *userServiceClient) UpdateProfile(ctx context.Context, req *v1.UpdateProfileRequest) (*v1.UpdateProfileResponse, error) {
+	response, err := c.updateProfile.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // GetSettings calls chat.v1.UserService.GetSettings.
@@ -102,6 +168,15 @@ func (c *userServiceClient) UpdateSettings(ctx context.Context, req *v1.UpdateSe
 
 // UserServiceHandler is an implementation of the chat.v1.UserService service.
 type UserServiceHandler interface {
+	// GetUser returns a user's public profile, by id or username.
+	GetUser(context.Context, *v1.GetUserRequest) (*v1.GetUserResponse, error)
+	// SearchUsers finds users whose username or display name starts with the
+	// query, ignoring case; the caller and those who blocked the caller are
+	// left out.
+	SearchUsers(context.Context, *v1.SearchUsersRequest) (*v1.SearchUsersResponse, error)
+	// UpdateProfile changes the caller's display name and status, those set
+	// in the request; the caller's sessions and friends hear UserUpdated.
+	UpdateProfile(context.Context, *v1.UpdateProfileRequest) (*v1.UpdateProfileResponse, error)
 	// GetSettings returns the caller's settings.
 	GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.GetSettingsResponse, error)
 	// UpdateSettings changes the settings that are set in the request; every
@@ -116,6 +191,26 @@ type UserServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	userServiceMethods := v1.File_chat_v1_user_proto.Services().ByName("UserService").Methods()
+	userServiceGetUserHandler := connect.NewUnaryHandlerSimple(
+		UserServiceGetUserProcedure,
+		svc.GetUser,
+		connect.WithSchema(userServiceMethods.ByName("GetUser")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	userServiceSearchUsersHandler := connect.NewUnaryHandlerSimple(
+		UserServiceSearchUsersProcedure,
+		svc.SearchUsers,
+		connect.WithSchema(userServiceMethods.ByName("SearchUsers")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	userServiceUpdateProfileHandler := connect.NewUnaryHandlerSimple(
+		UserServiceUpdateProfileProcedure,
+		svc.UpdateProfile,
+		connect.WithSchema(userServiceMethods.ByName("UpdateProfile")),
+		connect.WithHandlerOptions(opts...),
+	)
 	userServiceGetSettingsHandler := connect.NewUnaryHandlerSimple(
 		UserServiceGetSettingsProcedure,
 		svc.GetSettings,
@@ -131,6 +226,12 @@ func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption
 	)
 	return "/chat.v1.UserService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case UserServiceGetUserProcedure:
+			userServiceGetUserHandler.ServeHTTP(w, r)
+		case UserServiceSearchUsersProcedure:
+			userServiceSearchUsersHandler.ServeHTTP(w, r)
+		case UserServiceUpdateProfileProcedure:
+			userServiceUpdateProfileHandler.ServeHTTP(w, r)
 		case UserServiceGetSettingsProcedure:
 			userServiceGetSettingsHandler.ServeHTTP(w, r)
 		case UserServiceUpdateSettingsProcedure:
@@ -143,6 +244,18 @@ func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption
 
 // UnimplementedUserServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedUserServiceHandler struct{}
+
+func (UnimplementedUserServiceHandler) GetUser(context.Context, *v1.GetUserRequest) (*v1.GetUserResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.UserService.GetUser is not implemented"))
+}
+
+func (UnimplementedUserServiceHandler) SearchUsers(context.Context, *v1.SearchUsersRequest) (*v1.SearchUsersResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.UserService.SearchUsers is not implemented"))
+}
+
+func (UnimplementedUserServiceHandler) UpdateProfile(context.Context, *v1.UpdateProfileRequest) (*v1.UpdateProfileResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.UserService.UpdateProfile is not implemented"))
+}
 
 func (UnimplementedUserServiceHandler) GetSettings(context.Context, *v1.GetSettingsRequest) (*v1.GetSettingsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.UserService.GetSettings is not implemented"))

@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
-import type { User } from "./types_pb";
+import type { Session, User } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/auth.proto.
  */
 export const file_chat_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2F1dGgucHJvdG8SB2NoYXQudjEieQoPUmVnaXN0ZXJSZXF1ZXN0Ei0KCHVzZXJuYW1lGAEgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQSGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESHAoIcGFzc3dvcmQYAyABKAlCCrpIB3IFEAgYgAEiLwoQUmVnaXN0ZXJSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIkcKDExvZ2luUmVxdWVzdBIZCgVsb2dpbhgBIAEoCUIKukgHcgUQARj+ARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAASKQAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoEdXNlchgEIAEoCzINLmNoYXQudjEuVXNlciIxCg5SZWZyZXNoUmVxdWVzdBIfCg1yZWZyZXNoX3Rva2VuGAEgASgJQgi6SAVyAxiAAiJ1Cg9SZWZyZXNoUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIg8KDUxvZ291dFJlcXVlc3QiEAoOTG9nb3V0UmVzcG9uc2UiDgoMR2V0TWVSZXF1ZXN0IiwKDUdldE1lUmVzcG9uc2USGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlciJfChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSJAoQY3VycmVudF9wYXNzd29yZBgBIAEoCUIKukgHcgUQARiAARIgCgxuZXdfcGFzc3dvcmQYAiABKAlCCrpIB3IFEAgYgAEiGAoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZTKZAwoLQXV0aFNlcnZpY2USQQoIUmVnaXN0ZXISGC5jaGF0LnYxLlJlZ2lzdGVyUmVxdWVzdBoZLmNoYXQudjEuUmVnaXN0ZXJSZXNwb25zZSIAEjgKBUxvZ2luEhUuY2hhdC52MS5Mb2dpblJlcXVlc3QaFi5jaGF0LnYxLkxvZ2luUmVzcG9uc2UiABI+CgdSZWZyZXNoEhcuY2hhdC52MS5SZWZyZXNoUmVxdWVzdBoYLmNoYXQudjEuUmVmcmVzaFJlc3BvbnNlIgASOwoGTG9nb3V0EhYuY2hhdC52MS5Mb2dvdXRSZXF1ZXN0GhcuY2hhdC52MS5Mb2dvdXRSZXNwb25zZSIAElMKDkNoYW5nZVBhc3N3b3JkEh4uY2hhdC52MS5DaGFuZ2VQYXNzd29yZFJlcXVlc3QaHy5jaGF0LnYxLkNoYW5nZVBhc3N3b3JkUmVzcG9uc2UiABI7CgVHZXRNZRIVLmNoYXQudjEuR2V0TWVSZXF1ZXN0GhYuY2hhdC52MS5HZXRNZVJlc3BvbnNlIgOQAgFCjQEKC2NvbS5jaGF0LnYxQglBdXRoUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types, file_google_protobuf_timestamp]);
+  fileDesc("ChJjaGF0L3YxL2F1dGgucHJvdG8SB2NoYXQudjEieQoPUmVnaXN0ZXJSZXF1ZXN0Ei0KCHVzZXJuYW1lGAEgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQSGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESHAoIcGFzc3dvcmQYAyABKAlCCrpIB3IFEAgYgAEiLwoQUmVnaXN0ZXJSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIkcKDExvZ2luUmVxdWVzdBIZCgVsb2dpbhgBIAEoCUIKukgHcgUQARj+ARIcCghwYXNzd29yZBgCIAEoCUIKukgHcgUQARiAASKQAQoNTG9naW5SZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRI1ChFhY2Nlc3NfZXhwaXJlc19hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoEdXNlchgEIAEoCzINLmNoYXQudjEuVXNlciIxCg5SZWZyZXNoUmVxdWVzdBIfCg1yZWZyZXNoX3Rva2VuGAEgASgJQgi6SAVyAxiAAiJ1Cg9SZWZyZXNoUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSNQoRYWNjZXNzX2V4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIg8KDUxvZ291dFJlcXVlc3QiEAoOTG9nb3V0UmVzcG9uc2UiDgoMR2V0TWVSZXF1ZXN0IiwKDUdldE1lUmVzcG9uc2USGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlciJfChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSJAoQY3VycmVudF9wYXNzd29yZBgBIAEoCUIKukgHcgUQARiAARIgCgxuZXdfcGFzc3dvcmQYAiABKAlCCrpIB3IFEAgYgAEiGAoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZSIVChNMaXN0U2Vzc2lvbnNSZXF1ZXN0IjoKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEiIKCHNlc3Npb25zGAEgAygLMhAuY2hhdC52MS5TZXNzaW9uIjUKFFJldm9rZVNlc3Npb25SZXF1ZXN0Eh0KCnNlc3Npb25faWQYASABKAlCCbpIBnIEEAEYQCIXChVSZXZva2VTZXNzaW9uUmVzcG9uc2UyvQQKC0F1dGhTZXJ2aWNlEkEKCFJlZ2lzdGVyEhguY2hhdC52MS5SZWdpc3RlclJlcXVlc3QaGS5jaGF0LnYxLlJlZ2lzdGVyUmVzcG9uc2UiABI4CgVMb2dpbhIVLmNoYXQudjEuTG9naW5SZXF1ZXN0GhYuY2hhdC52MS5Mb2dpblJlc3BvbnNlIgASPgoHUmVmcmVzaBIXLmNoYXQudjEuUmVmcmVzaFJlcXVlc3QaGC5jaGF0LnYxLlJlZnJlc2hSZXNwb25zZSIAEjsKBkxvZ291dBIWLmNoYXQudjEuTG9nb3V0UmVxdWVzdBoXLmNoYXQudjEuTG9nb3V0UmVzcG9uc2UiABJTCg5DaGFuZ2VQYXNzd29yZBIeLmNoYXQudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0Gh8uY2hhdC52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlIgASOwoFR2V0TWUSFS5jaGF0LnYxLkdldE1lUmVxdWVzdBoWLmNoYXQudjEuR2V0TWVSZXNwb25zZSIDkAIBElAKDExpc3RTZXNzaW9ucxIcLmNoYXQudjEuTGlzdFNlc3Npb25zUmVxdWVzdBodLmNoYXQudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiA5ACARJQCg1SZXZva2VTZXNzaW9uEh0uY2hhdC52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBoeLmNoYXQudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlIgBCjQEKC2NvbS5jaGF0LnYxQglBdXRoUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message chat.v1.RegisterRequest
@@ -258,6 +258,66 @@ export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = 
   messageDesc(file_chat_v1_auth, 11);
 
 /**
+ * @generated from message chat.v1.ListSessionsRequest
+ */
+export type ListSessionsRequest = Message<"chat.v1.ListSessionsRequest"> & {
+};
+
+/**
+ * Describes the message chat.v1.ListSessionsRequest.
+ * Use `create(ListSessionsRequestSchema)` to create a new message.
+ */
+export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_auth, 12);
+
+/**
+ * @generated from message chat.v1.ListSessionsResponse
+ */
+export type ListSessionsResponse = Message<"chat.v1.ListSessionsResponse"> & {
+  /**
+   * @generated from field: repeated chat.v1.Session sessions = 1;
+   */
+  sessions: Session[];
+};
+
+/**
+ * Describes the message chat.v1.ListSessionsResponse.
+ * Use `create(ListSessionsResponseSchema)` to create a new message.
+ */
+export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_auth, 13);
+
+/**
+ * @generated from message chat.v1.RevokeSessionRequest
+ */
+export type RevokeSessionRequest = Message<"chat.v1.RevokeSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message chat.v1.RevokeSessionRequest.
+ * Use `create(RevokeSessionRequestSchema)` to create a new message.
+ */
+export const RevokeSessionRequestSchema: GenMessage<RevokeSessionRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_auth, 14);
+
+/**
+ * @generated from message chat.v1.RevokeSessionResponse
+ */
+export type RevokeSessionResponse = Message<"chat.v1.RevokeSessionResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.RevokeSessionResponse.
+ * Use `create(RevokeSessionResponseSchema)` to create a new message.
+ */
+export const RevokeSessionResponseSchema: GenMessage<RevokeSessionResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_auth, 15);
+
+/**
  * AuthService creates accounts and the sessions that authenticate every
  * other call.
  *
@@ -328,6 +388,28 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof GetMeRequestSchema;
     output: typeof GetMeResponseSchema;
+  },
+  /**
+   * ListSessions returns the caller's live sessions, newest first.
+   *
+   * @generated from rpc chat.v1.AuthService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
+  },
+  /**
+   * RevokeSession ends one of the caller's sessions at once on every
+   * server, closing its sockets, as Logout does for the current one.
+   * Revoking a session that is gone already is not an error.
+   *
+   * @generated from rpc chat.v1.AuthService.RevokeSession
+   */
+  revokeSession: {
+    methodKind: "unary";
+    input: typeof RevokeSessionRequestSchema;
+    output: typeof RevokeSessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_auth, 0);

@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
-import type { Member, Message as Message$1, ReadReceipt, Room, Settings, User } from "./types_pb";
+import type { FriendRequest, Member, Message as Message$1, ReadReceipt, Room, Settings, User } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/event.proto.
  */
 export const file_chat_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIrwGCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASMAoObWVzc2FnZV9lZGl0ZWQYDCABKAsyFi5jaGF0LnYxLk1lc3NhZ2VFZGl0ZWRIABIyCg9tZXNzYWdlX2RlbGV0ZWQYDSABKAsyFy5jaGF0LnYxLk1lc3NhZ2VEZWxldGVkSAASMAoOcmVhY3Rpb25fYWRkZWQYDiABKAsyFi5jaGF0LnYxLlJlYWN0aW9uQWRkZWRIABI0ChByZWFjdGlvbl9yZW1vdmVkGA8gASgLMhguY2hhdC52MS5SZWFjdGlvblJlbW92ZWRIABIqCgtyZWFkX21hcmtlchgQIAEoCzITLmNoYXQudjEuUmVhZE1hcmtlckgAEiwKDHJlYWRfcmVjZWlwdBgRIAEoCzIULmNoYXQudjEuUmVhZFJlY2VpcHRIABI0ChBzZXR0aW5nc19jaGFuZ2VkGBIgASgLMhguY2hhdC52MS5TZXR0aW5nc0NoYW5nZWRIABIsCgxtdXRlX2NoYW5nZWQYEyABKAsyFC5jaGF0LnYxLk11dGVDaGFuZ2VkSAASDwoHdXNlcl9pZBgLIAEoA0IGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiMgoNTWVzc2FnZUVkaXRlZBIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIjYKDk1lc3NhZ2VEZWxldGVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMiVQoNUmVhY3Rpb25BZGRlZBIPCgdyb29tX2lkGAEgASgDEhMKC21lc3NhZ2Vfc2VxGAIgASgDEg0KBWVtb2ppGAMgASgJEg8KB3VzZXJfaWQYBCABKAMiVwoPUmVhY3Rpb25SZW1vdmVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMSDQoFZW1vamkYAyABKAkSDwoHdXNlcl9pZBgEIAEoAyIvCgpSZWFkTWFya2VyEg8KB3Jvb21faWQYASABKAMSEAoIcmVhZF9zZXEYAiABKAMiNgoPU2V0dGluZ3NDaGFuZ2VkEiMKCHNldHRpbmdzGAEgASgLMhEuY2hhdC52MS5TZXR0aW5ncyItCgtNdXRlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg0KBW11dGVkGAIgASgIIkAKDE1lbWJlckpvaW5lZBIPCgdyb29tX2lkGAEgASgDEh8KBm1lbWJlchgCIAEoCzIPLmNoYXQudjEuTWVtYmVyIi4KCk1lbWJlckxlZnQSDwoHcm9vbV9pZBgBIAEoAxIPCgd1c2VyX2lkGAIgASgDIkMKD1ByZXNlbmNlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSDgoGb25saW5lGAMgASgIIioKBlR5cGluZxIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiRAoMVG9vRmFyQmVoaW5kEg8KB3Jvb21faWQYASABKAMSEQoJYWZ0ZXJfc2VxGAIgASgDEhAKCGxhc3Rfc2VxGAMgASgDIigKCVJvb21BZGRlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIh4KC1Jvb21SZW1vdmVkEg8KB3Jvb21faWQYASABKAMiQgoKUm9vbUN1cnNvchIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhoKCWFmdGVyX3NlcRgCIAEoA0IHukgEIgIoACJwCgVSZWFkeRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEhAKCHJvb21faWRzGAIgAygDEhIKCnNlc3Npb25faWQYAyABKAkSJAoHY3Vyc29ycxgEIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvciItCglSZWNvbm5lY3QSEAoIZGVsYXlfbXMYASABKAMSDgoGcmVhc29uGAIgASgJIqUBCgtDbGllbnRGcmFtZRIdCgRhdXRoGAEgASgLMg0uY2hhdC52MS5BdXRoSAASIQoGcmVzdW1lGAIgASgLMg8uY2hhdC52MS5SZXN1bWVIABImCgZ0eXBpbmcYAyABKAsyFC5jaGF0LnYxLlR5cGluZ0ZyYW1lSAASHQoEcGluZxgEIAEoCzINLmNoYXQudjEuUGluZ0gAQg0KBGtpbmQSBbpIAggBIlEKBEF1dGgSGQoFdG9rZW4YASABKAlCCrpIB3IFEAEYgCASLgoGcmVzdW1lGAIgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AciNwoGUmVzdW1lEi0KBXJvb21zGAEgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AciJwoLVHlwaW5nRnJhbWUSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgACIGCgRQaW5nIgYKBFBvbmciwAEKC1NlcnZlckZyYW1lEh8KBXJlYWR5GAEgASgLMg4uY2hhdC52MS5SZWFkeUgAEh8KBWV2ZW50GAIgASgLMg4uY2hhdC52MS5FdmVudEgAEh8KBWVycm9yGAMgASgLMg4uY2hhdC52MS5FcnJvckgAEh0KBHBvbmcYBCABKAsyDS5jaGF0LnYxLlBvbmdIABInCglyZWNvbm5lY3QYBSABKAsyEi5jaGF0LnYxLlJlY29ubmVjdEgAQgYKBGtpbmQiJgoFRXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIjQKDFNlcnZlckZyYW1lcxIkCgZmcmFtZXMYASADKAsyFC5jaGF0LnYxLlNlcnZlckZyYW1lQo4BCgtjb20uY2hhdC52MUIKRXZlbnRQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_chat_v1_types]);
+  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIoAJCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASMAoObWVzc2FnZV9lZGl0ZWQYDCABKAsyFi5jaGF0LnYxLk1lc3NhZ2VFZGl0ZWRIABIyCg9tZXNzYWdlX2RlbGV0ZWQYDSABKAsyFy5jaGF0LnYxLk1lc3NhZ2VEZWxldGVkSAASMAoOcmVhY3Rpb25fYWRkZWQYDiABKAsyFi5jaGF0LnYxLlJlYWN0aW9uQWRkZWRIABI0ChByZWFjdGlvbl9yZW1vdmVkGA8gASgLMhguY2hhdC52MS5SZWFjdGlvblJlbW92ZWRIABIqCgtyZWFkX21hcmtlchgQIAEoCzITLmNoYXQudjEuUmVhZE1hcmtlckgAEiwKDHJlYWRfcmVjZWlwdBgRIAEoCzIULmNoYXQudjEuUmVhZFJlY2VpcHRIABI0ChBzZXR0aW5nc19jaGFuZ2VkGBIgASgLMhguY2hhdC52MS5TZXR0aW5nc0NoYW5nZWRIABIsCgxtdXRlX2NoYW5nZWQYEyABKAsyFC5jaGF0LnYxLk11dGVDaGFuZ2VkSAASQQoXZnJpZW5kX3JlcXVlc3RfcmVjZWl2ZWQYFCABKAsyHi5jaGF0LnYxLkZyaWVuZFJlcXVlc3RSZWNlaXZlZEgAEkEKF2ZyaWVuZF9yZXF1ZXN0X2Fuc3dlcmVkGBUgASgLMh4uY2hhdC52MS5GcmllbmRSZXF1ZXN0QW5zd2VyZWRIABIwCg5mcmllbmRfcmVtb3ZlZBgWIAEoCzIWLmNoYXQudjEuRnJpZW5kUmVtb3ZlZEgAEi4KDWJsb2NrX2NoYW5nZWQYFyABKAsyFS5jaGF0LnYxLkJsb2NrQ2hhbmdlZEgAEiwKDHVzZXJfdXBkYXRlZBgYIAEoCzIULmNoYXQudjEuVXNlclVwZGF0ZWRIABIsCgxyb29tX3VwZGF0ZWQYGSABKAsyFC5jaGF0LnYxLlJvb21VcGRhdGVkSAASDwoHdXNlcl9pZBgLIAEoA0IGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiMgoNTWVzc2FnZUVkaXRlZBIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIjYKDk1lc3NhZ2VEZWxldGVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMiVQoNUmVhY3Rpb25BZGRlZBIPCgdyb29tX2lkGAEgASgDEhMKC21lc3NhZ2Vfc2VxGAIgASgDEg0KBWVtb2ppGAMgASgJEg8KB3VzZXJfaWQYBCABKAMiVwoPUmVhY3Rpb25SZW1vdmVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMSDQoFZW1vamkYAyABKAkSDwoHdXNlcl9pZBgEIAEoAyIvCgpSZWFkTWFya2VyEg8KB3Jvb21faWQYASABKAMSEAoIcmVhZF9zZXEYAiABKAMiNgoPU2V0dGluZ3NDaGFuZ2VkEiMKCHNldHRpbmdzGAEgASgLMhEuY2hhdC52MS5TZXR0aW5ncyItCgtNdXRlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg0KBW11dGVkGAIgASgIIkAKDE1lbWJlckpvaW5lZBIPCgdyb29tX2lkGAEgASgDEh8KBm1lbWJlchgCIAEoCzIPLmNoYXQudjEuTWVtYmVyIi4KCk1lbWJlckxlZnQSDwoHcm9vbV9pZBgBIAEoAxIPCgd1c2VyX2lkGAIgASgDIkMKD1ByZXNlbmNlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSDgoGb25saW5lGAMgASgIIioKBlR5cGluZxIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiRAoMVG9vRmFyQmVoaW5kEg8KB3Jvb21faWQYASABKAMSEQoJYWZ0ZXJfc2VxGAIgASgDEhAKCGxhc3Rfc2VxGAMgASgDIigKCVJvb21BZGRlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIh4KC1Jvb21SZW1vdmVkEg8KB3Jvb21faWQYASABKAMiUgoVRnJpZW5kUmVxdWVzdFJlY2VpdmVkEicKB3JlcXVlc3QYASABKAsyFi5jaGF0LnYxLkZyaWVuZFJlcXVlc3QSEAoIb3V0Z29pbmcYAiABKAgiRgoVRnJpZW5kUmVxdWVzdEFuc3dlcmVkEhsKBHVzZXIYASABKAsyDS5jaGF0LnYxLlVzZXISEAoIYWNjZXB0ZWQYAiABKAgiIAoNRnJpZW5kUmVtb3ZlZBIPCgd1c2VyX2lkGAEgASgDIjwKDEJsb2NrQ2hhbmdlZBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEg8KB2Jsb2NrZWQYAiABKAgiKgoLVXNlclVwZGF0ZWQSGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlciIqCgtSb29tVXBkYXRlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIkIKClJvb21DdXJzb3ISGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIaCglhZnRlcl9zZXEYAiABKANCB7pIBCICKAAicAoFUmVhZHkSGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIQCghyb29tX2lkcxgCIAMoAxISCgpzZXNzaW9uX2lkGAMgASgJEiQKB2N1cnNvcnMYBCADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3IiLQoJUmVjb25uZWN0EhAKCGRlbGF5X21zGAEgASgDEg4KBnJlYXNvbhgCIAEoCSKlAQoLQ2xpZW50RnJhbWUSHQoEYXV0aBgBIAEoCzINLmNoYXQudjEuQXV0aEgAEiEKBnJlc3VtZRgCIAEoCzIPLmNoYXQudjEuUmVzdW1lSAASJgoGdHlwaW5nGAMgASgLMhQuY2hhdC52MS5UeXBpbmdGcmFtZUgAEh0KBHBpbmcYBCABKAsyDS5jaGF0LnYxLlBpbmdIAEINCgRraW5kEgW6SAIIASJRCgRBdXRoEhkKBXRva2VuGAEgASgJQgq6SAdyBRABGIAgEi4KBnJlc3VtZRgCIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIjcKBlJlc3VtZRItCgVyb29tcxgBIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIicKC1R5cGluZ0ZyYW1lEhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiBgoEUGluZyIGCgRQb25nIsABCgtTZXJ2ZXJGcmFtZRIfCgVyZWFkeRgBIAEoCzIOLmNoYXQudjEuUmVhZHlIABIfCgVldmVudBgCIAEoCzIOLmNoYXQudjEuRXZlbnRIABIfCgVlcnJvchgDIAEoCzIOLmNoYXQudjEuRXJyb3JIABIdCgRwb25nGAQgASgLMg0uY2hhdC52MS5Qb25nSAASJwoJcmVjb25uZWN0GAUgASgLMhIuY2hhdC52MS5SZWNvbm5lY3RIAEIGCgRraW5kIiYKBUVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSI0CgxTZXJ2ZXJGcmFtZXMSJAoGZnJhbWVzGAEgAygLMhQuY2hhdC52MS5TZXJ2ZXJGcmFtZUKOAQoLY29tLmNoYXQudjFCCkV2ZW50UHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
  * Event is something that happened in a room the user belongs to, or to
@@ -138,6 +138,42 @@ export type Event = Message<"chat.v1.Event"> & {
      */
     value: MuteChanged;
     case: "muteChanged";
+  } | {
+    /**
+     * @generated from field: chat.v1.FriendRequestReceived friend_request_received = 20;
+     */
+    value: FriendRequestReceived;
+    case: "friendRequestReceived";
+  } | {
+    /**
+     * @generated from field: chat.v1.FriendRequestAnswered friend_request_answered = 21;
+     */
+    value: FriendRequestAnswered;
+    case: "friendRequestAnswered";
+  } | {
+    /**
+     * @generated from field: chat.v1.FriendRemoved friend_removed = 22;
+     */
+    value: FriendRemoved;
+    case: "friendRemoved";
+  } | {
+    /**
+     * @generated from field: chat.v1.BlockChanged block_changed = 23;
+     */
+    value: BlockChanged;
+    case: "blockChanged";
+  } | {
+    /**
+     * @generated from field: chat.v1.UserUpdated user_updated = 24;
+     */
+    value: UserUpdated;
+    case: "userUpdated";
+  } | {
+    /**
+     * @generated from field: chat.v1.RoomUpdated room_updated = 25;
+     */
+    value: RoomUpdated;
+    case: "roomUpdated";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -406,7 +442,8 @@ export const MemberLeftSchema: GenMessage<MemberLeft> = /*@__PURE__*/
   messageDesc(file_chat_v1_event, 10);
 
 /**
- * PresenceChanged says a member came online or went offline.
+ * PresenceChanged says a member came online or went offline; with room_id
+ * 0 (a per-user event), that a friend of the user did.
  *
  * @generated from message chat.v1.PresenceChanged
  */
@@ -536,6 +573,141 @@ export const RoomRemovedSchema: GenMessage<RoomRemoved> = /*@__PURE__*/
   messageDesc(file_chat_v1_event, 15);
 
 /**
+ * FriendRequestReceived tells both users of a new request: the addressee
+ * (request.user is the sender) and the sender's other sessions
+ * (request.user is the addressee; outgoing is set).
+ *
+ * @generated from message chat.v1.FriendRequestReceived
+ */
+export type FriendRequestReceived = Message<"chat.v1.FriendRequestReceived"> & {
+  /**
+   * @generated from field: chat.v1.FriendRequest request = 1;
+   */
+  request?: FriendRequest | undefined;
+
+  /**
+   * @generated from field: bool outgoing = 2;
+   */
+  outgoing: boolean;
+};
+
+/**
+ * Describes the message chat.v1.FriendRequestReceived.
+ * Use `create(FriendRequestReceivedSchema)` to create a new message.
+ */
+export const FriendRequestReceivedSchema: GenMessage<FriendRequestReceived> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 16);
+
+/**
+ * FriendRequestAnswered tells both users that a request was accepted,
+ * declined or cancelled; user is the other person. accepted makes them
+ * friends.
+ *
+ * @generated from message chat.v1.FriendRequestAnswered
+ */
+export type FriendRequestAnswered = Message<"chat.v1.FriendRequestAnswered"> & {
+  /**
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * @generated from field: bool accepted = 2;
+   */
+  accepted: boolean;
+};
+
+/**
+ * Describes the message chat.v1.FriendRequestAnswered.
+ * Use `create(FriendRequestAnsweredSchema)` to create a new message.
+ */
+export const FriendRequestAnsweredSchema: GenMessage<FriendRequestAnswered> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 17);
+
+/**
+ * FriendRemoved tells both users that their friendship ended.
+ *
+ * @generated from message chat.v1.FriendRemoved
+ */
+export type FriendRemoved = Message<"chat.v1.FriendRemoved"> & {
+  /**
+   * @generated from field: int64 user_id = 1;
+   */
+  userId: bigint;
+};
+
+/**
+ * Describes the message chat.v1.FriendRemoved.
+ * Use `create(FriendRemovedSchema)` to create a new message.
+ */
+export const FriendRemovedSchema: GenMessage<FriendRemoved> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 18);
+
+/**
+ * BlockChanged tells the blocker's sessions that they blocked or unblocked
+ * a user. The blocked user is never told.
+ *
+ * @generated from message chat.v1.BlockChanged
+ */
+export type BlockChanged = Message<"chat.v1.BlockChanged"> & {
+  /**
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * @generated from field: bool blocked = 2;
+   */
+  blocked: boolean;
+};
+
+/**
+ * Describes the message chat.v1.BlockChanged.
+ * Use `create(BlockChangedSchema)` to create a new message.
+ */
+export const BlockChangedSchema: GenMessage<BlockChanged> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 19);
+
+/**
+ * UserUpdated says a user changed their profile; the user's own sessions
+ * and their friends hear it.
+ *
+ * @generated from message chat.v1.UserUpdated
+ */
+export type UserUpdated = Message<"chat.v1.UserUpdated"> & {
+  /**
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message chat.v1.UserUpdated.
+ * Use `create(UserUpdatedSchema)` to create a new message.
+ */
+export const UserUpdatedSchema: GenMessage<UserUpdated> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 20);
+
+/**
+ * RoomUpdated says a room's name or topic changed.
+ *
+ * @generated from message chat.v1.RoomUpdated
+ */
+export type RoomUpdated = Message<"chat.v1.RoomUpdated"> & {
+  /**
+   * @generated from field: chat.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message chat.v1.RoomUpdated.
+ * Use `create(RoomUpdatedSchema)` to create a new message.
+ */
+export const RoomUpdatedSchema: GenMessage<RoomUpdated> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 21);
+
+/**
  * RoomCursor is the last seq a client has seen in a room.
  *
  * @generated from message chat.v1.RoomCursor
@@ -557,7 +729,7 @@ export type RoomCursor = Message<"chat.v1.RoomCursor"> & {
  * Use `create(RoomCursorSchema)` to create a new message.
  */
 export const RoomCursorSchema: GenMessage<RoomCursor> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 16);
+  messageDesc(file_chat_v1_event, 22);
 
 /**
  * Ready opens a live connection: events follow.
@@ -599,7 +771,7 @@ export type Ready = Message<"chat.v1.Ready"> & {
  * Use `create(ReadySchema)` to create a new message.
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 17);
+  messageDesc(file_chat_v1_event, 23);
 
 /**
  * Reconnect asks the client to reconnect after delay_ms and resume, because
@@ -624,7 +796,7 @@ export type Reconnect = Message<"chat.v1.Reconnect"> & {
  * Use `create(ReconnectSchema)` to create a new message.
  */
 export const ReconnectSchema: GenMessage<Reconnect> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 18);
+  messageDesc(file_chat_v1_event, 24);
 
 /**
  * ClientFrame is one WebSocket frame from the client.
@@ -667,7 +839,7 @@ export type ClientFrame = Message<"chat.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 19);
+  messageDesc(file_chat_v1_event, 25);
 
 /**
  * Auth authenticates a browser's connection; it must be the first frame.
@@ -695,7 +867,7 @@ export type Auth = Message<"chat.v1.Auth"> & {
  * Use `create(AuthSchema)` to create a new message.
  */
 export const AuthSchema: GenMessage<Auth> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 20);
+  messageDesc(file_chat_v1_event, 26);
 
 /**
  * Resume asks for everything after each cursor. While a room is replayed,
@@ -719,7 +891,7 @@ export type Resume = Message<"chat.v1.Resume"> & {
  * Use `create(ResumeSchema)` to create a new message.
  */
 export const ResumeSchema: GenMessage<Resume> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 21);
+  messageDesc(file_chat_v1_event, 27);
 
 /**
  * TypingFrame says the user is typing in a room.
@@ -738,7 +910,7 @@ export type TypingFrame = Message<"chat.v1.TypingFrame"> & {
  * Use `create(TypingFrameSchema)` to create a new message.
  */
 export const TypingFrameSchema: GenMessage<TypingFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 22);
+  messageDesc(file_chat_v1_event, 28);
 
 /**
  * Ping asks for a Pong.
@@ -753,7 +925,7 @@ export type Ping = Message<"chat.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 23);
+  messageDesc(file_chat_v1_event, 29);
 
 /**
  * Pong answers a Ping.
@@ -768,7 +940,7 @@ export type Pong = Message<"chat.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 24);
+  messageDesc(file_chat_v1_event, 30);
 
 /**
  * ServerFrame is one WebSocket frame from the server. Without a subprotocol
@@ -819,7 +991,7 @@ export type ServerFrame = Message<"chat.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 25);
+  messageDesc(file_chat_v1_event, 31);
 
 /**
  * Error reports a refused frame or why the server closes the connection.
@@ -845,7 +1017,7 @@ export type Error = Message<"chat.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 26);
+  messageDesc(file_chat_v1_event, 32);
 
 /**
  * ServerFrames is one WebSocket message from the server on a batch
@@ -868,5 +1040,5 @@ export type ServerFrames = Message<"chat.v1.ServerFrames"> & {
  * Use `create(ServerFramesSchema)` to create a new message.
  */
 export const ServerFramesSchema: GenMessage<ServerFrames> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 27);
+  messageDesc(file_chat_v1_event, 33);
 

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/room.proto.
  */
 export const file_chat_v1_room: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL3Jvb20ucHJvdG8SB2NoYXQudjEiEgoQTGlzdFJvb21zUmVxdWVzdCIxChFMaXN0Um9vbXNSZXNwb25zZRIcCgVyb29tcxgBIAMoCzINLmNoYXQudjEuUm9vbSKrAgoRQ3JlYXRlUm9vbVJlcXVlc3QSpAEKBG5hbWUYASABKAlClQG6SJEBugGHAQoVcm9vbV9uYW1lLm5vX2NvbnRyb2xzEkl0aGUgcm9vbSBuYW1lIG11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBpbnZpc2libGUgZm9ybWF0dGluZyBjaGFyYWN0ZXJzGiN0aGlzLm1hdGNoZXMocideW15ccHtDY31ccHtDZn1dKiQnKXIEEAEYQBI8CgV0b3BpYxgCIAEoCUItukgqcigYgAgyI15bXlx4MDAtXHgwOFx4MEItXHgxRlx4N0YtXHh7OUZ9XSokEjEKCnZpc2liaWxpdHkYAyABKA4yEy5jaGF0LnYxLlZpc2liaWxpdHlCCLpIBYIBAhABIjEKEkNyZWF0ZVJvb21SZXNwb25zZRIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIisKD0pvaW5Sb29tUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIi8KEEpvaW5Sb29tUmVzcG9uc2USGwoEcm9vbRgBIAEoCzINLmNoYXQudjEuUm9vbSIsChBMZWF2ZVJvb21SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiEwoRTGVhdmVSb29tUmVzcG9uc2UiLgoSTGlzdE1lbWJlcnNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiNwoTTGlzdE1lbWJlcnNSZXNwb25zZRIgCgdtZW1iZXJzGAEgAygLMg8uY2hhdC52MS5NZW1iZXIiWwoQQWRkTWVtYmVyUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEi0KCHVzZXJuYW1lGAIgASgJQhu6SBhyFjIUXltBLVphLXowLTlfXXszLDMyfSQiNAoRQWRkTWVtYmVyUmVzcG9uc2USHwoGbWVtYmVyGAEgASgLMg8uY2hhdC52MS5NZW1iZXIiSQoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhgKB3VzZXJfaWQYAiABKANCB7pIBCICIAAiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UiQQoPTWFya1JlYWRSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASFAoDc2VxGAIgASgDQge6SAQiAigAIiQKEE1hcmtSZWFkUmVzcG9uc2USEAoIcmVhZF9zZXEYASABKAMiQwoRTWFya1VucmVhZFJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIUCgNzZXEYAiABKANCB7pIBCICIAAiJgoSTWFya1VucmVhZFJlc3BvbnNlEhAKCHJlYWRfc2VxGAEgASgDIjMKF0xpc3RSZWFkUmVjZWlwdHNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiQgoYTGlzdFJlYWRSZWNlaXB0c1Jlc3BvbnNlEiYKCHJlY2VpcHRzGAEgAygLMhQuY2hhdC52MS5SZWFkUmVjZWlwdCI6Cg9TZXRNdXRlZFJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABINCgVtdXRlZBgCIAEoCCIvChBTZXRNdXRlZFJlc3BvbnNlEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20yuQYKC1Jvb21TZXJ2aWNlEkcKCUxpc3RSb29tcxIZLmNoYXQudjEuTGlzdFJvb21zUmVxdWVzdBoaLmNoYXQudjEuTGlzdFJvb21zUmVzcG9uc2UiA5ACARJHCgpDcmVhdGVSb29tEhouY2hhdC52MS5DcmVhdGVSb29tUmVxdWVzdBobLmNoYXQudjEuQ3JlYXRlUm9vbVJlc3BvbnNlIgASQQoISm9pblJvb20SGC5jaGF0LnYxLkpvaW5Sb29tUmVxdWVzdBoZLmNoYXQudjEuSm9pblJvb21SZXNwb25zZSIAEkQKCUxlYXZlUm9vbRIZLmNoYXQudjEuTGVhdmVSb29tUmVxdWVzdBoaLmNoYXQudjEuTGVhdmVSb29tUmVzcG9uc2UiABJNCgtMaXN0TWVtYmVycxIbLmNoYXQudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GhwuY2hhdC52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIgOQAgESRAoJQWRkTWVtYmVyEhkuY2hhdC52MS5BZGRNZW1iZXJSZXF1ZXN0GhouY2hhdC52MS5BZGRNZW1iZXJSZXNwb25zZSIAEk0KDFJlbW92ZU1lbWJlchIcLmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVxdWVzdBodLmNoYXQudjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiABJBCghNYXJrUmVhZBIYLmNoYXQudjEuTWFya1JlYWRSZXF1ZXN0GhkuY2hhdC52MS5NYXJrUmVhZFJlc3BvbnNlIgASRwoKTWFya1VucmVhZBIaLmNoYXQudjEuTWFya1VucmVhZFJlcXVlc3QaGy5jaGF0LnYxLk1hcmtVbnJlYWRSZXNwb25zZSIAElwKEExpc3RSZWFkUmVjZWlwdHMSIC5jaGF0LnYxLkxpc3RSZWFkUmVjZWlwdHNSZXF1ZXN0GiEuY2hhdC52MS5MaXN0UmVhZFJlY2VpcHRzUmVzcG9uc2UiA5ACARJBCghTZXRNdXRlZBIYLmNoYXQudjEuU2V0TXV0ZWRSZXF1ZXN0GhkuY2hhdC52MS5TZXRNdXRlZFJlc3BvbnNlIgBCjQEKC2NvbS5jaGF0LnYxQglSb29tUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types]);
+  fileDesc("ChJjaGF0L3YxL3Jvb20ucHJvdG8SB2NoYXQudjEiEgoQTGlzdFJvb21zUmVxdWVzdCIxChFMaXN0Um9vbXNSZXNwb25zZRIcCgVyb29tcxgBIAMoCzINLmNoYXQudjEuUm9vbSKrAgoRQ3JlYXRlUm9vbVJlcXVlc3QSpAEKBG5hbWUYASABKAlClQG6SJEBugGHAQoVcm9vbV9uYW1lLm5vX2NvbnRyb2xzEkl0aGUgcm9vbSBuYW1lIG11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBpbnZpc2libGUgZm9ybWF0dGluZyBjaGFyYWN0ZXJzGiN0aGlzLm1hdGNoZXMocideW15ccHtDY31ccHtDZn1dKiQnKXIEEAEYQBI8CgV0b3BpYxgCIAEoCUItukgqcigYgAgyI15bXlx4MDAtXHgwOFx4MEItXHgxRlx4N0YtXHh7OUZ9XSokEjEKCnZpc2liaWxpdHkYAyABKA4yEy5jaGF0LnYxLlZpc2liaWxpdHlCCLpIBYIBAhABIjEKEkNyZWF0ZVJvb21SZXNwb25zZRIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIk4KEU9wZW5EaXJlY3RSZXF1ZXN0EjkKCXVzZXJuYW1lcxgBIAMoCUImukgjkgEgCAEQCRgBIhhyFjIUXltBLVphLXowLTlfXXszLDMyfSQiMQoST3BlbkRpcmVjdFJlc3BvbnNlEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20iKwoPSGlkZVJvb21SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiEgoQSGlkZVJvb21SZXNwb25zZSKvAgoRVXBkYXRlUm9vbVJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABKpAQoEbmFtZRgCIAEoCUKVAbpIkQG6AYcBChVyb29tX25hbWUubm9fY29udHJvbHMSSXRoZSByb29tIG5hbWUgbXVzdCBub3QgY29udGFpbiBjb250cm9sIG9yIGludmlzaWJsZSBmb3JtYXR0aW5nIGNoYXJhY3RlcnMaI3RoaXMubWF0Y2hlcyhyJ15bXlxwe0NjfVxwe0NmfV0qJCcpcgQQARhASACIAQESQQoFdG9waWMYAyABKAlCLbpIKnIoGIAIMiNeW15ceDAwLVx4MDhceDBCLVx4MUZceDdGLVx4ezlGfV0qJEgBiAEBQgcKBV9uYW1lQggKBl90b3BpYyIxChJVcGRhdGVSb29tUmVzcG9uc2USGwoEcm9vbRgBIAEoCzINLmNoYXQudjEuUm9vbSIrCg9Kb2luUm9vbVJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgACIvChBKb2luUm9vbVJlc3BvbnNlEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20iLAoQTGVhdmVSb29tUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIhMKEUxlYXZlUm9vbVJlc3BvbnNlIi4KEkxpc3RNZW1iZXJzUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIjcKE0xpc3RNZW1iZXJzUmVzcG9uc2USIAoHbWVtYmVycxgBIAMoCzIPLmNoYXQudjEuTWVtYmVyIlsKEEFkZE1lbWJlclJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABItCgh1c2VybmFtZRgCIAEoCUIbukgYchYyFF5bQS1aYS16MC05X117MywzMn0kIjQKEUFkZE1lbWJlclJlc3BvbnNlEh8KBm1lbWJlchgBIAEoCzIPLmNoYXQudjEuTWVtYmVyIkkKE1JlbW92ZU1lbWJlclJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIYCgd1c2VyX2lkGAIgASgDQge6SAQiAiAAIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlIkEKD01hcmtSZWFkUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhQKA3NlcRgCIAEoA0IHukgEIgIoACIkChBNYXJrUmVhZFJlc3BvbnNlEhAKCHJlYWRfc2VxGAEgASgDIkMKEU1hcmtVbnJlYWRSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASFAoDc2VxGAIgASgDQge6SAQiAiAAIiYKEk1hcmtVbnJlYWRSZXNwb25zZRIQCghyZWFkX3NlcRgBIAEoAyIzChdMaXN0UmVhZFJlY2VpcHRzUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIkIKGExpc3RSZWFkUmVjZWlwdHNSZXNwb25zZRImCghyZWNlaXB0cxgBIAMoCzIULmNoYXQudjEuUmVhZFJlY2VpcHQiOgoPU2V0TXV0ZWRSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASDQoFbXV0ZWQYAiABKAgiLwoQU2V0TXV0ZWRSZXNwb25zZRIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tMo4ICgtSb29tU2VydmljZRJHCglMaXN0Um9vbXMSGS5jaGF0LnYxLkxpc3RSb29tc1JlcXVlc3QaGi5jaGF0LnYxLkxpc3RSb29tc1Jlc3BvbnNlIgOQAgESRwoKQ3JlYXRlUm9vbRIaLmNoYXQudjEuQ3JlYXRlUm9vbVJlcXVlc3QaGy5jaGF0LnYxLkNyZWF0ZVJvb21SZXNwb25zZSIAEkEKCEpvaW5Sb29tEhguY2hhdC52MS5Kb2luUm9vbVJlcXVlc3QaGS5jaGF0LnYxLkpvaW5Sb29tUmVzcG9uc2UiABJECglMZWF2ZVJvb20SGS5jaGF0LnYxLkxlYXZlUm9vbVJlcXVlc3QaGi5jaGF0LnYxLkxlYXZlUm9vbVJlc3BvbnNlIgASTQoLTGlzdE1lbWJlcnMSGy5jaGF0LnYxLkxpc3RNZW1iZXJzUmVxdWVzdBocLmNoYXQudjEuTGlzdE1lbWJlcnNSZXNwb25zZSIDkAIBEkQKCUFkZE1lbWJlchIZLmNoYXQudjEuQWRkTWVtYmVyUmVxdWVzdBoaLmNoYXQudjEuQWRkTWVtYmVyUmVzcG9uc2UiABJNCgxSZW1vdmVNZW1iZXISHC5jaGF0LnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHS5jaGF0LnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlIgASQQoITWFya1JlYWQSGC5jaGF0LnYxLk1hcmtSZWFkUmVxdWVzdBoZLmNoYXQudjEuTWFya1JlYWRSZXNwb25zZSIAEkcKCk1hcmtVbnJlYWQSGi5jaGF0LnYxLk1hcmtVbnJlYWRSZXF1ZXN0GhsuY2hhdC52MS5NYXJrVW5yZWFkUmVzcG9uc2UiABJcChBMaXN0UmVhZFJlY2VpcHRzEiAuY2hhdC52MS5MaXN0UmVhZFJlY2VpcHRzUmVxdWVzdBohLmNoYXQudjEuTGlzdFJlYWRSZWNlaXB0c1Jlc3BvbnNlIgOQAgESQQoIU2V0TXV0ZWQSGC5jaGF0LnYxLlNldE11dGVkUmVxdWVzdBoZLmNoYXQudjEuU2V0TXV0ZWRSZXNwb25zZSIAEkcKCk9wZW5EaXJlY3QSGi5jaGF0LnYxLk9wZW5EaXJlY3RSZXF1ZXN0GhsuY2hhdC52MS5PcGVuRGlyZWN0UmVzcG9uc2UiABJBCghIaWRlUm9vbRIYLmNoYXQudjEuSGlkZVJvb21SZXF1ZXN0GhkuY2hhdC52MS5IaWRlUm9vbVJlc3BvbnNlIgASRwoKVXBkYXRlUm9vbRIaLmNoYXQudjEuVXBkYXRlUm9vbVJlcXVlc3QaGy5jaGF0LnYxLlVwZGF0ZVJvb21SZXNwb25zZSIAQo0BCgtjb20uY2hhdC52MUIJUm9vbVByb3RvUAFaNmdpdGh1Yi5jb20vcGFybGV5LWNoYXQvcGFybGV5L2dlbi9wcm90by9jaGF0L3YxO2NoYXR2MaICA0NYWKoCB0NoYXQuVjHKAgdDaGF0XFYx4gITQ2hhdFxWMVxHUEJNZXRhZGF0YeoCCENoYXQ6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
  * @generated from message chat.v1.ListRoomsRequest
@@ -97,6 +97,120 @@ export const CreateRoomResponseSchema: GenMessage<CreateRoomResponse> = /*@__PUR
   messageDesc(file_chat_v1_room, 3);
 
 /**
+ * @generated from message chat.v1.OpenDirectRequest
+ */
+export type OpenDirectRequest = Message<"chat.v1.OpenDirectRequest"> & {
+  /**
+   * The other people, 1 to 9 usernames, the caller not among them.
+   *
+   * @generated from field: repeated string usernames = 1;
+   */
+  usernames: string[];
+};
+
+/**
+ * Describes the message chat.v1.OpenDirectRequest.
+ * Use `create(OpenDirectRequestSchema)` to create a new message.
+ */
+export const OpenDirectRequestSchema: GenMessage<OpenDirectRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 4);
+
+/**
+ * @generated from message chat.v1.OpenDirectResponse
+ */
+export type OpenDirectResponse = Message<"chat.v1.OpenDirectResponse"> & {
+  /**
+   * @generated from field: chat.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message chat.v1.OpenDirectResponse.
+ * Use `create(OpenDirectResponseSchema)` to create a new message.
+ */
+export const OpenDirectResponseSchema: GenMessage<OpenDirectResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 5);
+
+/**
+ * @generated from message chat.v1.HideRoomRequest
+ */
+export type HideRoomRequest = Message<"chat.v1.HideRoomRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+};
+
+/**
+ * Describes the message chat.v1.HideRoomRequest.
+ * Use `create(HideRoomRequestSchema)` to create a new message.
+ */
+export const HideRoomRequestSchema: GenMessage<HideRoomRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 6);
+
+/**
+ * @generated from message chat.v1.HideRoomResponse
+ */
+export type HideRoomResponse = Message<"chat.v1.HideRoomResponse"> & {
+};
+
+/**
+ * Describes the message chat.v1.HideRoomResponse.
+ * Use `create(HideRoomResponseSchema)` to create a new message.
+ */
+export const HideRoomResponseSchema: GenMessage<HideRoomResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 7);
+
+/**
+ * @generated from message chat.v1.UpdateRoomRequest
+ */
+export type UpdateRoomRequest = Message<"chat.v1.UpdateRoomRequest"> & {
+  /**
+   * @generated from field: int64 room_id = 1;
+   */
+  roomId: bigint;
+
+  /**
+   * As CreateRoomRequest.name.
+   *
+   * @generated from field: optional string name = 2;
+   */
+  name?: string | undefined;
+
+  /**
+   * As CreateRoomRequest.topic.
+   *
+   * @generated from field: optional string topic = 3;
+   */
+  topic?: string | undefined;
+};
+
+/**
+ * Describes the message chat.v1.UpdateRoomRequest.
+ * Use `create(UpdateRoomRequestSchema)` to create a new message.
+ */
+export const UpdateRoomRequestSchema: GenMessage<UpdateRoomRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 8);
+
+/**
+ * @generated from message chat.v1.UpdateRoomResponse
+ */
+export type UpdateRoomResponse = Message<"chat.v1.UpdateRoomResponse"> & {
+  /**
+   * @generated from field: chat.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message chat.v1.UpdateRoomResponse.
+ * Use `create(UpdateRoomResponseSchema)` to create a new message.
+ */
+export const UpdateRoomResponseSchema: GenMessage<UpdateRoomResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_room, 9);
+
+/**
  * @generated from message chat.v1.JoinRoomRequest
  */
 export type JoinRoomRequest = Message<"chat.v1.JoinRoomRequest"> & {
@@ -111,7 +225,7 @@ export type JoinRoomRequest = Message<"chat.v1.JoinRoomRequest"> & {
  * Use `create(JoinRoomRequestSchema)` to create a new message.
  */
 export const JoinRoomRequestSchema: GenMessage<JoinRoomRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 4);
+  messageDesc(file_chat_v1_room, 10);
 
 /**
  * @generated from message chat.v1.JoinRoomResponse
@@ -128,7 +242,7 @@ export type JoinRoomResponse = Message<"chat.v1.JoinRoomResponse"> & {
  * Use `create(JoinRoomResponseSchema)` to create a new message.
  */
 export const JoinRoomResponseSchema: GenMessage<JoinRoomResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 5);
+  messageDesc(file_chat_v1_room, 11);
 
 /**
  * @generated from message chat.v1.LeaveRoomRequest
@@ -145,7 +259,7 @@ export type LeaveRoomRequest = Message<"chat.v1.LeaveRoomRequest"> & {
  * Use `create(LeaveRoomRequestSchema)` to create a new message.
  */
 export const LeaveRoomRequestSchema: GenMessage<LeaveRoomRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 6);
+  messageDesc(file_chat_v1_room, 12);
 
 /**
  * @generated from message chat.v1.LeaveRoomResponse
@@ -158,7 +272,7 @@ export type LeaveRoomResponse = Message<"chat.v1.LeaveRoomResponse"> & {
  * Use `create(LeaveRoomResponseSchema)` to create a new message.
  */
 export const LeaveRoomResponseSchema: GenMessage<LeaveRoomResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 7);
+  messageDesc(file_chat_v1_room, 13);
 
 /**
  * @generated from message chat.v1.ListMembersRequest
@@ -175,7 +289,7 @@ export type ListMembersRequest = Message<"chat.v1.ListMembersRequest"> & {
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 8);
+  messageDesc(file_chat_v1_room, 14);
 
 /**
  * @generated from message chat.v1.ListMembersResponse
@@ -192,7 +306,7 @@ export type ListMembersResponse = Message<"chat.v1.ListMembersResponse"> & {
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 9);
+  messageDesc(file_chat_v1_room, 15);
 
 /**
  * @generated from message chat.v1.AddMemberRequest
@@ -214,7 +328,7 @@ export type AddMemberRequest = Message<"chat.v1.AddMemberRequest"> & {
  * Use `create(AddMemberRequestSchema)` to create a new message.
  */
 export const AddMemberRequestSchema: GenMessage<AddMemberRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 10);
+  messageDesc(file_chat_v1_room, 16);
 
 /**
  * @generated from message chat.v1.AddMemberResponse
@@ -231,7 +345,7 @@ export type AddMemberResponse = Message<"chat.v1.AddMemberResponse"> & {
  * Use `create(AddMemberResponseSchema)` to create a new message.
  */
 export const AddMemberResponseSchema: GenMessage<AddMemberResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 11);
+  messageDesc(file_chat_v1_room, 17);
 
 /**
  * @generated from message chat.v1.RemoveMemberRequest
@@ -253,7 +367,7 @@ export type RemoveMemberRequest = Message<"chat.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 12);
+  messageDesc(file_chat_v1_room, 18);
 
 /**
  * @generated from message chat.v1.RemoveMemberResponse
@@ -266,7 +380,7 @@ export type RemoveMemberResponse = Message<"chat.v1.RemoveMemberResponse"> & {
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 13);
+  messageDesc(file_chat_v1_room, 19);
 
 /**
  * @generated from message chat.v1.MarkReadRequest
@@ -288,7 +402,7 @@ export type MarkReadRequest = Message<"chat.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 14);
+  messageDesc(file_chat_v1_room, 20);
 
 /**
  * @generated from message chat.v1.MarkReadResponse
@@ -307,7 +421,7 @@ export type MarkReadResponse = Message<"chat.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 15);
+  messageDesc(file_chat_v1_room, 21);
 
 /**
  * @generated from message chat.v1.MarkUnreadRequest
@@ -331,7 +445,7 @@ export type MarkUnreadRequest = Message<"chat.v1.MarkUnreadRequest"> & {
  * Use `create(MarkUnreadRequestSchema)` to create a new message.
  */
 export const MarkUnreadRequestSchema: GenMessage<MarkUnreadRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 16);
+  messageDesc(file_chat_v1_room, 22);
 
 /**
  * @generated from message chat.v1.MarkUnreadResponse
@@ -348,7 +462,7 @@ export type MarkUnreadResponse = Message<"chat.v1.MarkUnreadResponse"> & {
  * Use `create(MarkUnreadResponseSchema)` to create a new message.
  */
 export const MarkUnreadResponseSchema: GenMessage<MarkUnreadResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 17);
+  messageDesc(file_chat_v1_room, 23);
 
 /**
  * @generated from message chat.v1.ListReadReceiptsRequest
@@ -365,7 +479,7 @@ export type ListReadReceiptsRequest = Message<"chat.v1.ListReadReceiptsRequest">
  * Use `create(ListReadReceiptsRequestSchema)` to create a new message.
  */
 export const ListReadReceiptsRequestSchema: GenMessage<ListReadReceiptsRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 18);
+  messageDesc(file_chat_v1_room, 24);
 
 /**
  * @generated from message chat.v1.ListReadReceiptsResponse
@@ -382,7 +496,7 @@ export type ListReadReceiptsResponse = Message<"chat.v1.ListReadReceiptsResponse
  * Use `create(ListReadReceiptsResponseSchema)` to create a new message.
  */
 export const ListReadReceiptsResponseSchema: GenMessage<ListReadReceiptsResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 19);
+  messageDesc(file_chat_v1_room, 25);
 
 /**
  * @generated from message chat.v1.SetMutedRequest
@@ -404,7 +518,7 @@ export type SetMutedRequest = Message<"chat.v1.SetMutedRequest"> & {
  * Use `create(SetMutedRequestSchema)` to create a new message.
  */
 export const SetMutedRequestSchema: GenMessage<SetMutedRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 20);
+  messageDesc(file_chat_v1_room, 26);
 
 /**
  * @generated from message chat.v1.SetMutedResponse
@@ -421,7 +535,7 @@ export type SetMutedResponse = Message<"chat.v1.SetMutedResponse"> & {
  * Use `create(SetMutedResponseSchema)` to create a new message.
  */
 export const SetMutedResponseSchema: GenMessage<SetMutedResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_room, 21);
+  messageDesc(file_chat_v1_room, 27);
 
 /**
  * RoomService lists, creates, joins and leaves rooms.
@@ -545,6 +659,41 @@ export const RoomService: GenService<{
     methodKind: "unary";
     input: typeof SetMutedRequestSchema;
     output: typeof SetMutedResponseSchema;
+  },
+  /**
+   * OpenDirect opens the conversation of the caller and the users named:
+   * with one other user their direct room, always the same one; with 2 to
+   * 9 others the group room of exactly that set, created on first use.
+   * Every member hears RoomAdded when it is created.
+   *
+   * @generated from rpc chat.v1.RoomService.OpenDirect
+   */
+  openDirect: {
+    methodKind: "unary";
+    input: typeof OpenDirectRequestSchema;
+    output: typeof OpenDirectResponseSchema;
+  },
+  /**
+   * HideRoom takes a direct or group room off the caller's list until its
+   * next message.
+   *
+   * @generated from rpc chat.v1.RoomService.HideRoom
+   */
+  hideRoom: {
+    methodKind: "unary";
+    input: typeof HideRoomRequestSchema;
+    output: typeof HideRoomResponseSchema;
+  },
+  /**
+   * UpdateRoom lets a channel's owner rename it and change its topic, those
+   * set in the request; members hear RoomUpdated.
+   *
+   * @generated from rpc chat.v1.RoomService.UpdateRoom
+   */
+  updateRoom: {
+    methodKind: "unary";
+    input: typeof UpdateRoomRequestSchema;
+    output: typeof UpdateRoomResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_room, 0);

@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file chat/v1/types.proto.
  */
 export const file_chat_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL3R5cGVzLnByb3RvEgdjaGF0LnYxInkKBFVzZXISCgoCaWQYASABKAMSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVtYWlsGAUgASgJIo4CCgRSb29tEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDQoFdG9waWMYAyABKAkSJwoKdmlzaWJpbGl0eRgEIAEoDjITLmNoYXQudjEuVmlzaWJpbGl0eRIUCgxtZW1iZXJfY291bnQYBSABKAMSEAoIbGFzdF9zZXEYBiABKAMSDgoGam9pbmVkGAcgASgIEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlYWRfc2VxGAkgASgDEhQKDHVucmVhZF9jb3VudBgKIAEoAxIVCg1tZW50aW9uX2NvdW50GAsgASgDEg0KBW11dGVkGAwgASgIIoEBCgZNZW1iZXISGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIbCgRyb2xlGAIgASgOMg0uY2hhdC52MS5Sb2xlEg4KBm9ubGluZRgDIAEoCBItCglqb2luZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuICCgdNZXNzYWdlEgoKAmlkGAEgASgDEg8KB3Jvb21faWQYAiABKAMSCwoDc2VxGAMgASgDEh0KBnNlbmRlchgEIAEoCzINLmNoYXQudjEuVXNlchIMCgRib2R5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNsaWVudF9tc2dfaWQYByABKAkSLQoJZWRpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAkgASgIEiIKCHJlcGx5X3RvGAogASgLMhAuY2hhdC52MS5SZXBseVRvEiQKCXJlYWN0aW9ucxgLIAMoCzIRLmNoYXQudjEuUmVhY3Rpb24SGAoQbWVudGlvbl91c2VyX2lkcxgMIAMoAxIVCg1tZW50aW9uc19yb29tGA0gASgIIlcKB1JlcGx5VG8SCwoDc2VxGAEgASgDEh0KBnNlbmRlchgCIAEoCzINLmNoYXQudjEuVXNlchIPCgdleGNlcnB0GAMgASgJEg8KB2RlbGV0ZWQYBCABKAgiNAoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSDQoFY291bnQYAiABKAMSCgoCbWUYAyABKAgiRQoERWRpdBIMCgRib2R5GAEgASgJEi8KC3JlcGxhY2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBCgtSZWFkUmVjZWlwdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSEAoIcmVhZF9zZXEYAyABKAMiJwoIU2V0dGluZ3MSGwoTc2hhcmVfcmVhZF9yZWNlaXB0cxgBIAEoCCpXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIVChFWSVNJQklMSVRZX1BVQkxJQxABEhYKElZJU0lCSUxJVFlfUFJJVkFURRACKj0KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfT1dORVIQARIPCgtST0xFX01FTUJFUhACQo4BCgtjb20uY2hhdC52MUIKVHlwZXNQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChNjaGF0L3YxL3R5cGVzLnByb3RvEgdjaGF0LnYxIo4BCgRVc2VyEgoKAmlkGAEgASgDEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlbWFpbBgFIAEoCRITCgtzdGF0dXNfdGV4dBgGIAEoCSLPAgoEUm9vbRIKCgJpZBgBIAEoAxIMCgRuYW1lGAIgASgJEg0KBXRvcGljGAMgASgJEicKCnZpc2liaWxpdHkYBCABKA4yEy5jaGF0LnYxLlZpc2liaWxpdHkSFAoMbWVtYmVyX2NvdW50GAUgASgDEhAKCGxhc3Rfc2VxGAYgASgDEg4KBmpvaW5lZBgHIAEoCBIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZWFkX3NlcRgJIAEoAxIUCgx1bnJlYWRfY291bnQYCiABKAMSFQoNbWVudGlvbl9jb3VudBgLIAEoAxINCgVtdXRlZBgMIAEoCBIfCgRraW5kGA0gASgOMhEuY2hhdC52MS5Sb29tS2luZBIeCgdtZW1iZXJzGA4gAygLMg0uY2hhdC52MS5Vc2VyIoEBCgZNZW1iZXISGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIbCgRyb2xlGAIgASgOMg0uY2hhdC52MS5Sb2xlEg4KBm9ubGluZRgDIAEoCBItCglqb2luZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuICCgdNZXNzYWdlEgoKAmlkGAEgASgDEg8KB3Jvb21faWQYAiABKAMSCwoDc2VxGAMgASgDEh0KBnNlbmRlchgEIAEoCzINLmNoYXQudjEuVXNlchIMCgRib2R5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNsaWVudF9tc2dfaWQYByABKAkSLQoJZWRpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAkgASgIEiIKCHJlcGx5X3RvGAogASgLMhAuY2hhdC52MS5SZXBseVRvEiQKCXJlYWN0aW9ucxgLIAMoCzIRLmNoYXQudjEuUmVhY3Rpb24SGAoQbWVudGlvbl91c2VyX2lkcxgMIAMoAxIVCg1tZW50aW9uc19yb29tGA0gASgIIlcKB1JlcGx5VG8SCwoDc2VxGAEgASgDEh0KBnNlbmRlchgCIAEoCzINLmNoYXQudjEuVXNlchIPCgdleGNlcnB0GAMgASgJEg8KB2RlbGV0ZWQYBCABKAgiNAoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSDQoFY291bnQYAiABKAMSCgoCbWUYAyABKAgiRQoERWRpdBIMCgRib2R5GAEgASgJEi8KC3JlcGxhY2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBCgtSZWFkUmVjZWlwdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSEAoIcmVhZF9zZXEYAyABKAMiTQoIU2V0dGluZ3MSGwoTc2hhcmVfcmVhZF9yZWNlaXB0cxgBIAEoCBIkCglkbV9wb2xpY3kYAiABKA4yES5jaGF0LnYxLkRtUG9saWN5ImAKBkZyaWVuZBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEg4KBm9ubGluZRgCIAEoCBIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXAoNRnJpZW5kUmVxdWVzdBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq0BCgdTZXNzaW9uEgoKAmlkGAEgASgJEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3Rfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXNlcl9hZ2VudBgEIAEoCRIPCgdhZGRyZXNzGAUgASgJEg8KB2N1cnJlbnQYBiABKAgqZwoIUm9vbUtpbmQSGQoVUk9PTV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRUk9PTV9LSU5EX0NIQU5ORUwQARIUChBST09NX0tJTkRfRElSRUNUEAISEwoPUk9PTV9LSU5EX0dST1VQEAMqVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFQoRVklTSUJJTElUWV9QVUJMSUMQARIWChJWSVNJQklMSVRZX1BSSVZBVEUQAio9CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX09XTkVSEAESDwoLUk9MRV9NRU1CRVIQAipUCghEbVBvbGljeRIZChVETV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIWChJETV9QT0xJQ1lfRVZFUllPTkUQARIVChFETV9QT0xJQ1lfRlJJRU5EUxACQo4BCgtjb20uY2hhdC52MUIKVHlwZXNQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * User is a person's public profile. Email is filled in only when the
@@ -47,6 +47,13 @@ export type User = Message$1<"chat.v1.User"> & {
    * @generated from field: string email = 5;
    */
   email: string;
+
+  /**
+   * A short line the user shows beside their name, up to 140 characters.
+   *
+   * @generated from field: string status_text = 6;
+   */
+  statusText: string;
 };
 
 /**
@@ -135,6 +142,19 @@ export type Room = Message$1<"chat.v1.Room"> & {
    * @generated from field: bool muted = 12;
    */
   muted: boolean;
+
+  /**
+   * @generated from field: chat.v1.RoomKind kind = 13;
+   */
+  kind: RoomKind;
+
+  /**
+   * The members of a direct or group room, the caller among them, which
+   * clients name the room by ("Ann, Bo and 2 others"); empty for channels.
+   *
+   * @generated from field: repeated chat.v1.User members = 14;
+   */
+  members: User[];
 };
 
 /**
@@ -412,6 +432,13 @@ export type Settings = Message$1<"chat.v1.Settings"> & {
    * @generated from field: bool share_read_receipts = 1;
    */
   shareReadReceipts: boolean;
+
+  /**
+   * Who may open a direct room with the user or add them to a group.
+   *
+   * @generated from field: chat.v1.DmPolicy dm_policy = 2;
+   */
+  dmPolicy: DmPolicy;
 };
 
 /**
@@ -420,6 +447,155 @@ export type Settings = Message$1<"chat.v1.Settings"> & {
  */
 export const SettingsSchema: GenMessage<Settings> = /*@__PURE__*/
   messageDesc(file_chat_v1_types, 8);
+
+/**
+ * Friend is one of the caller's friends.
+ *
+ * @generated from message chat.v1.Friend
+ */
+export type Friend = Message$1<"chat.v1.Friend"> & {
+  /**
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * Whether the friend has a live connection on any server.
+   *
+   * @generated from field: bool online = 2;
+   */
+  online: boolean;
+
+  /**
+   * When the two became friends.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.Friend.
+ * Use `create(FriendSchema)` to create a new message.
+ */
+export const FriendSchema: GenMessage<Friend> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 9);
+
+/**
+ * FriendRequest is a request to become friends, sent or received.
+ *
+ * @generated from message chat.v1.FriendRequest
+ */
+export type FriendRequest = Message$1<"chat.v1.FriendRequest"> & {
+  /**
+   * The other person: the sender of an incoming request, the addressee of
+   * an outgoing one.
+   *
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message chat.v1.FriendRequest.
+ * Use `create(FriendRequestSchema)` to create a new message.
+ */
+export const FriendRequestSchema: GenMessage<FriendRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 10);
+
+/**
+ * Session is one login of the caller: a device or browser.
+ *
+ * @generated from message chat.v1.Session
+ */
+export type Session = Message$1<"chat.v1.Session"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * The last time the session authenticated a call or a socket.
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen_at = 3;
+   */
+  lastSeenAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string user_agent = 4;
+   */
+  userAgent: string;
+
+  /**
+   * The client's address as the server saw it at login.
+   *
+   * @generated from field: string address = 5;
+   */
+  address: string;
+
+  /**
+   * Whether this is the session making the call.
+   *
+   * @generated from field: bool current = 6;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message chat.v1.Session.
+ * Use `create(SessionSchema)` to create a new message.
+ */
+export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 11);
+
+/**
+ * RoomKind says what sort of conversation a room is.
+ *
+ * @generated from enum chat.v1.RoomKind
+ */
+export enum RoomKind {
+  /**
+   * @generated from enum value: ROOM_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A named room, public or private, that members join or are added to.
+   *
+   * @generated from enum value: ROOM_KIND_CHANNEL = 1;
+   */
+  CHANNEL = 1,
+
+  /**
+   * Two people; opened with RoomService.OpenDirect, never left, only hidden.
+   *
+   * @generated from enum value: ROOM_KIND_DIRECT = 2;
+   */
+  DIRECT = 2,
+
+  /**
+   * A private conversation of 3 to 10 people without a name of its own.
+   *
+   * @generated from enum value: ROOM_KIND_GROUP = 3;
+   */
+  GROUP = 3,
+}
+
+/**
+ * Describes the enum chat.v1.RoomKind.
+ */
+export const RoomKindSchema: GenEnum<RoomKind> = /*@__PURE__*/
+  enumDesc(file_chat_v1_types, 0);
 
 /**
  * Visibility decides who can see and join a room.
@@ -453,7 +629,7 @@ export enum Visibility {
  * Describes the enum chat.v1.Visibility.
  */
 export const VisibilitySchema: GenEnum<Visibility> = /*@__PURE__*/
-  enumDesc(file_chat_v1_types, 0);
+  enumDesc(file_chat_v1_types, 1);
 
 /**
  * Role is a member's standing in a room.
@@ -483,5 +659,37 @@ export enum Role {
  * Describes the enum chat.v1.Role.
  */
 export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
-  enumDesc(file_chat_v1_types, 1);
+  enumDesc(file_chat_v1_types, 2);
+
+/**
+ * DmPolicy says who may start a conversation with a user.
+ *
+ * @generated from enum chat.v1.DmPolicy
+ */
+export enum DmPolicy {
+  /**
+   * Treated as DM_POLICY_EVERYONE.
+   *
+   * @generated from enum value: DM_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: DM_POLICY_EVERYONE = 1;
+   */
+  EVERYONE = 1,
+
+  /**
+   * Only the user's friends.
+   *
+   * @generated from enum value: DM_POLICY_FRIENDS = 2;
+   */
+  FRIENDS = 2,
+}
+
+/**
+ * Describes the enum chat.v1.DmPolicy.
+ */
+export const DmPolicySchema: GenEnum<DmPolicy> = /*@__PURE__*/
+  enumDesc(file_chat_v1_types, 3);
 

@@ -4,7 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Settings } from "./types_pb";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
+import type { DmPolicy, Settings, User } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/user.proto.
  */
 export const file_chat_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL3VzZXIucHJvdG8SB2NoYXQudjEiFAoSR2V0U2V0dGluZ3NSZXF1ZXN0IjoKE0dldFNldHRpbmdzUmVzcG9uc2USIwoIc2V0dGluZ3MYASABKAsyES5jaGF0LnYxLlNldHRpbmdzIlEKFVVwZGF0ZVNldHRpbmdzUmVxdWVzdBIgChNzaGFyZV9yZWFkX3JlY2VpcHRzGAEgASgISACIAQFCFgoUX3NoYXJlX3JlYWRfcmVjZWlwdHMiPQoWVXBkYXRlU2V0dGluZ3NSZXNwb25zZRIjCghzZXR0aW5ncxgBIAEoCzIRLmNoYXQudjEuU2V0dGluZ3MysQEKC1VzZXJTZXJ2aWNlEk0KC0dldFNldHRpbmdzEhsuY2hhdC52MS5HZXRTZXR0aW5nc1JlcXVlc3QaHC5jaGF0LnYxLkdldFNldHRpbmdzUmVzcG9uc2UiA5ACARJTCg5VcGRhdGVTZXR0aW5ncxIeLmNoYXQudjEuVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Gh8uY2hhdC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlIgBCjQEKC2NvbS5jaGF0LnYxQglVc2VyUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_chat_v1_types]);
+  fileDesc("ChJjaGF0L3YxL3VzZXIucHJvdG8SB2NoYXQudjEiFAoSR2V0U2V0dGluZ3NSZXF1ZXN0IjoKE0dldFNldHRpbmdzUmVzcG9uc2USIwoIc2V0dGluZ3MYASABKAsyES5jaGF0LnYxLlNldHRpbmdzIpQBChVVcGRhdGVTZXR0aW5nc1JlcXVlc3QSIAoTc2hhcmVfcmVhZF9yZWNlaXB0cxgBIAEoCEgAiAEBEjMKCWRtX3BvbGljeRgCIAEoDjIRLmNoYXQudjEuRG1Qb2xpY3lCCLpIBYIBAhABSAGIAQFCFgoUX3NoYXJlX3JlYWRfcmVjZWlwdHNCDAoKX2RtX3BvbGljeSI9ChZVcGRhdGVTZXR0aW5nc1Jlc3BvbnNlEiMKCHNldHRpbmdzGAEgASgLMhEuY2hhdC52MS5TZXR0aW5ncyJsCg5HZXRVc2VyUmVxdWVzdBIaCgd1c2VyX2lkGAEgASgDQge6SAQiAiAASAASLwoIdXNlcm5hbWUYAiABKAlCG7pIGHIWMhReW0EtWmEtejAtOV9dezMsMzJ9JEgAQg0KBHVzZXISBbpIAggBIi4KD0dldFVzZXJSZXNwb25zZRIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIkgKElNlYXJjaFVzZXJzUmVxdWVzdBIYCgVxdWVyeRgBIAEoCUIJukgGcgQQARhAEhgKBWxpbWl0GAIgASgFQgm6SAYaBBgyKAAiMwoTU2VhcmNoVXNlcnNSZXNwb25zZRIcCgV1c2VycxgBIAMoCzINLmNoYXQudjEuVXNlciKiAwoUVXBkYXRlUHJvZmlsZVJlcXVlc3QStwEKDGRpc3BsYXlfbmFtZRgBIAEoCUKbAbpIlwG6AY0BChhkaXNwbGF5X25hbWUubm9fY29udHJvbHMSTHRoZSBkaXNwbGF5IG5hbWUgbXVzdCBub3QgY29udGFpbiBjb250cm9sIG9yIGludmlzaWJsZSBmb3JtYXR0aW5nIGNoYXJhY3RlcnMaI3RoaXMubWF0Y2hlcyhyJ15bXlxwe0NjfVxwe0NmfV0qJCcpcgQQARhASACIAQESrgEKC3N0YXR1c190ZXh0GAIgASgJQpMBukiPAboBhgEKF3N0YXR1c190ZXh0Lm5vX2NvbnRyb2xzEkZ0aGUgc3RhdHVzIG11c3Qgbm90IGNvbnRhaW4gY29udHJvbCBvciBpbnZpc2libGUgZm9ybWF0dGluZyBjaGFyYWN0ZXJzGiN0aGlzLm1hdGNoZXMocideW15ccHtDY31ccHtDZn1dKiQnKXIDGIwBSAGIAQFCDwoNX2Rpc3BsYXlfbmFtZUIOCgxfc3RhdHVzX3RleHQiNAoVVXBkYXRlUHJvZmlsZVJlc3BvbnNlEhsKBHVzZXIYASABKAsyDS5jaGF0LnYxLlVzZXIylQMKC1VzZXJTZXJ2aWNlEkEKB0dldFVzZXISFy5jaGF0LnYxLkdldFVzZXJSZXF1ZXN0GhguY2hhdC52MS5HZXRVc2VyUmVzcG9uc2UiA5ACARJNCgtTZWFyY2hVc2VycxIbLmNoYXQudjEuU2VhcmNoVXNlcnNSZXF1ZXN0GhwuY2hhdC52MS5TZWFyY2hVc2Vyc1Jlc3BvbnNlIgOQAgESUAoNVXBkYXRlUHJvZmlsZRIdLmNoYXQudjEuVXBkYXRlUHJvZmlsZVJlcXVlc3QaHi5jaGF0LnYxLlVwZGF0ZVByb2ZpbGVSZXNwb25zZSIAEk0KC0dldFNldHRpbmdzEhsuY2hhdC52MS5HZXRTZXR0aW5nc1JlcXVlc3QaHC5jaGF0LnYxLkdldFNldHRpbmdzUmVzcG9uc2UiA5ACARJTCg5VcGRhdGVTZXR0aW5ncxIeLmNoYXQudjEuVXBkYXRlU2V0dGluZ3NSZXF1ZXN0Gh8uY2hhdC52MS5VcGRhdGVTZXR0aW5nc1Jlc3BvbnNlIgBCjQEKC2NvbS5jaGF0LnYxQglVc2VyUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
  * @generated from message chat.v1.GetSettingsRequest
@@ -52,6 +53,11 @@ export type UpdateSettingsRequest = Message<"chat.v1.UpdateSettingsRequest"> & {
    * @generated from field: optional bool share_read_receipts = 1;
    */
   shareReadReceipts?: boolean | undefined;
+
+  /**
+   * @generated from field: optional chat.v1.DmPolicy dm_policy = 2;
+   */
+  dmPolicy?: DmPolicy | undefined;
 };
 
 /**
@@ -79,11 +85,177 @@ export const UpdateSettingsResponseSchema: GenMessage<UpdateSettingsResponse> = 
   messageDesc(file_chat_v1_user, 3);
 
 /**
- * UserService keeps a user's own settings.
+ * @generated from message chat.v1.GetUserRequest
+ */
+export type GetUserRequest = Message<"chat.v1.GetUserRequest"> & {
+  /**
+   * @generated from oneof chat.v1.GetUserRequest.user
+   */
+  user: {
+    /**
+     * @generated from field: int64 user_id = 1;
+     */
+    value: bigint;
+    case: "userId";
+  } | {
+    /**
+     * @generated from field: string username = 2;
+     */
+    value: string;
+    case: "username";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message chat.v1.GetUserRequest.
+ * Use `create(GetUserRequestSchema)` to create a new message.
+ */
+export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_user, 4);
+
+/**
+ * @generated from message chat.v1.GetUserResponse
+ */
+export type GetUserResponse = Message<"chat.v1.GetUserResponse"> & {
+  /**
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message chat.v1.GetUserResponse.
+ * Use `create(GetUserResponseSchema)` to create a new message.
+ */
+export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_user, 5);
+
+/**
+ * @generated from message chat.v1.SearchUsersRequest
+ */
+export type SearchUsersRequest = Message<"chat.v1.SearchUsersRequest"> & {
+  /**
+   * The start of a username or display name.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * At most this many users, 20 when 0.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message chat.v1.SearchUsersRequest.
+ * Use `create(SearchUsersRequestSchema)` to create a new message.
+ */
+export const SearchUsersRequestSchema: GenMessage<SearchUsersRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_user, 6);
+
+/**
+ * @generated from message chat.v1.SearchUsersResponse
+ */
+export type SearchUsersResponse = Message<"chat.v1.SearchUsersResponse"> & {
+  /**
+   * @generated from field: repeated chat.v1.User users = 1;
+   */
+  users: User[];
+};
+
+/**
+ * Describes the message chat.v1.SearchUsersResponse.
+ * Use `create(SearchUsersResponseSchema)` to create a new message.
+ */
+export const SearchUsersResponseSchema: GenMessage<SearchUsersResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_user, 7);
+
+/**
+ * @generated from message chat.v1.UpdateProfileRequest
+ */
+export type UpdateProfileRequest = Message<"chat.v1.UpdateProfileRequest"> & {
+  /**
+   * 1 to 64 characters, no control or invisible formatting characters.
+   *
+   * @generated from field: optional string display_name = 1;
+   */
+  displayName?: string | undefined;
+
+  /**
+   * Up to 140 characters (chat.MaxStatusLen), no control characters; empty
+   * clears it.
+   *
+   * @generated from field: optional string status_text = 2;
+   */
+  statusText?: string | undefined;
+};
+
+/**
+ * Describes the message chat.v1.UpdateProfileRequest.
+ * Use `create(UpdateProfileRequestSchema)` to create a new message.
+ */
+export const UpdateProfileRequestSchema: GenMessage<UpdateProfileRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_user, 8);
+
+/**
+ * @generated from message chat.v1.UpdateProfileResponse
+ */
+export type UpdateProfileResponse = Message<"chat.v1.UpdateProfileResponse"> & {
+  /**
+   * @generated from field: chat.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message chat.v1.UpdateProfileResponse.
+ * Use `create(UpdateProfileResponseSchema)` to create a new message.
+ */
+export const UpdateProfileResponseSchema: GenMessage<UpdateProfileResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_user, 9);
+
+/**
+ * UserService finds people and keeps a user's own profile and settings.
  *
  * @generated from service chat.v1.UserService
  */
 export const UserService: GenService<{
+  /**
+   * GetUser returns a user's public profile, by id or username.
+   *
+   * @generated from rpc chat.v1.UserService.GetUser
+   */
+  getUser: {
+    methodKind: "unary";
+    input: typeof GetUserRequestSchema;
+    output: typeof GetUserResponseSchema;
+  },
+  /**
+   * SearchUsers finds users whose username or display name starts with the
+   * query, ignoring case; the caller and those who blocked the caller are
+   * left out.
+   *
+   * @generated from rpc chat.v1.UserService.SearchUsers
+   */
+  searchUsers: {
+    methodKind: "unary";
+    input: typeof SearchUsersRequestSchema;
+    output: typeof SearchUsersResponseSchema;
+  },
+  /**
+   * UpdateProfile changes the caller's display name and status, those set
+   * in the request; the caller's sessions and friends hear UserUpdated.
+   *
+   * @generated from rpc chat.v1.UserService.UpdateProfile
+   */
+  updateProfile: {
+    methodKind: "unary";
+    input: typeof UpdateProfileRequestSchema;
+    output: typeof UpdateProfileResponseSchema;
+  },
   /**
    * GetSettings returns the caller's settings.
    *
