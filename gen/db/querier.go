@@ -28,6 +28,8 @@ type Querier interface {
 	// A member's watermark with what MarkRead needs beside it. A plain read: it
 	// takes no lock on the room row, which every send to the room holds.
 	GetReadState(ctx context.Context, arg GetReadStateParams) (GetReadStateRow, error)
+	// How one user stands to another, in one statement of key lookups.
+	GetRelation(ctx context.Context, arg GetRelationParams) (GetRelationRow, error)
 	GetRoom(ctx context.Context, id int64) (GetRoomRow, error)
 	GetSecret(ctx context.Context, name string) ([]byte, error)
 	GetUser(ctx context.Context, id int64) (User, error)

@@ -50,6 +50,9 @@ type Store interface {
 	// MemberIDs maps those of the lower-case usernames that are the room's
 	// members to their ids.
 	MemberIDs(ctx context.Context, roomID int64, usernames []string) (map[string]int64, error)
+	// Relation is how from stands to to: blocks either way, friendship,
+	// to's policy.
+	Relation(ctx context.Context, from, to int64) (Relation, error)
 	ReadStateStore
 }
 
