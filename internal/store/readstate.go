@@ -66,34 +66,38 @@ func (s *Store) MoveReadSeq(ctx context.Context, roomID, userID, seq int64, back
 		}
 		target := min(seq, last)
 		mv = chat.ReadMove{ReadSeq: target, Changed: target != st.readSeq, ShareReceipts: st.share}
-		return passWatermarks(ctx, tx, []watermarkMove{{k, st.readSeq, target}})
+		return passWatermarks(ctx, tx, []watermarkMove{{key: k, from: st.readSeq, to: target}})
 	})
 	return mv, err
 }
 
 // watermarkMove is a member's watermark going from one seq to another.
+// blank says the span holds nothing the counts keep (see readState.clear).
 type watermarkMove struct {
 	key      memberKey
 	from, to int64
+	blank    bool
 }
 
 // passWatermarks moves the members' watermarks, whose rows the caller
 // locked (lockReadStates), with the counts of what each passes over: two
-// statements whatever the number of members, one counting and one writing.
-// The memberships' locks come first: a delete, edit or mention that
-// changes a member's counts either committed before the count, which then
-// sees it, or waits for the move and sees the watermark moved. One that did
-// not change them (the member was past its message) cannot be in a forward
-// move's span; a move back holds the room's lock in share mode
-// (ShareRoomLog) to see it.
+// statements whatever the number of members, one counting and one writing,
+// or only the write when every span is blank. The memberships' locks come
+// first: a delete, edit or mention that changes a member's counts either
+// committed before the count, which then sees it, or waits for the move
+// and sees the watermark moved. One that did not change them (the member
+// was past its message) cannot be in a forward move's span; a move back
+// holds the room's lock in share mode (ShareRoomLog) to see it.
 func passWatermarks(ctx context.Context, tx *sql.Tx, moves []watermarkMove) error {
 	moves = slices.DeleteFunc(slices.Clone(moves), func(m watermarkMove) bool { return m.from == m.to })
 	if len(moves) == 0 {
 		return nil
 	}
-	spans := make([]span, len(moves))
-	for i, m := range moves {
-		spans[i] = span{m.key, min(m.from, m.to), max(m.from, m.to)}
+	var spans []span
+	for _, m := range moves {
+		if !m.blank {
+			spans = append(spans, span{m.key, min(m.from, m.to), max(m.from, m.to)})
+		}
 	}
 	counts, err := countSpans(ctx, tx, spans)
 	if err != nil {
@@ -101,20 +105,29 @@ func passWatermarks(ctx context.Context, tx *sql.Tx, moves []watermarkMove) erro
 	}
 	writes := make([]countsWrite, len(moves))
 	for i, m := range moves {
-		c, n := counts[i], int64(1)
-		if m.to < m.from {
-			n = -1
+		w := countsWrite{key: m.key, readSeq: m.to}
+		if !m.blank {
+			c, n := counts[0], int64(1)
+			if counts = counts[1:]; m.to < m.from {
+				n = -1
+			}
+			w.passed = spanCounts{n * c.changes, n * c.own, n * c.deleted, n * c.mentions}
 		}
-		writes[i] = countsWrite{m.key, m.to, spanCounts{n * c.changes, n * c.own, n * c.deleted, n * c.mentions}}
+		writes[i] = w
 	}
 	return writeCounts(ctx, tx, writes)
 }
 
 // readState is a member's watermark, the room's last seq and the member's
-// receipts setting.
+// receipts setting. clear says nothing the counts keep lies after the
+// watermark up to lastSeq: no change of the room (the room's change count
+// equals the member's), no message of the member's own (their last number
+// equals theirs), no mention; then a forward move has nothing to count.
+// lastSeq and the room's change count come from one read, so a change
+// that count misses has a seq past lastSeq, where no move goes.
 type readState struct {
 	readSeq, lastSeq int64
-	share            bool
+	share, clear     bool
 }
 
 // lockReadStates reads the members' watermarks under their rows' locks, in
@@ -134,7 +147,11 @@ func lockReadStates(ctx context.Context, tx *sql.Tx, keys []memberKey) (map[memb
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT m.room_id, m.user_id, m.read_seq,
   (SELECT r.last_seq FROM rooms r WHERE r.id = m.room_id),
-  (SELECT u.share_read_receipts FROM users u WHERE u.id = m.user_id)
+  (SELECT u.share_read_receipts FROM users u WHERE u.id = m.user_id),
+  (SELECT r.change_count FROM rooms r WHERE r.id = m.room_id) = m.read_changes
+    AND COALESCE((SELECT o.sender_no FROM messages o WHERE o.room_id = m.room_id AND o.sender_id = m.user_id
+      ORDER BY o.seq DESC LIMIT 1), 0) = m.read_own
+    AND m.unread_mentions = 0
 FROM memberships m FORCE INDEX (PRIMARY) WHERE `+strings.Join(parts, " OR ")+" FOR UPDATE", args...)
 	if err != nil {
 		return nil, domainError(err)
@@ -144,7 +161,7 @@ FROM memberships m FORCE INDEX (PRIMARY) WHERE `+strings.Join(parts, " OR ")+" F
 	for rows.Next() {
 		var k memberKey
 		var st readState
-		if err := rows.Scan(&k.room, &k.user, &st.readSeq, &st.lastSeq, &st.share); err != nil {
+		if err := rows.Scan(&k.room, &k.user, &st.readSeq, &st.lastSeq, &st.share, &st.clear); err != nil {
 			return nil, domainError(err)
 		}
 		out[k] = st

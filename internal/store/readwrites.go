@@ -101,7 +101,7 @@ func (s *Store) commitReads(batch []*readCall) {
 		}
 		moves := make([]watermarkMove, 0, len(states))
 		for k, st := range states {
-			mv := watermarkMove{k, st.readSeq, st.readSeq}
+			mv := watermarkMove{k, st.readSeq, st.readSeq, st.clear}
 			for _, c := range batch {
 				if (memberKey{c.room, c.user}) == k {
 					mv.to = max(mv.to, min(c.seq, st.lastSeq))

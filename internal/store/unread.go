@@ -126,6 +126,9 @@ const spanSQL = `SELECT ? AS i,
 
 // countSpans counts the spans in one statement, in their order.
 func countSpans(ctx context.Context, tx db.DBTX, spans []span) ([]spanCounts, error) {
+	if len(spans) == 0 {
+		return nil, nil
+	}
 	parts := make([]string, len(spans))
 	var args []any
 	for i, s := range spans {
