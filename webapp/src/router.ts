@@ -1,6 +1,9 @@
-// Routes: /login, /register and /chat(/:roomId); chat needs a session.
+// Routes: /login, /register, /chat(/:roomId), /friends and /settings; all but
+// the first two need a session.
 import { createRouter, createWebHistory, type Router } from 'vue-router'
 import { useSessionStore } from './stores/session'
+
+const chatView = () => import('./views/ChatView.vue')
 
 /** createAppRouter builds the router with its login guard. */
 export function createAppRouter(): Router {
@@ -10,7 +13,10 @@ export function createAppRouter(): Router {
       { path: '/', redirect: '/chat' },
       { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { guest: true } },
       { path: '/register', name: 'register', component: () => import('./views/RegisterView.vue'), meta: { guest: true } },
-      { path: '/chat/:roomId?', name: 'chat', component: () => import('./views/ChatView.vue'), meta: { auth: true } },
+      { path: '/chat/:roomId?', name: 'chat', component: chatView, meta: { auth: true } },
+      // The same view as chat (one component, so the socket and sidebar stay) with a page instead of a room.
+      { path: '/friends', name: 'friends', component: chatView, meta: { auth: true } },
+      { path: '/settings', name: 'settings', component: chatView, meta: { auth: true } },
       { path: '/:rest(.*)*', redirect: '/chat' },
     ],
   })

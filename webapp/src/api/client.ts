@@ -8,6 +8,7 @@ import { AuthService, type LoginResponse, type RefreshResponse } from '@/gen/cha
 import { RoomService } from '@/gen/chat/v1/room_pb'
 import { MessageService } from '@/gen/chat/v1/message_pb'
 import { UserService } from '@/gen/chat/v1/user_pb'
+import { FriendService } from '@/gen/chat/v1/friend_pb'
 import { SessionEnded, TokenKeeper, type Tokens } from './tokens'
 
 /** Methods that run before there is a session, so they carry no token. */
@@ -65,6 +66,8 @@ export const roomClient = createClient(RoomService, transport)
 export const messageClient = createClient(MessageService, transport)
 /** userClient calls UserService. */
 export const userClient = createClient(UserService, transport)
+/** friendClient calls FriendService. */
+export const friendClient = createClient(FriendService, transport)
 
 keeper.useRefresh(async () => {
   try {

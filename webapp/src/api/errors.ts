@@ -3,7 +3,7 @@ import { Code, ConnectError } from '@connectrpc/connect'
 import { fromBinary } from '@bufbuild/protobuf'
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire'
 import { DurationSchema } from '@bufbuild/protobuf/wkt'
-import { isMessageKey, t } from '@/i18n'
+import { isMessageKey, locale, t, type MessageKey } from '@/i18n'
 
 /** codeName gives an error's Connect code in snake_case, e.g. "already_exists". */
 export function codeName(e: unknown): string {
@@ -11,10 +11,46 @@ export function codeName(e: unknown): string {
   return (Code[code] ?? 'Unknown').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()
 }
 
-/** describeError says in the user's language what went wrong. */
+/**
+ * The server's sentences that the app translates, and the form field each
+ * one is about (the server says them in English whatever the user reads).
+ */
+const sentences: Record<string, { key: MessageKey; field?: string }> = {
+  'that username is taken': { key: 'err.usernameTaken', field: 'username' },
+  'that email is already registered': { key: 'err.emailTaken', field: 'email' },
+  'a room with that name exists': { key: 'err.roomNameTaken', field: 'name' },
+  'this user does not accept messages from you': { key: 'err.policy' },
+  'you blocked this user: unblock them first': { key: 'err.youBlocked' },
+  'a direct conversation cannot be left; hide it instead': { key: 'err.directLeave' },
+  'you have sent too many friend requests': { key: 'err.tooManyRequests' },
+}
+
+/** Codes whose message is the server's sentence about the request, not a fault of the server. */
+const sentenceCodes = new Set<Code>([Code.InvalidArgument, Code.NotFound, Code.AlreadyExists, Code.PermissionDenied, Code.FailedPrecondition, Code.ResourceExhausted])
+
+function sentenceOf(e: unknown): (typeof sentences)[string] | undefined {
+  return sentences[ConnectError.from(e).rawMessage.trim().toLowerCase()]
+}
+
+/**
+ * describeError says in the user's language what went wrong: a sentence of
+ * the server's it knows, translated; in English any other sentence the
+ * server gave about the request; else the words for its code.
+ */
 export function describeError(e: unknown): string {
+  const known = sentenceOf(e)
+  if (known) return t(known.key)
+  const err = ConnectError.from(e)
+  if (locale.value === 'en' && sentenceCodes.has(err.code) && /^[a-z][^:]*\s/i.test(err.rawMessage)) {
+    return err.rawMessage.charAt(0).toUpperCase() + err.rawMessage.slice(1)
+  }
   const key = `err.${codeName(e)}`
   return t(isMessageKey(key) ? key : 'err.unknown')
+}
+
+/** fieldOf names the form field an error is about ("username", "email", "name"), or '' for the whole form. */
+export function fieldOf(e: unknown): string {
+  return sentenceOf(e)?.field ?? ''
 }
 
 /** Codes after which the same request will fail again, so retrying is pointless. */

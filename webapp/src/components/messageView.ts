@@ -39,6 +39,7 @@ export type Row =
   | { kind: 'day'; key: string; date: Date }
   | { kind: 'unread'; key: string }
   | { kind: 'message'; key: string; message: Message; date: Date; first: boolean }
+  | { kind: 'blocked'; key: string; seqs: bigint[] }
 
 export function messageDate(m: Message): Date {
   return m.createdAt ? timestampDate(m.createdAt) : new Date(0)
@@ -74,4 +75,21 @@ export function buildRows(messages: readonly Message[], unreadAfter: bigint | nu
     prev = { date, sender: m.sender?.id }
   }
   return rows
+}
+
+/**
+ * foldBlocked folds each run of messages from users the viewer blocked into
+ * one row ("2 messages from a blocked user"), except those the viewer chose
+ * to show; the message after a fold starts a new header.
+ */
+export function foldBlocked(rows: readonly Row[], isBlocked: (m: Message) => boolean, shown: ReadonlySet<bigint>): Row[] {
+  const out: Row[] = []
+  for (const row of rows) {
+    const last = out.at(-1)
+    if (row.kind !== 'message' || !isBlocked(row.message) || shown.has(row.message.seq)) {
+      out.push(row.kind === 'message' && last?.kind === 'blocked' ? { ...row, first: true } : row)
+    } else if (last?.kind === 'blocked') last.seqs.push(row.message.seq)
+    else out.push({ kind: 'blocked', key: `b${row.message.seq}`, seqs: [row.message.seq] })
+  }
+  return out
 }

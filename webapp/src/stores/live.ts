@@ -12,6 +12,8 @@ import { useMessagesStore } from './messages'
 import { mentions, useRoomsStore } from './rooms'
 import { useSessionStore } from './session'
 import { useSettingsStore } from './settings'
+import { usePeopleStore } from './people'
+import { roomLabel } from '@/components/roomName'
 
 /** At most one typing frame is sent per room in this long (the server drops more). */
 export const typingThrottleMs = 3_000
@@ -46,6 +48,7 @@ export const useLiveStore = defineStore('live', () => {
   const rooms = useRoomsStore()
   const session = useSessionStore()
   const settings = useSettingsStore()
+  const people = usePeopleStore()
 
   /** handleEvent applies one server event to the stores. */
   function handleEvent(ev: Event): void {
@@ -116,7 +119,28 @@ export const useLiveStore = defineStore('live', () => {
         break
       }
       case 'presenceChanged':
-        rooms.setOnline(k.value.roomId || ev.roomId, k.value.userId, k.value.online)
+        // room_id 0 is a friend's presence, told to the user directly.
+        if (k.value.roomId) rooms.setOnline(k.value.roomId, k.value.userId, k.value.online)
+        people.setOnline(k.value.userId, k.value.online)
+        break
+      case 'friendRequestReceived':
+        people.applyRequest(k.value.request, k.value.outgoing)
+        break
+      case 'friendRequestAnswered':
+        people.applyAnswer(k.value.user, k.value.accepted)
+        break
+      case 'friendRemoved':
+        people.dropFriend(k.value.userId)
+        break
+      case 'blockChanged':
+        people.applyBlock(k.value.user, k.value.blocked)
+        break
+      case 'userUpdated':
+        people.applyUser(k.value.user)
+        if (k.value.user && k.value.user.id === me) session.user = { ...k.value.user, email: session.user?.email ?? '' }
+        break
+      case 'roomUpdated':
+        if (k.value.room) rooms.applyUpdate(k.value.room)
         break
       case 'typing':
         if (k.value.userId !== session.user?.id) rooms.noteTyping(k.value.roomId || ev.roomId, k.value.userId)
@@ -153,7 +177,7 @@ export const useLiveStore = defineStore('live', () => {
     if (!r || r.muted) return
     const who = m.sender?.displayName || m.sender?.username || ''
     const body = [...m.body].slice(0, notifyChars).join('')
-    settings.mentioned(`#${r.name} · ${who}`, body, `parley-${m.roomId}-${m.seq}`, () => openRoom(m.roomId))
+    settings.mentioned(`${roomLabel(r, session.user?.id)} · ${who}`, body, `parley-${m.roomId}-${m.seq}`, () => openRoom(m.roomId))
   }
 
   /** lateIn lists the messages held of a room that came after a room list was made. */

@@ -6,6 +6,8 @@ import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
 import { Visibility, type Member, type Message, type Room } from '@/gen/chat/v1/types_pb'
 import { roomClient } from '@/api/client'
+import { usePeopleStore } from './people'
+import { isConversation } from '@/components/roomName'
 
 /** How long a typing notice shows without a new one. */
 export const typingShowMs = 5_000
@@ -34,6 +36,9 @@ export const useRoomsStore = defineStore('rooms', () => {
   const typingTimers = new Map<string, ReturnType<typeof setTimeout>>()
 
   const joined = computed(() => rooms.value.filter((r) => r.joined))
+  /** The joined channels, and the direct and group rooms (newest message first), as the sidebar lists them. */
+  const channels = computed(() => joined.value.filter((r) => !isConversation(r)))
+  const conversations = computed(() => joined.value.filter(isConversation).sort((a, b) => (b.lastSeq > a.lastSeq ? 1 : b.lastSeq < a.lastSeq ? -1 : 0)))
   const discoverable = computed(() => rooms.value.filter((r) => !r.joined))
   const selected = computed(() => rooms.value.find((r) => r.id === selectedId.value) ?? null)
 
@@ -100,6 +105,32 @@ export const useRoomsStore = defineStore('rooms', () => {
     return room
   }
 
+  /** hide takes a direct or group room off the list until its next message. */
+  async function hide(id: bigint): Promise<void> {
+    await roomClient.hideRoom({ roomId: id })
+    rooms.value = rooms.value.filter((r) => r.id !== id)
+  }
+
+  /** update renames a channel or changes its topic (its owner only). */
+  async function update(id: bigint, name: string, topic: string): Promise<Room> {
+    const res = await roomClient.updateRoom({ roomId: id, name, topic })
+    if (res.room) applyUpdate(res.room)
+    return res.room ?? byId(id)!
+  }
+
+  /** applyUpdate takes a room's new name, topic or members, keeping the user's own state of it. */
+  function applyUpdate(room: Room): void {
+    const r = byId(room.id)
+    if (!r) return
+    upsert({ ...r, name: room.name, topic: room.topic, visibility: room.visibility, members: room.members.length > 0 ? room.members : r.members })
+  }
+
+  /** invite adds a user to a private room or a group. */
+  async function invite(id: bigint, username: string): Promise<void> {
+    const res = await roomClient.addMember({ roomId: id, username })
+    if (res.member) memberJoined(id, res.member)
+  }
+
   async function leave(id: bigint): Promise<void> {
     await roomClient.leaveRoom({ roomId: id })
     markLeft(id)
@@ -112,7 +143,7 @@ export const useRoomsStore = defineStore('rooms', () => {
   function markLeft(id: bigint): void {
     const r = byId(id)
     if (!r) return
-    if (r.visibility === Visibility.PRIVATE) rooms.value = rooms.value.filter((x) => x.id !== id)
+    if (r.visibility === Visibility.PRIVATE || isConversation(r)) rooms.value = rooms.value.filter((x) => x.id !== id)
     else if (r.joined) upsert({ ...r, joined: false, memberCount: r.memberCount > 0n ? r.memberCount - 1n : 0n })
     delete members[key(id)]
     delete receipts[key(id)]
@@ -121,6 +152,8 @@ export const useRoomsStore = defineStore('rooms', () => {
   async function loadMembers(id: bigint): Promise<void> {
     const res = await roomClient.listMembers({ roomId: id })
     members[key(id)] = res.members
+    const people = usePeopleStore()
+    for (const m of res.members) if (m.user) people.online[key(m.user.id)] = m.online
   }
 
   function membersOf(id: bigint | null): Member[] {
@@ -301,6 +334,8 @@ export const useRoomsStore = defineStore('rooms', () => {
     selectedId,
     selected,
     joined,
+    channels,
+    conversations,
     discoverable,
     members,
     receipts,
@@ -313,6 +348,10 @@ export const useRoomsStore = defineStore('rooms', () => {
     join,
     create,
     leave,
+    hide,
+    update,
+    applyUpdate,
+    invite,
     markLeft,
     loadMembers,
     membersOf,

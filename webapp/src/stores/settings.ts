@@ -1,9 +1,9 @@
-// The user's own preferences kept by the server (read receipts), and this
-// browser's desktop notifications: whether they may be shown, and showing
-// them for mentions while the tab is hidden.
+// The user's own preferences kept by the server (read receipts, who may
+// message them), and this browser's desktop notifications: whether they may
+// be shown, and showing them for mentions while the tab is hidden.
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { Settings } from '@/gen/chat/v1/types_pb'
+import { DmPolicy, type Settings } from '@/gen/chat/v1/types_pb'
 import { userClient } from '@/api/client'
 
 /** NotifyState is the browser's answer about notifications, or 'unsupported'. */
@@ -16,12 +16,16 @@ function permission(): NotifyState {
 /** useSettingsStore holds the user's settings. */
 export const useSettingsStore = defineStore('settings', () => {
   const shareReadReceipts = ref(true)
+  /** Who may start a conversation with the user; unspecified reads as everyone. */
+  const dmPolicy = ref<DmPolicy>(DmPolicy.EVERYONE)
   const notify = ref<NotifyState>(permission())
   /** Set once a mention arrived while notifications were not decided: the moment to offer them. */
   const offerNotifications = ref(false)
 
   function apply(s: Settings | undefined): void {
-    if (s) shareReadReceipts.value = s.shareReadReceipts
+    if (!s) return
+    shareReadReceipts.value = s.shareReadReceipts
+    dmPolicy.value = s.dmPolicy === DmPolicy.FRIENDS ? DmPolicy.FRIENDS : DmPolicy.EVERYONE
   }
 
   async function load(): Promise<void> {
@@ -30,6 +34,10 @@ export const useSettingsStore = defineStore('settings', () => {
 
   async function setShareReadReceipts(on: boolean): Promise<void> {
     apply((await userClient.updateSettings({ shareReadReceipts: on })).settings)
+  }
+
+  async function setDmPolicy(p: DmPolicy): Promise<void> {
+    apply((await userClient.updateSettings({ dmPolicy: p })).settings)
   }
 
   /** askNotifications asks the browser, from a click of the user's (browsers ignore it otherwise). */
@@ -54,8 +62,9 @@ export const useSettingsStore = defineStore('settings', () => {
 
   function $reset(): void {
     shareReadReceipts.value = true
+    dmPolicy.value = DmPolicy.EVERYONE
     offerNotifications.value = false
   }
 
-  return { shareReadReceipts, notify, offerNotifications, apply, load, setShareReadReceipts, askNotifications, mentioned, $reset }
+  return { shareReadReceipts, dmPolicy, notify, offerNotifications, apply, load, setShareReadReceipts, setDmPolicy, askNotifications, mentioned, $reset }
 })
