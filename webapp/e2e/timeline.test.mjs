@@ -339,7 +339,8 @@ describe('read state', () => {
     assert.equal(await state.getAttribute('aria-checked'), 'true')
     await toggle.click()
     await b.page.waitForFunction(() => document.querySelector('[data-testid="share-receipts"] [role="switch"]')?.getAttribute('aria-checked') === 'false')
-    await b.page.keyboard.press('Escape')
+    await b.page.getByTestId('page-back').click()
+    await b.page.locator('#composer').waitFor({ timeout: seeTimeoutMs })
     await a.page.reload()
     await waitOnline(a)
     await sees(a, 'please read this one')
@@ -351,7 +352,8 @@ describe('read state', () => {
     assert.equal(await messageLocator(b, 'bob writes too').getByTestId('seen-by').count(), 0, 'and bob sees nobody’s')
     await b.page.getByTestId('open-settings').click()
     await b.page.getByTestId('share-receipts').click()
-    await b.page.keyboard.press('Escape')
+    await b.page.getByTestId('page-back').click()
+    await b.page.locator('#composer').waitFor({ timeout: seeTimeoutMs })
   })
 
   it('mute from the room menu: a quiet badge, kept after a reload', async () => {

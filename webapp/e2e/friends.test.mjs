@@ -1,0 +1,197 @@
+// Browser tests of issue 16's people features: two users become friends,
+// write to each other in a direct room, one blocks the other, settings
+// persist, a device is logged out from another one; in both languages.
+import { after, afterEach, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { startBrowser, startServer, webappDir } from './harness.mjs'
+import { desktop, login, newPerson as makePerson, openGeneral, phone, register, say, seeTimeoutMs, sees, waitOnline } from './people.mjs'
+
+const shots = path.join(webappDir, 'screenshots')
+let server
+let browser
+const people = {}
+const cspViolations = []
+
+function newPerson(name, opts) {
+  return makePerson({ browser, server, cspViolations }, name, opts)
+}
+
+/** clickName opens the user card of a message's sender. */
+async function clickName(p, sender) {
+  await p.page.locator(`[data-testid="message"][data-sender="${sender}"] [data-testid="message-sender"]`).first().click()
+  await p.page.locator(`[data-testid="user-card"] [data-username="${sender}"]`).waitFor({ timeout: seeTimeoutMs })
+}
+
+/** toast waits for an Element Plus message with this text. */
+async function toast(p, text) {
+  await p.page.locator('.el-message', { hasText: text }).first().waitFor({ timeout: seeTimeoutMs })
+}
+
+/** closeDialogs closes what a failed test may have left open, so the next one starts on the page itself. */
+async function closeDialogs(p) {
+  for (let i = 0; i < 3 && (await p.page.locator('.el-overlay:visible').count()) > 0; i++) {
+    await p.page.keyboard.press('Escape')
+    await p.page.locator('.el-overlay:visible').first().waitFor({ state: 'hidden', timeout: 2_000 }).catch(() => {})
+  }
+}
+
+afterEach(async () => {
+  for (const p of Object.values(people)) await closeDialogs(p)
+})
+
+async function closeCard(p) {
+  await p.page.keyboard.press('Escape')
+  await p.page.locator('[data-testid="user-card"]').waitFor({ state: 'hidden', timeout: seeTimeoutMs })
+}
+
+before(async () => {
+  server = await startServer({ env: { PARLEY_LIMIT_SEND: '100000/100s' } })
+  browser = await startBrowser()
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+after(() => {
+  assert.deepEqual(cspViolations, [], 'the people pages run under the Content-Security-Policy')
+})
+
+describe('friends, direct messages and blocking', () => {
+  it('two people meet in #general', async () => {
+    people.ann = await newPerson('ann')
+    people.bo = await newPerson('bo_lee')
+    await register(people.ann)
+    await register(people.bo)
+    await openGeneral(people.ann)
+    await openGeneral(people.bo)
+    await say(people.bo, 'hello from bo')
+    await sees(people.ann, 'hello from bo')
+  })
+
+  it('a friend request from the user card arrives at once and is accepted', async () => {
+    const { ann, bo } = people
+    await clickName(ann, 'bo_lee')
+    await ann.page.getByTestId('card-add-friend').click()
+    await toast(ann, 'Friend request sent')
+    await ann.page.getByTestId('card-requested').waitFor({ timeout: seeTimeoutMs })
+    await closeCard(ann)
+    // Bo sees the request live, without a reload.
+    await bo.page.getByTestId('friend-requests-badge').waitFor({ timeout: seeTimeoutMs })
+    await bo.page.getByTestId('open-friends').click()
+    await bo.page.locator('[data-testid="incoming"][data-username="ann"] [data-testid="accept"]').click()
+    await bo.page.locator('[data-testid="friend"][data-username="ann"][data-online="true"]').waitFor({ timeout: seeTimeoutMs })
+    // And Ann's list has Bo, online, also live.
+    await ann.page.getByTestId('open-friends').click()
+    await ann.page.locator('[data-testid="friend"][data-username="bo_lee"][data-online="true"]').waitFor({ timeout: seeTimeoutMs })
+  })
+
+  it('a direct message found by search reaches the other live, both ways', async () => {
+    const { ann, bo } = people
+    await ann.page.getByTestId('new-message').click()
+    await ann.page.locator('#dm-search').fill('bo')
+    await ann.page.locator('[data-testid="dm-result"][data-username="bo_lee"]').click()
+    await ann.page.getByTestId('dm-open').click()
+    await ann.page.getByTestId('room-title').filter({ hasText: 'bo_lee' }).waitFor({ timeout: seeTimeoutMs })
+    await say(ann, 'just between us')
+    await sees(ann, 'just between us')
+    // Bo's sidebar gets the conversation, named by Ann, with an unread badge.
+    const dm = bo.page.locator('[data-testid="dm-room"][data-title="ann"]')
+    await dm.getByTestId('unread').waitFor({ timeout: seeTimeoutMs })
+    await dm.click()
+    await sees(bo, 'just between us')
+    await say(bo, 'sure thing')
+    await sees(ann, 'sure thing')
+    // A direct room has no "leave", only "hide".
+    await bo.page.getByTestId('room-menu-button').click()
+    await bo.page.getByTestId('room-hide').waitFor({ state: 'visible' })
+    assert.equal(await bo.page.getByTestId('room-leave').count(), 0)
+    await bo.page.keyboard.press('Escape')
+  })
+
+  it('blocking: the blocked one can no longer write, and their messages fold', async () => {
+    const { ann, bo } = people
+    await openGeneral(bo)
+    await openGeneral(ann)
+    await say(ann, 'ann in general')
+    await sees(bo, 'ann in general')
+    await clickName(bo, 'ann')
+    await bo.page.getByTestId('card-block').click()
+    await bo.page.locator('.el-message-box').getByRole('button', { name: 'Block' }).click()
+    await bo.page.getByTestId('card-unblock').waitFor({ timeout: seeTimeoutMs })
+    await closeCard(bo)
+    // Ann's messages in a shared room fold at Bo's, and open on a click.
+    await bo.page.getByTestId('blocked-fold').filter({ hasText: 'message from a blocked user' }).first().waitFor({ timeout: seeTimeoutMs })
+    await say(ann, 'ann again')
+    await sees(ann, 'ann again')
+    await bo.page.waitForFunction(() => document.querySelectorAll('[data-testid="blocked-fold"]').length >= 1)
+    await bo.page.getByTestId('blocked-fold').last().click()
+    await sees(bo, 'ann again')
+    // Ann is told what a policy would say, nothing about a block.
+    await clickName(ann, 'bo_lee')
+    await ann.page.getByTestId('card-message').click()
+    await toast(ann, 'This user does not accept messages from you')
+    await closeCard(ann)
+    // The friendship ended with the block.
+    await ann.page.getByTestId('open-friends').click()
+    await ann.page.locator('[data-testid="friend"][data-username="bo_lee"]').waitFor({ state: 'detached', timeout: seeTimeoutMs })
+    // Bo's blocked list has Ann; unblocking takes her off it.
+    await bo.page.getByTestId('open-friends').click()
+    await bo.page.locator('[data-testid="blocked"][data-username="ann"] [data-testid="unblock"]').click()
+    await bo.page.locator('[data-testid="blocked"][data-username="ann"]').waitFor({ state: 'detached', timeout: seeTimeoutMs })
+  })
+})
+
+describe('settings', () => {
+  it('profile and privacy persist after a reload', async () => {
+    const { ann } = people
+    await ann.page.goto('/settings')
+    await ann.page.locator('#display-name').fill('Ann Lee')
+    await ann.page.locator('#status-text').fill('writing tests')
+    await ann.page.getByTestId('save-profile').click()
+    await toast(ann, 'Saved')
+    await ann.page.getByTestId('dm-policy-friends').click()
+    await ann.page.waitForFunction(() => document.querySelector('[data-testid="dm-policy-friends"]')?.classList.contains('is-active'))
+    await ann.page.reload()
+    await waitOnline(ann)
+    assert.equal(await ann.page.locator('#display-name').inputValue(), 'Ann Lee')
+    assert.equal(await ann.page.locator('#status-text').inputValue(), 'writing tests')
+    await ann.page.waitForFunction(() => document.querySelector('[data-testid="dm-policy-friends"]')?.classList.contains('is-active'))
+    await ann.page.getByTestId('me').filter({ hasText: 'Ann Lee' }).waitFor()
+  })
+
+  it('a device logged out from another one goes to the login page at once', async () => {
+    const { ann } = people
+    const other = await newPerson('ann', { viewport: phone })
+    await login(other)
+    await waitOnline(other)
+    await ann.page.goto('/settings')
+    const others = ann.page.locator('[data-testid="session"][data-current="false"]')
+    await others.first().waitFor({ timeout: seeTimeoutMs })
+    assert.equal(await ann.page.locator('[data-testid="session"][data-current="true"]').count(), 1, 'this device is marked')
+    const before = await others.count()
+    await others.first().getByTestId('session-revoke').click()
+    await ann.page.waitForFunction((n) => document.querySelectorAll('[data-testid="session"][data-current="false"]').length === n - 1, before)
+    await other.page.waitForURL(/\/login/, { timeout: seeTimeoutMs })
+    await other.context.close()
+  })
+
+  it('the pages in Chinese, and a screenshot of each', async () => {
+    mkdirSync(shots, { recursive: true })
+    const zh = await newPerson('ann', { viewport: desktop, locale: 'zh-CN' })
+    await login(zh)
+    await zh.page.getByTestId('open-settings').click()
+    await zh.page.getByTestId('page-title').filter({ hasText: '设置' }).waitFor()
+    await zh.page.getByText('谁可以给你发消息').waitFor()
+    await zh.page.getByTestId('open-friends').click()
+    await zh.page.getByTestId('page-title').filter({ hasText: '好友' }).waitFor()
+    await zh.page.getByText('你的好友').waitFor()
+    await zh.context.close()
+    await people.ann.page.getByTestId('open-friends').click()
+    await people.ann.page.mouse.move(0, 0)
+    await people.ann.page.screenshot({ path: path.join(shots, 'friends-desktop.png') })
+  })
+})
