@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import path from 'node:path'
 import { mkdirSync } from 'node:fs'
 import { startBrowser, startServer, webappDir } from './harness.mjs'
-import { desktop, login, newPerson as makePerson, openGeneral, phone, register, say, seeTimeoutMs, sees, waitOnline } from './people.mjs'
+import { login, newPerson as makePerson, openGeneral, phone, register, say, seeTimeoutMs, sees, waitOnline } from './people.mjs'
 
 const shots = path.join(webappDir, 'screenshots')
 let server
@@ -87,6 +87,9 @@ describe('friends, direct messages and blocking', () => {
     // And Ann's list has Bo, online, also live.
     await ann.page.getByTestId('open-friends').click()
     await ann.page.locator('[data-testid="friend"][data-username="bo_lee"][data-online="true"]').waitFor({ timeout: seeTimeoutMs })
+    mkdirSync(shots, { recursive: true })
+    await ann.page.mouse.move(0, 0)
+    await ann.page.screenshot({ path: path.join(shots, 'friends-desktop.png') })
   })
 
   it('a direct message found by search reaches the other live, both ways', async () => {
@@ -179,19 +182,19 @@ describe('settings', () => {
     await other.context.close()
   })
 
-  it('the pages in Chinese, and a screenshot of each', async () => {
-    mkdirSync(shots, { recursive: true })
-    const zh = await newPerson('ann', { viewport: desktop, locale: 'zh-CN' })
+  it('the pages in Chinese, on a phone: reached from the rooms drawer', async () => {
+    const zh = await newPerson('ann', { viewport: phone, locale: 'zh-CN' })
     await login(zh)
+    await zh.page.getByTestId('open-rooms').click()
     await zh.page.getByTestId('open-settings').click()
     await zh.page.getByTestId('page-title').filter({ hasText: '设置' }).waitFor()
     await zh.page.getByText('谁可以给你发消息').waitFor()
+    await zh.page.mouse.move(0, 0)
+    await zh.page.screenshot({ path: path.join(shots, 'settings-phone-zh.png') })
+    await zh.page.getByTestId('open-rooms').click()
     await zh.page.getByTestId('open-friends').click()
     await zh.page.getByTestId('page-title').filter({ hasText: '好友' }).waitFor()
     await zh.page.getByText('你的好友').waitFor()
     await zh.context.close()
-    await people.ann.page.getByTestId('open-friends').click()
-    await people.ann.page.mouse.move(0, 0)
-    await people.ann.page.screenshot({ path: path.join(shots, 'friends-desktop.png') })
   })
 })

@@ -5,13 +5,18 @@
 /** avatarPalette holds colours white text reads well on (4.5:1 or better). */
 export const avatarPalette = ['#4f46e5', '#0e7490', '#047857', '#b45309', '#be185d', '#7c3aed', '#1d4ed8', '#b91c1c', '#4d7c0f', '#0f766e']
 
+/** A step coprime with the palette's size: users made one after another (ids n, n+1) never share a colour. */
+const idStep = 7n
+
 /**
- * avatarColor picks a palette colour from an id by a stable hash (FNV-1a of
- * its decimal digits), so a user keeps their colour across pages and devices.
+ * avatarColor picks a palette colour from a user id, the same on every page
+ * and device; a name (when the id is not known) is hashed (FNV-1a) instead.
  */
 export function avatarColor(id: bigint | number | string): string {
+  const n = BigInt(avatarPalette.length)
+  if (typeof id !== 'string') return avatarPalette[Number((((BigInt(id) * idStep) % n) + n) % n)]
   let h = 0x811c9dc5
-  for (const ch of String(id)) {
+  for (const ch of id) {
     h ^= ch.charCodeAt(0)
     h = Math.imul(h, 0x01000193) >>> 0
   }
