@@ -148,6 +148,51 @@ describe('friends, direct messages and blocking', () => {
   })
 })
 
+describe('channels', () => {
+  it('a private room: marked in its header; invite, rename live, leave', async () => {
+    const { ann, bo } = people
+    await openGeneral(ann)
+    await openGeneral(bo)
+    await ann.page.getByTestId('new-room').click()
+    await ann.page.locator('#room-name').fill('secret')
+    await ann.page.getByText('Private', { exact: true }).click()
+    await ann.page.getByTestId('create-room-submit').click()
+    await ann.page.getByTestId('room-title').filter({ hasText: 'secret' }).waitFor({ timeout: seeTimeoutMs })
+    await ann.page.getByTestId('room-private').waitFor()
+    await ann.page.getByTestId('room-menu-button').click()
+    await ann.page.getByTestId('room-invite').click()
+    await ann.page.locator('#invite-username').fill('bo_lee')
+    await ann.page.getByTestId('invite-submit').click()
+    await toast(ann, 'was added')
+    await ann.page.keyboard.press('Escape')
+    // Bo has the room at once, and sees its new name and topic as Ann edits them.
+    await bo.page.getByTestId('room-secret').click()
+    await bo.page.getByTestId('room-private').waitFor({ timeout: seeTimeoutMs })
+    await ann.page.getByTestId('room-menu-button').click()
+    await ann.page.getByTestId('room-edit').click()
+    await ann.page.locator('#edit-room-name').fill('hideout')
+    await ann.page.locator('#edit-room-topic').fill('plans go here')
+    await ann.page.getByTestId('edit-room-submit').click()
+    await bo.page.getByTestId('room-title').filter({ hasText: 'hideout' }).waitFor({ timeout: seeTimeoutMs })
+    await bo.page.getByTestId('room-topic').filter({ hasText: 'plans go here' }).waitFor()
+    await bo.page.getByTestId('room-hideout').waitFor()
+    // Bo leaves (after a confirm), and the private room is gone from his list.
+    await bo.page.getByTestId('room-menu-button').click()
+    await bo.page.getByTestId('room-leave').click()
+    await bo.page.locator('.el-message-box').getByRole('button', { name: 'Leave room' }).click()
+    await bo.page.getByTestId('room-hideout').waitFor({ state: 'detached', timeout: seeTimeoutMs })
+  })
+
+  it('a taken room name is said on the name field', async () => {
+    const { ann } = people
+    await ann.page.getByTestId('new-room').click()
+    await ann.page.locator('#room-name').fill('general')
+    await ann.page.getByTestId('create-room-submit').click()
+    const field = ann.page.locator('[data-testid="create-room-dialog"] .el-form-item', { has: ann.page.locator('#room-name') })
+    await field.getByText('A room with that name exists').waitFor({ timeout: seeTimeoutMs })
+  })
+})
+
 describe('settings', () => {
   it('profile and privacy persist after a reload', async () => {
     const { ann } = people
