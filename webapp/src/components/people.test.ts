@@ -39,7 +39,7 @@ describe('roomTitle', () => {
 
   it('speaks Chinese too', () => {
     setLocale('zh-CN')
-    expect(roomTitle(conversation(4), me)).toBe('Ann、Bo 等 2 人')
+    expect(roomTitle(conversation(4), me)).toBe('Ann、Bo 和另外 2 人')
     setLocale('en')
   })
 })

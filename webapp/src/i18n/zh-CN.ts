@@ -166,7 +166,7 @@ export const zhCN: Messages = {
   'dm.onlyYou': '只有你',
   'dm.two': '{a} 和 {b}',
   'dm.three': '{a}、{b} 和 {c}',
-  'dm.many': '{a}、{b} 等 {n} 人',
+  'dm.many': '{a}、{b} 和另外 {n} 人',
   'dm.search': '按名字搜索用户',
   'dm.pickHint': '选择一人私聊，或最多 9 人组成群聊',
   'dm.open': '开始对话',

@@ -119,3 +119,14 @@ describe('server sentences', () => {
     setLocale('en')
   })
 })
+
+describe('conversation members', () => {
+  it('a group is renamed as people join and leave it', () => {
+    const { live, rooms } = setup()
+    rooms.rooms = [room(7, { name: '', kind: RoomKind.GROUP, members: [user(1, 'me'), user(2, 'ann'), user(3, 'bo')] })]
+    live.handleEvent(ev({ case: 'memberJoined', value: { roomId: 7n, member: { user: user(4, 'cy') } } }, 7n))
+    expect(rooms.byId(7n)?.members.map((u) => u.username)).toEqual(['me', 'ann', 'bo', 'cy'])
+    live.handleEvent(ev({ case: 'memberLeft', value: { roomId: 7n, userId: 2n } }, 7n))
+    expect(rooms.byId(7n)?.members.map((u) => u.username)).toEqual(['me', 'bo', 'cy'])
+  })
+})

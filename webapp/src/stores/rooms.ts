@@ -173,14 +173,21 @@ export const useRoomsStore = defineStore('rooms', () => {
     const known = list?.some((x) => x.user?.id === member.user?.id)
     if (list && !known) list.push(member)
     else if (list && known) setOnline(roomId, member.user!.id, member.online)
-    if (r && !known) upsert({ ...r, memberCount: r.memberCount + 1n })
+    if (r && !known) upsert({ ...r, memberCount: r.memberCount + 1n, members: withMember(r, member) })
+  }
+
+  /** withMember is a conversation's members with one more (it is named by them); a channel lists none. */
+  function withMember(r: Room, m: Member): Room['members'] {
+    const u = m.user
+    if (!isConversation(r) || !u || r.members.some((x) => x.id === u.id)) return r.members
+    return [...r.members, u]
   }
 
   function memberLeft(roomId: bigint, userId: bigint): void {
     const list = members[key(roomId)]
     if (list) members[key(roomId)] = list.filter((x) => x.user?.id !== userId)
     const r = byId(roomId)
-    if (r && r.memberCount > 0n) upsert({ ...r, memberCount: r.memberCount - 1n })
+    if (r && r.memberCount > 0n) upsert({ ...r, memberCount: r.memberCount - 1n, members: r.members.filter((u) => u.id !== userId) })
     stopTyping(roomId, userId)
   }
 
