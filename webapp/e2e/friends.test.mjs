@@ -135,6 +135,10 @@ describe('friends, direct messages and blocking', () => {
     await sees(bo, 'just between us')
     await say(bo, 'sure thing')
     await sees(ann, 'sure thing')
+    await clickName(bo, 'ann')
+    await bo.page.mouse.move(0, 0)
+    await bo.page.screenshot({ path: path.join(shots, 'direct-desktop.png') })
+    await closeCard(bo)
     // A direct room has no "leave", only "hide".
     await bo.page.getByTestId('room-menu-button').click()
     await bo.page.getByTestId('room-hide').waitFor({ state: 'visible' })

@@ -60,6 +60,7 @@ export const en = {
   'outbox.failed': 'Not sent: {reason}',
   'chat.loadingOlder': 'Loading older messages…',
   'chat.beginning': 'This is the beginning of {room}',
+  'chat.beginningDm': 'This is the beginning of your conversation with {room}',
   'chat.empty': 'No messages yet. Say hello!',
   'chat.pickRoom': 'Pick a room on the left to start chatting',
   'chat.join': 'Join room',

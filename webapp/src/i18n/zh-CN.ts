@@ -62,6 +62,7 @@ export const zhCN: Messages = {
   'outbox.failed': '未发送：{reason}',
   'chat.loadingOlder': '正在加载更早的消息…',
   'chat.beginning': '这是 {room} 的开始',
+  'chat.beginningDm': '这是你与 {room} 对话的开始',
   'chat.empty': '还没有消息，打个招呼吧！',
   'chat.pickRoom': '在左侧选择一个聊天室开始聊天',
   'chat.join': '加入聊天室',
