@@ -148,4 +148,3 @@ func TestRevokeSession(t *testing.T) {
 		})
 	}
 }
-
