@@ -13,14 +13,6 @@ import (
 
 func notYet() error { return connect.NewError(connect.CodeUnimplemented, nil) }
 
-func (h *AuthHandler) ListSessions(context.Context, *chatv1.ListSessionsRequest) (*chatv1.ListSessionsResponse, error) {
-	return nil, notYet()
-}
-
-func (h *AuthHandler) RevokeSession(context.Context, *chatv1.RevokeSessionRequest) (*chatv1.RevokeSessionResponse, error) {
-	return nil, notYet()
-}
-
 func (h *RoomHandler) OpenDirect(context.Context, *chatv1.OpenDirectRequest) (*chatv1.OpenDirectResponse, error) {
 	return nil, notYet()
 }

@@ -58,8 +58,8 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 	for try := 1; try < idTries && isDuplicateKey(err, "PRIMARY"); try++ {
 		err = s.withTx(ctx, insert)
 	}
-	if isMySQLError(err, errDuplicateEntry) {
-		return chat.Room{}, chat.Membership{}, chat.Errorf(chat.ErrConflict, "a public room named %q already exists", nr.Name)
+	if isDuplicateKey(err, "rooms_public_name") {
+		return chat.Room{}, chat.Membership{}, chat.Errorf(chat.ErrConflict, "a room with that name exists")
 	}
 	if err != nil {
 		return chat.Room{}, chat.Membership{}, domainError(err)

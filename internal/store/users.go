@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/parley-chat/parley/gen/db"
 	"github.com/parley-chat/parley/internal/chat"
@@ -18,21 +15,16 @@ func (s *Store) CreateUser(ctx context.Context, u chat.User, passwordHash string
 		Username: u.Username, Email: u.Email, DisplayName: u.DisplayName,
 		PasswordHash: passwordHash, CreatedAt: u.CreatedAt,
 	})
-	if isMySQLError(err, errDuplicateEntry) {
-		return chat.User{}, duplicateUser(err)
-	}
-	if err != nil {
+	switch {
+	case isDuplicateKey(err, "users_username"):
+		return chat.User{}, chat.Errorf(chat.ErrConflict, "that username is taken")
+	case isDuplicateKey(err, "users_email"):
+		return chat.User{}, chat.Errorf(chat.ErrConflict, "that email is already registered")
+	case err != nil:
 		return chat.User{}, domainError(err)
 	}
 	u.ID = id
 	return u, nil
-}
-
-func duplicateUser(err error) error {
-	if me, ok := err.(*mysql.MySQLError); ok && strings.Contains(me.Message, "users_email") {
-		return chat.Errorf(chat.ErrConflict, "that email is already registered")
-	}
-	return chat.Errorf(chat.ErrConflict, "that username is taken")
 }
 
 // UserByLogin finds an account by email or username, with its password hash.
