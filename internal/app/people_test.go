@@ -325,3 +325,119 @@ func TestFriendRequestsAreLimited(t *testing.T) {
 	}
 	wantError(t, err, connect.CodeResourceExhausted, "too many friend requests")
 }
+
+// nextUserEvent reads ws's events until one for the user (room 0) that
+// pick recognises, and returns it.
+func nextUserEvent[T any](t *testing.T, ws *testenv.WS, pick func(*chatv1.Event) T) T {
+	t.Helper()
+	var got T
+	nextEvents(t, ws, func(ev *chatv1.Event) bool {
+		if ev.GetRoomId() != 0 {
+			return false
+		}
+		got = pick(ev)
+		return !isNil(got)
+	})
+	return got
+}
+
+func isNil[T any](v T) bool {
+	var zero T
+	return any(v) == any(zero)
+}
+
+// TestFriendEventsAcrossProcesses: ann on one chatd and bo on another hear
+// every step of their friendship on every session, the sender's own as
+// outgoing; friends hear each other's profile and presence; a block tells
+// the blocker, and the blocked user only of the friendship's end.
+func TestFriendEventsAcrossProcesses(t *testing.T) {
+	env := testenv.ServerEnv(t)
+	one, two := testenv.Start(t, env), testenv.Start(t, env)
+	p := testenv.Protocols[0]
+	ctx := context.Background()
+	ann, bo := testenv.NewClient(one, p), testenv.NewClient(two, p)
+	ann.Signup(t, "eann")
+	bo.Signup(t, "ebo")
+	annID, boID := userID(t, ann), userID(t, bo)
+	annWS, _ := testenv.DialWS(t, one.URL, ann.Token)
+	annOther, _ := testenv.DialWS(t, two.URL, ann.Token)
+	boWS, _ := testenv.DialWS(t, two.URL, bo.Token)
+	received := func(ev *chatv1.Event) *chatv1.FriendRequestReceived { return ev.GetFriendRequestReceived() }
+	answered := func(ev *chatv1.Event) *chatv1.FriendRequestAnswered { return ev.GetFriendRequestAnswered() }
+
+	askFriend(t, ann, "ebo")
+	if r := nextUserEvent(t, boWS, received); r.GetOutgoing() || r.GetRequest().GetUser().GetUsername() != "eann" || r.GetRequest().GetUser().GetEmail() != "" {
+		t.Fatalf("bo heard %v; want an incoming request from eann without her email", r)
+	}
+	for _, ws := range []*testenv.WS{annWS, annOther} {
+		if r := nextUserEvent(t, ws, received); !r.GetOutgoing() || r.GetRequest().GetUser().GetUsername() != "ebo" {
+			t.Fatalf("ann heard %v; want her outgoing request to ebo", r)
+		}
+	}
+	if _, err := bo.Friends.RespondFriendRequest(ctx, &chatv1.RespondFriendRequestRequest{UserId: annID, Accept: true}); err != nil {
+		t.Fatal(err)
+	}
+	for ws, other := range map[*testenv.WS]string{annWS: "ebo", annOther: "ebo", boWS: "eann"} {
+		if a := nextUserEvent(t, ws, answered); !a.GetAccepted() || a.GetUser().GetUsername() != other {
+			t.Fatalf("heard %v; want %s accepted", a, other)
+		}
+	}
+	if f := friendsOf(t, ann).GetFriends(); len(f) != 1 || !f[0].GetOnline() {
+		t.Fatalf("ann's friends %v; want bo, online", f)
+	}
+
+	// Profile: bo's own sessions and his friend hear his new status.
+	if _, err := bo.Users.UpdateProfile(ctx, &chatv1.UpdateProfileRequest{StatusText: proto.String("lunch")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ws := range []*testenv.WS{annWS, boWS} {
+		updated := nextUserEvent(t, ws, func(ev *chatv1.Event) *chatv1.User { return ev.GetUserUpdated().GetUser() })
+		if updated.GetId() != boID || updated.GetStatusText() != "lunch" || updated.GetEmail() != "" {
+			t.Fatalf("heard %v; want bo's new status", updated)
+		}
+	}
+
+	// Presence: bo's last socket goes, then he is back.
+	boWS.Close()
+	presence := func(ev *chatv1.Event) *chatv1.PresenceChanged { return ev.GetPresenceChanged() }
+	for _, ws := range []*testenv.WS{annWS, annOther} {
+		if pc := nextUserEvent(t, ws, presence); pc.GetUserId() != boID || pc.GetOnline() {
+			t.Fatalf("ann heard %v; want bo offline", pc)
+		}
+	}
+	boWS, _ = testenv.DialWS(t, two.URL, bo.Token)
+	for _, ws := range []*testenv.WS{annWS, annOther} {
+		if pc := nextUserEvent(t, ws, presence); pc.GetUserId() != boID || !pc.GetOnline() {
+			t.Fatalf("ann heard %v; want bo online", pc)
+		}
+	}
+
+	// Block: both hear the friendship end, only ann of the block.
+	block(t, ann, boID)
+	removed := func(ev *chatv1.Event) *chatv1.FriendRemoved { return ev.GetFriendRemoved() }
+	for ws, other := range map[*testenv.WS]int64{annWS: boID, boWS: annID} {
+		if r := nextUserEvent(t, ws, removed); r.GetUserId() != other {
+			t.Fatalf("heard %v; want the friendship with %d ended", r, other)
+		}
+	}
+	if b := nextUserEvent(t, annOther, func(ev *chatv1.Event) *chatv1.BlockChanged { return ev.GetBlockChanged() }); !b.GetBlocked() || b.GetUser().GetId() != boID {
+		t.Fatalf("ann heard %v; want bo blocked", b)
+	}
+	// The next event for bo is the request ann's unblock lets him send.
+	unblock(t, ann, boID)
+	askFriend(t, bo, "eann")
+	if ev := nextEvents(t, boWS, func(ev *chatv1.Event) bool { return ev.GetFriendRequestReceived() != nil }); len(userEvents(ev)) != 0 {
+		t.Fatalf("bo heard %v before his own request", userEvents(ev))
+	}
+}
+
+// userEvents are the events among evs addressed to the user, not a room.
+func userEvents(evs []*chatv1.Event) []*chatv1.Event {
+	var out []*chatv1.Event
+	for _, ev := range evs {
+		if ev.GetRoomId() == 0 {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
