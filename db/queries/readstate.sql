@@ -48,5 +48,5 @@ JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ? AND m.read_seq > 0 AND u.share_read_receipts
 ORDER BY m.user_id;
 
--- name: SetShareReadReceipts :execrows
-UPDATE users SET share_read_receipts = ? WHERE id = ?;
+-- name: SetSettings :execrows
+UPDATE users SET share_read_receipts = ?, dm_policy = ? WHERE id = ?;

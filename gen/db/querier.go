@@ -6,6 +6,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 type Querier interface {
@@ -18,10 +19,16 @@ type Querier interface {
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
 	CreateUser(ctx context.Context, arg CreateUserParams) (int64, error)
+	DeleteBlock(ctx context.Context, arg DeleteBlockParams) (int64, error)
 	DeleteEdits(ctx context.Context, arg DeleteEditsParams) error
+	DeleteFriendRequest(ctx context.Context, arg DeleteFriendRequestParams) (int64, error)
+	// Both directions' requests between a and b.
+	DeleteFriendRequests(ctx context.Context, arg DeleteFriendRequestsParams) (int64, error)
+	DeleteFriendship(ctx context.Context, arg DeleteFriendshipParams) (int64, error)
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
+	GetFriendRequest(ctx context.Context, arg GetFriendRequestParams) (time.Time, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
@@ -37,13 +44,21 @@ type Querier interface {
 	// usernames cannot contain '@'.
 	GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	InsertBlock(ctx context.Context, arg InsertBlockParams) (int64, error)
 	InsertChange(ctx context.Context, arg InsertChangeParams) error
 	InsertEdit(ctx context.Context, arg InsertEditParams) error
+	InsertFriendRequest(ctx context.Context, arg InsertFriendRequestParams) (int64, error)
+	// A friendship is a row for each side.
+	InsertFriendship(ctx context.Context, arg InsertFriendshipParams) error
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
+	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
 	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
+	ListFriendIDs(ctx context.Context, userID int64) ([]int64, error)
+	ListFriends(ctx context.Context, userID int64) ([]ListFriendsRow, error)
+	ListIncomingRequests(ctx context.Context, toID int64) ([]ListIncomingRequestsRow, error)
 	ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([]ListMemberIDsRow, error)
 	ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error)
 	ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error)
@@ -53,6 +68,7 @@ type Querier interface {
 	ListMessagesBefore(ctx context.Context, arg ListMessagesBeforeParams) ([]ListMessagesBeforeRow, error)
 	// The messages created in the log entries (after, up_to].
 	ListMessagesBetween(ctx context.Context, arg ListMessagesBetweenParams) ([]ListMessagesBetweenRow, error)
+	ListOutgoingRequests(ctx context.Context, fromID int64) ([]ListOutgoingRequestsRow, error)
 	// One row per message and emoji, in the order each emoji was first used.
 	ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error)
 	// How far each member who shares receipts has read, of those who read any.
@@ -68,6 +84,9 @@ type Querier interface {
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
+	// Locks both users' rows, in id order, so that changes between the same
+	// two people (a request, an answer, a block) run one after the other.
+	LockPair(ctx context.Context, arg LockPairParams) ([]int64, error)
 	// The room row's lock orders every writer of the room's log (the group
 	// commit of messages takes it too), which keeps the log gapless.
 	LockRoomLog(ctx context.Context, id int64) (LockRoomLogRow, error)
@@ -77,11 +96,18 @@ type Querier interface {
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
+	// Users whose username or display name starts with the prefix (LIKE
+	// under the table's case-insensitive collation, '!' escaping), the viewer
+	// and those who blocked the viewer left out. Each branch is one range of
+	// its key (users_username, users_display_name) read to the limit; the
+	// union is ordered by username. No email: a search never returns one.
+	SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error)
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
+	SetProfile(ctx context.Context, arg SetProfileParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
-	SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error)
+	SetSettings(ctx context.Context, arg SetSettingsParams) (int64, error)
 	// A move back waits for the room's writers and holds them off: one that
 	// left this member's counts alone, the member being past its message,
 	// must be seen by the count of what the move goes back over.

@@ -174,17 +174,18 @@ func (q *Queries) SetMuted(ctx context.Context, arg SetMutedParams) (int64, erro
 	return result.RowsAffected()
 }
 
-const setShareReadReceipts = `-- name: SetShareReadReceipts :execrows
-UPDATE users SET share_read_receipts = ? WHERE id = ?
+const setSettings = `-- name: SetSettings :execrows
+UPDATE users SET share_read_receipts = ?, dm_policy = ? WHERE id = ?
 `
 
-type SetShareReadReceiptsParams struct {
+type SetSettingsParams struct {
 	ShareReadReceipts bool
+	DmPolicy          int8
 	ID                int64
 }
 
-func (q *Queries) SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, setShareReadReceipts, arg.ShareReadReceipts, arg.ID)
+func (q *Queries) SetSettings(ctx context.Context, arg SetSettingsParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, setSettings, arg.ShareReadReceipts, arg.DmPolicy, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -54,6 +54,8 @@ type Store interface {
 	// to's policy.
 	Relation(ctx context.Context, from, to int64) (Relation, error)
 	ReadStateStore
+	ProfileStore
+	FriendStore
 }
 
 // ReadStateStore keeps the members' read watermarks, mutes and receipt

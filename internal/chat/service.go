@@ -267,8 +267,9 @@ func (s *Service) Typing(ctx context.Context, userID, roomID int64) error {
 	return nil
 }
 
-// PresenceChanged tells each of the user's rooms that they came online or
-// went offline.
+// PresenceChanged tells each of the user's rooms, and each of their
+// friends (a per-user event without a room), that they came online or went
+// offline.
 func (s *Service) PresenceChanged(ctx context.Context, userID int64, online bool) error {
 	rooms, err := s.store.RoomIDsOf(ctx, userID)
 	if err != nil {
@@ -277,6 +278,7 @@ func (s *Service) PresenceChanged(ctx context.Context, userID int64, online bool
 	for _, r := range rooms {
 		s.publish(ctx, Event{Kind: PresenceChanged, RoomID: r, UserID: userID, Online: online})
 	}
+	s.tellFriends(ctx, userID, Event{Kind: PresenceChanged, UserID: userID, Online: online})
 	return nil
 }
 

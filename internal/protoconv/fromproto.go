@@ -55,9 +55,11 @@ func fromTimelineEvent(e *chat.Event, pb *chatv1.Event) {
 		r := k.ReadReceipt
 		e.Kind, e.UserID, e.ReadSeq = chat.ReadReceipt, r.GetUserId(), r.GetReadSeq()
 	case *chatv1.Event_SettingsChanged:
-		e.Kind, e.Settings = chat.SettingsChanged, &chat.Settings{ShareReadReceipts: k.SettingsChanged.GetSettings().GetShareReadReceipts()}
+		e.Kind, e.Settings = chat.SettingsChanged, fromSettings(k.SettingsChanged.GetSettings())
 	case *chatv1.Event_MuteChanged:
 		e.Kind, e.RoomID, e.Muted = chat.MuteChanged, k.MuteChanged.GetRoomId(), k.MuteChanged.GetMuted()
+	default:
+		fromPeopleEvent(e, pb)
 	}
 	if e.Kind.Logged() {
 		e.Entry = pb.GetSeq()
@@ -75,7 +77,7 @@ func fromRoom(pb *chatv1.Room) chat.Room {
 func fromUser(pb *chatv1.User) chat.User {
 	return chat.User{
 		ID: pb.GetId(), Username: pb.GetUsername(), Email: pb.GetEmail(), DisplayName: pb.GetDisplayName(),
-		CreatedAt: pb.GetCreatedAt().AsTime(),
+		StatusText: pb.GetStatusText(), CreatedAt: pb.GetCreatedAt().AsTime(),
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 // User converts a user; the email is kept only for its owner.
 func User(u chat.User, self bool) *chatv1.User {
-	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, CreatedAt: timestamppb.New(u.CreatedAt)}
+	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, StatusText: u.StatusText, CreatedAt: timestamppb.New(u.CreatedAt)}
 	if self {
 		pb.Email = u.Email
 	}
@@ -68,7 +68,7 @@ func Receipt(r chat.Receipt) *chatv1.ReadReceipt {
 
 // Settings converts a user's settings.
 func Settings(s chat.Settings) *chatv1.Settings {
-	return &chatv1.Settings{ShareReadReceipts: s.ShareReadReceipts}
+	return &chatv1.Settings{ShareReadReceipts: s.ShareReadReceipts, DmPolicy: chatv1.DmPolicy(s.DmPolicy)}
 }
 
 // Event converts an event. On the wire room_id is where a room event goes;
@@ -122,6 +122,8 @@ func timelineEvent(pb *chatv1.Event, e chat.Event) {
 		pb.Kind = &chatv1.Event_SettingsChanged{SettingsChanged: &chatv1.SettingsChanged{Settings: Settings(*e.Settings)}}
 	case chat.MuteChanged:
 		pb.Kind = &chatv1.Event_MuteChanged{MuteChanged: &chatv1.MuteChanged{RoomId: e.RoomID, Muted: e.Muted}}
+	default:
+		peopleEvent(pb, e)
 	}
 }
 

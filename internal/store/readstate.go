@@ -200,6 +200,6 @@ func (s *Store) Receipts(ctx context.Context, roomID int64) ([]chat.Receipt, err
 
 // SetSettings reports whether the user's settings changed.
 func (s *Store) SetSettings(ctx context.Context, userID int64, set chat.Settings) (bool, error) {
-	n, err := s.q.SetShareReadReceipts(ctx, db.SetShareReadReceiptsParams{ShareReadReceipts: set.ShareReadReceipts, ID: userID})
+	n, err := s.q.SetSettings(ctx, db.SetSettingsParams{ShareReadReceipts: set.ShareReadReceipts, DmPolicy: int8(set.DmPolicy), ID: userID})
 	return n > 0, domainError(err)
 }

@@ -43,7 +43,7 @@ func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
 		return chat.User{}, domainError(err)
 	}
 	u := toUser(row)
-	u.Settings = chat.Settings{ShareReadReceipts: row.ShareReadReceipts}
+	u.Settings = chat.Settings{ShareReadReceipts: row.ShareReadReceipts, DmPolicy: chat.DmPolicy(row.DmPolicy)}
 	return u, nil
 }
 
@@ -94,5 +94,5 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 }
 
 func toUser(u db.User) chat.User {
-	return chat.User{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+	return chat.User{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, StatusText: u.StatusText, CreatedAt: u.CreatedAt}
 }
