@@ -6,6 +6,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 )
 
 type Querier interface {
@@ -14,6 +15,10 @@ type Querier interface {
 	// A join (+1) or a leave (-1); the row's lock orders it with the room's
 	// other writers.
 	CountMembers(ctx context.Context, arg CountMembersParams) error
+	// A direct or group room: private, nameless, without an owner, keyed by
+	// its member set (rooms_member_set), whose uniqueness makes a second
+	// insert of the same set fail instead of making a second room.
+	CreateConversation(ctx context.Context, arg CreateConversationParams) error
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -22,6 +27,9 @@ type Querier interface {
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
+	// The membership check of a send, with the room's kind, which says
+	// whether the send may unhide the room for its members.
+	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
@@ -31,18 +39,26 @@ type Querier interface {
 	// How one user stands to another, in one statement of key lookups.
 	GetRelation(ctx context.Context, arg GetRelationParams) (GetRelationRow, error)
 	GetRoom(ctx context.Context, id int64) (GetRoomRow, error)
+	// A room's kind and size, read under its row's lock by a change of members.
+	GetRoomKind(ctx context.Context, id int64) (GetRoomKindRow, error)
 	GetSecret(ctx context.Context, name string) ([]byte, error)
 	GetUser(ctx context.Context, id int64) (User, error)
 	// The login is an email or a username; the two never collide because
 	// usernames cannot contain '@'.
 	GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	// Who hid the room: a key range of at most MaxGroupMembers rows.
+	HiddenMembers(ctx context.Context, roomID int64) ([]int64, error)
 	InsertChange(ctx context.Context, arg InsertChangeParams) error
 	InsertEdit(ctx context.Context, arg InsertEditParams) error
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
+	// The members of the direct and group rooms among a room list, in one
+	// statement whatever the number of rooms: by the primary key of
+	// memberships, then users'.
+	ListConversationMembers(ctx context.Context, roomIds []int64) ([]ListConversationMembersRow, error)
 	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
 	ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([]ListMemberIDsRow, error)
 	ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error)
@@ -64,7 +80,8 @@ type Querier interface {
 	// visibility (the caller decides what a non-member may see). role is 0 for
 	// a non-member. A member's counts come from the numbers kept beside the
 	// watermark and one key lookup, the member's last message, which says how
-	// many they sent (see 00003_read_counts.sql).
+	// many they sent (see 00003_read_counts.sql). A direct or group room the
+	// user hid is left out of the list, not out of a lookup of the one room.
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
@@ -76,7 +93,11 @@ type Querier interface {
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
+	RoomBySet(ctx context.Context, memberSet sql.NullString) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
+	RoomMemberIDs(ctx context.Context, roomID int64) ([]int64, error)
+	SetHidden(ctx context.Context, arg SetHiddenParams) (int64, error)
+	SetMemberSet(ctx context.Context, arg SetMemberSetParams) error
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
@@ -88,6 +109,7 @@ type Querier interface {
 	ShareRoomLog(ctx context.Context, id int64) (int64, error)
 	// A tombstone keeps the row (its seq is a log entry) and nothing said.
 	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
+	UpdateRoom(ctx context.Context, arg UpdateRoomParams) error
 }
 
 var _ Querier = (*Queries)(nil)

@@ -36,6 +36,9 @@ const (
 	SettingsChanged
 	// MuteChanged tells a user's sessions that a room is muted or not.
 	MuteChanged
+	// RoomUpdated tells a room's members its new name or topic (Room,
+	// without any member's read state).
+	RoomUpdated
 )
 
 // Event is something that happened in a room, told to its members, or to

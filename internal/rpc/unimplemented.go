@@ -21,18 +21,6 @@ func (h *AuthHandler) RevokeSession(context.Context, *chatv1.RevokeSessionReques
 	return nil, notYet()
 }
 
-func (h *RoomHandler) OpenDirect(context.Context, *chatv1.OpenDirectRequest) (*chatv1.OpenDirectResponse, error) {
-	return nil, notYet()
-}
-
-func (h *RoomHandler) HideRoom(context.Context, *chatv1.HideRoomRequest) (*chatv1.HideRoomResponse, error) {
-	return nil, notYet()
-}
-
-func (h *RoomHandler) UpdateRoom(context.Context, *chatv1.UpdateRoomRequest) (*chatv1.UpdateRoomResponse, error) {
-	return nil, notYet()
-}
-
 func (h *UserHandler) GetUser(context.Context, *chatv1.GetUserRequest) (*chatv1.GetUserResponse, error) {
 	return nil, notYet()
 }
