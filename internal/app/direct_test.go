@@ -289,7 +289,7 @@ func TestGroupLimit(t *testing.T) {
 		t.Fatalf("group of %d", g.GetMemberCount())
 	}
 	_, err := users[5].Rooms.AddMember(context.Background(), &chatv1.AddMemberRequest{RoomId: g.GetId(), Username: names[10]})
-	wantCode(t, err, connect.CodeResourceExhausted)
+	wantCode(t, err, connect.CodeFailedPrecondition)
 	if listed(t, users[10], g.GetId()) {
 		t.Fatal("an eleventh member got in")
 	}

@@ -66,7 +66,7 @@ func membersChanged(ctx context.Context, q *db.Queries, roomID int64) error {
 		return domainError(err)
 	}
 	if r.MemberCount > chat.MaxGroupMembers {
-		return chat.Errorf(chat.ErrExhausted, "a group conversation has at most %d members", chat.MaxGroupMembers)
+		return chat.Errorf(chat.ErrPrecondition, "a group conversation has at most %d members", chat.MaxGroupMembers)
 	}
 	ids, err := q.RoomMemberIDs(ctx, roomID)
 	if err != nil {
