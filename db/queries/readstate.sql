@@ -4,9 +4,10 @@
 -- visibility (the caller decides what a non-member may see). role is 0 for
 -- a non-member. A member's counts come from the numbers kept beside the
 -- watermark and one key lookup, the member's last message, which says how
--- many they sent (see 00003_read_counts.sql).
+-- many they sent (see 00003_read_counts.sql). A direct or group room the
+-- user hid is left out of the list, not out of a lookup of the one room.
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  r.member_count,
+  r.member_count, r.kind,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
   CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
@@ -18,7 +19,7 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
 FROM rooms r
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
-WHERE (sqlc.arg(only_room) = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
+WHERE (sqlc.arg(only_room) = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL) AND NOT COALESCE(mine.hidden, FALSE))
   OR r.id = sqlc.arg(only_room)
 ORDER BY r.id;
 

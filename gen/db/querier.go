@@ -6,6 +6,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -15,6 +16,10 @@ type Querier interface {
 	// A join (+1) or a leave (-1); the row's lock orders it with the room's
 	// other writers.
 	CountMembers(ctx context.Context, arg CountMembersParams) error
+	// A direct or group room: private, nameless, without an owner, keyed by
+	// its member set (rooms_member_set), whose uniqueness makes a second
+	// insert of the same set fail instead of making a second room.
+	CreateConversation(ctx context.Context, arg CreateConversationParams) error
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
@@ -29,6 +34,9 @@ type Querier interface {
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
 	GetFriendRequest(ctx context.Context, arg GetFriendRequestParams) (time.Time, error)
+	// The membership check of a send, with the room's kind, which says
+	// whether the send may unhide the room for its members.
+	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
@@ -38,12 +46,16 @@ type Querier interface {
 	// How one user stands to another, in one statement of key lookups.
 	GetRelation(ctx context.Context, arg GetRelationParams) (GetRelationRow, error)
 	GetRoom(ctx context.Context, id int64) (GetRoomRow, error)
+	// A room's kind and size, read under its row's lock by a change of members.
+	GetRoomKind(ctx context.Context, id int64) (GetRoomKindRow, error)
 	GetSecret(ctx context.Context, name string) ([]byte, error)
 	GetUser(ctx context.Context, id int64) (User, error)
 	// The login is an email or a username; the two never collide because
 	// usernames cannot contain '@'.
 	GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	// Who hid the room: a key range of at most MaxGroupMembers rows.
+	HiddenMembers(ctx context.Context, roomID int64) ([]int64, error)
 	InsertBlock(ctx context.Context, arg InsertBlockParams) (int64, error)
 	InsertChange(ctx context.Context, arg InsertChangeParams) error
 	InsertEdit(ctx context.Context, arg InsertEditParams) error
@@ -55,6 +67,10 @@ type Querier interface {
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
 	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
+	// The members of the direct and group rooms among a room list, in one
+	// statement whatever the number of rooms: by the primary key of
+	// memberships, then users'.
+	ListConversationMembers(ctx context.Context, roomIds []int64) ([]ListConversationMembersRow, error)
 	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
 	ListFriendIDs(ctx context.Context, userID int64) ([]int64, error)
 	ListFriends(ctx context.Context, userID int64) ([]ListFriendsRow, error)
@@ -80,7 +96,8 @@ type Querier interface {
 	// visibility (the caller decides what a non-member may see). role is 0 for
 	// a non-member. A member's counts come from the numbers kept beside the
 	// watermark and one key lookup, the member's last message, which says how
-	// many they sent (see 00003_read_counts.sql).
+	// many they sent (see 00003_read_counts.sql). A direct or group room the
+	// user hid is left out of the list, not out of a lookup of the one room.
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
@@ -95,13 +112,17 @@ type Querier interface {
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
+	RoomBySet(ctx context.Context, memberSet sql.NullString) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
+	RoomMemberIDs(ctx context.Context, roomID int64) ([]int64, error)
 	// Users whose username or display name starts with the prefix (LIKE
 	// under the table's case-insensitive collation, '!' escaping), the viewer
 	// and those who blocked the viewer left out. Each branch is one range of
 	// its key (users_username, users_display_name) read to the limit; the
 	// union is ordered by username. No email: a search never returns one.
 	SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error)
+	SetHidden(ctx context.Context, arg SetHiddenParams) (int64, error)
+	SetMemberSet(ctx context.Context, arg SetMemberSetParams) error
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
@@ -114,6 +135,7 @@ type Querier interface {
 	ShareRoomLog(ctx context.Context, id int64) (int64, error)
 	// A tombstone keeps the row (its seq is a log entry) and nothing said.
 	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
+	UpdateRoom(ctx context.Context, arg UpdateRoomParams) error
 }
 
 var _ Querier = (*Queries)(nil)

@@ -77,7 +77,7 @@ func (q *Queries) ListReceipts(ctx context.Context, roomID int64) ([]ListReceipt
 
 const listRoomsFor = `-- name: ListRoomsFor :many
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  r.member_count,
+  r.member_count, r.kind,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
   CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
@@ -89,7 +89,7 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
 FROM rooms r
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
-WHERE (? = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
+WHERE (? = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL) AND NOT COALESCE(mine.hidden, FALSE))
   OR r.id = ?
 ORDER BY r.id
 `
@@ -107,6 +107,7 @@ type ListRoomsForRow struct {
 	LastSeq      int64
 	CreatedAt    time.Time
 	MemberCount  int64
+	Kind         int8
 	Role         int64
 	ReadSeq      int64
 	Muted        int64
@@ -119,7 +120,8 @@ type ListRoomsForRow struct {
 // visibility (the caller decides what a non-member may see). role is 0 for
 // a non-member. A member's counts come from the numbers kept beside the
 // watermark and one key lookup, the member's last message, which says how
-// many they sent (see 00003_read_counts.sql).
+// many they sent (see 00003_read_counts.sql). A direct or group room the
+// user hid is left out of the list, not out of a lookup of the one room.
 func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error) {
 	rows, err := q.db.QueryContext(ctx, listRoomsFor, arg.UserID, arg.OnlyRoom, arg.OnlyRoom)
 	if err != nil {
@@ -137,6 +139,7 @@ func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]L
 			&i.LastSeq,
 			&i.CreatedAt,
 			&i.MemberCount,
+			&i.Kind,
 			&i.Role,
 			&i.ReadSeq,
 			&i.Muted,

@@ -62,6 +62,10 @@ type Room struct {
 	UnreadCount  int64
 	MentionCount int64
 	Muted        bool
+	Kind         RoomKind
+	// Members are a direct or group room's members, the caller among them,
+	// whom clients name the room by; nil for channels.
+	Members []User
 }
 
 // Membership is a user's place in a room.

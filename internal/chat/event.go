@@ -52,6 +52,9 @@ const (
 	BlockChanged
 	// UserUpdated tells a user's sessions and friends their new profile.
 	UserUpdated
+	// RoomUpdated tells a room's members its new name or topic (Room,
+	// without any member's read state).
+	RoomUpdated
 )
 
 // Event is something that happened in a room, told to its members, or to

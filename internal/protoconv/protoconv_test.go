@@ -14,7 +14,9 @@ import (
 func TestEventRoundTrip(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 	alice := chat.User{ID: 7, Username: "alice", DisplayName: "Alice", StatusText: "away", CreatedAt: at}
-	room := chat.Room{ID: 9, Name: "secret", Topic: "t", Visibility: chat.Private, MemberCount: 2, LastSeq: 41, Joined: true, CreatedAt: at}
+	room := chat.Room{ID: 9, Name: "secret", Topic: "t", Visibility: chat.Private, MemberCount: 2, LastSeq: 41, Joined: true, CreatedAt: at, Kind: chat.Channel}
+	bob := chat.User{ID: 8, Username: "bob", DisplayName: "Bob", CreatedAt: at}
+	direct := chat.Room{ID: 10, Visibility: chat.Private, MemberCount: 2, Joined: true, CreatedAt: at, Kind: chat.Direct, Members: []chat.User{alice, bob}}
 	for _, e := range []chat.Event{
 		{Kind: chat.MessageCreated, RoomID: 9, Message: &chat.Message{ID: 1, RoomID: 9, Seq: 42, Sender: alice, Body: "hi", ClientMsgID: "c1", CreatedAt: at}},
 		{Kind: chat.MemberJoined, RoomID: 9, Member: &chat.Membership{User: alice, Role: chat.Member, Online: true, JoinedAt: at}},
@@ -41,6 +43,8 @@ func TestEventRoundTrip(t *testing.T) {
 		{Kind: chat.UserUpdated, To: 8, User: &alice},
 		{Kind: chat.PresenceChanged, To: 8, UserID: 7, Online: true},
 		{Kind: chat.MuteChanged, RoomID: 9, To: 7, Muted: true},
+		{Kind: chat.RoomAdded, RoomID: 10, To: 7, Room: &direct},
+		{Kind: chat.RoomUpdated, RoomID: 9, Room: &room},
 	} {
 		pb := Event(e)
 		if e.To != 0 && (pb.GetRoomId() != 0 || pb.GetUserId() != e.To) {
