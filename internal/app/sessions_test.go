@@ -11,16 +11,16 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-// device is a client of srv over p from the loopback address addr with the
+// deviceClient is a client of srv over p from the loopback address addr with the
 // User-Agent agent, as a second computer of the same person would be.
-func device(srv *testenv.Server, p testenv.Protocol, addr, agent string) *testenv.Client {
+func deviceClient(srv *testenv.Server, p testenv.Protocol, addr, agent string) *testenv.Client {
 	c := testenv.NewClientAt(srv.URL, testenv.HTTPClientFrom(addr), p.Opts...)
 	c.Header = map[string]string{"User-Agent": agent}
 	return c
 }
 
-// loginAs logs an existing user (of Signup's password) in on c.
-func loginAs(t *testing.T, c *testenv.Client, name string) *chatv1.LoginResponse {
+// loginDevice logs an existing user (of Signup's password) in on c.
+func loginDevice(t *testing.T, c *testenv.Client, name string) *chatv1.LoginResponse {
 	t.Helper()
 	res, err := c.Auth.Login(context.Background(), &chatv1.LoginRequest{Login: name, Password: "password-" + name})
 	if err != nil {
@@ -43,10 +43,10 @@ func TestListSessions(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, srv *testenv.Server, p testenv.Protocol) {
 		name := "devices_" + p.Name
 		before := time.Now().Add(-time.Second)
-		phone := device(srv, p, "127.0.0.1", "Phone/1.0 "+p.Name)
+		phone := deviceClient(srv, p, "127.0.0.1", "Phone/1.0 "+p.Name)
 		phone.Signup(t, name)
-		laptop := device(srv, p, "127.0.0.2", "Laptop/2.0 "+p.Name)
-		loginAs(t, laptop, name)
+		laptop := deviceClient(srv, p, "127.0.0.2", "Laptop/2.0 "+p.Name)
+		loginDevice(t, laptop, name)
 
 		got := listSessions(t, phone)
 		if len(got) != 2 {
@@ -88,10 +88,10 @@ func TestRevokeSession(t *testing.T) {
 		t.Run(p.Name, func(t *testing.T) {
 			ctx := context.Background()
 			name := "revoker_" + p.Name
-			phone := device(one, p, "127.0.0.1", "Phone")
+			phone := deviceClient(one, p, "127.0.0.1", "Phone")
 			phone.Signup(t, name)
-			laptop := device(one, p, "127.0.0.2", "Laptop")
-			laptopLogin := loginAs(t, laptop, name)
+			laptop := deviceClient(one, p, "127.0.0.2", "Laptop")
+			laptopLogin := loginDevice(t, laptop, name)
 			nearWS, _ := testenv.DialWS(t, one.URL, laptopLogin.GetAccessToken())
 			farWS, _ := testenv.DialWS(t, two.URL, laptopLogin.GetAccessToken())
 			room := newRoom(t, phone, "devices "+p.Name, chatv1.Visibility_VISIBILITY_PRIVATE)

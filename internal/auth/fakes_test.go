@@ -247,7 +247,13 @@ func newTestService(tb testing.TB, limit int) *testService {
 // login logs victim in and returns the session's principal and tokens.
 func (ts *testService) login(tb testing.TB) (Principal, Tokens) {
 	tb.Helper()
-	_, tokens, err := ts.Login(context.Background(), "victim", "password-victim")
+	return ts.loginWith(tb, context.Background())
+}
+
+// loginWith logs victim in with ctx, which may name the client.
+func (ts *testService) loginWith(tb testing.TB, ctx context.Context) (Principal, Tokens) {
+	tb.Helper()
+	_, tokens, err := ts.Login(ctx, "victim", "password-victim")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,16 +15,7 @@ import (
 func (ts *testService) loginFrom(tb testing.TB, now time.Time, userAgent, addr string) (Principal, Tokens) {
 	tb.Helper()
 	ts.now = func() time.Time { return now }
-	ctx := WithClientAddr(WithUserAgent(context.Background(), userAgent), addr)
-	_, tokens, err := ts.Login(ctx, "victim", "password-victim")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p, err := ts.signer.parse(tokens.Access)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p, tokens
+	return ts.loginWith(tb, WithClientAddr(WithUserAgent(context.Background(), userAgent), addr))
 }
 
 func TestListSessionsNewestFirst(t *testing.T) {
