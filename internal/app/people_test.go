@@ -109,6 +109,10 @@ func TestProfiles(t *testing.T) {
 		}
 		_, err = bo.Users.GetUser(ctx, &chatv1.GetUserRequest{User: &chatv1.GetUserRequest_Username{Username: "nobody_here"}})
 		wantError(t, err, connect.CodeNotFound, `no user named "nobody_here"`)
+		_, err = bo.Users.GetUser(ctx, &chatv1.GetUserRequest{User: &chatv1.GetUserRequest_UserId{UserId: 1 << 40}})
+		wantError(t, err, connect.CodeNotFound, "user 1099511627776 not found")
+		_, err = bo.Users.GetUser(ctx, &chatv1.GetUserRequest{})
+		wantCode(t, err, connect.CodeInvalidArgument)
 
 		for name, up := range map[string]*chatv1.UpdateProfileRequest{
 			"ErrNameControl":   {DisplayName: proto.String("Ann\u0007")},
