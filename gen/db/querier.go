@@ -6,7 +6,6 @@ package db
 
 import (
 	"context"
-	"time"
 )
 
 type Querier interface {
@@ -28,7 +27,6 @@ type Querier interface {
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
-	GetFriendRequest(ctx context.Context, arg GetFriendRequestParams) (time.Time, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)

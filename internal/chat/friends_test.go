@@ -36,11 +36,11 @@ func (s *friendStore) UserByUsername(_ context.Context, name string) (chat.User,
 	return chat.User{}, chat.Errorf(chat.ErrNotFound, "no user named %q", name)
 }
 
-func (s *friendStore) AskFriend(_ context.Context, _, _ int64, at time.Time, check func(chat.Relation) error) (chat.Asked, time.Time, error) {
+func (s *friendStore) AskFriend(_ context.Context, _, _ int64, _ time.Time, check func(chat.Relation) error) (chat.Asked, error) {
 	if err := check(s.rel); err != nil {
-		return 0, at, err
+		return 0, err
 	}
-	return s.asked, at, nil
+	return s.asked, nil
 }
 
 func (s *friendStore) Block(context.Context, int64, int64, time.Time) (chat.Ended, error) {
