@@ -6,9 +6,6 @@ SELECT id FROM users WHERE id IN (sqlc.arg(a), sqlc.arg(b)) ORDER BY id FOR UPDA
 -- name: InsertFriendRequest :execrows
 INSERT IGNORE INTO friend_requests (from_id, to_id, created_at) VALUES (?, ?, ?);
 
--- name: GetFriendRequest :one
-SELECT created_at FROM friend_requests WHERE from_id = ? AND to_id = ?;
-
 -- name: DeleteFriendRequest :execrows
 DELETE FROM friend_requests WHERE from_id = ? AND to_id = ?;
 

@@ -91,22 +91,6 @@ func (q *Queries) DeleteFriendship(ctx context.Context, arg DeleteFriendshipPara
 	return result.RowsAffected()
 }
 
-const getFriendRequest = `-- name: GetFriendRequest :one
-SELECT created_at FROM friend_requests WHERE from_id = ? AND to_id = ?
-`
-
-type GetFriendRequestParams struct {
-	FromID int64
-	ToID   int64
-}
-
-func (q *Queries) GetFriendRequest(ctx context.Context, arg GetFriendRequestParams) (time.Time, error) {
-	row := q.db.QueryRowContext(ctx, getFriendRequest, arg.FromID, arg.ToID)
-	var created_at time.Time
-	err := row.Scan(&created_at)
-	return created_at, err
-}
-
 const insertBlock = `-- name: InsertBlock :execrows
 INSERT IGNORE INTO blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?)
 `

@@ -7,7 +7,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"time"
 )
 
 type Querier interface {
@@ -33,7 +32,6 @@ type Querier interface {
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
-	GetFriendRequest(ctx context.Context, arg GetFriendRequestParams) (time.Time, error)
 	// The membership check of a send, with the room's kind, which says
 	// whether the send may unhide the room for its members.
 	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)

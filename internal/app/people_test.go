@@ -109,6 +109,10 @@ func TestProfiles(t *testing.T) {
 		}
 		_, err = bo.Users.GetUser(ctx, &chatv1.GetUserRequest{User: &chatv1.GetUserRequest_Username{Username: "nobody_here"}})
 		wantError(t, err, connect.CodeNotFound, `no user named "nobody_here"`)
+		_, err = bo.Users.GetUser(ctx, &chatv1.GetUserRequest{User: &chatv1.GetUserRequest_UserId{UserId: 1 << 40}})
+		wantError(t, err, connect.CodeNotFound, "user 1099511627776 not found")
+		_, err = bo.Users.GetUser(ctx, &chatv1.GetUserRequest{})
+		wantCode(t, err, connect.CodeInvalidArgument)
 
 		for name, up := range map[string]*chatv1.UpdateProfileRequest{
 			"ErrNameControl":   {DisplayName: proto.String("Ann\u0007")},
@@ -348,8 +352,9 @@ func isNil[T any](v T) bool {
 
 // TestFriendEventsAcrossProcesses: ann on one chatd and bo on another hear
 // every step of their friendship on every session, the sender's own as
-// outgoing; friends hear each other's profile and presence; a block tells
-// the blocker, and the blocked user only of the friendship's end.
+// outgoing; friends hear each other's profile and presence, a user's
+// sessions their new dm_policy; a block tells the blocker, and the blocked
+// user only of the friendship's end.
 func TestFriendEventsAcrossProcesses(t *testing.T) {
 	env := testenv.ServerEnv(t)
 	one, two := testenv.Start(t, env), testenv.Start(t, env)
@@ -394,6 +399,17 @@ func TestFriendEventsAcrossProcesses(t *testing.T) {
 		updated := nextUserEvent(t, ws, func(ev *chatv1.Event) *chatv1.User { return ev.GetUserUpdated().GetUser() })
 		if updated.GetId() != boID || updated.GetStatusText() != "lunch" || updated.GetEmail() != "" {
 			t.Fatalf("heard %v; want bo's new status", updated)
+		}
+	}
+
+	// Settings: ann's other session hears her new policy.
+	if _, err := ann.Users.UpdateSettings(ctx, &chatv1.UpdateSettingsRequest{DmPolicy: chatv1.DmPolicy_DM_POLICY_FRIENDS.Enum()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ws := range []*testenv.WS{annWS, annOther} {
+		set := nextUserEvent(t, ws, func(ev *chatv1.Event) *chatv1.Settings { return ev.GetSettingsChanged().GetSettings() })
+		if set.GetDmPolicy() != chatv1.DmPolicy_DM_POLICY_FRIENDS {
+			t.Fatalf("ann heard settings %v; want friends only", set)
 		}
 	}
 

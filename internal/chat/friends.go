@@ -57,7 +57,7 @@ type FriendStore interface {
 	// AskFriend stores from's request to to, or makes them friends when to
 	// had asked from, once check approved how from stands to to, read under
 	// the pair's lock. ErrNotFound when to is no user.
-	AskFriend(ctx context.Context, from, to int64, at time.Time, check func(Relation) error) (Asked, time.Time, error)
+	AskFriend(ctx context.Context, from, to int64, at time.Time, check func(Relation) error) (Asked, error)
 	// EndRequest removes from's request to to, making them friends when
 	// befriend; false when there was none.
 	EndRequest(ctx context.Context, from, to int64, befriend bool, at time.Time) (bool, error)
@@ -86,7 +86,8 @@ func (s *Service) SendFriendRequest(ctx context.Context, from int64, username st
 	if to.ID == from {
 		return false, Errorf(ErrInvalid, "you cannot send a friend request to yourself")
 	}
-	asked, at, err := s.store.AskFriend(ctx, from, to.ID, s.stamp(), Relation.mayAsk)
+	at := s.stamp()
+	asked, err := s.store.AskFriend(ctx, from, to.ID, at, Relation.mayAsk)
 	if err != nil {
 		return false, err
 	}

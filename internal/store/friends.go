@@ -21,8 +21,8 @@ func lockPair(ctx context.Context, q *db.Queries, self, other int64) error {
 }
 
 // AskFriend stores from's request to to, or makes them friends when to
-// had asked from; it returns when the request was made.
-func (s *Store) AskFriend(ctx context.Context, from, to int64, at time.Time, check func(chat.Relation) error) (chat.Asked, time.Time, error) {
+// had asked from.
+func (s *Store) AskFriend(ctx context.Context, from, to int64, at time.Time, check func(chat.Relation) error) (chat.Asked, error) {
 	var asked chat.Asked
 	err := s.withTx(ctx, func(q *db.Queries) error {
 		if err := lockPair(ctx, q, from, to); err != nil {
@@ -35,30 +35,29 @@ func (s *Store) AskFriend(ctx context.Context, from, to int64, at time.Time, che
 		if err := check(r); err != nil {
 			return err
 		}
-		asked, at, err = ask(ctx, q, from, to, r.Friends, at)
+		asked, err = ask(ctx, q, from, to, r.Friends, at)
 		return err
 	})
-	return asked, at, err
+	return asked, err
 }
 
 // ask is AskFriend's writes, under the pair's lock.
-func ask(ctx context.Context, q *db.Queries, from, to int64, friends bool, at time.Time) (chat.Asked, time.Time, error) {
+func ask(ctx context.Context, q *db.Queries, from, to int64, friends bool, at time.Time) (chat.Asked, error) {
 	if friends {
-		return chat.AlreadyFriends, at, nil
+		return chat.AlreadyFriends, nil
 	}
 	back, err := q.DeleteFriendRequest(ctx, db.DeleteFriendRequestParams{FromID: to, ToID: from})
 	if err != nil {
-		return 0, at, domainError(err)
+		return 0, domainError(err)
 	}
 	if back > 0 {
-		return chat.Befriended, at, domainError(q.InsertFriendship(ctx, db.InsertFriendshipParams{A: from, B: to, CreatedAt: at}))
+		return chat.Befriended, domainError(q.InsertFriendship(ctx, db.InsertFriendshipParams{A: from, B: to, CreatedAt: at}))
 	}
 	n, err := q.InsertFriendRequest(ctx, db.InsertFriendRequestParams{FromID: from, ToID: to, CreatedAt: at})
-	if err != nil || n > 0 {
-		return chat.Requested, at, domainError(err)
+	if n == 0 {
+		return chat.AlreadyRequested, domainError(err)
 	}
-	earlier, err := q.GetFriendRequest(ctx, db.GetFriendRequestParams{FromID: from, ToID: to})
-	return chat.AlreadyRequested, earlier, domainError(err)
+	return chat.Requested, domainError(err)
 }
 
 // EndRequest removes from's request to to, making them friends when

@@ -86,7 +86,7 @@ func TestAskFromBothSidesAtOnce(t *testing.T) {
 		for j, pair := range [][2]int64{{a.ID, b.ID}, {b.ID, a.ID}} {
 			wg.Go(func() {
 				var err error
-				if asked[j], _, err = st.AskFriend(ctx, pair[0], pair[1], time.Now().UTC(), func(chat.Relation) error { return nil }); err != nil {
+				if asked[j], err = st.AskFriend(ctx, pair[0], pair[1], time.Now().UTC(), func(chat.Relation) error { return nil }); err != nil {
 					t.Error(err)
 				}
 			})
@@ -112,7 +112,7 @@ func TestBlockEndsEverythingBetweenThePair(t *testing.T) {
 	ok := func(chat.Relation) error { return nil }
 	now := time.Now().UTC()
 	for _, pair := range [][2]int64{{a.ID, b.ID}, {b.ID, a.ID}, {c.ID, a.ID}} {
-		if _, _, err := st.AskFriend(ctx, pair[0], pair[1], now, ok); err != nil {
+		if _, err := st.AskFriend(ctx, pair[0], pair[1], now, ok); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -131,7 +131,7 @@ func TestBlockEndsEverythingBetweenThePair(t *testing.T) {
 		}
 	}
 	refuse := errors.New("refused")
-	_, _, err := st.AskFriend(ctx, b.ID, a.ID, now, func(r chat.Relation) error {
+	_, err := st.AskFriend(ctx, b.ID, a.ID, now, func(r chat.Relation) error {
 		if !r.BlockedBy {
 			t.Errorf("relation %+v; want blocked by a", r)
 		}

@@ -40,7 +40,7 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (chat.User, strin
 func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
 	row, err := s.q.GetUser(ctx, id)
 	if err != nil {
-		return chat.User{}, domainError(err)
+		return chat.User{}, notFound(err, "user %d not found", id)
 	}
 	u := toUser(row)
 	u.Settings = chat.Settings{ShareReadReceipts: row.ShareReadReceipts, DmPolicy: chat.DmPolicy(row.DmPolicy)}
