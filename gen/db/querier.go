@@ -57,7 +57,8 @@ type Querier interface {
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
 	// The members of the direct and group rooms among a room list, in one
 	// statement whatever the number of rooms: by the primary key of
-	// memberships, then users'.
+	// memberships, then users'. Unordered: the store sorts them, where MySQL's
+	// sort of these wide rows took a third of the statement's time.
 	ListConversationMembers(ctx context.Context, roomIds []int64) ([]ListConversationMembersRow, error)
 	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
 	ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([]ListMemberIDsRow, error)
