@@ -27,11 +27,11 @@ SELECT kind, member_count FROM rooms WHERE id = ?;
 -- name: ListConversationMembers :many
 -- The members of the direct and group rooms among a room list, in one
 -- statement whatever the number of rooms: by the primary key of
--- memberships, then users'.
-SELECT m.room_id, sqlc.embed(u)
+-- memberships, then users'. Unordered: the store sorts them, where MySQL's
+-- sort of these wide rows took a third of the statement's time.
+SELECT m.room_id, m.joined_at, sqlc.embed(u)
 FROM memberships m JOIN users u ON u.id = m.user_id
-WHERE m.room_id IN (sqlc.slice(room_ids))
-ORDER BY m.room_id, m.joined_at, u.id;
+WHERE m.room_id IN (sqlc.slice(room_ids));
 
 -- name: SetHidden :execrows
 UPDATE memberships SET hidden = ? WHERE room_id = ? AND user_id = ?;

@@ -104,20 +104,21 @@ func (q *Queries) HiddenMembers(ctx context.Context, roomID int64) ([]int64, err
 }
 
 const listConversationMembers = `-- name: ListConversationMembers :many
-SELECT m.room_id, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.room_id, m.joined_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id IN (/*SLICE:room_ids*/?)
-ORDER BY m.room_id, m.joined_at, u.id
 `
 
 type ListConversationMembersRow struct {
-	RoomID int64
-	User   User
+	RoomID   int64
+	JoinedAt time.Time
+	User     User
 }
 
 // The members of the direct and group rooms among a room list, in one
 // statement whatever the number of rooms: by the primary key of
-// memberships, then users'.
+// memberships, then users'. Unordered: the store sorts them, where MySQL's
+// sort of these wide rows took a third of the statement's time.
 func (q *Queries) ListConversationMembers(ctx context.Context, roomIds []int64) ([]ListConversationMembersRow, error) {
 	query := listConversationMembers
 	var queryParams []interface{}
@@ -139,6 +140,7 @@ func (q *Queries) ListConversationMembers(ctx context.Context, roomIds []int64) 
 		var i ListConversationMembersRow
 		if err := rows.Scan(
 			&i.RoomID,
+			&i.JoinedAt,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,

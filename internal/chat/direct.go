@@ -138,7 +138,6 @@ func (s *Service) show(ctx context.Context, room Room, userID int64) error {
 	if err != nil || !changed {
 		return err
 	}
-	room.Joined = true
 	s.publish(ctx, Event{Kind: RoomAdded, RoomID: room.ID, To: userID, Room: &room})
 	return nil
 }
@@ -150,7 +149,6 @@ func (s *Service) tellRoomAdded(ctx context.Context, userID, roomID int64) {
 		s.log.WarnContext(ctx, "room for member", "room_id", roomID, "user_id", userID, "err", err)
 		return
 	}
-	room.Joined = true
 	s.publish(ctx, Event{Kind: RoomAdded, RoomID: roomID, To: userID, Room: &room})
 }
 
@@ -183,6 +181,3 @@ func mayLeave(room Room) error {
 	}
 	return nil
 }
-
-// isConversation reports whether the kind is a direct or group room.
-func (k RoomKind) isConversation() bool { return k == Direct || k == Group }

@@ -20,6 +20,9 @@ func (s *Service) UpdateRoom(ctx context.Context, callerID, roomID int64, edit R
 	case role != Owner:
 		return Room{}, Errorf(ErrForbidden, "only the owner of room %q can change its name and topic", room.Name)
 	}
+	if edit == (RoomEdit{}) {
+		return room, nil // nothing to change, nothing to tell
+	}
 	if room, err = edit.apply(room); err != nil {
 		return Room{}, err
 	}

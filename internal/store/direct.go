@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/gen/db"
@@ -132,7 +134,8 @@ func (s *Store) UpdateRoom(ctx context.Context, r chat.Room) error {
 }
 
 // conversationMembers fills in the members of the direct and group rooms
-// among rooms, in one statement however many there are.
+// among rooms, in one statement however many there are, in the order they
+// joined.
 func (s *Store) conversationMembers(ctx context.Context, rooms []chat.Room) error {
 	at := make(map[int64]int)
 	for i, r := range rooms {
@@ -151,6 +154,9 @@ func (s *Store) conversationMembers(ctx context.Context, rooms []chat.Room) erro
 	if err != nil {
 		return domainError(err)
 	}
+	slices.SortFunc(rows, func(a, b db.ListConversationMembersRow) int {
+		return cmp.Or(cmp.Compare(a.RoomID, b.RoomID), a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.User.ID, b.User.ID))
+	})
 	for _, row := range rows {
 		r := &rooms[at[row.RoomID]]
 		r.Members = append(r.Members, toUser(row.User))
