@@ -1,12 +1,14 @@
 -- name: ListRoomsFor :many
 -- The rooms as the user sees them: with only_room 0, every public room and
--- every private room the user is in; otherwise that one room whatever its
--- visibility (the caller decides what a non-member may see). role is 0 for
--- a non-member. A member's counts come from the numbers kept beside the
--- watermark and one key lookup, the member's last message, which says how
--- many they sent (see 00003_read_counts.sql).
+-- every other room the user is in but hid; otherwise that one room
+-- whatever its visibility (the caller decides what a non-member may see).
+-- The ids come from two index ranges, the public names and the user's
+-- memberships, never a scan of rooms, most of which are other people's
+-- direct rooms. role is 0 for a non-member. A member's counts come from
+-- the numbers kept beside the watermark and one key lookup, the member's
+-- last message, which says how many they sent (see 00003_read_counts.sql).
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  r.member_count,
+  r.member_count, r.kind,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
   CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
@@ -16,10 +18,15 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
         ORDER BY o.seq DESC LIMIT 1), 0) - mine.read_own)
     - mine.unread_deleted, 0) AS SIGNED) AS unread_count,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
-FROM rooms r
+FROM (
+  SELECT p.id FROM rooms p WHERE sqlc.arg(only_room) = 0 AND p.public_name IS NOT NULL
+  UNION
+  SELECT j.room_id FROM memberships j WHERE sqlc.arg(only_room) = 0 AND j.user_id = sqlc.arg(user_id) AND NOT j.hidden
+  UNION
+  SELECT one.id FROM rooms one WHERE one.id = sqlc.arg(only_room)
+) ids
+JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
-WHERE (sqlc.arg(only_room) = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
-  OR r.id = sqlc.arg(only_room)
 ORDER BY r.id;
 
 -- name: GetReadState :one
@@ -48,5 +55,5 @@ JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ? AND m.read_seq > 0 AND u.share_read_receipts
 ORDER BY m.user_id;
 
--- name: SetShareReadReceipts :execrows
-UPDATE users SET share_read_receipts = ? WHERE id = ?;
+-- name: SetSettings :execrows
+UPDATE users SET share_read_receipts = ?, dm_policy = ? WHERE id = ?;

@@ -6,7 +6,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?);
 
 -- name: GetRoom :one
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  r.member_count
+  r.member_count, r.kind
 FROM rooms r WHERE r.id = ?;
 
 -- name: LockRoomSeq :one

@@ -6,6 +6,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 )
 
 type Querier interface {
@@ -14,14 +15,26 @@ type Querier interface {
 	// A join (+1) or a leave (-1); the row's lock orders it with the room's
 	// other writers.
 	CountMembers(ctx context.Context, arg CountMembersParams) error
+	// A direct or group room: private, nameless, without an owner, keyed by
+	// its member set (rooms_member_set), whose uniqueness makes a second
+	// insert of the same set fail instead of making a second room.
+	CreateConversation(ctx context.Context, arg CreateConversationParams) error
 	// The id is random (see store.newRoomID), never the AUTO_INCREMENT counter,
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
 	CreateUser(ctx context.Context, arg CreateUserParams) (int64, error)
+	DeleteBlock(ctx context.Context, arg DeleteBlockParams) (int64, error)
 	DeleteEdits(ctx context.Context, arg DeleteEditsParams) error
+	DeleteFriendRequest(ctx context.Context, arg DeleteFriendRequestParams) (int64, error)
+	// Both directions' requests between a and b.
+	DeleteFriendRequests(ctx context.Context, arg DeleteFriendRequestsParams) (int64, error)
+	DeleteFriendship(ctx context.Context, arg DeleteFriendshipParams) (int64, error)
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
+	// The membership check of a send, with the room's kind, which says
+	// whether the send may unhide the room for its members.
+	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
@@ -31,19 +44,36 @@ type Querier interface {
 	// How one user stands to another, in one statement of key lookups.
 	GetRelation(ctx context.Context, arg GetRelationParams) (GetRelationRow, error)
 	GetRoom(ctx context.Context, id int64) (GetRoomRow, error)
+	// A room's kind and size, read under its row's lock by a change of members.
+	GetRoomKind(ctx context.Context, id int64) (GetRoomKindRow, error)
 	GetSecret(ctx context.Context, name string) ([]byte, error)
 	GetUser(ctx context.Context, id int64) (User, error)
 	// The login is an email or a username; the two never collide because
 	// usernames cannot contain '@'.
 	GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	// Who hid the room: a key range of at most MaxGroupMembers rows.
+	HiddenMembers(ctx context.Context, roomID int64) ([]int64, error)
+	InsertBlock(ctx context.Context, arg InsertBlockParams) (int64, error)
 	InsertChange(ctx context.Context, arg InsertChangeParams) error
 	InsertEdit(ctx context.Context, arg InsertEditParams) error
+	InsertFriendRequest(ctx context.Context, arg InsertFriendRequestParams) (int64, error)
+	// A friendship is a row for each side.
+	InsertFriendship(ctx context.Context, arg InsertFriendshipParams) error
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
+	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
+	// The members of the direct and group rooms among a room list, in one
+	// statement whatever the number of rooms: by the primary key of
+	// memberships, then users'. Unordered: the store sorts them, where MySQL's
+	// sort of these wide rows took a third of the statement's time.
+	ListConversationMembers(ctx context.Context, roomIds []int64) ([]ListConversationMembersRow, error)
 	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
+	ListFriendIDs(ctx context.Context, userID int64) ([]int64, error)
+	ListFriends(ctx context.Context, userID int64) ([]ListFriendsRow, error)
+	ListIncomingRequests(ctx context.Context, toID int64) ([]ListIncomingRequestsRow, error)
 	ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([]ListMemberIDsRow, error)
 	ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error)
 	ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error)
@@ -53,6 +83,7 @@ type Querier interface {
 	ListMessagesBefore(ctx context.Context, arg ListMessagesBeforeParams) ([]ListMessagesBeforeRow, error)
 	// The messages created in the log entries (after, up_to].
 	ListMessagesBetween(ctx context.Context, arg ListMessagesBetweenParams) ([]ListMessagesBetweenRow, error)
+	ListOutgoingRequests(ctx context.Context, fromID int64) ([]ListOutgoingRequestsRow, error)
 	// One row per message and emoji, in the order each emoji was first used.
 	ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error)
 	// How far each member who shares receipts has read, of those who read any.
@@ -60,14 +91,19 @@ type Querier interface {
 	// What replies show of the messages they answer.
 	ListReplied(ctx context.Context, arg ListRepliedParams) ([]ListRepliedRow, error)
 	// The rooms as the user sees them: with only_room 0, every public room and
-	// every private room the user is in; otherwise that one room whatever its
-	// visibility (the caller decides what a non-member may see). role is 0 for
-	// a non-member. A member's counts come from the numbers kept beside the
-	// watermark and one key lookup, the member's last message, which says how
-	// many they sent (see 00003_read_counts.sql).
+	// every other room the user is in but hid; otherwise that one room
+	// whatever its visibility (the caller decides what a non-member may see).
+	// The ids come from two index ranges, the public names and the user's
+	// memberships, never a scan of rooms, most of which are other people's
+	// direct rooms. role is 0 for a non-member. A member's counts come from
+	// the numbers kept beside the watermark and one key lookup, the member's
+	// last message, which says how many they sent (see 00003_read_counts.sql).
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
+	// Locks both users' rows, in id order, so that changes between the same
+	// two people (a request, an answer, a block) run one after the other.
+	LockPair(ctx context.Context, arg LockPairParams) ([]int64, error)
 	// The room row's lock orders every writer of the room's log (the group
 	// commit of messages takes it too), which keeps the log gapless.
 	LockRoomLog(ctx context.Context, id int64) (LockRoomLogRow, error)
@@ -76,18 +112,30 @@ type Querier interface {
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
+	RoomBySet(ctx context.Context, memberSet sql.NullString) (int64, error)
 	RoomLastSeqs(ctx context.Context, ids []int64) ([]RoomLastSeqsRow, error)
+	RoomMemberIDs(ctx context.Context, roomID int64) ([]int64, error)
+	// Users whose username or display name starts with the prefix (LIKE
+	// under the table's case-insensitive collation, '!' escaping), the viewer
+	// and those who blocked the viewer left out. Each branch is one range of
+	// its key (users_username, users_display_name) read to the limit; the
+	// union is ordered by username. No email: a search never returns one.
+	SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error)
+	SetHidden(ctx context.Context, arg SetHiddenParams) (int64, error)
+	SetMemberSet(ctx context.Context, arg SetMemberSetParams) error
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
 	SetMuted(ctx context.Context, arg SetMutedParams) (int64, error)
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
+	SetProfile(ctx context.Context, arg SetProfileParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
-	SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error)
+	SetSettings(ctx context.Context, arg SetSettingsParams) (int64, error)
 	// A move back waits for the room's writers and holds them off: one that
 	// left this member's counts alone, the member being past its message,
 	// must be seen by the count of what the move goes back over.
 	ShareRoomLog(ctx context.Context, id int64) (int64, error)
 	// A tombstone keeps the row (its seq is a log entry) and nothing said.
 	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
+	UpdateRoom(ctx context.Context, arg UpdateRoomParams) error
 }
 
 var _ Querier = (*Queries)(nil)

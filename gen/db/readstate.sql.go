@@ -77,7 +77,7 @@ func (q *Queries) ListReceipts(ctx context.Context, roomID int64) ([]ListReceipt
 
 const listRoomsFor = `-- name: ListRoomsFor :many
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  r.member_count,
+  r.member_count, r.kind,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
   CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
@@ -87,16 +87,21 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
         ORDER BY o.seq DESC LIMIT 1), 0) - mine.read_own)
     - mine.unread_deleted, 0) AS SIGNED) AS unread_count,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
-FROM rooms r
+FROM (
+  SELECT p.id FROM rooms p WHERE ? = 0 AND p.public_name IS NOT NULL
+  UNION
+  SELECT j.room_id FROM memberships j WHERE ? = 0 AND j.user_id = ? AND NOT j.hidden
+  UNION
+  SELECT one.id FROM rooms one WHERE one.id = ?
+) ids
+JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
-WHERE (? = 0 AND (r.visibility = 1 OR mine.user_id IS NOT NULL))
-  OR r.id = ?
 ORDER BY r.id
 `
 
 type ListRoomsForParams struct {
-	UserID   int64
 	OnlyRoom int64
+	UserID   int64
 }
 
 type ListRoomsForRow struct {
@@ -107,6 +112,7 @@ type ListRoomsForRow struct {
 	LastSeq      int64
 	CreatedAt    time.Time
 	MemberCount  int64
+	Kind         int8
 	Role         int64
 	ReadSeq      int64
 	Muted        int64
@@ -115,13 +121,21 @@ type ListRoomsForRow struct {
 }
 
 // The rooms as the user sees them: with only_room 0, every public room and
-// every private room the user is in; otherwise that one room whatever its
-// visibility (the caller decides what a non-member may see). role is 0 for
-// a non-member. A member's counts come from the numbers kept beside the
-// watermark and one key lookup, the member's last message, which says how
-// many they sent (see 00003_read_counts.sql).
+// every other room the user is in but hid; otherwise that one room
+// whatever its visibility (the caller decides what a non-member may see).
+// The ids come from two index ranges, the public names and the user's
+// memberships, never a scan of rooms, most of which are other people's
+// direct rooms. role is 0 for a non-member. A member's counts come from
+// the numbers kept beside the watermark and one key lookup, the member's
+// last message, which says how many they sent (see 00003_read_counts.sql).
 func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error) {
-	rows, err := q.db.QueryContext(ctx, listRoomsFor, arg.UserID, arg.OnlyRoom, arg.OnlyRoom)
+	rows, err := q.db.QueryContext(ctx, listRoomsFor,
+		arg.OnlyRoom,
+		arg.OnlyRoom,
+		arg.UserID,
+		arg.OnlyRoom,
+		arg.UserID,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +151,7 @@ func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]L
 			&i.LastSeq,
 			&i.CreatedAt,
 			&i.MemberCount,
+			&i.Kind,
 			&i.Role,
 			&i.ReadSeq,
 			&i.Muted,
@@ -174,17 +189,18 @@ func (q *Queries) SetMuted(ctx context.Context, arg SetMutedParams) (int64, erro
 	return result.RowsAffected()
 }
 
-const setShareReadReceipts = `-- name: SetShareReadReceipts :execrows
-UPDATE users SET share_read_receipts = ? WHERE id = ?
+const setSettings = `-- name: SetSettings :execrows
+UPDATE users SET share_read_receipts = ?, dm_policy = ? WHERE id = ?
 `
 
-type SetShareReadReceiptsParams struct {
+type SetSettingsParams struct {
 	ShareReadReceipts bool
+	DmPolicy          int8
 	ID                int64
 }
 
-func (q *Queries) SetShareReadReceipts(ctx context.Context, arg SetShareReadReceiptsParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, setShareReadReceipts, arg.ShareReadReceipts, arg.ID)
+func (q *Queries) SetSettings(ctx context.Context, arg SetSettingsParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, setSettings, arg.ShareReadReceipts, arg.DmPolicy, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -60,7 +60,7 @@ func (q *Queries) CreateRoom(ctx context.Context, arg CreateRoomParams) error {
 
 const getRoom = `-- name: GetRoom :one
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
-  r.member_count
+  r.member_count, r.kind
 FROM rooms r WHERE r.id = ?
 `
 
@@ -72,6 +72,7 @@ type GetRoomRow struct {
 	LastSeq     int64
 	CreatedAt   time.Time
 	MemberCount int64
+	Kind        int8
 }
 
 func (q *Queries) GetRoom(ctx context.Context, id int64) (GetRoomRow, error) {
@@ -85,6 +86,7 @@ func (q *Queries) GetRoom(ctx context.Context, id int64) (GetRoomRow, error) {
 		&i.LastSeq,
 		&i.CreatedAt,
 		&i.MemberCount,
+		&i.Kind,
 	)
 	return i, err
 }

@@ -119,6 +119,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	rate(&c.Passwords.ChangePerUser, "limit-password-change", "PARLEY_LIMIT_PASSWORD_CHANGE", "5/30m", "wrong current passwords given to ChangePassword per user")
 	rate(&c.Limits.SendsPerRoom, "limit-send", "PARLEY_LIMIT_SEND", "10/10s", "messages per user per room")
 	rate(&c.Limits.CallsPerUser, "limit-calls", "PARLEY_LIMIT_CALLS", "100/5s", "RPCs per user, or per address before login")
+	rate(&c.Limits.FriendRequestsPerUser, "limit-friend-request", "PARLEY_LIMIT_FRIEND_REQUEST", "20/1h", "friend requests per user")
 	if err := parsePrefixes(env("PARLEY_TRUSTED_PROXIES", ""), &c.Limits.TrustedProxies); err != nil {
 		bad = append(bad, err)
 	}

@@ -22,6 +22,8 @@ func TestRateSettings(t *testing.T) {
 		{"ErrTooFast", "PARLEY_LIMIT_CALLS", "1000000/100s",
 			[]string{"PARLEY_LIMIT_CALLS", "at most 1,000 events per second", "at least N milliseconds", "for example 1000000/16m40s"}},
 		{"ErrNotARate", "PARLEY_LIMIT_LOGIN_IP", "lots", []string{"PARLEY_LIMIT_LOGIN_IP", "N/duration", "10/10s"}},
+		{"OKFriendRequests", "PARLEY_LIMIT_FRIEND_REQUEST", "5/1h", nil},
+		{"ErrFriendRequests", "PARLEY_LIMIT_FRIEND_REQUEST", "20", []string{"PARLEY_LIMIT_FRIEND_REQUEST", "N/duration"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,8 +45,11 @@ func TestRooms(t *testing.T) {
 		if r := pub.GetRoom(); r.GetName() != "pub "+p.Name || r.GetVisibility() != chatv1.Visibility_VISIBILITY_PUBLIC || !r.GetJoined() || r.GetMemberCount() != 1 {
 			t.Fatalf("created room = %v", r)
 		}
-		_, err = stranger.Rooms.CreateRoom(ctx, &chatv1.CreateRoomRequest{Name: "pub " + p.Name})
+		_, err = stranger.Rooms.CreateRoom(ctx, &chatv1.CreateRoomRequest{Name: "PUB " + p.Name})
 		wantCode(t, err, connect.CodeAlreadyExists)
+		if !strings.Contains(err.Error(), "a room with that name exists") {
+			t.Fatalf("a taken room name is told as %q", err)
+		}
 
 		priv, err := owner.Rooms.CreateRoom(ctx, &chatv1.CreateRoomRequest{Name: "secret " + p.Name, Visibility: chatv1.Visibility_VISIBILITY_PRIVATE})
 		if err != nil {

@@ -40,7 +40,8 @@ type Users interface {
 
 // Sessions keeps login sessions and their current refresh-token hash.
 type Sessions interface {
-	Create(ctx context.Context, sessionID string, userID int64, refreshHash string, ttl time.Duration) error
+	// Create stores a new session of the user, described by info.
+	Create(ctx context.Context, userID int64, info SessionInfo, refreshHash string, ttl time.Duration) error
 	// Rotate swaps the refresh hash when oldHash is current and returns the
 	// session's user. When the session exists but oldHash is not current, a
 	// refresh token was used twice: Rotate ends the session in the same
@@ -48,11 +49,17 @@ type Sessions interface {
 	// live connections must close. ErrBadToken when there is no such
 	// session.
 	Rotate(ctx context.Context, sessionID, oldHash, newHash string, ttl time.Duration) (int64, error)
-	// UserOf returns the session's user, ErrBadToken when it has ended.
-	UserOf(ctx context.Context, sessionID string) (int64, error)
-	Delete(ctx context.Context, sessionID string) error
+	// UserOf returns the session's user, ErrBadToken when it has ended, and
+	// notes that the session was seen at now (coarsely: it need not write
+	// on every call).
+	UserOf(ctx context.Context, sessionID string, now time.Time) (int64, error)
+	// End ends the session if it is the user's and reports whether it was
+	// there to end. Another user's session is left alone, as if gone.
+	End(ctx context.Context, userID int64, sessionID string) (bool, error)
 	// EndOthers ends every session of the user but keep, returning their ids.
 	EndOthers(ctx context.Context, userID int64, keep string) ([]string, error)
+	// List returns the user's live sessions, in no particular order.
+	List(ctx context.Context, userID int64) ([]SessionInfo, error)
 }
 
 // SessionWatcher learns that a session of the user ended, to close its live

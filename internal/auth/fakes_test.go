@@ -71,15 +71,16 @@ type memSessions struct {
 type memSession struct {
 	uid     int64
 	refresh string
+	info    SessionInfo
 }
 
-func (m *memSessions) Create(_ context.Context, sid string, uid int64, hash string, _ time.Duration) error {
+func (m *memSessions) Create(_ context.Context, uid int64, info SessionInfo, hash string, _ time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.sessions == nil {
 		m.sessions = map[string]memSession{}
 	}
-	m.sessions[sid] = memSession{uid, hash}
+	m.sessions[info.ID] = memSession{uid, hash, info}
 	return nil
 }
 
@@ -94,28 +95,46 @@ func (m *memSessions) Rotate(_ context.Context, sid, oldHash, newHash string, _ 
 		delete(m.sessions, sid)
 		return s.uid, ErrRefreshReplayed
 	}
-	m.sessions[sid] = memSession{s.uid, newHash}
+	s.refresh = newHash
+	m.sessions[sid] = s
 	return s.uid, nil
 }
 
-func (m *memSessions) UserOf(_ context.Context, sid string) (int64, error) {
+func (m *memSessions) UserOf(_ context.Context, sid string, now time.Time) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.sessions[sid]
 	if !ok {
 		return 0, ErrBadToken
 	}
+	s.info.LastSeenAt = now
+	m.sessions[sid] = s
 	return s.uid, nil
 }
 
-func (m *memSessions) Delete(_ context.Context, sid string) error {
+func (m *memSessions) End(_ context.Context, uid int64, sid string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if s, ok := m.sessions[sid]; !ok || s.uid != uid {
+		return false, nil
+	}
 	delete(m.sessions, sid)
-	return nil
+	return true, nil
 }
 
 func (m *memSessions) EndOthers(context.Context, int64, string) ([]string, error) { return nil, nil }
+
+func (m *memSessions) List(_ context.Context, uid int64) ([]SessionInfo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []SessionInfo
+	for _, s := range m.sessions {
+		if s.uid == uid {
+			out = append(out, s.info)
+		}
+	}
+	return out, nil
+}
 
 // endedSessions records what SessionEnded was told.
 type endedSessions struct {
@@ -228,7 +247,13 @@ func newTestService(tb testing.TB, limit int) *testService {
 // login logs victim in and returns the session's principal and tokens.
 func (ts *testService) login(tb testing.TB) (Principal, Tokens) {
 	tb.Helper()
-	_, tokens, err := ts.Login(context.Background(), "victim", "password-victim")
+	return ts.loginWith(tb, context.Background())
+}
+
+// loginWith logs victim in with ctx, which may name the client.
+func (ts *testService) loginWith(tb testing.TB, ctx context.Context) (Principal, Tokens) {
+	tb.Helper()
+	_, tokens, err := ts.Login(ctx, "victim", "password-victim")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -52,7 +52,8 @@ func (s *Service) Register(ctx context.Context, username, email, password string
 // Login checks a password and starts a session. Unknown accounts and wrong
 // passwords get the same error after the same work. The attempt counts
 // against the account the database finds, however the login was spelt, and
-// against the address WithClientAddr gave.
+// against the address WithClientAddr gave; the session records that
+// address and the client WithUserAgent named.
 func (s *Service) Login(ctx context.Context, login, password string) (chat.User, Tokens, error) {
 	login = NormalizeLogin(login)
 	user, hash, err := s.users.UserByLogin(ctx, login)
@@ -65,7 +66,7 @@ func (s *Service) Login(ctx context.Context, login, password string) (chat.User,
 	}
 	sessionID := randomToken(16)
 	refresh, refreshHash := newRefreshToken(sessionID)
-	if err := s.sessions.Create(ctx, sessionID, user.ID, refreshHash, RefreshTTL); err != nil {
+	if err := s.sessions.Create(ctx, user.ID, newSessionInfo(ctx, sessionID, s.now()), refreshHash, RefreshTTL); err != nil {
 		return chat.User{}, Tokens{}, err
 	}
 	tokens, err := s.issue(Principal{UserID: user.ID, SessionID: sessionID}, refresh)
@@ -111,7 +112,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if err != nil {
 		return Principal{}, err
 	}
-	userID, err := s.sessions.UserOf(ctx, p.SessionID)
+	userID, err := s.sessions.UserOf(ctx, p.SessionID, s.now())
 	switch {
 	case errors.Is(err, chat.ErrUnavailable):
 		// While Redis restarts, a correctly signed, unexpired token is
@@ -129,10 +130,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 
 // Logout ends the session everywhere, including its live connections.
 func (s *Service) Logout(ctx context.Context, p Principal) error {
-	if err := s.sessions.Delete(ctx, p.SessionID); err != nil {
-		return err
-	}
-	return s.watcher.SessionEnded(ctx, p.UserID, p.SessionID)
+	return s.end(ctx, p.UserID, p.SessionID)
 }
 
 // ChangePassword checks the current password, stores the new one and ends

@@ -31,7 +31,9 @@ type User struct {
 	Username    string
 	Email       string
 	DisplayName string
-	CreatedAt   time.Time
+	// StatusText is the short line shown beside the name.
+	StatusText string
+	CreatedAt  time.Time
 	// Settings are known only for the user's own account.
 	Settings Settings
 }
@@ -41,6 +43,8 @@ type Settings struct {
 	// ShareReadReceipts lets others see how far the user has read, and the
 	// user see theirs: receipts are reciprocal.
 	ShareReadReceipts bool
+	// DmPolicy says who may open a direct room with the user.
+	DmPolicy DmPolicy
 }
 
 // Room is a conversation with its own gapless message sequence.
@@ -58,6 +62,10 @@ type Room struct {
 	UnreadCount  int64
 	MentionCount int64
 	Muted        bool
+	Kind         RoomKind
+	// Members are a direct or group room's members, the caller among them,
+	// whom clients name the room by; nil for channels.
+	Members []User
 }
 
 // Membership is a user's place in a room.

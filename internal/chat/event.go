@@ -36,6 +36,25 @@ const (
 	SettingsChanged
 	// MuteChanged tells a user's sessions that a room is muted or not.
 	MuteChanged
+	// People (issue 16), each addressed to one user (To). The other person
+	// is User, or UserID for FriendRemoved.
+	//
+	// FriendRequestReceived tells both people of a new Request; Outgoing
+	// for the sender's own sessions, where Request.User is the addressee.
+	FriendRequestReceived
+	// FriendRequestAnswered tells both people that a request was accepted
+	// (Accepted), declined or cancelled.
+	FriendRequestAnswered
+	// FriendRemoved tells both people that their friendship ended.
+	FriendRemoved
+	// BlockChanged tells the blocker's sessions that User is Blocked or
+	// not; the blocked user is never told.
+	BlockChanged
+	// UserUpdated tells a user's sessions and friends their new profile.
+	UserUpdated
+	// RoomUpdated tells a room's members its new name or topic (Room,
+	// without any member's read state).
+	RoomUpdated
 )
 
 // Event is something that happened in a room, told to its members, or to
@@ -64,6 +83,12 @@ type Event struct {
 	ReadSeq    int64
 	Settings   *Settings
 	Muted      bool
+	// The people events' fields (see FriendRequestReceived).
+	User     *User
+	Request  *FriendRequest
+	Outgoing bool
+	Accepted bool
+	Blocked  bool
 }
 
 // Seq is the seq of the room log entry the event is, 0 for events that are

@@ -54,6 +54,28 @@ type Store interface {
 	// to's policy.
 	Relation(ctx context.Context, from, to int64) (Relation, error)
 	ReadStateStore
+	ProfileStore
+	FriendStore
+	ConversationStore
+}
+
+// ConversationStore keeps direct and group rooms and room settings.
+type ConversationStore interface {
+	// OpenConversation returns the room of exactly c's members, creating it
+	// (created true) unless one exists, also when another call creates it
+	// at the same moment.
+	OpenConversation(ctx context.Context, c NewConversation) (roomID int64, created bool, err error)
+	// MemberKind is the room's kind for a member, ErrNotFound for anyone
+	// else.
+	MemberKind(ctx context.Context, roomID, userID int64) (RoomKind, error)
+	// SetHidden reports whether the member's hidden flag changed.
+	SetHidden(ctx context.Context, roomID, userID int64, hidden bool) (bool, error)
+	// Unhide shows the room again to the members who hid it, returning
+	// those it changed for.
+	Unhide(ctx context.Context, roomID int64) ([]int64, error)
+	// UpdateRoom sets a room's name and topic; a public name another room
+	// has is ErrConflict.
+	UpdateRoom(ctx context.Context, room Room) error
 }
 
 // ReadStateStore keeps the members' read watermarks, mutes and receipt

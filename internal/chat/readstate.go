@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
 )
@@ -20,6 +21,8 @@ type ReadMove struct {
 // SettingsUpdate names the settings to change; nil fields stay.
 type SettingsUpdate struct {
 	ShareReadReceipts *bool
+	// DmPolicy 0 stands for DmEveryone.
+	DmPolicy *DmPolicy
 }
 
 // MarkRead moves the caller's watermark forward to seq, clamped to the
@@ -100,6 +103,12 @@ func (s *Service) UpdateSettings(ctx context.Context, userID int64, up SettingsU
 	}
 	if up.ShareReadReceipts != nil {
 		set.ShareReadReceipts = *up.ShareReadReceipts
+	}
+	if up.DmPolicy != nil {
+		set.DmPolicy = cmp.Or(*up.DmPolicy, DmEveryone)
+		if set.DmPolicy != DmEveryone && set.DmPolicy != DmFriends {
+			return Settings{}, Errorf(ErrInvalid, "unknown direct message policy %d", set.DmPolicy)
+		}
 	}
 	changed, err := s.store.SetSettings(ctx, userID, set)
 	if err != nil {

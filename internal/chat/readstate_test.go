@@ -43,6 +43,13 @@ func (s *readStore) Role(context.Context, int64, int64) (chat.Role, error) {
 	return chat.Member, nil
 }
 
+func (s *readStore) MemberKind(context.Context, int64, int64) (chat.RoomKind, error) {
+	if !s.member {
+		return 0, chat.ErrNotFound
+	}
+	return chat.Channel, nil
+}
+
 func (s *readStore) RoomFor(_ context.Context, _, roomID int64) (chat.Room, chat.Role, error) {
 	room := chat.Room{ID: roomID, Name: "r", Visibility: chat.Public, LastSeq: s.lastSeq}
 	if !s.member {

@@ -88,19 +88,24 @@ func (s *Service) JoinRoom(ctx context.Context, userID, roomID int64) (Room, err
 // LeaveRoom ends the caller's membership. Leaving a room one is not in is
 // not an error.
 func (s *Service) LeaveRoom(ctx context.Context, userID, roomID int64) error {
-	if _, _, err := s.visibleRoom(ctx, userID, roomID); err != nil {
+	room, _, err := s.visibleRoom(ctx, userID, roomID)
+	if err != nil {
+		return err
+	}
+	if err := mayLeave(room); err != nil {
 		return err
 	}
 	return s.removeMember(ctx, roomID, userID)
 }
 
-// AddMember lets a room's owner add a user by username.
+// AddMember adds a user by username: to a channel its owner does, to a
+// group any member (see mayAddTo).
 func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, username string) (Membership, error) {
-	if _, err := s.requireOwner(ctx, callerID, roomID); err != nil {
-		return Membership{}, err
-	}
 	user, err := s.store.UserByUsername(ctx, username)
 	if err != nil {
+		return Membership{}, err
+	}
+	if _, err := s.mayAddTo(ctx, callerID, roomID, user.ID); err != nil {
 		return Membership{}, err
 	}
 	m, added, err := s.store.AddMember(ctx, roomID, user.ID, Member)
@@ -161,7 +166,8 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 		return Message{}, err
 	}
 	m.Body = body
-	if err := s.requireMember(ctx, m.SenderID, m.RoomID); err != nil {
+	kind, err := s.memberKind(ctx, m.SenderID, m.RoomID)
+	if err != nil {
 		return Message{}, err
 	}
 	var quote *ReplyTo
@@ -186,6 +192,9 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 		return msg, nil
 	}
 	s.publish(ctx, Event{Kind: MessageCreated, RoomID: m.RoomID, Message: &msg})
+	if kind != Channel {
+		s.unhide(ctx, m.RoomID)
+	}
 	// The message ends its sender's typing, which clients stop showing: the
 	// next keystroke is news again, not a repeat within TypingWindow. Off
 	// the send's path, since typing is a hint.
@@ -267,8 +276,9 @@ func (s *Service) Typing(ctx context.Context, userID, roomID int64) error {
 	return nil
 }
 
-// PresenceChanged tells each of the user's rooms that they came online or
-// went offline.
+// PresenceChanged tells each of the user's rooms, and each of their
+// friends (a per-user event without a room), that they came online or went
+// offline.
 func (s *Service) PresenceChanged(ctx context.Context, userID int64, online bool) error {
 	rooms, err := s.store.RoomIDsOf(ctx, userID)
 	if err != nil {
@@ -277,6 +287,7 @@ func (s *Service) PresenceChanged(ctx context.Context, userID int64, online bool
 	for _, r := range rooms {
 		s.publish(ctx, Event{Kind: PresenceChanged, RoomID: r, UserID: userID, Online: online})
 	}
+	s.tellFriends(ctx, userID, Event{Kind: PresenceChanged, UserID: userID, Online: online})
 	return nil
 }
 
@@ -322,15 +333,21 @@ func hidePrivate(room Room, role Role, err error) (Room, Role, error) {
 // read needs; only a non-member's answer loads the room, to tell a public
 // room (forbidden) from a hidden or missing one (not found).
 func (s *Service) requireMember(ctx context.Context, userID, roomID int64) error {
-	_, err := s.store.Role(ctx, roomID, userID)
+	_, err := s.memberKind(ctx, userID, roomID)
+	return err
+}
+
+// memberKind is requireMember that also says the room's kind.
+func (s *Service) memberKind(ctx context.Context, userID, roomID int64) (RoomKind, error) {
+	kind, err := s.store.MemberKind(ctx, roomID, userID)
 	if !errors.Is(err, ErrNotFound) {
-		return err
+		return kind, err
 	}
 	room, _, err := s.visibleRoom(ctx, userID, roomID)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return Errorf(ErrForbidden, "join room %q first", room.Name)
+	return 0, Errorf(ErrForbidden, "join room %q first", room.Name)
 }
 
 // requireOwner returns the room if the user owns it.

@@ -48,19 +48,31 @@ func cleanText(what, text string) (string, error) {
 // cleanName trims a room name and checks that it shows something and holds
 // no control or format character.
 func cleanName(name string) (string, error) {
-	if !utf8.ValidString(name) {
-		return "", Errorf(ErrInvalid, "the room name is not valid UTF-8 text")
+	return cleanVisibleLabel("the room name", name)
+}
+
+// cleanVisibleLabel is cleanLabel for a label that must show something.
+func cleanVisibleLabel(what, s string) (string, error) {
+	s, err := cleanLabel(what, s)
+	if err == nil && !visible(s) {
+		return "", Errorf(ErrInvalid, "%s must not be blank", what)
 	}
-	for _, r := range name {
+	return s, err
+}
+
+// cleanLabel trims a short line shown inside other text (a name, a
+// status) and refuses every control and format character; what is named
+// the error's subject, such as "the room name".
+func cleanLabel(what, s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", Errorf(ErrInvalid, "%s is not valid UTF-8 text", what)
+	}
+	for _, r := range s {
 		if unicode.In(r, unicode.Cc, unicode.Cf) {
-			return "", Errorf(ErrInvalid, "the room name contains an invisible control or formatting character (U+%04X)", r)
+			return "", Errorf(ErrInvalid, "%s contains an invisible control or formatting character (U+%04X)", what, r)
 		}
 	}
-	name = strings.TrimSpace(name)
-	if !visible(name) {
-		return "", Errorf(ErrInvalid, "the room name must not be blank")
-	}
-	return name, nil
+	return strings.TrimSpace(s), nil
 }
 
 // visible reports whether s shows anything: a letter, digit, punctuation

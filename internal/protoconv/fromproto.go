@@ -55,9 +55,14 @@ func fromTimelineEvent(e *chat.Event, pb *chatv1.Event) {
 		r := k.ReadReceipt
 		e.Kind, e.UserID, e.ReadSeq = chat.ReadReceipt, r.GetUserId(), r.GetReadSeq()
 	case *chatv1.Event_SettingsChanged:
-		e.Kind, e.Settings = chat.SettingsChanged, &chat.Settings{ShareReadReceipts: k.SettingsChanged.GetSettings().GetShareReadReceipts()}
+		e.Kind, e.Settings = chat.SettingsChanged, fromSettings(k.SettingsChanged.GetSettings())
 	case *chatv1.Event_MuteChanged:
 		e.Kind, e.RoomID, e.Muted = chat.MuteChanged, k.MuteChanged.GetRoomId(), k.MuteChanged.GetMuted()
+	case *chatv1.Event_RoomUpdated:
+		r := fromRoom(k.RoomUpdated.GetRoom())
+		e.Kind, e.Room = chat.RoomUpdated, &r
+	default:
+		fromPeopleEvent(e, pb)
 	}
 	if e.Kind.Logged() {
 		e.Entry = pb.GetSeq()
@@ -69,13 +74,23 @@ func fromRoom(pb *chatv1.Room) chat.Room {
 		ID: pb.GetId(), Name: pb.GetName(), Topic: pb.GetTopic(), Visibility: chat.Visibility(pb.GetVisibility()),
 		MemberCount: pb.GetMemberCount(), LastSeq: pb.GetLastSeq(), Joined: pb.GetJoined(), CreatedAt: pb.GetCreatedAt().AsTime(),
 		ReadSeq: pb.GetReadSeq(), UnreadCount: pb.GetUnreadCount(), MentionCount: pb.GetMentionCount(), Muted: pb.GetMuted(),
+		Kind: chat.RoomKind(pb.GetKind()), Members: fromUsers(pb.GetMembers()),
 	}
+}
+
+// fromUsers is nil for none, as the store leaves a channel's members.
+func fromUsers(pbs []*chatv1.User) []chat.User {
+	var out []chat.User
+	for _, pb := range pbs {
+		out = append(out, fromUser(pb))
+	}
+	return out
 }
 
 func fromUser(pb *chatv1.User) chat.User {
 	return chat.User{
 		ID: pb.GetId(), Username: pb.GetUsername(), Email: pb.GetEmail(), DisplayName: pb.GetDisplayName(),
-		CreatedAt: pb.GetCreatedAt().AsTime(),
+		StatusText: pb.GetStatusText(), CreatedAt: pb.GetCreatedAt().AsTime(),
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 // User converts a user; the email is kept only for its owner.
 func User(u chat.User, self bool) *chatv1.User {
-	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, CreatedAt: timestamppb.New(u.CreatedAt)}
+	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, StatusText: u.StatusText, CreatedAt: timestamppb.New(u.CreatedAt)}
 	if self {
 		pb.Email = u.Email
 	}
@@ -21,11 +21,16 @@ func User(u chat.User, self bool) *chatv1.User {
 
 // Room converts a room.
 func Room(r chat.Room) *chatv1.Room {
-	return &chatv1.Room{
+	pb := &chatv1.Room{
 		Id: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chatv1.Visibility(r.Visibility),
 		MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Joined, CreatedAt: timestamppb.New(r.CreatedAt),
 		ReadSeq: r.ReadSeq, UnreadCount: r.UnreadCount, MentionCount: r.MentionCount, Muted: r.Muted,
+		Kind: chatv1.RoomKind(r.Kind),
 	}
+	for _, u := range r.Members {
+		pb.Members = append(pb.Members, User(u, false))
+	}
+	return pb
 }
 
 // Member converts a membership.
@@ -68,7 +73,7 @@ func Receipt(r chat.Receipt) *chatv1.ReadReceipt {
 
 // Settings converts a user's settings.
 func Settings(s chat.Settings) *chatv1.Settings {
-	return &chatv1.Settings{ShareReadReceipts: s.ShareReadReceipts}
+	return &chatv1.Settings{ShareReadReceipts: s.ShareReadReceipts, DmPolicy: chatv1.DmPolicy(s.DmPolicy)}
 }
 
 // Event converts an event. On the wire room_id is where a room event goes;
@@ -122,6 +127,10 @@ func timelineEvent(pb *chatv1.Event, e chat.Event) {
 		pb.Kind = &chatv1.Event_SettingsChanged{SettingsChanged: &chatv1.SettingsChanged{Settings: Settings(*e.Settings)}}
 	case chat.MuteChanged:
 		pb.Kind = &chatv1.Event_MuteChanged{MuteChanged: &chatv1.MuteChanged{RoomId: e.RoomID, Muted: e.Muted}}
+	case chat.RoomUpdated:
+		pb.Kind = &chatv1.Event_RoomUpdated{RoomUpdated: &chatv1.RoomUpdated{Room: Room(*e.Room)}}
+	default:
+		peopleEvent(pb, e)
 	}
 }
 

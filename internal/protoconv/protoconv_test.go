@@ -13,8 +13,10 @@ import (
 // on the wire.
 func TestEventRoundTrip(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
-	alice := chat.User{ID: 7, Username: "alice", DisplayName: "Alice", CreatedAt: at}
-	room := chat.Room{ID: 9, Name: "secret", Topic: "t", Visibility: chat.Private, MemberCount: 2, LastSeq: 41, Joined: true, CreatedAt: at}
+	alice := chat.User{ID: 7, Username: "alice", DisplayName: "Alice", StatusText: "away", CreatedAt: at}
+	room := chat.Room{ID: 9, Name: "secret", Topic: "t", Visibility: chat.Private, MemberCount: 2, LastSeq: 41, Joined: true, CreatedAt: at, Kind: chat.Channel}
+	bob := chat.User{ID: 8, Username: "bob", DisplayName: "Bob", CreatedAt: at}
+	direct := chat.Room{ID: 10, Visibility: chat.Private, MemberCount: 2, Joined: true, CreatedAt: at, Kind: chat.Direct, Members: []chat.User{alice, bob}}
 	for _, e := range []chat.Event{
 		{Kind: chat.MessageCreated, RoomID: 9, Message: &chat.Message{ID: 1, RoomID: 9, Seq: 42, Sender: alice, Body: "hi", ClientMsgID: "c1", CreatedAt: at}},
 		{Kind: chat.MemberJoined, RoomID: 9, Member: &chat.Membership{User: alice, Role: chat.Member, Online: true, JoinedAt: at}},
@@ -32,8 +34,17 @@ func TestEventRoundTrip(t *testing.T) {
 		{Kind: chat.ReactionRemoved, RoomID: 9, Entry: 47, MessageSeq: 42, Emoji: "👍", UserID: 7},
 		{Kind: chat.ReadMarker, RoomID: 9, To: 7, ReadSeq: 47},
 		{Kind: chat.ReadReceipt, RoomID: 9, UserID: 7, ReadSeq: 47},
-		{Kind: chat.SettingsChanged, To: 7, Settings: &chat.Settings{ShareReadReceipts: true}},
+		{Kind: chat.SettingsChanged, To: 7, Settings: &chat.Settings{ShareReadReceipts: true, DmPolicy: chat.DmFriends}},
+		{Kind: chat.FriendRequestReceived, To: 8, Request: &chat.FriendRequest{User: alice, CreatedAt: at}},
+		{Kind: chat.FriendRequestReceived, To: 7, Outgoing: true, Request: &chat.FriendRequest{User: alice, CreatedAt: at}},
+		{Kind: chat.FriendRequestAnswered, To: 8, User: &alice, Accepted: true},
+		{Kind: chat.FriendRemoved, To: 8, UserID: 7},
+		{Kind: chat.BlockChanged, To: 8, User: &alice, Blocked: true},
+		{Kind: chat.UserUpdated, To: 8, User: &alice},
+		{Kind: chat.PresenceChanged, To: 8, UserID: 7, Online: true},
 		{Kind: chat.MuteChanged, RoomID: 9, To: 7, Muted: true},
+		{Kind: chat.RoomAdded, RoomID: 10, To: 7, Room: &direct},
+		{Kind: chat.RoomUpdated, RoomID: 9, Room: &room},
 	} {
 		pb := Event(e)
 		if e.To != 0 && (pb.GetRoomId() != 0 || pb.GetUserId() != e.To) {

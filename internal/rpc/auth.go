@@ -38,8 +38,12 @@ func (h *AuthHandler) Register(ctx context.Context, req *chatv1.RegisterRequest)
 	return &chatv1.RegisterResponse{User: protoconv.User(u, true)}, nil
 }
 
-// Login starts a session.
+// Login starts a session, which records the client's User-Agent (its
+// address comes from the limits interceptor).
 func (h *AuthHandler) Login(ctx context.Context, req *chatv1.LoginRequest) (*chatv1.LoginResponse, error) {
+	if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		ctx = auth.WithUserAgent(ctx, info.RequestHeader().Get("User-Agent"))
+	}
 	u, t, err := h.auth.Login(ctx, req.GetLogin(), req.GetPassword())
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
@@ -84,6 +88,28 @@ func (h *AuthHandler) ChangePassword(ctx context.Context, req *chatv1.ChangePass
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.ChangePasswordResponse{}, nil
+}
+
+// ListSessions lists the caller's devices, newest first.
+func (h *AuthHandler) ListSessions(ctx context.Context, _ *chatv1.ListSessionsRequest) (*chatv1.ListSessionsResponse, error) {
+	list, err := h.auth.ListSessions(ctx, caller(ctx))
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.ListSessionsResponse{Sessions: protoconv.Sessions(list)}, nil
+}
+
+// RevokeSession ends one of the caller's sessions; ending the current one
+// is a logout, which also clears the web app's refresh cookies.
+func (h *AuthHandler) RevokeSession(ctx context.Context, req *chatv1.RevokeSessionRequest) (*chatv1.RevokeSessionResponse, error) {
+	p := caller(ctx)
+	if err := h.auth.RevokeSession(ctx, p, req.GetSessionId()); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	if req.GetSessionId() == p.SessionID {
+		clearRefreshCookies(ctx)
+	}
+	return &chatv1.RevokeSessionResponse{}, nil
 }
 
 // GetMe returns the caller's own user.

@@ -34,6 +34,9 @@ type Limits struct {
 	SendsPerRoom ratelimit.Rate
 	// CallsPerUser limits every RPC of a user, or of an address before login.
 	CallsPerUser ratelimit.Rate
+	// FriendRequestsPerUser limits each user's friend requests, against
+	// spam: every request counts, a repeated or refused one too.
+	FriendRequestsPerUser ratelimit.Rate
 	// TrustedProxies may set X-Forwarded-For; other peers are their own
 	// address.
 	TrustedProxies []netip.Prefix
@@ -57,9 +60,13 @@ func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		// A send's two limits are taken in one round trip (they share the
 		// caller as hash tag); a refused send uses up neither.
 		taken := []spendable{{ratelimit.Limit{Key: callsKey(who), Rate: l.CallsPerUser}, "too many requests"}}
-		if msg, ok := req.Any().(*chatv1.SendMessageRequest); ok {
+		switch msg := req.Any().(type) {
+		case *chatv1.SendMessageRequest:
 			key := fmt.Sprintf("send:{%s}:%d", who, msg.GetRoomId())
 			taken = append(taken, spendable{ratelimit.Limit{Key: key, Rate: l.SendsPerRoom}, "you are sending messages too fast"})
+		case *chatv1.SendFriendRequestRequest:
+			key := fmt.Sprintf("friend:{%s}", who)
+			taken = append(taken, spendable{ratelimit.Limit{Key: key, Rate: l.FriendRequestsPerUser}, "you have sent too many friend requests"})
 		}
 		if err := l.take(ctx, taken...); err != nil {
 			return nil, err

@@ -133,3 +133,29 @@ func (h *RoomHandler) SetMuted(ctx context.Context, req *chatv1.SetMutedRequest)
 	}
 	return &chatv1.SetMutedResponse{Room: protoconv.Room(room)}, nil
 }
+
+// OpenDirect opens the caller's direct or group room with the users named.
+func (h *RoomHandler) OpenDirect(ctx context.Context, req *chatv1.OpenDirectRequest) (*chatv1.OpenDirectResponse, error) {
+	room, err := h.chat.OpenDirect(ctx, caller(ctx).UserID, req.GetUsernames())
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.OpenDirectResponse{Room: protoconv.Room(room)}, nil
+}
+
+// HideRoom takes a direct or group room off the caller's list.
+func (h *RoomHandler) HideRoom(ctx context.Context, req *chatv1.HideRoomRequest) (*chatv1.HideRoomResponse, error) {
+	if err := h.chat.HideRoom(ctx, caller(ctx).UserID, req.GetRoomId()); err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.HideRoomResponse{}, nil
+}
+
+// UpdateRoom renames a channel the caller owns or changes its topic.
+func (h *RoomHandler) UpdateRoom(ctx context.Context, req *chatv1.UpdateRoomRequest) (*chatv1.UpdateRoomResponse, error) {
+	room, err := h.chat.UpdateRoom(ctx, caller(ctx).UserID, req.GetRoomId(), chat.RoomEdit{Name: req.Name, Topic: req.Topic})
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.UpdateRoomResponse{Room: protoconv.Room(room)}, nil
+}

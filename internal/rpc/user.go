@@ -10,7 +10,8 @@ import (
 	"github.com/parley-chat/parley/internal/protoconv"
 )
 
-// UserHandler serves chat.v1.UserService: the caller's own settings.
+// UserHandler serves chat.v1.UserService: finding people, the caller's
+// own profile and settings.
 type UserHandler struct {
 	chat *chat.Service
 	log  *slog.Logger
@@ -34,9 +35,47 @@ func (h *UserHandler) GetSettings(ctx context.Context, _ *chatv1.GetSettingsRequ
 
 // UpdateSettings changes the settings set in the request.
 func (h *UserHandler) UpdateSettings(ctx context.Context, req *chatv1.UpdateSettingsRequest) (*chatv1.UpdateSettingsResponse, error) {
-	set, err := h.chat.UpdateSettings(ctx, caller(ctx).UserID, chat.SettingsUpdate{ShareReadReceipts: req.ShareReadReceipts})
+	up := chat.SettingsUpdate{ShareReadReceipts: req.ShareReadReceipts}
+	if req.DmPolicy != nil {
+		p := chat.DmPolicy(req.GetDmPolicy())
+		up.DmPolicy = &p
+	}
+	set, err := h.chat.UpdateSettings(ctx, caller(ctx).UserID, up)
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.UpdateSettingsResponse{Settings: protoconv.Settings(set)}, nil
+}
+
+// GetUser returns a user's public profile, by id or username.
+func (h *UserHandler) GetUser(ctx context.Context, req *chatv1.GetUserRequest) (*chatv1.GetUserResponse, error) {
+	var u chat.User
+	var err error
+	if id := req.GetUserId(); id != 0 {
+		u, err = h.chat.User(ctx, id)
+	} else {
+		u, err = h.chat.UserByUsername(ctx, req.GetUsername())
+	}
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.GetUserResponse{User: protoconv.User(u, u.ID == caller(ctx).UserID)}, nil
+}
+
+// SearchUsers finds users by the start of their username or display name.
+func (h *UserHandler) SearchUsers(ctx context.Context, req *chatv1.SearchUsersRequest) (*chatv1.SearchUsersResponse, error) {
+	users, err := h.chat.SearchUsers(ctx, caller(ctx).UserID, req.GetQuery(), int(req.GetLimit()))
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.SearchUsersResponse{Users: protoconv.Users(users)}, nil
+}
+
+// UpdateProfile changes the caller's display name and status.
+func (h *UserHandler) UpdateProfile(ctx context.Context, req *chatv1.UpdateProfileRequest) (*chatv1.UpdateProfileResponse, error) {
+	u, err := h.chat.UpdateProfile(ctx, caller(ctx).UserID, chat.ProfileUpdate{DisplayName: req.DisplayName, StatusText: req.StatusText})
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.UpdateProfileResponse{User: protoconv.User(u, true)}, nil
 }

@@ -21,7 +21,7 @@ func TestRotateWorksOnce(t *testing.T) {
 	testenv.EachRedis(t, func(t *testing.T, rdb rueidis.Client, prefix string) {
 		s := session.New(rdb, prefix)
 		ctx := context.Background()
-		if err := s.Create(ctx, "sid", 7, "h0", time.Hour); err != nil {
+		if err := s.Create(ctx, 7, auth.SessionInfo{ID: "sid"}, "h0", time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		var wins atomic.Int32
@@ -46,23 +46,23 @@ func TestRotateWorksOnce(t *testing.T) {
 	})
 }
 
-func TestDeleteIsSeenAtOnce(t *testing.T) {
+func TestEndIsSeenAtOnce(t *testing.T) {
 	testenv.EachRedis(t, func(t *testing.T, rdb rueidis.Client, prefix string) {
 		s := session.New(rdb, prefix)
 		ctx := context.Background()
-		if err := s.Create(ctx, "sid", 9, "h", time.Hour); err != nil {
+		if err := s.Create(ctx, 9, auth.SessionInfo{ID: "sid"}, "h", time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		for range 50 {
-			if uid, err := s.UserOf(ctx, "sid"); err != nil || uid != 9 {
+			if uid, err := s.UserOf(ctx, "sid", time.Now()); err != nil || uid != 9 {
 				t.Fatalf("UserOf = %d, %v", uid, err)
 			}
 		}
-		if err := s.Delete(ctx, "sid"); err != nil {
-			t.Fatal(err)
+		if ended, err := s.End(ctx, 9, "sid"); err != nil || !ended {
+			t.Fatalf("End = %v, %v; want the session ended", ended, err)
 		}
 		// Refused from the very next check, not eventually.
-		if _, err := s.UserOf(ctx, "sid"); !errors.Is(err, auth.ErrBadToken) {
+		if _, err := s.UserOf(ctx, "sid", time.Now()); !errors.Is(err, auth.ErrBadToken) {
 			t.Fatalf("deleted session still accepted: %v", err)
 		}
 	})
@@ -76,7 +76,7 @@ func TestReplayedRefreshEndsSession(t *testing.T) {
 		s := session.New(rdb, prefix)
 		ctx := context.Background()
 		for _, sid := range []string{"stolen", "kept"} {
-			if err := s.Create(ctx, sid, 7, "h0", time.Hour); err != nil {
+			if err := s.Create(ctx, 7, auth.SessionInfo{ID: sid}, "h0", time.Hour); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -86,13 +86,13 @@ func TestReplayedRefreshEndsSession(t *testing.T) {
 		if uid, err := s.Rotate(ctx, "stolen", "h0", "h2", time.Hour); !errors.Is(err, auth.ErrRefreshReplayed) || uid != 7 {
 			t.Fatalf("replayed rotation: user %d, %v; want user 7 (whose connections close), ErrRefreshReplayed", uid, err)
 		}
-		if _, err := s.UserOf(ctx, "stolen"); !errors.Is(err, auth.ErrBadToken) {
+		if _, err := s.UserOf(ctx, "stolen", time.Now()); !errors.Is(err, auth.ErrBadToken) {
 			t.Fatalf("the replayed session lives on: %v", err)
 		}
 		if _, err := s.Rotate(ctx, "stolen", "h1", "h3", time.Hour); !errors.Is(err, auth.ErrBadToken) || errors.Is(err, auth.ErrRefreshReplayed) {
 			t.Fatalf("the newest refresh hash after a replay: %v, want ErrBadToken (no session)", err)
 		}
-		if uid, err := s.UserOf(ctx, "kept"); err != nil || uid != 7 {
+		if uid, err := s.UserOf(ctx, "kept", time.Now()); err != nil || uid != 7 {
 			t.Fatalf("the user's other session: %d, %v", uid, err)
 		}
 		ended, err := s.EndOthers(ctx, 7, "")
@@ -112,13 +112,13 @@ func TestEndOthersKeepsOne(t *testing.T) {
 		var others []string
 		for i := range 10 {
 			sid := fmt.Sprintf("s%d", i)
-			if err := s.Create(ctx, sid, 7, "h", time.Hour); err != nil {
+			if err := s.Create(ctx, 7, auth.SessionInfo{ID: sid}, "h", time.Hour); err != nil {
 				t.Fatal(err)
 			}
 			others = append(others, sid)
 		}
 		for sid, uid := range map[string]int64{"keep": 7, "stranger": 8} {
-			if err := s.Create(ctx, sid, uid, "h", time.Hour); err != nil {
+			if err := s.Create(ctx, uid, auth.SessionInfo{ID: sid}, "h", time.Hour); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -130,12 +130,12 @@ func TestEndOthersKeepsOne(t *testing.T) {
 			t.Fatalf("ended %v, want %v", ended, others)
 		}
 		for _, sid := range others {
-			if _, err := s.UserOf(ctx, sid); !errors.Is(err, auth.ErrBadToken) {
+			if _, err := s.UserOf(ctx, sid, time.Now()); !errors.Is(err, auth.ErrBadToken) {
 				t.Fatalf("ended session %s still accepted: %v", sid, err)
 			}
 		}
 		for sid, uid := range map[string]int64{"keep": 7, "stranger": 8} {
-			if got, err := s.UserOf(ctx, sid); err != nil || got != uid {
+			if got, err := s.UserOf(ctx, sid, time.Now()); err != nil || got != uid {
 				t.Fatalf("session %s: user %d, %v; want %d", sid, got, err, uid)
 			}
 		}

@@ -419,7 +419,7 @@ func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
 // sets the calls' results; calls are in (room, seq) order like the query.
 func readBack(ctx context.Context, tx *sql.Tx, where string, args []any, calls []*appendCall) error {
 	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq,
-  u.id, u.username, u.email, u.display_name, u.created_at
+  u.id, u.username, u.email, u.display_name, u.status_text, u.created_at
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
 	if err != nil {
@@ -431,7 +431,7 @@ WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
 		var m db.Message
 		var u db.User
 		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.SenderID, &m.Body, &m.ClientMsgID, &m.CreatedAt, &m.ReplyToSeq,
-			&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.CreatedAt); err != nil {
+			&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.StatusText, &u.CreatedAt); err != nil {
 			return domainError(err)
 		}
 		if i >= len(calls) || calls[i].m.RoomID != m.RoomID || calls[i].seq != m.Seq {

@@ -13,7 +13,8 @@ import (
 
 // roomsFor reads the rooms as the user sees them (see ListRoomsFor): one
 // room, or with onlyRoom 0 every visible one, with the user's role and, in
-// those they are in, their watermark, mute and counts.
+// those they are in, their watermark, mute and counts; a direct or group
+// room with its members.
 func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Room, []chat.Role, error) {
 	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, OnlyRoom: onlyRoom})
 	if err != nil {
@@ -26,9 +27,10 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 			ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
 			MemberCount: r.MemberCount, LastSeq: r.LastSeq, Joined: r.Role != 0, CreatedAt: r.CreatedAt,
 			ReadSeq: r.ReadSeq, Muted: r.Muted != 0, UnreadCount: r.UnreadCount, MentionCount: r.MentionCount,
+			Kind: chat.RoomKind(r.Kind),
 		}
 	}
-	return rooms, roles, nil
+	return rooms, roles, s.conversationMembers(ctx, rooms)
 }
 
 // RoomFor loads a room with the user's role (0 for a non-member) and read
@@ -200,6 +202,6 @@ func (s *Store) Receipts(ctx context.Context, roomID int64) ([]chat.Receipt, err
 
 // SetSettings reports whether the user's settings changed.
 func (s *Store) SetSettings(ctx context.Context, userID int64, set chat.Settings) (bool, error) {
-	n, err := s.q.SetShareReadReceipts(ctx, db.SetShareReadReceiptsParams{ShareReadReceipts: set.ShareReadReceipts, ID: userID})
+	n, err := s.q.SetSettings(ctx, db.SetSettingsParams{ShareReadReceipts: set.ShareReadReceipts, DmPolicy: int8(set.DmPolicy), ID: userID})
 	return n > 0, domainError(err)
 }

@@ -163,6 +163,100 @@ func BenchmarkListRooms200(b *testing.B) {
 		<-done
 	})
 	wantSeedCounts(b, st, db, user, rooms)
+	// Issue 16: the same user with seedDirect direct rooms beside the
+	// channels, a tenth of them hidden.
+	b.Run("direct500", func(b *testing.B) {
+		shown := seedDirectRooms(b, st, db, user)
+		listRoomsP99(b, st, user, len(rooms)+shown)
+	})
+}
+
+// The direct rooms of BenchmarkListRooms200/direct500: seedDirect of them,
+// seedDirectEntries messages each (the user's and the other's by turns),
+// read half-way, every seedHideEvery-th hidden.
+const (
+	seedDirect        = 500
+	seedDirectEntries = 20
+	seedHideEvery     = 10
+)
+
+// seedDirectRooms opens the user's direct rooms through the store, as
+// OpenDirect does, fills them through plain SQL and checks that the list
+// has each with its two members. It returns how many are listed.
+func seedDirectRooms(b *testing.B, st *store.Store, db *sql.DB, user chat.User) int {
+	b.Helper()
+	ctx := context.Background()
+	exec := func(q string, args ...any) {
+		b.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			b.Fatalf("seed: %v\n%s", err, q)
+		}
+	}
+	exec(`INSERT INTO users (username, email, display_name, password_hash, created_at)
+		SELECT CONCAT('dm', n), CONCAT('dm', n, '@example.com'), CONCAT('dm ', n), 'hash', UTC_TIMESTAMP(6)
+		FROM seed_n WHERE n <= ?`, seedDirect)
+	rows, err := db.QueryContext(ctx, "SELECT id FROM users WHERE username LIKE 'dm%' ORDER BY id")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var others []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			b.Fatal(err)
+		}
+		others = append(others, id)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	shown := 0
+	for i, other := range others {
+		members := []int64{user.ID, other}
+		roomID, created, err := st.OpenConversation(ctx, chat.NewConversation{Kind: chat.Direct, MemberIDs: members, Set: chat.MemberSet(members)})
+		if err != nil || !created {
+			b.Fatalf("open direct room %d: created %v, %v", i, created, err)
+		}
+		// sender_no: each sender's n-th message, the two sending by turns.
+		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, sender_no)
+			SELECT ?, n, IF(n % 2 = 0, ?, ?), CONCAT('direct message ', n), CONCAT('d', n), UTC_TIMESTAMP(6), (n + 1) DIV 2
+			FROM seed_n WHERE n <= ?`, roomID, user.ID, other, seedDirectEntries)
+		exec("UPDATE rooms SET last_seq = ? WHERE id = ?", seedDirectEntries, roomID)
+		seedWatermark(exec, roomID, user.ID, seedDirectEntries/2)
+		if i%seedHideEvery == 0 {
+			if _, err := st.SetHidden(ctx, roomID, user.ID, true); err != nil {
+				b.Fatal(err)
+			}
+			continue
+		}
+		shown++
+	}
+	exec("ANALYZE TABLE rooms, memberships, users, messages")
+	wantDirectRooms(b, st, user, shown)
+	return shown
+}
+
+// wantDirectRooms checks the list's direct rooms: as many as are shown,
+// each with its two members and half its messages unread.
+func wantDirectRooms(b *testing.B, st *store.Store, user chat.User, shown int) {
+	b.Helper()
+	list, err := st.VisibleRooms(context.Background(), user.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for _, r := range list {
+		if r.Kind != chat.Direct {
+			continue
+		}
+		n++
+		if len(r.Members) != 2 || r.UnreadCount != seedDirectEntries/4 {
+			b.Fatalf("direct room %d: %d members, %d unread", r.ID, len(r.Members), r.UnreadCount)
+		}
+	}
+	if n != shown {
+		b.Fatalf("%d direct rooms listed, want %d", n, shown)
+	}
 }
 
 // listRoomsP99 times ListRooms' query and reports the p99 and p50.

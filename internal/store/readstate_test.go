@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func wantCounts(t *testing.T, st *store.Store, db *sql.DB, roomID int64, u chat.
 		t.Fatal(err)
 	}
 	for _, r := range rooms {
-		if r.ID == roomID && r != room {
+		if r.ID == roomID && !reflect.DeepEqual(r, room) {
 			t.Fatalf("listed %+v, alone %+v", r, room)
 		}
 	}

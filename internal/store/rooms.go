@@ -28,7 +28,7 @@ func (s *Store) Room(ctx context.Context, roomID int64) (chat.Room, error) {
 	}
 	return chat.Room{
 		ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
-		MemberCount: r.MemberCount, LastSeq: r.LastSeq, CreatedAt: r.CreatedAt,
+		MemberCount: r.MemberCount, LastSeq: r.LastSeq, CreatedAt: r.CreatedAt, Kind: chat.RoomKind(r.Kind),
 	}, nil
 }
 
@@ -58,8 +58,8 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 	for try := 1; try < idTries && isDuplicateKey(err, "PRIMARY"); try++ {
 		err = s.withTx(ctx, insert)
 	}
-	if isMySQLError(err, errDuplicateEntry) {
-		return chat.Room{}, chat.Membership{}, chat.Errorf(chat.ErrConflict, "a public room named %q already exists", nr.Name)
+	if isDuplicateKey(err, "rooms_public_name") {
+		return chat.Room{}, chat.Membership{}, chat.Errorf(chat.ErrConflict, "a room with that name exists")
 	}
 	if err != nil {
 		return chat.Room{}, chat.Membership{}, domainError(err)
@@ -68,7 +68,7 @@ func (s *Store) CreateRoom(ctx context.Context, nr chat.NewRoom) (chat.Room, cha
 	if err != nil {
 		return chat.Room{}, chat.Membership{}, err
 	}
-	room := chat.Room{ID: id, Name: nr.Name, Topic: nr.Topic, Visibility: nr.Visibility, MemberCount: 1, Joined: true, CreatedAt: now}
+	room := chat.Room{ID: id, Name: nr.Name, Topic: nr.Topic, Visibility: nr.Visibility, MemberCount: 1, Joined: true, CreatedAt: now, Kind: chat.Channel}
 	return room, chat.Membership{User: owner, Role: chat.Owner, JoinedAt: now}, nil
 }
 
@@ -99,7 +99,8 @@ func (s *Store) Role(ctx context.Context, roomID, userID int64) (chat.Role, erro
 }
 
 // AddMember adds the user to the room unless already there, with the room
-// row locked while the new member's counts are set (joinCounts).
+// row locked while the new member's counts are set (joinCounts) and a
+// group's rules kept (membersChanged).
 func (s *Store) AddMember(ctx context.Context, roomID, userID int64, role chat.Role) (chat.Membership, bool, error) {
 	now := time.Now().UTC()
 	var added bool
@@ -116,6 +117,9 @@ func (s *Store) AddMember(ctx context.Context, roomID, userID int64, role chat.R
 		added = true
 		if err := q.CountMembers(ctx, db.CountMembersParams{Delta: 1, ID: roomID}); err != nil {
 			return domainError(err)
+		}
+		if err := membersChanged(ctx, q, roomID); err != nil {
+			return err
 		}
 		return joinCounts(ctx, tx, roomID, userID, log.LastSeq)
 	})
@@ -137,7 +141,10 @@ func (s *Store) RemoveMember(ctx context.Context, roomID, userID int64) (bool, e
 		if removed = n > 0; err != nil || !removed {
 			return err
 		}
-		return q.CountMembers(ctx, db.CountMembersParams{Delta: -1, ID: roomID})
+		if err := q.CountMembers(ctx, db.CountMembersParams{Delta: -1, ID: roomID}); err != nil {
+			return err
+		}
+		return membersChanged(ctx, q, roomID)
 	})
 	return removed, domainError(err)
 }

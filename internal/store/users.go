@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/parley-chat/parley/gen/db"
 	"github.com/parley-chat/parley/internal/chat"
@@ -18,21 +15,16 @@ func (s *Store) CreateUser(ctx context.Context, u chat.User, passwordHash string
 		Username: u.Username, Email: u.Email, DisplayName: u.DisplayName,
 		PasswordHash: passwordHash, CreatedAt: u.CreatedAt,
 	})
-	if isMySQLError(err, errDuplicateEntry) {
-		return chat.User{}, duplicateUser(err)
-	}
-	if err != nil {
+	switch {
+	case isDuplicateKey(err, "users_username"):
+		return chat.User{}, chat.Errorf(chat.ErrConflict, "that username is taken")
+	case isDuplicateKey(err, "users_email"):
+		return chat.User{}, chat.Errorf(chat.ErrConflict, "that email is already registered")
+	case err != nil:
 		return chat.User{}, domainError(err)
 	}
 	u.ID = id
 	return u, nil
-}
-
-func duplicateUser(err error) error {
-	if me, ok := err.(*mysql.MySQLError); ok && strings.Contains(me.Message, "users_email") {
-		return chat.Errorf(chat.ErrConflict, "that email is already registered")
-	}
-	return chat.Errorf(chat.ErrConflict, "that username is taken")
 }
 
 // UserByLogin finds an account by email or username, with its password hash.
@@ -48,10 +40,10 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (chat.User, strin
 func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
 	row, err := s.q.GetUser(ctx, id)
 	if err != nil {
-		return chat.User{}, domainError(err)
+		return chat.User{}, notFound(err, "user %d not found", id)
 	}
 	u := toUser(row)
-	u.Settings = chat.Settings{ShareReadReceipts: row.ShareReadReceipts}
+	u.Settings = chat.Settings{ShareReadReceipts: row.ShareReadReceipts, DmPolicy: chat.DmPolicy(row.DmPolicy)}
 	return u, nil
 }
 
@@ -102,5 +94,5 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 }
 
 func toUser(u db.User) chat.User {
-	return chat.User{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+	return chat.User{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, StatusText: u.StatusText, CreatedAt: u.CreatedAt}
 }

@@ -52,6 +52,7 @@ type Client struct {
 	Rooms    chatv1connect.RoomServiceClient
 	Messages chatv1connect.MessageServiceClient
 	Users    chatv1connect.UserServiceClient
+	Friends  chatv1connect.FriendServiceClient
 	Token    string
 	// Header is added to every call.
 	Header map[string]string
@@ -71,6 +72,7 @@ func NewClientAt(base string, httpc *http.Client, protocol ...connect.ClientOpti
 	c.Rooms = chatv1connect.NewRoomServiceClient(httpc, base, opts...)
 	c.Messages = chatv1connect.NewMessageServiceClient(httpc, base, opts...)
 	c.Users = chatv1connect.NewUserServiceClient(httpc, base, opts...)
+	c.Friends = chatv1connect.NewFriendServiceClient(httpc, base, opts...)
 	return c
 }
 

@@ -36,6 +36,9 @@ func DialWS(tb testing.TB, baseURL, token string) (*WS, *chatv1.Ready) {
 	return w, f.GetReady()
 }
 
+// Close closes the connection, as a tab that goes away.
+func (w *WS) Close() { w.conn.Close() }
+
 // Send writes a client frame.
 func (w *WS) Send(f *chatv1.ClientFrame) {
 	w.tb.Helper()

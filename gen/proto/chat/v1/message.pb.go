@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -22,16 +23,71 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// SearchOrder says how hits are ordered.
+type SearchOrder int32
+
+const (
+	// Newest first.
+	SearchOrder_SEARCH_ORDER_UNSPECIFIED SearchOrder = 0
+	SearchOrder_SEARCH_ORDER_NEWEST      SearchOrder = 1
+	// Best matches first, newest first among equals.
+	SearchOrder_SEARCH_ORDER_RELEVANCE SearchOrder = 2
+)
+
+// Enum value maps for SearchOrder.
+var (
+	SearchOrder_name = map[int32]string{
+		0: "SEARCH_ORDER_UNSPECIFIED",
+		1: "SEARCH_ORDER_NEWEST",
+		2: "SEARCH_ORDER_RELEVANCE",
+	}
+	SearchOrder_value = map[string]int32{
+		"SEARCH_ORDER_UNSPECIFIED": 0,
+		"SEARCH_ORDER_NEWEST":      1,
+		"SEARCH_ORDER_RELEVANCE":   2,
+	}
+)
+
+func (x SearchOrder) Enum() *SearchOrder {
+	p := new(SearchOrder)
+	*p = x
+	return p
+}
+
+func (x SearchOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SearchOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_chat_v1_message_proto_enumTypes[0].Descriptor()
+}
+
+func (SearchOrder) Type() protoreflect.EnumType {
+	return &file_chat_v1_message_proto_enumTypes[0]
+}
+
+func (x SearchOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SearchOrder.Descriptor instead.
+func (SearchOrder) EnumDescriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{0}
+}
+
 type SendMessageRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	RoomId int64                  `protobuf:"varint,1,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
-	// 1 to 4,000 characters after trimming.
+	// Up to 4,000 characters after trimming; empty only with attachments.
 	Body string `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
 	// The sender's idempotency key: a retry with the same key returns the
 	// original message. Any printable ASCII, up to 64 characters.
 	ClientMsgId string `protobuf:"bytes,3,opt,name=client_msg_id,json=clientMsgId,proto3" json:"client_msg_id,omitempty"`
 	// The seq of the message this one answers; 0 for none.
-	ReplyToSeq    int64 `protobuf:"varint,4,opt,name=reply_to_seq,json=replyToSeq,proto3" json:"reply_to_seq,omitempty"`
+	ReplyToSeq int64 `protobuf:"varint,4,opt,name=reply_to_seq,json=replyToSeq,proto3" json:"reply_to_seq,omitempty"`
+	// Uploads (POST /v1/uploads) to attach, up to 10, in this order: each
+	// the caller's own, not attached before, uploaded within 24 hours.
+	AttachmentIds []string `protobuf:"bytes,5,rep,name=attachment_ids,json=attachmentIds,proto3" json:"attachment_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -94,6 +150,13 @@ func (x *SendMessageRequest) GetReplyToSeq() int64 {
 	return 0
 }
 
+func (x *SendMessageRequest) GetAttachmentIds() []string {
+	if x != nil {
+		return x.AttachmentIds
+	}
+	return nil
+}
+
 type SendMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Message       *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
@@ -148,7 +211,11 @@ type ListMessagesRequest struct {
 	// the room's first message.
 	AfterSeq *int64 `protobuf:"varint,3,opt,name=after_seq,json=afterSeq,proto3,oneof" json:"after_seq,omitempty"`
 	// At most this many messages; 50 when 0.
-	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	Limit int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The page around this seq, ascending: the message with it (or the
+	// nearest) and about half the limit on each side, so a search hit opens
+	// with context. Set it without before_seq and after_seq.
+	AroundSeq     int64 `protobuf:"varint,5,opt,name=around_seq,json=aroundSeq,proto3" json:"around_seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -207,6 +274,13 @@ func (x *ListMessagesRequest) GetAfterSeq() int64 {
 func (x *ListMessagesRequest) GetLimit() int32 {
 	if x != nil {
 		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListMessagesRequest) GetAroundSeq() int64 {
+	if x != nil {
+		return x.AroundSeq
 	}
 	return 0
 }
@@ -1086,27 +1160,309 @@ func (x *ListEventsResponse) GetHasMore() bool {
 	return false
 }
 
+type SearchMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Words or CJK text to find, all of them (AND); 2 to 200 characters,
+	// more than operators and spaces.
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// Only this room (the caller must be a member); 0 for every room of the
+	// caller's.
+	RoomId int64 `protobuf:"varint,2,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// Only messages of this sender; 0 for anyone's.
+	FromUserId int64 `protobuf:"varint,3,opt,name=from_user_id,json=fromUserId,proto3" json:"from_user_id,omitempty"`
+	// Only messages sent after / before these times.
+	After  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`
+	Before *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=before,proto3" json:"before,omitempty"`
+	// At most this many hits; 20 when 0.
+	Limit int32 `protobuf:"varint,6,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The next_page_token of the previous page; empty for the first.
+	PageToken     string      `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Order         SearchOrder `protobuf:"varint,8,opt,name=order,proto3,enum=chat.v1.SearchOrder" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchMessagesRequest) Reset() {
+	*x = SearchMessagesRequest{}
+	mi := &file_chat_v1_message_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchMessagesRequest) ProtoMessage() {}
+
+func (x *SearchMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchMessagesRequest.ProtoReflect.Descriptor instead.
+func (*SearchMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SearchMessagesRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchMessagesRequest) GetRoomId() int64 {
+	if x != nil {
+		return x.RoomId
+	}
+	return 0
+}
+
+func (x *SearchMessagesRequest) GetFromUserId() int64 {
+	if x != nil {
+		return x.FromUserId
+	}
+	return 0
+}
+
+func (x *SearchMessagesRequest) GetAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+func (x *SearchMessagesRequest) GetBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+func (x *SearchMessagesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SearchMessagesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *SearchMessagesRequest) GetOrder() SearchOrder {
+	if x != nil {
+		return x.Order
+	}
+	return SearchOrder_SEARCH_ORDER_UNSPECIFIED
+}
+
+type SearchMessagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Hits  []*SearchHit           `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
+	// Set when more hits follow: pass it as page_token.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchMessagesResponse) Reset() {
+	*x = SearchMessagesResponse{}
+	mi := &file_chat_v1_message_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchMessagesResponse) ProtoMessage() {}
+
+func (x *SearchMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchMessagesResponse.ProtoReflect.Descriptor instead.
+func (*SearchMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SearchMessagesResponse) GetHits() []*SearchHit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+func (x *SearchMessagesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// SearchHit is one message found, with its room and where the query
+// matched.
+type SearchHit struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Message *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	Room    *Room                  `protobuf:"bytes,2,opt,name=room,proto3" json:"room,omitempty"`
+	// The matched parts of message.body, in order.
+	Highlights    []*TextRange `protobuf:"bytes,3,rep,name=highlights,proto3" json:"highlights,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchHit) Reset() {
+	*x = SearchHit{}
+	mi := &file_chat_v1_message_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchHit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchHit) ProtoMessage() {}
+
+func (x *SearchHit) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchHit.ProtoReflect.Descriptor instead.
+func (*SearchHit) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SearchHit) GetMessage() *Message {
+	if x != nil {
+		return x.Message
+	}
+	return nil
+}
+
+func (x *SearchHit) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+func (x *SearchHit) GetHighlights() []*TextRange {
+	if x != nil {
+		return x.Highlights
+	}
+	return nil
+}
+
+// TextRange is a part of a text, in characters (Unicode code points) from
+// its start: [start, end).
+type TextRange struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         int32                  `protobuf:"varint,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           int32                  `protobuf:"varint,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TextRange) Reset() {
+	*x = TextRange{}
+	mi := &file_chat_v1_message_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TextRange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TextRange) ProtoMessage() {}
+
+func (x *TextRange) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_message_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TextRange.ProtoReflect.Descriptor instead.
+func (*TextRange) Descriptor() ([]byte, []int) {
+	return file_chat_v1_message_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *TextRange) GetStart() int32 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
+}
+
+func (x *TextRange) GetEnd() int32 {
+	if x != nil {
+		return x.End
+	}
+	return 0
+}
+
 var File_chat_v1_message_proto protoreflect.FileDescriptor
 
 const file_chat_v1_message_proto_rawDesc = "" +
 	"\n" +
-	"\x15chat/v1/message.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/event.proto\x1a\x13chat/v1/types.proto\"\xc0\x01\n" +
+	"\x15chat/v1/message.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/event.proto\x1a\x13chat/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x02\n" +
 	"\x12SendMessageRequest\x12 \n" +
-	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x1e\n" +
-	"\x04body\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x04body\x12=\n" +
+	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12\x1c\n" +
+	"\x04body\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x04body\x12=\n" +
 	"\rclient_msg_id\x18\x03 \x01(\tB\x19\xbaH\x16r\x14\x10\x01\x18@2\x0e^[\\x21-\\x7E]+$R\vclientMsgId\x12)\n" +
 	"\freply_to_seq\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
-	"replyToSeq\"A\n" +
+	"replyToSeq\x129\n" +
+	"\x0eattachment_ids\x18\x05 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\n" +
+	"\x18\x01\"\x06r\x04\x10\x01\x18@R\rattachmentIds:\x81\x01\xbaH~\x1a|\n" +
+	"\x18send.body_or_attachments\x12*a message needs some text or an attachment\x1a4size(this.body) > 0 || size(this.attachment_ids) > 0\"A\n" +
 	"\x13SendMessageResponse\x12*\n" +
-	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"\xba\x01\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\"\xe2\x01\n" +
 	"\x13ListMessagesRequest\x12 \n" +
 	"\aroom_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06roomId\x12&\n" +
 	"\n" +
 	"before_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tbeforeSeq\x12)\n" +
 	"\tafter_seq\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\bafterSeq\x88\x01\x01\x12 \n" +
 	"\x05limit\x18\x04 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limitB\f\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limit\x12&\n" +
+	"\n" +
+	"around_seq\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\taroundSeqB\f\n" +
 	"\n" +
 	"_after_seq\"_\n" +
 	"\x14ListMessagesResponse\x12,\n" +
@@ -1160,7 +1516,35 @@ const file_chat_v1_message_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\x05limit\"W\n" +
 	"\x12ListEventsResponse\x12&\n" +
 	"\x06events\x18\x01 \x03(\v2\x0e.chat.v1.EventR\x06events\x12\x19\n" +
-	"\bhas_more\x18\x02 \x01(\bR\ahasMore2\x93\x06\n" +
+	"\bhas_more\x18\x02 \x01(\bR\ahasMore\"\xec\x02\n" +
+	"\x15SearchMessagesRequest\x12 \n" +
+	"\x05query\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05query\x12 \n" +
+	"\aroom_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x06roomId\x12)\n" +
+	"\ffrom_user_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"fromUserId\x120\n" +
+	"\x05after\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05after\x122\n" +
+	"\x06before\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06before\x12\x1f\n" +
+	"\x05limit\x18\x06 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x05limit\x12'\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x124\n" +
+	"\x05order\x18\b \x01(\x0e2\x14.chat.v1.SearchOrderB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05order\"h\n" +
+	"\x16SearchMessagesResponse\x12&\n" +
+	"\x04hits\x18\x01 \x03(\v2\x12.chat.v1.SearchHitR\x04hits\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n" +
+	"\tSearchHit\x12*\n" +
+	"\amessage\x18\x01 \x01(\v2\x10.chat.v1.MessageR\amessage\x12!\n" +
+	"\x04room\x18\x02 \x01(\v2\r.chat.v1.RoomR\x04room\x122\n" +
+	"\n" +
+	"highlights\x18\x03 \x03(\v2\x12.chat.v1.TextRangeR\n" +
+	"highlights\"3\n" +
+	"\tTextRange\x12\x14\n" +
+	"\x05start\x18\x01 \x01(\x05R\x05start\x12\x10\n" +
+	"\x03end\x18\x02 \x01(\x05R\x03end*`\n" +
+	"\vSearchOrder\x12\x1c\n" +
+	"\x18SEARCH_ORDER_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13SEARCH_ORDER_NEWEST\x10\x01\x12\x1a\n" +
+	"\x16SEARCH_ORDER_RELEVANCE\x10\x022\xeb\x06\n" +
 	"\x0eMessageService\x12J\n" +
 	"\vSendMessage\x12\x1b.chat.v1.SendMessageRequest\x1a\x1c.chat.v1.SendMessageResponse\"\x00\x12P\n" +
 	"\fListMessages\x12\x1c.chat.v1.ListMessagesRequest\x1a\x1d.chat.v1.ListMessagesResponse\"\x03\x90\x02\x01\x12F\n" +
@@ -1173,7 +1557,8 @@ const file_chat_v1_message_proto_rawDesc = "" +
 	"\vAddReaction\x12\x1b.chat.v1.AddReactionRequest\x1a\x1c.chat.v1.AddReactionResponse\"\x00\x12S\n" +
 	"\x0eRemoveReaction\x12\x1e.chat.v1.RemoveReactionRequest\x1a\x1f.chat.v1.RemoveReactionResponse\"\x00\x12J\n" +
 	"\n" +
-	"ListEvents\x12\x1a.chat.v1.ListEventsRequest\x1a\x1b.chat.v1.ListEventsResponse\"\x03\x90\x02\x01B\x90\x01\n" +
+	"ListEvents\x12\x1a.chat.v1.ListEventsRequest\x1a\x1b.chat.v1.ListEventsResponse\"\x03\x90\x02\x01\x12V\n" +
+	"\x0eSearchMessages\x12\x1e.chat.v1.SearchMessagesRequest\x1a\x1f.chat.v1.SearchMessagesResponse\"\x03\x90\x02\x01B\x90\x01\n" +
 	"\vcom.chat.v1B\fMessageProtoP\x01Z6github.com/parley-chat/parley/gen/proto/chat/v1;chatv1\xa2\x02\x03CXX\xaa\x02\aChat.V1\xca\x02\aChat\\V1\xe2\x02\x13Chat\\V1\\GPBMetadata\xea\x02\bChat::V1b\x06proto3"
 
 var (
@@ -1188,70 +1573,87 @@ func file_chat_v1_message_proto_rawDescGZIP() []byte {
 	return file_chat_v1_message_proto_rawDescData
 }
 
-var file_chat_v1_message_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_chat_v1_message_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_chat_v1_message_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_chat_v1_message_proto_goTypes = []any{
-	(*SendMessageRequest)(nil),     // 0: chat.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),    // 1: chat.v1.SendMessageResponse
-	(*ListMessagesRequest)(nil),    // 2: chat.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),   // 3: chat.v1.ListMessagesResponse
-	(*SubscribeRequest)(nil),       // 4: chat.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),      // 5: chat.v1.SubscribeResponse
-	(*SendTypingRequest)(nil),      // 6: chat.v1.SendTypingRequest
-	(*SendTypingResponse)(nil),     // 7: chat.v1.SendTypingResponse
-	(*EditMessageRequest)(nil),     // 8: chat.v1.EditMessageRequest
-	(*EditMessageResponse)(nil),    // 9: chat.v1.EditMessageResponse
-	(*DeleteMessageRequest)(nil),   // 10: chat.v1.DeleteMessageRequest
-	(*DeleteMessageResponse)(nil),  // 11: chat.v1.DeleteMessageResponse
-	(*ListEditsRequest)(nil),       // 12: chat.v1.ListEditsRequest
-	(*ListEditsResponse)(nil),      // 13: chat.v1.ListEditsResponse
-	(*AddReactionRequest)(nil),     // 14: chat.v1.AddReactionRequest
-	(*AddReactionResponse)(nil),    // 15: chat.v1.AddReactionResponse
-	(*RemoveReactionRequest)(nil),  // 16: chat.v1.RemoveReactionRequest
-	(*RemoveReactionResponse)(nil), // 17: chat.v1.RemoveReactionResponse
-	(*ListEventsRequest)(nil),      // 18: chat.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),     // 19: chat.v1.ListEventsResponse
-	(*Message)(nil),                // 20: chat.v1.Message
-	(*RoomCursor)(nil),             // 21: chat.v1.RoomCursor
-	(*Ready)(nil),                  // 22: chat.v1.Ready
-	(*Event)(nil),                  // 23: chat.v1.Event
-	(*Reconnect)(nil),              // 24: chat.v1.Reconnect
-	(*Edit)(nil),                   // 25: chat.v1.Edit
+	(SearchOrder)(0),               // 0: chat.v1.SearchOrder
+	(*SendMessageRequest)(nil),     // 1: chat.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),    // 2: chat.v1.SendMessageResponse
+	(*ListMessagesRequest)(nil),    // 3: chat.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),   // 4: chat.v1.ListMessagesResponse
+	(*SubscribeRequest)(nil),       // 5: chat.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),      // 6: chat.v1.SubscribeResponse
+	(*SendTypingRequest)(nil),      // 7: chat.v1.SendTypingRequest
+	(*SendTypingResponse)(nil),     // 8: chat.v1.SendTypingResponse
+	(*EditMessageRequest)(nil),     // 9: chat.v1.EditMessageRequest
+	(*EditMessageResponse)(nil),    // 10: chat.v1.EditMessageResponse
+	(*DeleteMessageRequest)(nil),   // 11: chat.v1.DeleteMessageRequest
+	(*DeleteMessageResponse)(nil),  // 12: chat.v1.DeleteMessageResponse
+	(*ListEditsRequest)(nil),       // 13: chat.v1.ListEditsRequest
+	(*ListEditsResponse)(nil),      // 14: chat.v1.ListEditsResponse
+	(*AddReactionRequest)(nil),     // 15: chat.v1.AddReactionRequest
+	(*AddReactionResponse)(nil),    // 16: chat.v1.AddReactionResponse
+	(*RemoveReactionRequest)(nil),  // 17: chat.v1.RemoveReactionRequest
+	(*RemoveReactionResponse)(nil), // 18: chat.v1.RemoveReactionResponse
+	(*ListEventsRequest)(nil),      // 19: chat.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),     // 20: chat.v1.ListEventsResponse
+	(*SearchMessagesRequest)(nil),  // 21: chat.v1.SearchMessagesRequest
+	(*SearchMessagesResponse)(nil), // 22: chat.v1.SearchMessagesResponse
+	(*SearchHit)(nil),              // 23: chat.v1.SearchHit
+	(*TextRange)(nil),              // 24: chat.v1.TextRange
+	(*Message)(nil),                // 25: chat.v1.Message
+	(*RoomCursor)(nil),             // 26: chat.v1.RoomCursor
+	(*Ready)(nil),                  // 27: chat.v1.Ready
+	(*Event)(nil),                  // 28: chat.v1.Event
+	(*Reconnect)(nil),              // 29: chat.v1.Reconnect
+	(*Edit)(nil),                   // 30: chat.v1.Edit
+	(*timestamppb.Timestamp)(nil),  // 31: google.protobuf.Timestamp
+	(*Room)(nil),                   // 32: chat.v1.Room
 }
 var file_chat_v1_message_proto_depIdxs = []int32{
-	20, // 0: chat.v1.SendMessageResponse.message:type_name -> chat.v1.Message
-	20, // 1: chat.v1.ListMessagesResponse.messages:type_name -> chat.v1.Message
-	21, // 2: chat.v1.SubscribeRequest.resume:type_name -> chat.v1.RoomCursor
-	22, // 3: chat.v1.SubscribeResponse.ready:type_name -> chat.v1.Ready
-	23, // 4: chat.v1.SubscribeResponse.event:type_name -> chat.v1.Event
-	24, // 5: chat.v1.SubscribeResponse.reconnect:type_name -> chat.v1.Reconnect
-	20, // 6: chat.v1.EditMessageResponse.message:type_name -> chat.v1.Message
-	25, // 7: chat.v1.ListEditsResponse.edits:type_name -> chat.v1.Edit
-	23, // 8: chat.v1.ListEventsResponse.events:type_name -> chat.v1.Event
-	0,  // 9: chat.v1.MessageService.SendMessage:input_type -> chat.v1.SendMessageRequest
-	2,  // 10: chat.v1.MessageService.ListMessages:input_type -> chat.v1.ListMessagesRequest
-	4,  // 11: chat.v1.MessageService.Subscribe:input_type -> chat.v1.SubscribeRequest
-	6,  // 12: chat.v1.MessageService.SendTyping:input_type -> chat.v1.SendTypingRequest
-	8,  // 13: chat.v1.MessageService.EditMessage:input_type -> chat.v1.EditMessageRequest
-	10, // 14: chat.v1.MessageService.DeleteMessage:input_type -> chat.v1.DeleteMessageRequest
-	12, // 15: chat.v1.MessageService.ListEdits:input_type -> chat.v1.ListEditsRequest
-	14, // 16: chat.v1.MessageService.AddReaction:input_type -> chat.v1.AddReactionRequest
-	16, // 17: chat.v1.MessageService.RemoveReaction:input_type -> chat.v1.RemoveReactionRequest
-	18, // 18: chat.v1.MessageService.ListEvents:input_type -> chat.v1.ListEventsRequest
-	1,  // 19: chat.v1.MessageService.SendMessage:output_type -> chat.v1.SendMessageResponse
-	3,  // 20: chat.v1.MessageService.ListMessages:output_type -> chat.v1.ListMessagesResponse
-	5,  // 21: chat.v1.MessageService.Subscribe:output_type -> chat.v1.SubscribeResponse
-	7,  // 22: chat.v1.MessageService.SendTyping:output_type -> chat.v1.SendTypingResponse
-	9,  // 23: chat.v1.MessageService.EditMessage:output_type -> chat.v1.EditMessageResponse
-	11, // 24: chat.v1.MessageService.DeleteMessage:output_type -> chat.v1.DeleteMessageResponse
-	13, // 25: chat.v1.MessageService.ListEdits:output_type -> chat.v1.ListEditsResponse
-	15, // 26: chat.v1.MessageService.AddReaction:output_type -> chat.v1.AddReactionResponse
-	17, // 27: chat.v1.MessageService.RemoveReaction:output_type -> chat.v1.RemoveReactionResponse
-	19, // 28: chat.v1.MessageService.ListEvents:output_type -> chat.v1.ListEventsResponse
-	19, // [19:29] is the sub-list for method output_type
-	9,  // [9:19] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	25, // 0: chat.v1.SendMessageResponse.message:type_name -> chat.v1.Message
+	25, // 1: chat.v1.ListMessagesResponse.messages:type_name -> chat.v1.Message
+	26, // 2: chat.v1.SubscribeRequest.resume:type_name -> chat.v1.RoomCursor
+	27, // 3: chat.v1.SubscribeResponse.ready:type_name -> chat.v1.Ready
+	28, // 4: chat.v1.SubscribeResponse.event:type_name -> chat.v1.Event
+	29, // 5: chat.v1.SubscribeResponse.reconnect:type_name -> chat.v1.Reconnect
+	25, // 6: chat.v1.EditMessageResponse.message:type_name -> chat.v1.Message
+	30, // 7: chat.v1.ListEditsResponse.edits:type_name -> chat.v1.Edit
+	28, // 8: chat.v1.ListEventsResponse.events:type_name -> chat.v1.Event
+	31, // 9: chat.v1.SearchMessagesRequest.after:type_name -> google.protobuf.Timestamp
+	31, // 10: chat.v1.SearchMessagesRequest.before:type_name -> google.protobuf.Timestamp
+	0,  // 11: chat.v1.SearchMessagesRequest.order:type_name -> chat.v1.SearchOrder
+	23, // 12: chat.v1.SearchMessagesResponse.hits:type_name -> chat.v1.SearchHit
+	25, // 13: chat.v1.SearchHit.message:type_name -> chat.v1.Message
+	32, // 14: chat.v1.SearchHit.room:type_name -> chat.v1.Room
+	24, // 15: chat.v1.SearchHit.highlights:type_name -> chat.v1.TextRange
+	1,  // 16: chat.v1.MessageService.SendMessage:input_type -> chat.v1.SendMessageRequest
+	3,  // 17: chat.v1.MessageService.ListMessages:input_type -> chat.v1.ListMessagesRequest
+	5,  // 18: chat.v1.MessageService.Subscribe:input_type -> chat.v1.SubscribeRequest
+	7,  // 19: chat.v1.MessageService.SendTyping:input_type -> chat.v1.SendTypingRequest
+	9,  // 20: chat.v1.MessageService.EditMessage:input_type -> chat.v1.EditMessageRequest
+	11, // 21: chat.v1.MessageService.DeleteMessage:input_type -> chat.v1.DeleteMessageRequest
+	13, // 22: chat.v1.MessageService.ListEdits:input_type -> chat.v1.ListEditsRequest
+	15, // 23: chat.v1.MessageService.AddReaction:input_type -> chat.v1.AddReactionRequest
+	17, // 24: chat.v1.MessageService.RemoveReaction:input_type -> chat.v1.RemoveReactionRequest
+	19, // 25: chat.v1.MessageService.ListEvents:input_type -> chat.v1.ListEventsRequest
+	21, // 26: chat.v1.MessageService.SearchMessages:input_type -> chat.v1.SearchMessagesRequest
+	2,  // 27: chat.v1.MessageService.SendMessage:output_type -> chat.v1.SendMessageResponse
+	4,  // 28: chat.v1.MessageService.ListMessages:output_type -> chat.v1.ListMessagesResponse
+	6,  // 29: chat.v1.MessageService.Subscribe:output_type -> chat.v1.SubscribeResponse
+	8,  // 30: chat.v1.MessageService.SendTyping:output_type -> chat.v1.SendTypingResponse
+	10, // 31: chat.v1.MessageService.EditMessage:output_type -> chat.v1.EditMessageResponse
+	12, // 32: chat.v1.MessageService.DeleteMessage:output_type -> chat.v1.DeleteMessageResponse
+	14, // 33: chat.v1.MessageService.ListEdits:output_type -> chat.v1.ListEditsResponse
+	16, // 34: chat.v1.MessageService.AddReaction:output_type -> chat.v1.AddReactionResponse
+	18, // 35: chat.v1.MessageService.RemoveReaction:output_type -> chat.v1.RemoveReactionResponse
+	20, // 36: chat.v1.MessageService.ListEvents:output_type -> chat.v1.ListEventsResponse
+	22, // 37: chat.v1.MessageService.SearchMessages:output_type -> chat.v1.SearchMessagesResponse
+	27, // [27:38] is the sub-list for method output_type
+	16, // [16:27] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_message_proto_init() }
@@ -1272,13 +1674,14 @@ func file_chat_v1_message_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_message_proto_rawDesc), len(file_chat_v1_message_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   20,
+			NumEnums:      1,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_chat_v1_message_proto_goTypes,
 		DependencyIndexes: file_chat_v1_message_proto_depIdxs,
+		EnumInfos:         file_chat_v1_message_proto_enumTypes,
 		MessageInfos:      file_chat_v1_message_proto_msgTypes,
 	}.Build()
 	File_chat_v1_message_proto = out.File

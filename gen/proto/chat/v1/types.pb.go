@@ -182,6 +182,62 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_chat_v1_types_proto_rawDescGZIP(), []int{2}
 }
 
+// AttachmentKind says how clients show an attachment.
+type AttachmentKind int32
+
+const (
+	AttachmentKind_ATTACHMENT_KIND_UNSPECIFIED AttachmentKind = 0
+	// Any file: a card with its name, size and a download.
+	AttachmentKind_ATTACHMENT_KIND_FILE AttachmentKind = 1
+	// An image the server decoded: width, height and a thumbnail.
+	AttachmentKind_ATTACHMENT_KIND_IMAGE AttachmentKind = 2
+	// A voice recording: duration and waveform.
+	AttachmentKind_ATTACHMENT_KIND_VOICE AttachmentKind = 3
+)
+
+// Enum value maps for AttachmentKind.
+var (
+	AttachmentKind_name = map[int32]string{
+		0: "ATTACHMENT_KIND_UNSPECIFIED",
+		1: "ATTACHMENT_KIND_FILE",
+		2: "ATTACHMENT_KIND_IMAGE",
+		3: "ATTACHMENT_KIND_VOICE",
+	}
+	AttachmentKind_value = map[string]int32{
+		"ATTACHMENT_KIND_UNSPECIFIED": 0,
+		"ATTACHMENT_KIND_FILE":        1,
+		"ATTACHMENT_KIND_IMAGE":       2,
+		"ATTACHMENT_KIND_VOICE":       3,
+	}
+)
+
+func (x AttachmentKind) Enum() *AttachmentKind {
+	p := new(AttachmentKind)
+	*p = x
+	return p
+}
+
+func (x AttachmentKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AttachmentKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_chat_v1_types_proto_enumTypes[3].Descriptor()
+}
+
+func (AttachmentKind) Type() protoreflect.EnumType {
+	return &file_chat_v1_types_proto_enumTypes[3]
+}
+
+func (x AttachmentKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AttachmentKind.Descriptor instead.
+func (AttachmentKind) EnumDescriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{3}
+}
+
 // DmPolicy says who may start a conversation with a user.
 type DmPolicy int32
 
@@ -218,11 +274,11 @@ func (x DmPolicy) String() string {
 }
 
 func (DmPolicy) Descriptor() protoreflect.EnumDescriptor {
-	return file_chat_v1_types_proto_enumTypes[3].Descriptor()
+	return file_chat_v1_types_proto_enumTypes[4].Descriptor()
 }
 
 func (DmPolicy) Type() protoreflect.EnumType {
-	return &file_chat_v1_types_proto_enumTypes[3]
+	return &file_chat_v1_types_proto_enumTypes[4]
 }
 
 func (x DmPolicy) Number() protoreflect.EnumNumber {
@@ -231,7 +287,7 @@ func (x DmPolicy) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DmPolicy.Descriptor instead.
 func (DmPolicy) EnumDescriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 // User is a person's public profile. Email is filled in only when the
@@ -245,7 +301,10 @@ type User struct {
 	// Only set for the caller's own user.
 	Email string `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
 	// A short line the user shows beside their name, up to 140 characters.
-	StatusText    string `protobuf:"bytes,6,opt,name=status_text,json=statusText,proto3" json:"status_text,omitempty"`
+	StatusText string `protobuf:"bytes,6,opt,name=status_text,json=statusText,proto3" json:"status_text,omitempty"`
+	// The profile picture, a signed URL like an attachment's; empty for none
+	// (clients show initials).
+	AvatarUrl     string `protobuf:"bytes,7,opt,name=avatar_url,json=avatarUrl,proto3" json:"avatar_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -318,6 +377,13 @@ func (x *User) GetEmail() string {
 func (x *User) GetStatusText() string {
 	if x != nil {
 		return x.StatusText
+	}
+	return ""
+}
+
+func (x *User) GetAvatarUrl() string {
+	if x != nil {
+		return x.AvatarUrl
 	}
 	return ""
 }
@@ -577,7 +643,10 @@ type Message struct {
 	// The room members mentioned as @username, in the order written.
 	MentionUserIds []int64 `protobuf:"varint,12,rep,packed,name=mention_user_ids,json=mentionUserIds,proto3" json:"mention_user_ids,omitempty"`
 	// Whether the message mentions @room, everyone in it.
-	MentionsRoom  bool `protobuf:"varint,13,opt,name=mentions_room,json=mentionsRoom,proto3" json:"mentions_room,omitempty"`
+	MentionsRoom bool `protobuf:"varint,13,opt,name=mentions_room,json=mentionsRoom,proto3" json:"mentions_room,omitempty"`
+	// Files, images and voice recordings, in the order attached; none once
+	// deleted.
+	Attachments   []*Attachment `protobuf:"bytes,14,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -703,6 +772,149 @@ func (x *Message) GetMentionsRoom() bool {
 	return false
 }
 
+func (x *Message) GetAttachments() []*Attachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+// Attachment is an uploaded file, attached to a message or waiting to be.
+type Attachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unguessable; names the upload in SendMessageRequest.attachment_ids.
+	Id   string         `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind AttachmentKind `protobuf:"varint,2,opt,name=kind,proto3,enum=chat.v1.AttachmentKind" json:"kind,omitempty"`
+	// The name the uploader gave, made safe: no path, no control or bidi
+	// characters.
+	Filename string `protobuf:"bytes,3,opt,name=filename,proto3" json:"filename,omitempty"`
+	// The type the server found in the bytes, not the one declared.
+	ContentType string `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// In bytes.
+	Size int64 `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`
+	// Of an image, in pixels.
+	Width  int32 `protobuf:"varint,6,opt,name=width,proto3" json:"width,omitempty"`
+	Height int32 `protobuf:"varint,7,opt,name=height,proto3" json:"height,omitempty"`
+	// Of a voice recording.
+	DurationMs int64 `protobuf:"varint,8,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	// Of a voice recording: up to 64 bars, each 0-255.
+	Waveform []byte `protobuf:"bytes,9,opt,name=waveform,proto3" json:"waveform,omitempty"`
+	// Short-lived signed URLs under /v1/files/, for members of a room it was
+	// posted in (and its uploader).
+	Url string `protobuf:"bytes,10,opt,name=url,proto3" json:"url,omitempty"`
+	// An image's thumbnail (longest side 480 px); empty for others.
+	ThumbnailUrl  string `protobuf:"bytes,11,opt,name=thumbnail_url,json=thumbnailUrl,proto3" json:"thumbnail_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attachment) Reset() {
+	*x = Attachment{}
+	mi := &file_chat_v1_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attachment) ProtoMessage() {}
+
+func (x *Attachment) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
+func (*Attachment) Descriptor() ([]byte, []int) {
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Attachment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Attachment) GetKind() AttachmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AttachmentKind_ATTACHMENT_KIND_UNSPECIFIED
+}
+
+func (x *Attachment) GetFilename() string {
+	if x != nil {
+		return x.Filename
+	}
+	return ""
+}
+
+func (x *Attachment) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Attachment) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *Attachment) GetWidth() int32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Attachment) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Attachment) GetDurationMs() int64 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+func (x *Attachment) GetWaveform() []byte {
+	if x != nil {
+		return x.Waveform
+	}
+	return nil
+}
+
+func (x *Attachment) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *Attachment) GetThumbnailUrl() string {
+	if x != nil {
+		return x.ThumbnailUrl
+	}
+	return ""
+}
+
 // ReplyTo is enough of a replied-to message to show the quote.
 type ReplyTo struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -717,7 +929,7 @@ type ReplyTo struct {
 
 func (x *ReplyTo) Reset() {
 	*x = ReplyTo{}
-	mi := &file_chat_v1_types_proto_msgTypes[4]
+	mi := &file_chat_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -729,7 +941,7 @@ func (x *ReplyTo) String() string {
 func (*ReplyTo) ProtoMessage() {}
 
 func (x *ReplyTo) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[4]
+	mi := &file_chat_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -742,7 +954,7 @@ func (x *ReplyTo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplyTo.ProtoReflect.Descriptor instead.
 func (*ReplyTo) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReplyTo) GetSeq() int64 {
@@ -786,7 +998,7 @@ type Reaction struct {
 
 func (x *Reaction) Reset() {
 	*x = Reaction{}
-	mi := &file_chat_v1_types_proto_msgTypes[5]
+	mi := &file_chat_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +1010,7 @@ func (x *Reaction) String() string {
 func (*Reaction) ProtoMessage() {}
 
 func (x *Reaction) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[5]
+	mi := &file_chat_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +1023,7 @@ func (x *Reaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reaction.ProtoReflect.Descriptor instead.
 func (*Reaction) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Reaction) GetEmoji() string {
@@ -847,7 +1059,7 @@ type Edit struct {
 
 func (x *Edit) Reset() {
 	*x = Edit{}
-	mi := &file_chat_v1_types_proto_msgTypes[6]
+	mi := &file_chat_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +1071,7 @@ func (x *Edit) String() string {
 func (*Edit) ProtoMessage() {}
 
 func (x *Edit) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[6]
+	mi := &file_chat_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +1084,7 @@ func (x *Edit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Edit.ProtoReflect.Descriptor instead.
 func (*Edit) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Edit) GetBody() string {
@@ -901,7 +1113,7 @@ type ReadReceipt struct {
 
 func (x *ReadReceipt) Reset() {
 	*x = ReadReceipt{}
-	mi := &file_chat_v1_types_proto_msgTypes[7]
+	mi := &file_chat_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -913,7 +1125,7 @@ func (x *ReadReceipt) String() string {
 func (*ReadReceipt) ProtoMessage() {}
 
 func (x *ReadReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[7]
+	mi := &file_chat_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -926,7 +1138,7 @@ func (x *ReadReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadReceipt.ProtoReflect.Descriptor instead.
 func (*ReadReceipt) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReadReceipt) GetRoomId() int64 {
@@ -964,7 +1176,7 @@ type Settings struct {
 
 func (x *Settings) Reset() {
 	*x = Settings{}
-	mi := &file_chat_v1_types_proto_msgTypes[8]
+	mi := &file_chat_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -976,7 +1188,7 @@ func (x *Settings) String() string {
 func (*Settings) ProtoMessage() {}
 
 func (x *Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[8]
+	mi := &file_chat_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -989,7 +1201,7 @@ func (x *Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Settings.ProtoReflect.Descriptor instead.
 func (*Settings) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Settings) GetShareReadReceipts() bool {
@@ -1020,7 +1232,7 @@ type Friend struct {
 
 func (x *Friend) Reset() {
 	*x = Friend{}
-	mi := &file_chat_v1_types_proto_msgTypes[9]
+	mi := &file_chat_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1244,7 @@ func (x *Friend) String() string {
 func (*Friend) ProtoMessage() {}
 
 func (x *Friend) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[9]
+	mi := &file_chat_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1257,7 @@ func (x *Friend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Friend.ProtoReflect.Descriptor instead.
 func (*Friend) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Friend) GetUser() *User {
@@ -1082,7 +1294,7 @@ type FriendRequest struct {
 
 func (x *FriendRequest) Reset() {
 	*x = FriendRequest{}
-	mi := &file_chat_v1_types_proto_msgTypes[10]
+	mi := &file_chat_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1306,7 @@ func (x *FriendRequest) String() string {
 func (*FriendRequest) ProtoMessage() {}
 
 func (x *FriendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[10]
+	mi := &file_chat_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1319,7 @@ func (x *FriendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FriendRequest.ProtoReflect.Descriptor instead.
 func (*FriendRequest) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FriendRequest) GetUser() *User {
@@ -1142,7 +1354,7 @@ type Session struct {
 
 func (x *Session) Reset() {
 	*x = Session{}
-	mi := &file_chat_v1_types_proto_msgTypes[11]
+	mi := &file_chat_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1366,7 @@ func (x *Session) String() string {
 func (*Session) ProtoMessage() {}
 
 func (x *Session) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_types_proto_msgTypes[11]
+	mi := &file_chat_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1379,7 @@ func (x *Session) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Session.ProtoReflect.Descriptor instead.
 func (*Session) Descriptor() ([]byte, []int) {
-	return file_chat_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_chat_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Session) GetId() string {
@@ -1216,7 +1428,7 @@ var File_chat_v1_types_proto protoreflect.FileDescriptor
 
 const file_chat_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x13chat/v1/types.proto\x12\achat.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n" +
+	"\x13chat/v1/types.proto\x12\achat.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x01\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12!\n" +
@@ -1225,7 +1437,9 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x14\n" +
 	"\x05email\x18\x05 \x01(\tR\x05email\x12\x1f\n" +
 	"\vstatus_text\x18\x06 \x01(\tR\n" +
-	"statusText\"\xcf\x03\n" +
+	"statusText\x12\x1d\n" +
+	"\n" +
+	"avatar_url\x18\a \x01(\tR\tavatarUrl\"\xcf\x03\n" +
 	"\x04Room\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1249,7 +1463,7 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\x12!\n" +
 	"\x04role\x18\x02 \x01(\x0e2\r.chat.v1.RoleR\x04role\x12\x16\n" +
 	"\x06online\x18\x03 \x01(\bR\x06online\x127\n" +
-	"\tjoined_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bjoinedAt\"\xde\x03\n" +
+	"\tjoined_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bjoinedAt\"\x95\x04\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\aroom_id\x18\x02 \x01(\x03R\x06roomId\x12\x10\n" +
@@ -1265,7 +1479,23 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	" \x01(\v2\x10.chat.v1.ReplyToR\areplyTo\x12/\n" +
 	"\treactions\x18\v \x03(\v2\x11.chat.v1.ReactionR\treactions\x12(\n" +
 	"\x10mention_user_ids\x18\f \x03(\x03R\x0ementionUserIds\x12#\n" +
-	"\rmentions_room\x18\r \x01(\bR\fmentionsRoom\"v\n" +
+	"\rmentions_room\x18\r \x01(\bR\fmentionsRoom\x125\n" +
+	"\vattachments\x18\x0e \x03(\v2\x13.chat.v1.AttachmentR\vattachments\"\xbe\x02\n" +
+	"\n" +
+	"Attachment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x17.chat.v1.AttachmentKindR\x04kind\x12\x1a\n" +
+	"\bfilename\x18\x03 \x01(\tR\bfilename\x12!\n" +
+	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x14\n" +
+	"\x05width\x18\x06 \x01(\x05R\x05width\x12\x16\n" +
+	"\x06height\x18\a \x01(\x05R\x06height\x12\x1f\n" +
+	"\vduration_ms\x18\b \x01(\x03R\n" +
+	"durationMs\x12\x1a\n" +
+	"\bwaveform\x18\t \x01(\fR\bwaveform\x12\x10\n" +
+	"\x03url\x18\n" +
+	" \x01(\tR\x03url\x12#\n" +
+	"\rthumbnail_url\x18\v \x01(\tR\fthumbnailUrl\"v\n" +
 	"\aReplyTo\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12%\n" +
 	"\x06sender\x18\x02 \x01(\v2\r.chat.v1.UserR\x06sender\x12\x18\n" +
@@ -1318,7 +1548,12 @@ const file_chat_v1_types_proto_rawDesc = "" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"ROLE_OWNER\x10\x01\x12\x0f\n" +
-	"\vROLE_MEMBER\x10\x02*T\n" +
+	"\vROLE_MEMBER\x10\x02*\x81\x01\n" +
+	"\x0eAttachmentKind\x12\x1f\n" +
+	"\x1bATTACHMENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ATTACHMENT_KIND_FILE\x10\x01\x12\x19\n" +
+	"\x15ATTACHMENT_KIND_IMAGE\x10\x02\x12\x19\n" +
+	"\x15ATTACHMENT_KIND_VOICE\x10\x03*T\n" +
 	"\bDmPolicy\x12\x19\n" +
 	"\x15DM_POLICY_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DM_POLICY_EVERYONE\x10\x01\x12\x15\n" +
@@ -1338,55 +1573,59 @@ func file_chat_v1_types_proto_rawDescGZIP() []byte {
 	return file_chat_v1_types_proto_rawDescData
 }
 
-var file_chat_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_chat_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_chat_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_chat_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_chat_v1_types_proto_goTypes = []any{
 	(RoomKind)(0),                 // 0: chat.v1.RoomKind
 	(Visibility)(0),               // 1: chat.v1.Visibility
 	(Role)(0),                     // 2: chat.v1.Role
-	(DmPolicy)(0),                 // 3: chat.v1.DmPolicy
-	(*User)(nil),                  // 4: chat.v1.User
-	(*Room)(nil),                  // 5: chat.v1.Room
-	(*Member)(nil),                // 6: chat.v1.Member
-	(*Message)(nil),               // 7: chat.v1.Message
-	(*ReplyTo)(nil),               // 8: chat.v1.ReplyTo
-	(*Reaction)(nil),              // 9: chat.v1.Reaction
-	(*Edit)(nil),                  // 10: chat.v1.Edit
-	(*ReadReceipt)(nil),           // 11: chat.v1.ReadReceipt
-	(*Settings)(nil),              // 12: chat.v1.Settings
-	(*Friend)(nil),                // 13: chat.v1.Friend
-	(*FriendRequest)(nil),         // 14: chat.v1.FriendRequest
-	(*Session)(nil),               // 15: chat.v1.Session
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(AttachmentKind)(0),           // 3: chat.v1.AttachmentKind
+	(DmPolicy)(0),                 // 4: chat.v1.DmPolicy
+	(*User)(nil),                  // 5: chat.v1.User
+	(*Room)(nil),                  // 6: chat.v1.Room
+	(*Member)(nil),                // 7: chat.v1.Member
+	(*Message)(nil),               // 8: chat.v1.Message
+	(*Attachment)(nil),            // 9: chat.v1.Attachment
+	(*ReplyTo)(nil),               // 10: chat.v1.ReplyTo
+	(*Reaction)(nil),              // 11: chat.v1.Reaction
+	(*Edit)(nil),                  // 12: chat.v1.Edit
+	(*ReadReceipt)(nil),           // 13: chat.v1.ReadReceipt
+	(*Settings)(nil),              // 14: chat.v1.Settings
+	(*Friend)(nil),                // 15: chat.v1.Friend
+	(*FriendRequest)(nil),         // 16: chat.v1.FriendRequest
+	(*Session)(nil),               // 17: chat.v1.Session
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_chat_v1_types_proto_depIdxs = []int32{
-	16, // 0: chat.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	18, // 0: chat.v1.User.created_at:type_name -> google.protobuf.Timestamp
 	1,  // 1: chat.v1.Room.visibility:type_name -> chat.v1.Visibility
-	16, // 2: chat.v1.Room.created_at:type_name -> google.protobuf.Timestamp
+	18, // 2: chat.v1.Room.created_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: chat.v1.Room.kind:type_name -> chat.v1.RoomKind
-	4,  // 4: chat.v1.Room.members:type_name -> chat.v1.User
-	4,  // 5: chat.v1.Member.user:type_name -> chat.v1.User
+	5,  // 4: chat.v1.Room.members:type_name -> chat.v1.User
+	5,  // 5: chat.v1.Member.user:type_name -> chat.v1.User
 	2,  // 6: chat.v1.Member.role:type_name -> chat.v1.Role
-	16, // 7: chat.v1.Member.joined_at:type_name -> google.protobuf.Timestamp
-	4,  // 8: chat.v1.Message.sender:type_name -> chat.v1.User
-	16, // 9: chat.v1.Message.created_at:type_name -> google.protobuf.Timestamp
-	16, // 10: chat.v1.Message.edited_at:type_name -> google.protobuf.Timestamp
-	8,  // 11: chat.v1.Message.reply_to:type_name -> chat.v1.ReplyTo
-	9,  // 12: chat.v1.Message.reactions:type_name -> chat.v1.Reaction
-	4,  // 13: chat.v1.ReplyTo.sender:type_name -> chat.v1.User
-	16, // 14: chat.v1.Edit.replaced_at:type_name -> google.protobuf.Timestamp
-	3,  // 15: chat.v1.Settings.dm_policy:type_name -> chat.v1.DmPolicy
-	4,  // 16: chat.v1.Friend.user:type_name -> chat.v1.User
-	16, // 17: chat.v1.Friend.since:type_name -> google.protobuf.Timestamp
-	4,  // 18: chat.v1.FriendRequest.user:type_name -> chat.v1.User
-	16, // 19: chat.v1.FriendRequest.created_at:type_name -> google.protobuf.Timestamp
-	16, // 20: chat.v1.Session.created_at:type_name -> google.protobuf.Timestamp
-	16, // 21: chat.v1.Session.last_seen_at:type_name -> google.protobuf.Timestamp
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	18, // 7: chat.v1.Member.joined_at:type_name -> google.protobuf.Timestamp
+	5,  // 8: chat.v1.Message.sender:type_name -> chat.v1.User
+	18, // 9: chat.v1.Message.created_at:type_name -> google.protobuf.Timestamp
+	18, // 10: chat.v1.Message.edited_at:type_name -> google.protobuf.Timestamp
+	10, // 11: chat.v1.Message.reply_to:type_name -> chat.v1.ReplyTo
+	11, // 12: chat.v1.Message.reactions:type_name -> chat.v1.Reaction
+	9,  // 13: chat.v1.Message.attachments:type_name -> chat.v1.Attachment
+	3,  // 14: chat.v1.Attachment.kind:type_name -> chat.v1.AttachmentKind
+	5,  // 15: chat.v1.ReplyTo.sender:type_name -> chat.v1.User
+	18, // 16: chat.v1.Edit.replaced_at:type_name -> google.protobuf.Timestamp
+	4,  // 17: chat.v1.Settings.dm_policy:type_name -> chat.v1.DmPolicy
+	5,  // 18: chat.v1.Friend.user:type_name -> chat.v1.User
+	18, // 19: chat.v1.Friend.since:type_name -> google.protobuf.Timestamp
+	5,  // 20: chat.v1.FriendRequest.user:type_name -> chat.v1.User
+	18, // 21: chat.v1.FriendRequest.created_at:type_name -> google.protobuf.Timestamp
+	18, // 22: chat.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	18, // 23: chat.v1.Session.last_seen_at:type_name -> google.protobuf.Timestamp
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_types_proto_init() }
@@ -1399,8 +1638,8 @@ func file_chat_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_types_proto_rawDesc), len(file_chat_v1_types_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   12,
+			NumEnums:      5,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -428,9 +428,12 @@ type UpdateProfileRequest struct {
 	DisplayName *string `protobuf:"bytes,1,opt,name=display_name,json=displayName,proto3,oneof" json:"display_name,omitempty"`
 	// Up to 140 characters (chat.MaxStatusLen), no control characters; empty
 	// clears it.
-	StatusText    *string `protobuf:"bytes,2,opt,name=status_text,json=statusText,proto3,oneof" json:"status_text,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	StatusText *string `protobuf:"bytes,2,opt,name=status_text,json=statusText,proto3,oneof" json:"status_text,omitempty"`
+	// An IMAGE upload of the caller's to crop square and use as the profile
+	// picture; empty clears it.
+	AvatarUploadId *string `protobuf:"bytes,3,opt,name=avatar_upload_id,json=avatarUploadId,proto3,oneof" json:"avatar_upload_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *UpdateProfileRequest) Reset() {
@@ -473,6 +476,13 @@ func (x *UpdateProfileRequest) GetDisplayName() string {
 func (x *UpdateProfileRequest) GetStatusText() string {
 	if x != nil && x.StatusText != nil {
 		return *x.StatusText
+	}
+	return ""
+}
+
+func (x *UpdateProfileRequest) GetAvatarUploadId() string {
+	if x != nil && x.AvatarUploadId != nil {
+		return *x.AvatarUploadId
 	}
 	return ""
 }
@@ -547,15 +557,17 @@ const file_chat_v1_user_proto_rawDesc = "" +
 	"\x05query\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05query\x12\x1f\n" +
 	"\x05limit\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x05limit\":\n" +
 	"\x13SearchUsersResponse\x12#\n" +
-	"\x05users\x18\x01 \x03(\v2\r.chat.v1.UserR\x05users\"\xbb\x03\n" +
+	"\x05users\x18\x01 \x03(\v2\r.chat.v1.UserR\x05users\"\x88\x04\n" +
 	"\x14UpdateProfileRequest\x12\xc4\x01\n" +
 	"\fdisplay_name\x18\x01 \x01(\tB\x9b\x01\xbaH\x97\x01\xba\x01\x8d\x01\n" +
 	"\x18display_name.no_controls\x12Lthe display name must not contain control or invisible formatting characters\x1a#this.matches(r'^[^\\p{Cc}\\p{Cf}]*$')r\x04\x10\x01\x18@H\x00R\vdisplayName\x88\x01\x01\x12\xba\x01\n" +
 	"\vstatus_text\x18\x02 \x01(\tB\x93\x01\xbaH\x8f\x01\xba\x01\x86\x01\n" +
 	"\x17status_text.no_controls\x12Fthe status must not contain control or invisible formatting characters\x1a#this.matches(r'^[^\\p{Cc}\\p{Cf}]*$')r\x03\x18\x8c\x01H\x01R\n" +
-	"statusText\x88\x01\x01B\x0f\n" +
+	"statusText\x88\x01\x01\x126\n" +
+	"\x10avatar_upload_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@H\x02R\x0eavatarUploadId\x88\x01\x01B\x0f\n" +
 	"\r_display_nameB\x0e\n" +
-	"\f_status_text\":\n" +
+	"\f_status_textB\x13\n" +
+	"\x11_avatar_upload_id\":\n" +
 	"\x15UpdateProfileResponse\x12!\n" +
 	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user2\x95\x03\n" +
 	"\vUserService\x12A\n" +

@@ -63,6 +63,9 @@ const (
 	// MessageServiceListEventsProcedure is the fully-qualified name of the MessageService's ListEvents
 	// RPC.
 	MessageServiceListEventsProcedure = "/chat.v1.MessageService/ListEvents"
+	// MessageServiceSearchMessagesProcedure is the fully-qualified name of the MessageService's
+	// SearchMessages RPC.
+	MessageServiceSearchMessagesProcedure = "/chat.v1.MessageService/SearchMessages"
 )
 
 // MessageServiceClient is a client for the chat.v1.MessageService service.
@@ -95,6 +98,10 @@ type MessageServiceClient interface {
 	// ListEvents pages through the room's log itself, every entry in seq
 	// order, for clients that catch up by hand.
 	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
+	// SearchMessages finds messages in the rooms the caller is a member of:
+	// words in English (a word's start too: "deploy" finds "deployment") and
+	// any run of two or more characters in Chinese, Japanese and Korean text.
+	SearchMessages(context.Context, *v1.SearchMessagesRequest) (*v1.SearchMessagesResponse, error)
 }
 
 // NewMessageServiceClient constructs a client for the chat.v1.MessageService service. By default,
@@ -171,6 +178,13 @@ func NewMessageServiceClient(httpClient connect.HTTPClient, baseURL string, opts
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		searchMessages: connect.NewClient[v1.SearchMessagesRequest, v1.SearchMessagesResponse](
+			httpClient,
+			baseURL+MessageServiceSearchMessagesProcedure,
+			connect.WithSchema(messageServiceMethods.ByName("SearchMessages")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -186,6 +200,7 @@ type messageServiceClient struct {
 	addReaction    *connect.Client[v1.AddReactionRequest, v1.AddReactionResponse]
 	removeReaction *connect.Client[v1.RemoveReactionRequest, v1.RemoveReactionResponse]
 	listEvents     *connect.Client[v1.ListEventsRequest, v1.ListEventsResponse]
+	searchMessages *connect.Client[v1.SearchMessagesRequest, v1.SearchMessagesResponse]
 }
 
 // SendMessage calls chat.v1.MessageService.SendMessage.
@@ -274,6 +289,15 @@ func (c *messageServiceClient) ListEvents(ctx context.Context, req *v1.ListEvent
 	return nil, err
 }
 
+// SearchMessages calls chat.v1.MessageService.SearchMessages.
+func (c *messageServiceClient) SearchMessages(ctx context.Context, req *v1.SearchMessagesRequest) (*v1.SearchMessagesResponse, error) {
+	response, err := c.searchMessages.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // MessageServiceHandler is an implementation of the chat.v1.MessageService service.
 type MessageServiceHandler interface {
 	// SendMessage stores a message and answers after it is committed. A retry
@@ -304,6 +328,10 @@ type MessageServiceHandler interface {
 	// ListEvents pages through the room's log itself, every entry in seq
 	// order, for clients that catch up by hand.
 	ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error)
+	// SearchMessages finds messages in the rooms the caller is a member of:
+	// words in English (a word's start too: "deploy" finds "deployment") and
+	// any run of two or more characters in Chinese, Japanese and Korean text.
+	SearchMessages(context.Context, *v1.SearchMessagesRequest) (*v1.SearchMessagesResponse, error)
 }
 
 // NewMessageServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -376,6 +404,13 @@ func NewMessageServiceHandler(svc MessageServiceHandler, opts ...connect.Handler
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	messageServiceSearchMessagesHandler := connect.NewUnaryHandlerSimple(
+		MessageServiceSearchMessagesProcedure,
+		svc.SearchMessages,
+		connect.WithSchema(messageServiceMethods.ByName("SearchMessages")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/chat.v1.MessageService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case MessageServiceSendMessageProcedure:
@@ -398,6 +433,8 @@ func NewMessageServiceHandler(svc MessageServiceHandler, opts ...connect.Handler
 			messageServiceRemoveReactionHandler.ServeHTTP(w, r)
 		case MessageServiceListEventsProcedure:
 			messageServiceListEventsHandler.ServeHTTP(w, r)
+		case MessageServiceSearchMessagesProcedure:
+			messageServiceSearchMessagesHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -445,4 +482,8 @@ func (UnimplementedMessageServiceHandler) RemoveReaction(context.Context, *v1.Re
 
 func (UnimplementedMessageServiceHandler) ListEvents(context.Context, *v1.ListEventsRequest) (*v1.ListEventsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.ListEvents is not implemented"))
+}
+
+func (UnimplementedMessageServiceHandler) SearchMessages(context.Context, *v1.SearchMessagesRequest) (*v1.SearchMessagesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("chat.v1.MessageService.SearchMessages is not implemented"))
 }

@@ -2,20 +2,22 @@
 // @generated from file chat/v1/message.proto (package chat.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb";
 import type { Event, Ready, Reconnect, RoomCursor } from "./event_pb";
 import { file_chat_v1_event } from "./event_pb";
-import type { Edit, Message as Message$1 } from "./types_pb";
+import type { Edit, Message as Message$1, Room } from "./types_pb";
 import { file_chat_v1_types } from "./types_pb";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file chat/v1/message.proto.
  */
 export const file_chat_v1_message: GenFile = /*@__PURE__*/
-  fileDesc("ChVjaGF0L3YxL21lc3NhZ2UucHJvdG8SB2NoYXQudjEimQEKElNlbmRNZXNzYWdlUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhgKBGJvZHkYAiABKAlCCrpIB3IFEAEYoB8SMAoNY2xpZW50X21zZ19pZBgDIAEoCUIZukgWchQQARhAMg5eW1x4MjEtXHg3RV0rJBIdCgxyZXBseV90b19zZXEYBCABKANCB7pIBCICKAAiOAoTU2VuZE1lc3NhZ2VSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIpYBChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGwoKYmVmb3JlX3NlcRgCIAEoA0IHukgEIgIoABIfCglhZnRlcl9zZXEYAyABKANCB7pIBCICKABIAIgBARIZCgVsaW1pdBgEIAEoBUIKukgHGgUYyAEoAEIMCgpfYWZ0ZXJfc2VxIkwKFExpc3RNZXNzYWdlc1Jlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIIkIKEFN1YnNjcmliZVJlcXVlc3QSLgoGcmVzdW1lGAEgAygLMhMuY2hhdC52MS5Sb29tQ3Vyc29yQgm6SAaSAQMQ6AcihgEKEVN1YnNjcmliZVJlc3BvbnNlEh8KBXJlYWR5GAEgASgLMg4uY2hhdC52MS5SZWFkeUgAEh8KBWV2ZW50GAIgASgLMg4uY2hhdC52MS5FdmVudEgAEicKCXJlY29ubmVjdBgDIAEoCzISLmNoYXQudjEuUmVjb25uZWN0SABCBgoEa2luZCItChFTZW5kVHlwaW5nUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAIhQKElNlbmRUeXBpbmdSZXNwb25zZSJmChJFZGl0TWVzc2FnZVJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIcCgttZXNzYWdlX3NlcRgCIAEoA0IHukgEIgIgABIYCgRib2R5GAMgASgJQgq6SAdyBRABGKAfIjgKE0VkaXRNZXNzYWdlUmVzcG9uc2USIQoHbWVzc2FnZRgBIAEoCzIQLmNoYXQudjEuTWVzc2FnZSJOChREZWxldGVNZXNzYWdlUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhwKC21lc3NhZ2Vfc2VxGAIgASgDQge6SAQiAiAAIhcKFURlbGV0ZU1lc3NhZ2VSZXNwb25zZSJKChBMaXN0RWRpdHNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASHAoLbWVzc2FnZV9zZXEYAiABKANCB7pIBCICIAAiMQoRTGlzdEVkaXRzUmVzcG9uc2USHAoFZWRpdHMYASADKAsyDS5jaGF0LnYxLkVkaXQiZgoSQWRkUmVhY3Rpb25SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASHAoLbWVzc2FnZV9zZXEYAiABKANCB7pIBCICIAASGAoFZW1vamkYAyABKAlCCbpIBnIEEAEoQCIVChNBZGRSZWFjdGlvblJlc3BvbnNlImkKFVJlbW92ZVJlYWN0aW9uUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhwKC21lc3NhZ2Vfc2VxGAIgASgDQge6SAQiAiAAEhgKBWVtb2ppGAMgASgJQgm6SAZyBBABKEAiGAoWUmVtb3ZlUmVhY3Rpb25SZXNwb25zZSJkChFMaXN0RXZlbnRzUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhoKCWFmdGVyX3NlcRgCIAEoA0IHukgEIgIoABIZCgVsaW1pdBgDIAEoBUIKukgHGgUYyAEoACJGChJMaXN0RXZlbnRzUmVzcG9uc2USHgoGZXZlbnRzGAEgAygLMg4uY2hhdC52MS5FdmVudBIQCghoYXNfbW9yZRgCIAEoCDKTBgoOTWVzc2FnZVNlcnZpY2USSgoLU2VuZE1lc3NhZ2USGy5jaGF0LnYxLlNlbmRNZXNzYWdlUmVxdWVzdBocLmNoYXQudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIAElAKDExpc3RNZXNzYWdlcxIcLmNoYXQudjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBodLmNoYXQudjEuTGlzdE1lc3NhZ2VzUmVzcG9uc2UiA5ACARJGCglTdWJzY3JpYmUSGS5jaGF0LnYxLlN1YnNjcmliZVJlcXVlc3QaGi5jaGF0LnYxLlN1YnNjcmliZVJlc3BvbnNlIgAwARJHCgpTZW5kVHlwaW5nEhouY2hhdC52MS5TZW5kVHlwaW5nUmVxdWVzdBobLmNoYXQudjEuU2VuZFR5cGluZ1Jlc3BvbnNlIgASSgoLRWRpdE1lc3NhZ2USGy5jaGF0LnYxLkVkaXRNZXNzYWdlUmVxdWVzdBocLmNoYXQudjEuRWRpdE1lc3NhZ2VSZXNwb25zZSIAElAKDURlbGV0ZU1lc3NhZ2USHS5jaGF0LnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0Gh4uY2hhdC52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2UiABJHCglMaXN0RWRpdHMSGS5jaGF0LnYxLkxpc3RFZGl0c1JlcXVlc3QaGi5jaGF0LnYxLkxpc3RFZGl0c1Jlc3BvbnNlIgOQAgESSgoLQWRkUmVhY3Rpb24SGy5jaGF0LnYxLkFkZFJlYWN0aW9uUmVxdWVzdBocLmNoYXQudjEuQWRkUmVhY3Rpb25SZXNwb25zZSIAElMKDlJlbW92ZVJlYWN0aW9uEh4uY2hhdC52MS5SZW1vdmVSZWFjdGlvblJlcXVlc3QaHy5jaGF0LnYxLlJlbW92ZVJlYWN0aW9uUmVzcG9uc2UiABJKCgpMaXN0RXZlbnRzEhouY2hhdC52MS5MaXN0RXZlbnRzUmVxdWVzdBobLmNoYXQudjEuTGlzdEV2ZW50c1Jlc3BvbnNlIgOQAgFCkAEKC2NvbS5jaGF0LnYxQgxNZXNzYWdlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_event, file_chat_v1_types]);
+  fileDesc("ChVjaGF0L3YxL21lc3NhZ2UucHJvdG8SB2NoYXQudjEixwIKElNlbmRNZXNzYWdlUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhYKBGJvZHkYAiABKAlCCLpIBXIDGKAfEjAKDWNsaWVudF9tc2dfaWQYAyABKAlCGbpIFnIUEAEYQDIOXltceDIxLVx4N0VdKyQSHQoMcmVwbHlfdG9fc2VxGAQgASgDQge6SAQiAigAEioKDmF0dGFjaG1lbnRfaWRzGAUgAygJQhK6SA+SAQwQChgBIgZyBBABGEA6gQG6SH4afAoYc2VuZC5ib2R5X29yX2F0dGFjaG1lbnRzEiphIG1lc3NhZ2UgbmVlZHMgc29tZSB0ZXh0IG9yIGFuIGF0dGFjaG1lbnQaNHNpemUodGhpcy5ib2R5KSA+IDAgfHwgc2l6ZSh0aGlzLmF0dGFjaG1lbnRfaWRzKSA+IDAiOAoTU2VuZE1lc3NhZ2VSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIrMBChNMaXN0TWVzc2FnZXNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGwoKYmVmb3JlX3NlcRgCIAEoA0IHukgEIgIoABIfCglhZnRlcl9zZXEYAyABKANCB7pIBCICKABIAIgBARIZCgVsaW1pdBgEIAEoBUIKukgHGgUYyAEoABIbCgphcm91bmRfc2VxGAUgASgDQge6SAQiAigAQgwKCl9hZnRlcl9zZXEiTAoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USIgoIbWVzc2FnZXMYASADKAsyEC5jaGF0LnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgiQgoQU3Vic2NyaWJlUmVxdWVzdBIuCgZyZXN1bWUYASADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3JCCbpIBpIBAxDoByKGAQoRU3Vic2NyaWJlUmVzcG9uc2USHwoFcmVhZHkYASABKAsyDi5jaGF0LnYxLlJlYWR5SAASHwoFZXZlbnQYAiABKAsyDi5jaGF0LnYxLkV2ZW50SAASJwoJcmVjb25uZWN0GAMgASgLMhIuY2hhdC52MS5SZWNvbm5lY3RIAEIGCgRraW5kIi0KEVNlbmRUeXBpbmdSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiFAoSU2VuZFR5cGluZ1Jlc3BvbnNlImYKEkVkaXRNZXNzYWdlUmVxdWVzdBIYCgdyb29tX2lkGAEgASgDQge6SAQiAiAAEhwKC21lc3NhZ2Vfc2VxGAIgASgDQge6SAQiAiAAEhgKBGJvZHkYAyABKAlCCrpIB3IFEAEYoB8iOAoTRWRpdE1lc3NhZ2VSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIk4KFERlbGV0ZU1lc3NhZ2VSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASHAoLbWVzc2FnZV9zZXEYAiABKANCB7pIBCICIAAiFwoVRGVsZXRlTWVzc2FnZVJlc3BvbnNlIkoKEExpc3RFZGl0c1JlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIcCgttZXNzYWdlX3NlcRgCIAEoA0IHukgEIgIgACIxChFMaXN0RWRpdHNSZXNwb25zZRIcCgVlZGl0cxgBIAMoCzINLmNoYXQudjEuRWRpdCJmChJBZGRSZWFjdGlvblJlcXVlc3QSGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIcCgttZXNzYWdlX3NlcRgCIAEoA0IHukgEIgIgABIYCgVlbW9qaRgDIAEoCUIJukgGcgQQAShAIhUKE0FkZFJlYWN0aW9uUmVzcG9uc2UiaQoVUmVtb3ZlUmVhY3Rpb25SZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASHAoLbWVzc2FnZV9zZXEYAiABKANCB7pIBCICIAASGAoFZW1vamkYAyABKAlCCbpIBnIEEAEoQCIYChZSZW1vdmVSZWFjdGlvblJlc3BvbnNlImQKEUxpc3RFdmVudHNSZXF1ZXN0EhgKB3Jvb21faWQYASABKANCB7pIBCICIAASGgoJYWZ0ZXJfc2VxGAIgASgDQge6SAQiAigAEhkKBWxpbWl0GAMgASgFQgq6SAcaBRjIASgAIkYKEkxpc3RFdmVudHNSZXNwb25zZRIeCgZldmVudHMYASADKAsyDi5jaGF0LnYxLkV2ZW50EhAKCGhhc19tb3JlGAIgASgIIqkCChVTZWFyY2hNZXNzYWdlc1JlcXVlc3QSGQoFcXVlcnkYASABKAlCCrpIB3IFEAEYyAESGAoHcm9vbV9pZBgCIAEoA0IHukgEIgIoABIdCgxmcm9tX3VzZXJfaWQYAyABKANCB7pIBCICKAASKQoFYWZ0ZXIYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBmJlZm9yZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoFbGltaXQYBiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAcgASgJQgi6SAVyAxiABBItCgVvcmRlchgIIAEoDjIULmNoYXQudjEuU2VhcmNoT3JkZXJCCLpIBYIBAhABIlMKFlNlYXJjaE1lc3NhZ2VzUmVzcG9uc2USIAoEaGl0cxgBIAMoCzISLmNoYXQudjEuU2VhcmNoSGl0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJzCglTZWFyY2hIaXQSIQoHbWVzc2FnZRgBIAEoCzIQLmNoYXQudjEuTWVzc2FnZRIbCgRyb29tGAIgASgLMg0uY2hhdC52MS5Sb29tEiYKCmhpZ2hsaWdodHMYAyADKAsyEi5jaGF0LnYxLlRleHRSYW5nZSInCglUZXh0UmFuZ2USDQoFc3RhcnQYASABKAUSCwoDZW5kGAIgASgFKmAKC1NlYXJjaE9yZGVyEhwKGFNFQVJDSF9PUkRFUl9VTlNQRUNJRklFRBAAEhcKE1NFQVJDSF9PUkRFUl9ORVdFU1QQARIaChZTRUFSQ0hfT1JERVJfUkVMRVZBTkNFEAIy6wYKDk1lc3NhZ2VTZXJ2aWNlEkoKC1NlbmRNZXNzYWdlEhsuY2hhdC52MS5TZW5kTWVzc2FnZVJlcXVlc3QaHC5jaGF0LnYxLlNlbmRNZXNzYWdlUmVzcG9uc2UiABJQCgxMaXN0TWVzc2FnZXMSHC5jaGF0LnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHS5jaGF0LnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIgOQAgESRgoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZSIAMAESRwoKU2VuZFR5cGluZxIaLmNoYXQudjEuU2VuZFR5cGluZ1JlcXVlc3QaGy5jaGF0LnYxLlNlbmRUeXBpbmdSZXNwb25zZSIAEkoKC0VkaXRNZXNzYWdlEhsuY2hhdC52MS5FZGl0TWVzc2FnZVJlcXVlc3QaHC5jaGF0LnYxLkVkaXRNZXNzYWdlUmVzcG9uc2UiABJQCg1EZWxldGVNZXNzYWdlEh0uY2hhdC52MS5EZWxldGVNZXNzYWdlUmVxdWVzdBoeLmNoYXQudjEuRGVsZXRlTWVzc2FnZVJlc3BvbnNlIgASRwoJTGlzdEVkaXRzEhkuY2hhdC52MS5MaXN0RWRpdHNSZXF1ZXN0GhouY2hhdC52MS5MaXN0RWRpdHNSZXNwb25zZSIDkAIBEkoKC0FkZFJlYWN0aW9uEhsuY2hhdC52MS5BZGRSZWFjdGlvblJlcXVlc3QaHC5jaGF0LnYxLkFkZFJlYWN0aW9uUmVzcG9uc2UiABJTCg5SZW1vdmVSZWFjdGlvbhIeLmNoYXQudjEuUmVtb3ZlUmVhY3Rpb25SZXF1ZXN0Gh8uY2hhdC52MS5SZW1vdmVSZWFjdGlvblJlc3BvbnNlIgASSgoKTGlzdEV2ZW50cxIaLmNoYXQudjEuTGlzdEV2ZW50c1JlcXVlc3QaGy5jaGF0LnYxLkxpc3RFdmVudHNSZXNwb25zZSIDkAIBElYKDlNlYXJjaE1lc3NhZ2VzEh4uY2hhdC52MS5TZWFyY2hNZXNzYWdlc1JlcXVlc3QaHy5jaGF0LnYxLlNlYXJjaE1lc3NhZ2VzUmVzcG9uc2UiA5ACAUKQAQoLY29tLmNoYXQudjFCDE1lc3NhZ2VQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_buf_validate_validate, file_chat_v1_event, file_chat_v1_types, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message chat.v1.SendMessageRequest
@@ -27,7 +29,7 @@ export type SendMessageRequest = Message<"chat.v1.SendMessageRequest"> & {
   roomId: bigint;
 
   /**
-   * 1 to 4,000 characters after trimming.
+   * Up to 4,000 characters after trimming; empty only with attachments.
    *
    * @generated from field: string body = 2;
    */
@@ -47,6 +49,14 @@ export type SendMessageRequest = Message<"chat.v1.SendMessageRequest"> & {
    * @generated from field: int64 reply_to_seq = 4;
    */
   replyToSeq: bigint;
+
+  /**
+   * Uploads (POST /v1/uploads) to attach, up to 10, in this order: each
+   * the caller's own, not attached before, uploaded within 24 hours.
+   *
+   * @generated from field: repeated string attachment_ids = 5;
+   */
+  attachmentIds: string[];
 };
 
 /**
@@ -104,6 +114,15 @@ export type ListMessagesRequest = Message<"chat.v1.ListMessagesRequest"> & {
    * @generated from field: int32 limit = 4;
    */
   limit: number;
+
+  /**
+   * The page around this seq, ascending: the message with it (or the
+   * nearest) and about half the limit on each side, so a search hit opens
+   * with context. Set it without before_seq and after_seq.
+   *
+   * @generated from field: int64 around_seq = 5;
+   */
+  aroundSeq: bigint;
 };
 
 /**
@@ -481,6 +500,185 @@ export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PUR
   messageDesc(file_chat_v1_message, 19);
 
 /**
+ * @generated from message chat.v1.SearchMessagesRequest
+ */
+export type SearchMessagesRequest = Message<"chat.v1.SearchMessagesRequest"> & {
+  /**
+   * Words or CJK text to find, all of them (AND); 2 to 200 characters,
+   * more than operators and spaces.
+   *
+   * @generated from field: string query = 1;
+   */
+  query: string;
+
+  /**
+   * Only this room (the caller must be a member); 0 for every room of the
+   * caller's.
+   *
+   * @generated from field: int64 room_id = 2;
+   */
+  roomId: bigint;
+
+  /**
+   * Only messages of this sender; 0 for anyone's.
+   *
+   * @generated from field: int64 from_user_id = 3;
+   */
+  fromUserId: bigint;
+
+  /**
+   * Only messages sent after / before these times.
+   *
+   * @generated from field: google.protobuf.Timestamp after = 4;
+   */
+  after?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp before = 5;
+   */
+  before?: Timestamp | undefined;
+
+  /**
+   * At most this many hits; 20 when 0.
+   *
+   * @generated from field: int32 limit = 6;
+   */
+  limit: number;
+
+  /**
+   * The next_page_token of the previous page; empty for the first.
+   *
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: chat.v1.SearchOrder order = 8;
+   */
+  order: SearchOrder;
+};
+
+/**
+ * Describes the message chat.v1.SearchMessagesRequest.
+ * Use `create(SearchMessagesRequestSchema)` to create a new message.
+ */
+export const SearchMessagesRequestSchema: GenMessage<SearchMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 20);
+
+/**
+ * @generated from message chat.v1.SearchMessagesResponse
+ */
+export type SearchMessagesResponse = Message<"chat.v1.SearchMessagesResponse"> & {
+  /**
+   * @generated from field: repeated chat.v1.SearchHit hits = 1;
+   */
+  hits: SearchHit[];
+
+  /**
+   * Set when more hits follow: pass it as page_token.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message chat.v1.SearchMessagesResponse.
+ * Use `create(SearchMessagesResponseSchema)` to create a new message.
+ */
+export const SearchMessagesResponseSchema: GenMessage<SearchMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 21);
+
+/**
+ * SearchHit is one message found, with its room and where the query
+ * matched.
+ *
+ * @generated from message chat.v1.SearchHit
+ */
+export type SearchHit = Message<"chat.v1.SearchHit"> & {
+  /**
+   * @generated from field: chat.v1.Message message = 1;
+   */
+  message?: Message$1 | undefined;
+
+  /**
+   * @generated from field: chat.v1.Room room = 2;
+   */
+  room?: Room | undefined;
+
+  /**
+   * The matched parts of message.body, in order.
+   *
+   * @generated from field: repeated chat.v1.TextRange highlights = 3;
+   */
+  highlights: TextRange[];
+};
+
+/**
+ * Describes the message chat.v1.SearchHit.
+ * Use `create(SearchHitSchema)` to create a new message.
+ */
+export const SearchHitSchema: GenMessage<SearchHit> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 22);
+
+/**
+ * TextRange is a part of a text, in characters (Unicode code points) from
+ * its start: [start, end).
+ *
+ * @generated from message chat.v1.TextRange
+ */
+export type TextRange = Message<"chat.v1.TextRange"> & {
+  /**
+   * @generated from field: int32 start = 1;
+   */
+  start: number;
+
+  /**
+   * @generated from field: int32 end = 2;
+   */
+  end: number;
+};
+
+/**
+ * Describes the message chat.v1.TextRange.
+ * Use `create(TextRangeSchema)` to create a new message.
+ */
+export const TextRangeSchema: GenMessage<TextRange> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message, 23);
+
+/**
+ * SearchOrder says how hits are ordered.
+ *
+ * @generated from enum chat.v1.SearchOrder
+ */
+export enum SearchOrder {
+  /**
+   * Newest first.
+   *
+   * @generated from enum value: SEARCH_ORDER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SEARCH_ORDER_NEWEST = 1;
+   */
+  NEWEST = 1,
+
+  /**
+   * Best matches first, newest first among equals.
+   *
+   * @generated from enum value: SEARCH_ORDER_RELEVANCE = 2;
+   */
+  RELEVANCE = 2,
+}
+
+/**
+ * Describes the enum chat.v1.SearchOrder.
+ */
+export const SearchOrderSchema: GenEnum<SearchOrder> = /*@__PURE__*/
+  enumDesc(file_chat_v1_message, 0);
+
+/**
  * MessageService sends and reads messages and streams a user's live events.
  *
  * @generated from service chat.v1.MessageService
@@ -593,6 +791,18 @@ export const MessageService: GenService<{
     methodKind: "unary";
     input: typeof ListEventsRequestSchema;
     output: typeof ListEventsResponseSchema;
+  },
+  /**
+   * SearchMessages finds messages in the rooms the caller is a member of:
+   * words in English (a word's start too: "deploy" finds "deployment") and
+   * any run of two or more characters in Chinese, Japanese and Korean text.
+   *
+   * @generated from rpc chat.v1.MessageService.SearchMessages
+   */
+  searchMessages: {
+    methodKind: "unary";
+    input: typeof SearchMessagesRequestSchema;
+    output: typeof SearchMessagesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_message, 0);

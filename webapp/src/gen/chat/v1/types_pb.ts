@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file chat/v1/types.proto.
  */
 export const file_chat_v1_types: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL3R5cGVzLnByb3RvEgdjaGF0LnYxIo4BCgRVc2VyEgoKAmlkGAEgASgDEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlbWFpbBgFIAEoCRITCgtzdGF0dXNfdGV4dBgGIAEoCSLPAgoEUm9vbRIKCgJpZBgBIAEoAxIMCgRuYW1lGAIgASgJEg0KBXRvcGljGAMgASgJEicKCnZpc2liaWxpdHkYBCABKA4yEy5jaGF0LnYxLlZpc2liaWxpdHkSFAoMbWVtYmVyX2NvdW50GAUgASgDEhAKCGxhc3Rfc2VxGAYgASgDEg4KBmpvaW5lZBgHIAEoCBIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghyZWFkX3NlcRgJIAEoAxIUCgx1bnJlYWRfY291bnQYCiABKAMSFQoNbWVudGlvbl9jb3VudBgLIAEoAxINCgVtdXRlZBgMIAEoCBIfCgRraW5kGA0gASgOMhEuY2hhdC52MS5Sb29tS2luZBIeCgdtZW1iZXJzGA4gAygLMg0uY2hhdC52MS5Vc2VyIoEBCgZNZW1iZXISGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIbCgRyb2xlGAIgASgOMg0uY2hhdC52MS5Sb2xlEg4KBm9ubGluZRgDIAEoCBItCglqb2luZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIuICCgdNZXNzYWdlEgoKAmlkGAEgASgDEg8KB3Jvb21faWQYAiABKAMSCwoDc2VxGAMgASgDEh0KBnNlbmRlchgEIAEoCzINLmNoYXQudjEuVXNlchIMCgRib2R5GAUgASgJEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDWNsaWVudF9tc2dfaWQYByABKAkSLQoJZWRpdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdkZWxldGVkGAkgASgIEiIKCHJlcGx5X3RvGAogASgLMhAuY2hhdC52MS5SZXBseVRvEiQKCXJlYWN0aW9ucxgLIAMoCzIRLmNoYXQudjEuUmVhY3Rpb24SGAoQbWVudGlvbl91c2VyX2lkcxgMIAMoAxIVCg1tZW50aW9uc19yb29tGA0gASgIIlcKB1JlcGx5VG8SCwoDc2VxGAEgASgDEh0KBnNlbmRlchgCIAEoCzINLmNoYXQudjEuVXNlchIPCgdleGNlcnB0GAMgASgJEg8KB2RlbGV0ZWQYBCABKAgiNAoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSDQoFY291bnQYAiABKAMSCgoCbWUYAyABKAgiRQoERWRpdBIMCgRib2R5GAEgASgJEi8KC3JlcGxhY2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBCgtSZWFkUmVjZWlwdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSEAoIcmVhZF9zZXEYAyABKAMiTQoIU2V0dGluZ3MSGwoTc2hhcmVfcmVhZF9yZWNlaXB0cxgBIAEoCBIkCglkbV9wb2xpY3kYAiABKA4yES5jaGF0LnYxLkRtUG9saWN5ImAKBkZyaWVuZBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEg4KBm9ubGluZRgCIAEoCBIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXAoNRnJpZW5kUmVxdWVzdBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq0BCgdTZXNzaW9uEgoKAmlkGAEgASgJEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3Rfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXNlcl9hZ2VudBgEIAEoCRIPCgdhZGRyZXNzGAUgASgJEg8KB2N1cnJlbnQYBiABKAgqZwoIUm9vbUtpbmQSGQoVUk9PTV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRUk9PTV9LSU5EX0NIQU5ORUwQARIUChBST09NX0tJTkRfRElSRUNUEAISEwoPUk9PTV9LSU5EX0dST1VQEAMqVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFQoRVklTSUJJTElUWV9QVUJMSUMQARIWChJWSVNJQklMSVRZX1BSSVZBVEUQAio9CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX09XTkVSEAESDwoLUk9MRV9NRU1CRVIQAipUCghEbVBvbGljeRIZChVETV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIWChJETV9QT0xJQ1lfRVZFUllPTkUQARIVChFETV9QT0xJQ1lfRlJJRU5EUxACQo4BCgtjb20uY2hhdC52MUIKVHlwZXNQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChNjaGF0L3YxL3R5cGVzLnByb3RvEgdjaGF0LnYxIqIBCgRVc2VyEgoKAmlkGAEgASgDEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVlbWFpbBgFIAEoCRITCgtzdGF0dXNfdGV4dBgGIAEoCRISCgphdmF0YXJfdXJsGAcgASgJIs8CCgRSb29tEgoKAmlkGAEgASgDEgwKBG5hbWUYAiABKAkSDQoFdG9waWMYAyABKAkSJwoKdmlzaWJpbGl0eRgEIAEoDjITLmNoYXQudjEuVmlzaWJpbGl0eRIUCgxtZW1iZXJfY291bnQYBSABKAMSEAoIbGFzdF9zZXEYBiABKAMSDgoGam9pbmVkGAcgASgIEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJlYWRfc2VxGAkgASgDEhQKDHVucmVhZF9jb3VudBgKIAEoAxIVCg1tZW50aW9uX2NvdW50GAsgASgDEg0KBW11dGVkGAwgASgIEh8KBGtpbmQYDSABKA4yES5jaGF0LnYxLlJvb21LaW5kEh4KB21lbWJlcnMYDiADKAsyDS5jaGF0LnYxLlVzZXIigQEKBk1lbWJlchIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEhsKBHJvbGUYAiABKA4yDS5jaGF0LnYxLlJvbGUSDgoGb25saW5lGAMgASgIEi0KCWpvaW5lZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijAMKB01lc3NhZ2USCgoCaWQYASABKAMSDwoHcm9vbV9pZBgCIAEoAxILCgNzZXEYAyABKAMSHQoGc2VuZGVyGAQgASgLMg0uY2hhdC52MS5Vc2VyEgwKBGJvZHkYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNY2xpZW50X21zZ19pZBgHIAEoCRItCgllZGl0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2RlbGV0ZWQYCSABKAgSIgoIcmVwbHlfdG8YCiABKAsyEC5jaGF0LnYxLlJlcGx5VG8SJAoJcmVhY3Rpb25zGAsgAygLMhEuY2hhdC52MS5SZWFjdGlvbhIYChBtZW50aW9uX3VzZXJfaWRzGAwgAygDEhUKDW1lbnRpb25zX3Jvb20YDSABKAgSKAoLYXR0YWNobWVudHMYDiADKAsyEy5jaGF0LnYxLkF0dGFjaG1lbnQi3wEKCkF0dGFjaG1lbnQSCgoCaWQYASABKAkSJQoEa2luZBgCIAEoDjIXLmNoYXQudjEuQXR0YWNobWVudEtpbmQSEAoIZmlsZW5hbWUYAyABKAkSFAoMY29udGVudF90eXBlGAQgASgJEgwKBHNpemUYBSABKAMSDQoFd2lkdGgYBiABKAUSDgoGaGVpZ2h0GAcgASgFEhMKC2R1cmF0aW9uX21zGAggASgDEhAKCHdhdmVmb3JtGAkgASgMEgsKA3VybBgKIAEoCRIVCg10aHVtYm5haWxfdXJsGAsgASgJIlcKB1JlcGx5VG8SCwoDc2VxGAEgASgDEh0KBnNlbmRlchgCIAEoCzINLmNoYXQudjEuVXNlchIPCgdleGNlcnB0GAMgASgJEg8KB2RlbGV0ZWQYBCABKAgiNAoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSDQoFY291bnQYAiABKAMSCgoCbWUYAyABKAgiRQoERWRpdBIMCgRib2R5GAEgASgJEi8KC3JlcGxhY2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJBCgtSZWFkUmVjZWlwdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSEAoIcmVhZF9zZXEYAyABKAMiTQoIU2V0dGluZ3MSGwoTc2hhcmVfcmVhZF9yZWNlaXB0cxgBIAEoCBIkCglkbV9wb2xpY3kYAiABKA4yES5jaGF0LnYxLkRtUG9saWN5ImAKBkZyaWVuZBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEg4KBm9ubGluZRgCIAEoCBIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXAoNRnJpZW5kUmVxdWVzdBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq0BCgdTZXNzaW9uEgoKAmlkGAEgASgJEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3Rfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXNlcl9hZ2VudBgEIAEoCRIPCgdhZGRyZXNzGAUgASgJEg8KB2N1cnJlbnQYBiABKAgqZwoIUm9vbUtpbmQSGQoVUk9PTV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRUk9PTV9LSU5EX0NIQU5ORUwQARIUChBST09NX0tJTkRfRElSRUNUEAISEwoPUk9PTV9LSU5EX0dST1VQEAMqVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFQoRVklTSUJJTElUWV9QVUJMSUMQARIWChJWSVNJQklMSVRZX1BSSVZBVEUQAio9CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX09XTkVSEAESDwoLUk9MRV9NRU1CRVIQAiqBAQoOQXR0YWNobWVudEtpbmQSHwobQVRUQUNITUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUQVRUQUNITUVOVF9LSU5EX0ZJTEUQARIZChVBVFRBQ0hNRU5UX0tJTkRfSU1BR0UQAhIZChVBVFRBQ0hNRU5UX0tJTkRfVk9JQ0UQAypUCghEbVBvbGljeRIZChVETV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIWChJETV9QT0xJQ1lfRVZFUllPTkUQARIVChFETV9QT0xJQ1lfRlJJRU5EUxACQo4BCgtjb20uY2hhdC52MUIKVHlwZXNQcm90b1ABWjZnaXRodWIuY29tL3BhcmxleS1jaGF0L3BhcmxleS9nZW4vcHJvdG8vY2hhdC92MTtjaGF0djGiAgNDWFiqAgdDaGF0LlYxygIHQ2hhdFxWMeICE0NoYXRcVjFcR1BCTWV0YWRhdGHqAghDaGF0OjpWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * User is a person's public profile. Email is filled in only when the
@@ -54,6 +54,14 @@ export type User = Message$1<"chat.v1.User"> & {
    * @generated from field: string status_text = 6;
    */
   statusText: string;
+
+  /**
+   * The profile picture, a signed URL like an attachment's; empty for none
+   * (clients show initials).
+   *
+   * @generated from field: string avatar_url = 7;
+   */
+  avatarUrl: string;
 };
 
 /**
@@ -288,6 +296,14 @@ export type Message = Message$1<"chat.v1.Message"> & {
    * @generated from field: bool mentions_room = 13;
    */
   mentionsRoom: boolean;
+
+  /**
+   * Files, images and voice recordings, in the order attached; none once
+   * deleted.
+   *
+   * @generated from field: repeated chat.v1.Attachment attachments = 14;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -296,6 +312,95 @@ export type Message = Message$1<"chat.v1.Message"> & {
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
   messageDesc(file_chat_v1_types, 3);
+
+/**
+ * Attachment is an uploaded file, attached to a message or waiting to be.
+ *
+ * @generated from message chat.v1.Attachment
+ */
+export type Attachment = Message$1<"chat.v1.Attachment"> & {
+  /**
+   * Unguessable; names the upload in SendMessageRequest.attachment_ids.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: chat.v1.AttachmentKind kind = 2;
+   */
+  kind: AttachmentKind;
+
+  /**
+   * The name the uploader gave, made safe: no path, no control or bidi
+   * characters.
+   *
+   * @generated from field: string filename = 3;
+   */
+  filename: string;
+
+  /**
+   * The type the server found in the bytes, not the one declared.
+   *
+   * @generated from field: string content_type = 4;
+   */
+  contentType: string;
+
+  /**
+   * In bytes.
+   *
+   * @generated from field: int64 size = 5;
+   */
+  size: bigint;
+
+  /**
+   * Of an image, in pixels.
+   *
+   * @generated from field: int32 width = 6;
+   */
+  width: number;
+
+  /**
+   * @generated from field: int32 height = 7;
+   */
+  height: number;
+
+  /**
+   * Of a voice recording.
+   *
+   * @generated from field: int64 duration_ms = 8;
+   */
+  durationMs: bigint;
+
+  /**
+   * Of a voice recording: up to 64 bars, each 0-255.
+   *
+   * @generated from field: bytes waveform = 9;
+   */
+  waveform: Uint8Array;
+
+  /**
+   * Short-lived signed URLs under /v1/files/, for members of a room it was
+   * posted in (and its uploader).
+   *
+   * @generated from field: string url = 10;
+   */
+  url: string;
+
+  /**
+   * An image's thumbnail (longest side 480 px); empty for others.
+   *
+   * @generated from field: string thumbnail_url = 11;
+   */
+  thumbnailUrl: string;
+};
+
+/**
+ * Describes the message chat.v1.Attachment.
+ * Use `create(AttachmentSchema)` to create a new message.
+ */
+export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
+  messageDesc(file_chat_v1_types, 4);
 
 /**
  * ReplyTo is enough of a replied-to message to show the quote.
@@ -331,7 +436,7 @@ export type ReplyTo = Message$1<"chat.v1.ReplyTo"> & {
  * Use `create(ReplyToSchema)` to create a new message.
  */
 export const ReplyToSchema: GenMessage<ReplyTo> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 4);
+  messageDesc(file_chat_v1_types, 5);
 
 /**
  * Reaction is one emoji's reactions to a message.
@@ -362,7 +467,7 @@ export type Reaction = Message$1<"chat.v1.Reaction"> & {
  * Use `create(ReactionSchema)` to create a new message.
  */
 export const ReactionSchema: GenMessage<Reaction> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 5);
+  messageDesc(file_chat_v1_types, 6);
 
 /**
  * Edit is a body a message had before an edit replaced it.
@@ -388,7 +493,7 @@ export type Edit = Message$1<"chat.v1.Edit"> & {
  * Use `create(EditSchema)` to create a new message.
  */
 export const EditSchema: GenMessage<Edit> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 6);
+  messageDesc(file_chat_v1_types, 7);
 
 /**
  * ReadReceipt says how far a member has read a room.
@@ -417,7 +522,7 @@ export type ReadReceipt = Message$1<"chat.v1.ReadReceipt"> & {
  * Use `create(ReadReceiptSchema)` to create a new message.
  */
 export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 7);
+  messageDesc(file_chat_v1_types, 8);
 
 /**
  * Settings are a user's own preferences.
@@ -446,7 +551,7 @@ export type Settings = Message$1<"chat.v1.Settings"> & {
  * Use `create(SettingsSchema)` to create a new message.
  */
 export const SettingsSchema: GenMessage<Settings> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 8);
+  messageDesc(file_chat_v1_types, 9);
 
 /**
  * Friend is one of the caller's friends.
@@ -479,7 +584,7 @@ export type Friend = Message$1<"chat.v1.Friend"> & {
  * Use `create(FriendSchema)` to create a new message.
  */
 export const FriendSchema: GenMessage<Friend> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 9);
+  messageDesc(file_chat_v1_types, 10);
 
 /**
  * FriendRequest is a request to become friends, sent or received.
@@ -506,7 +611,7 @@ export type FriendRequest = Message$1<"chat.v1.FriendRequest"> & {
  * Use `create(FriendRequestSchema)` to create a new message.
  */
 export const FriendRequestSchema: GenMessage<FriendRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 10);
+  messageDesc(file_chat_v1_types, 11);
 
 /**
  * Session is one login of the caller: a device or browser.
@@ -556,7 +661,7 @@ export type Session = Message$1<"chat.v1.Session"> & {
  * Use `create(SessionSchema)` to create a new message.
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
-  messageDesc(file_chat_v1_types, 11);
+  messageDesc(file_chat_v1_types, 12);
 
 /**
  * RoomKind says what sort of conversation a room is.
@@ -662,6 +767,45 @@ export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
   enumDesc(file_chat_v1_types, 2);
 
 /**
+ * AttachmentKind says how clients show an attachment.
+ *
+ * @generated from enum chat.v1.AttachmentKind
+ */
+export enum AttachmentKind {
+  /**
+   * @generated from enum value: ATTACHMENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Any file: a card with its name, size and a download.
+   *
+   * @generated from enum value: ATTACHMENT_KIND_FILE = 1;
+   */
+  FILE = 1,
+
+  /**
+   * An image the server decoded: width, height and a thumbnail.
+   *
+   * @generated from enum value: ATTACHMENT_KIND_IMAGE = 2;
+   */
+  IMAGE = 2,
+
+  /**
+   * A voice recording: duration and waveform.
+   *
+   * @generated from enum value: ATTACHMENT_KIND_VOICE = 3;
+   */
+  VOICE = 3,
+}
+
+/**
+ * Describes the enum chat.v1.AttachmentKind.
+ */
+export const AttachmentKindSchema: GenEnum<AttachmentKind> = /*@__PURE__*/
+  enumDesc(file_chat_v1_types, 3);
+
+/**
  * DmPolicy says who may start a conversation with a user.
  *
  * @generated from enum chat.v1.DmPolicy
@@ -691,5 +835,5 @@ export enum DmPolicy {
  * Describes the enum chat.v1.DmPolicy.
  */
 export const DmPolicySchema: GenEnum<DmPolicy> = /*@__PURE__*/
-  enumDesc(file_chat_v1_types, 3);
+  enumDesc(file_chat_v1_types, 4);
 

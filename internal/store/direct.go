@@ -1,0 +1,165 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley/gen/db"
+	"github.com/parley-chat/parley/internal/chat"
+)
+
+// OpenConversation finds or creates the room of exactly c's members. It
+// inserts first and reads on a duplicate member set, so two callers
+// opening the same set at once meet at one row: MySQL's unique key on
+// rooms.member_set refuses the second, never a check before the insert.
+func (s *Store) OpenConversation(ctx context.Context, c chat.NewConversation) (int64, bool, error) {
+	set := sql.NullString{String: string(c.Set), Valid: true}
+	var err error
+	for try := 0; try < idTries; try++ {
+		var id int64
+		id, err = s.createConversation(ctx, c, set)
+		switch {
+		case err == nil:
+			return id, true, nil
+		case isDuplicateKey(err, "PRIMARY"):
+			continue // a drawn id taken: draw again
+		case !isDuplicateKey(err, "rooms_member_set"):
+			return 0, false, domainError(err)
+		}
+		id, err = s.q.RoomBySet(ctx, set)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return id, false, domainError(err)
+		}
+		// The set's room changed members in between: make the set one.
+	}
+	return 0, false, domainError(err)
+}
+
+func (s *Store) createConversation(ctx context.Context, c chat.NewConversation, set sql.NullString) (int64, error) {
+	id, now := newRoomID(), time.Now().UTC()
+	err := s.withTx(ctx, func(q *db.Queries) error {
+		err := q.CreateConversation(ctx, db.CreateConversationParams{
+			ID: id, Kind: int8(c.Kind), MemberSet: set, MemberCount: int64(len(c.MemberIDs)), CreatedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		for _, uid := range c.MemberIDs {
+			if _, err := q.AddMember(ctx, db.AddMemberParams{RoomID: id, UserID: uid, Role: int8(chat.Member), JoinedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return id, err
+}
+
+// membersChanged keeps a group's rules after a join or a leave, under the
+// room row's lock: at most chat.MaxGroupMembers, and member_set naming the
+// new set, or NULL when another room (the pair's direct room, another
+// group) already has it, so that opening the current set finds one room.
+func membersChanged(ctx context.Context, q *db.Queries, roomID int64) error {
+	r, err := q.GetRoomKind(ctx, roomID)
+	if err != nil || chat.RoomKind(r.Kind) != chat.Group {
+		return domainError(err)
+	}
+	if r.MemberCount > chat.MaxGroupMembers {
+		return chat.Errorf(chat.ErrPrecondition, "a group conversation has at most %d members", chat.MaxGroupMembers)
+	}
+	ids, err := q.RoomMemberIDs(ctx, roomID)
+	if err != nil {
+		return domainError(err)
+	}
+	var set sql.NullString
+	if len(ids) > 0 {
+		set = sql.NullString{String: string(chat.MemberSet(ids)), Valid: true}
+	}
+	// A duplicate key undoes only its statement; the transaction goes on.
+	err = q.SetMemberSet(ctx, db.SetMemberSetParams{MemberSet: set, ID: roomID})
+	if isDuplicateKey(err, "rooms_member_set") {
+		err = q.SetMemberSet(ctx, db.SetMemberSetParams{ID: roomID})
+	}
+	return domainError(err)
+}
+
+// MemberKind is the room's kind for a member, chat.ErrNotFound for others.
+func (s *Store) MemberKind(ctx context.Context, roomID, userID int64) (chat.RoomKind, error) {
+	k, err := s.q.GetMemberKind(ctx, db.GetMemberKindParams{RoomID: roomID, UserID: userID})
+	return chat.RoomKind(k), domainError(err)
+}
+
+// SetHidden reports whether the member's hidden flag changed.
+func (s *Store) SetHidden(ctx context.Context, roomID, userID int64, hidden bool) (bool, error) {
+	n, err := s.q.SetHidden(ctx, db.SetHiddenParams{Hidden: hidden, RoomID: roomID, UserID: userID})
+	return n > 0, domainError(err)
+}
+
+// Unhide shows the room again to those who hid it. Each is unhidden by a
+// statement of its own that reports the change, so that of concurrent
+// messages only one tells a member their room is back.
+func (s *Store) Unhide(ctx context.Context, roomID int64) ([]int64, error) {
+	hid, err := s.q.HiddenMembers(ctx, roomID)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	var shown []int64
+	for _, uid := range hid {
+		changed, err := s.SetHidden(ctx, roomID, uid, false)
+		if err != nil {
+			return shown, err
+		}
+		if changed {
+			shown = append(shown, uid)
+		}
+	}
+	return shown, nil
+}
+
+// UpdateRoom stores a room's name and topic; a public name another room has
+// is chat.ErrConflict.
+func (s *Store) UpdateRoom(ctx context.Context, r chat.Room) error {
+	var publicName sql.NullString
+	if r.Visibility == chat.Public {
+		publicName = sql.NullString{String: r.Name, Valid: true}
+	}
+	err := s.q.UpdateRoom(ctx, db.UpdateRoomParams{Name: r.Name, PublicName: publicName, Topic: r.Topic, ID: r.ID})
+	if isDuplicateKey(err, "rooms_public_name") {
+		return chat.Errorf(chat.ErrConflict, "a room with that name exists")
+	}
+	return domainError(err)
+}
+
+// conversationMembers fills in the members of the direct and group rooms
+// among rooms, in one statement however many there are, in the order they
+// joined.
+func (s *Store) conversationMembers(ctx context.Context, rooms []chat.Room) error {
+	at := make(map[int64]int)
+	for i, r := range rooms {
+		if r.Kind != chat.Channel {
+			at[r.ID] = i
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(at))
+	for id := range at {
+		ids = append(ids, id)
+	}
+	rows, err := s.q.ListConversationMembers(ctx, ids)
+	if err != nil {
+		return domainError(err)
+	}
+	slices.SortFunc(rows, func(a, b db.ListConversationMembersRow) int {
+		return cmp.Or(cmp.Compare(a.RoomID, b.RoomID), a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.User.ID, b.User.ID))
+	})
+	for _, row := range rows {
+		r := &rooms[at[row.RoomID]]
+		r.Members = append(r.Members, toUser(row.User))
+	}
+	return nil
+}
