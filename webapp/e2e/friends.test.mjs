@@ -113,9 +113,6 @@ describe('friends, direct messages and blocking', () => {
     // And Ann's list has Bo, online, also live.
     await ann.page.getByTestId('open-friends').click()
     await ann.page.locator('[data-testid="friend"][data-username="bo_lee"][data-online="true"]').waitFor({ timeout: seeTimeoutMs })
-    mkdirSync(shots, { recursive: true })
-    await ann.page.mouse.move(0, 0)
-    await ann.page.screenshot({ path: path.join(shots, 'friends-desktop.png') })
   })
 
   it('a direct message found by search reaches the other live, both ways', async (t) => {
@@ -136,6 +133,7 @@ describe('friends, direct messages and blocking', () => {
     await say(bo, 'sure thing')
     await sees(ann, 'sure thing')
     await clickName(bo, 'ann')
+    mkdirSync(shots, { recursive: true })
     await bo.page.mouse.move(0, 0)
     await bo.page.screenshot({ path: path.join(shots, 'direct-desktop.png') })
     await closeCard(bo)
