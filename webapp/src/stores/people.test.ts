@@ -13,6 +13,7 @@ const api = vi.hoisted(() => ({
   sendFriendRequest: vi.fn(),
   blockUser: vi.fn(),
   updateRoom: vi.fn(),
+  openDirect: vi.fn(),
 }))
 vi.mock('@/api/client', () => ({
   messageClient: {},
@@ -128,5 +129,17 @@ describe('conversation members', () => {
     expect(rooms.byId(7n)?.members.map((u) => u.username)).toEqual(['me', 'ann', 'bo', 'cy'])
     live.handleEvent(ev({ case: 'memberLeft', value: { roomId: 7n, userId: 2n } }, 7n))
     expect(rooms.byId(7n)?.members.map((u) => u.username)).toEqual(['me', 'bo', 'cy'])
+  })
+})
+
+describe('openDirect', () => {
+  it('lists the conversation it opens, named by the other person', async () => {
+    const { rooms } = setup()
+    setLocale('en')
+    api.openDirect.mockResolvedValue({ room: room(8, { name: '', joined: false, kind: RoomKind.DIRECT, members: [user(1, 'me'), user(2, 'ann')] }) })
+    const r = await rooms.openDirect(['ann'])
+    expect(api.openDirect).toHaveBeenCalledWith({ usernames: ['ann'] })
+    expect(rooms.conversations.map((x) => x.id)).toEqual([r.id])
+    expect(rooms.channels).toEqual([])
   })
 })

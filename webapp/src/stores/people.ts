@@ -5,8 +5,8 @@
 import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
 import { create } from '@bufbuild/protobuf'
-import { FriendRequestSchema, FriendSchema, type Friend, type FriendRequest, type Room, type User } from '@/gen/chat/v1/types_pb'
-import { friendClient, roomClient } from '@/api/client'
+import { FriendRequestSchema, FriendSchema, type Friend, type FriendRequest, type User } from '@/gen/chat/v1/types_pb'
+import { friendClient } from '@/api/client'
 
 const key = (id: bigint) => id.toString()
 const byName = (a: { user?: User }, b: { user?: User }) => (a.user?.username ?? '').localeCompare(b.user?.username ?? '')
@@ -97,12 +97,6 @@ export const usePeopleStore = defineStore('people', () => {
     blocked.value = blocked.value.filter((x) => x.id !== userId)
   }
 
-  /** openDirect opens (or creates) the conversation with these people. */
-  async function openDirect(usernames: string[]): Promise<Room> {
-    const res = await roomClient.openDirect({ usernames })
-    return res.room!
-  }
-
   function addFriend(u: User): void {
     if (isFriend(u.id)) return
     const f = create(FriendSchema, { user: u, online: online[key(u.id)] ?? false })
@@ -184,7 +178,6 @@ export const usePeopleStore = defineStore('people', () => {
     removeFriend,
     block,
     unblock,
-    openDirect,
     dropFriend,
     applyRequest,
     applyAnswer,

@@ -105,6 +105,13 @@ export const useRoomsStore = defineStore('rooms', () => {
     return room
   }
 
+  /** openDirect opens (or creates) the conversation of the user and these people, and lists it. */
+  async function openDirect(usernames: string[]): Promise<Room> {
+    const room = (await roomClient.openDirect({ usernames })).room!
+    upsert({ ...room, joined: true })
+    return room
+  }
+
   /** hide takes a direct or group room off the list until its next message. */
   async function hide(id: bigint): Promise<void> {
     await roomClient.hideRoom({ roomId: id })
@@ -355,6 +362,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     join,
     create,
     leave,
+    openDirect,
     hide,
     update,
     applyUpdate,
