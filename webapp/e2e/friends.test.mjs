@@ -137,11 +137,14 @@ describe('friends, direct messages and blocking', () => {
     await bo.page.mouse.move(0, 0)
     await bo.page.screenshot({ path: path.join(shots, 'direct-desktop.png') })
     await closeCard(bo)
-    // A direct room has no "leave", only "hide".
+    // A direct room has no "leave", only "hide"; hidden, it comes back with the next message.
     await bo.page.getByTestId('room-menu-button').click()
     await bo.page.getByTestId('room-hide').waitFor({ state: 'visible' })
     assert.equal(await bo.page.getByTestId('room-leave').count(), 0)
-    await bo.page.keyboard.press('Escape')
+    await bo.page.getByTestId('room-hide').click()
+    await dm.waitFor({ state: 'detached', timeout: seeTimeoutMs })
+    await say(ann, 'are you there?')
+    await dm.getByTestId('unread').waitFor({ timeout: seeTimeoutMs })
   })
 
   it('blocking: the blocked one can no longer write, and their messages fold', async (t) => {
