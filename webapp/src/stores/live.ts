@@ -137,6 +137,7 @@ export const useLiveStore = defineStore('live', () => {
         break
       case 'userUpdated':
         people.applyUser(k.value.user)
+        if (k.value.user) rooms.applyUser(k.value.user)
         if (k.value.user && k.value.user.id === me) session.user = { ...k.value.user, email: session.user?.email ?? '' }
         break
       case 'roomUpdated':

@@ -3,7 +3,8 @@ import { createPinia, setActivePinia } from 'pinia'
 import { create, type MessageInitShape } from '@bufbuild/protobuf'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { EventSchema, type Event } from '@/gen/chat/v1/event_pb'
-import { FriendRequestSchema, FriendSchema, RoomKind } from '@/gen/chat/v1/types_pb'
+import { FriendRequestSchema, FriendSchema, RoomKind, UserSchema } from '@/gen/chat/v1/types_pb'
+import { roomTitle } from '@/components/roomName'
 import { room, user } from '@/test/factories'
 import { setLocale } from '@/i18n'
 import { describeError, fieldOf } from '@/api/errors'
@@ -129,6 +130,9 @@ describe('conversation members', () => {
     expect(rooms.byId(7n)?.members.map((u) => u.username)).toEqual(['me', 'ann', 'bo', 'cy'])
     live.handleEvent(ev({ case: 'memberLeft', value: { roomId: 7n, userId: 2n } }, 7n))
     expect(rooms.byId(7n)?.members.map((u) => u.username)).toEqual(['me', 'bo', 'cy'])
+    setLocale('en')
+    live.handleEvent(ev({ case: 'userUpdated', value: { user: create(UserSchema, { id: 3n, username: 'bo', displayName: 'Bo Lee' }) } }))
+    expect(roomTitle(rooms.byId(7n)!, 1n)).toBe('Bo Lee and cy')
   })
 })
 

@@ -4,7 +4,7 @@
 // the other members have read (receipts).
 import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
-import { Visibility, type Member, type Message, type Room } from '@/gen/chat/v1/types_pb'
+import { Visibility, type Member, type Message, type Room, type User } from '@/gen/chat/v1/types_pb'
 import { roomClient } from '@/api/client'
 import { usePeopleStore } from './people'
 import { isConversation } from '@/components/roomName'
@@ -130,6 +130,14 @@ export const useRoomsStore = defineStore('rooms', () => {
     const r = byId(room.id)
     if (!r) return
     upsert({ ...r, name: room.name, topic: room.topic, visibility: room.visibility, members: room.members.length > 0 ? room.members : r.members })
+  }
+
+  /** applyUser takes a user's new profile into the conversations named by them and the member lists. */
+  function applyUser(u: User): void {
+    for (const r of rooms.value) {
+      if (r.members.some((x) => x.id === u.id)) upsert({ ...r, members: r.members.map((x) => (x.id === u.id ? u : x)) })
+    }
+    for (const list of Object.values(members)) for (const m of list) if (m.user?.id === u.id) m.user = u
   }
 
   /** invite adds a user to a private room or a group. */
@@ -366,6 +374,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     hide,
     update,
     applyUpdate,
+    applyUser,
     invite,
     markLeft,
     loadMembers,
