@@ -168,7 +168,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     const res = await roomClient.listMembers({ roomId: id })
     members[key(id)] = res.members
     const people = usePeopleStore()
-    for (const m of res.members) if (m.user) people.online[key(m.user.id)] = m.online
+    for (const m of res.members) if (m.user) people.setOnline(m.user.id, m.online)
   }
 
   function membersOf(id: bigint | null): Member[] {
