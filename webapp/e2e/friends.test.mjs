@@ -147,6 +147,24 @@ describe('friends, direct messages and blocking', () => {
     await dm.getByTestId('unread').waitFor({ timeout: seeTimeoutMs })
   })
 
+  it('a group conversation of three is named by the others, for each of them', async (t) => {
+    if (needs(t, searchRpc, openRpc)) return
+    const { ann, bo } = people
+    people.cy = await newPerson('cy_group')
+    await register(people.cy)
+    await ann.page.getByTestId('new-message').click()
+    for (const [q, name] of [['bo', 'bo_lee'], ['cy', 'cy_group']]) {
+      await ann.page.locator('#dm-search').fill(q)
+      await ann.page.locator(`[data-testid="dm-result"][data-username="${name}"]`).click()
+    }
+    await ann.page.getByTestId('dm-open').click()
+    await ann.page.getByTestId('room-title').filter({ hasText: 'bo_lee and cy_group' }).waitFor({ timeout: seeTimeoutMs })
+    await say(ann, 'hello both')
+    await bo.page.locator('[data-testid="dm-room"][data-title="ann and cy_group"]').getByTestId('unread').waitFor({ timeout: seeTimeoutMs })
+    await people.cy.page.locator('[data-testid="dm-room"][data-title="ann and bo_lee"]').click()
+    await sees(people.cy, 'hello both')
+  })
+
   it('blocking: the blocked one can no longer write, and their messages fold', async (t) => {
     if (needs(t, friendsRpc, openRpc)) return
     const { ann, bo } = people
