@@ -291,6 +291,7 @@ describe('settings', () => {
     await zh.page.getByTestId('open-settings').click()
     await zh.page.getByTestId('page-title').filter({ hasText: '设置' }).waitFor()
     await zh.page.getByText('谁可以给你发消息').waitFor()
+    await zh.page.locator('.drawer-rooms').waitFor({ state: 'hidden' })
     await zh.page.mouse.move(0, 0)
     await zh.page.screenshot({ path: path.join(shots, 'settings-phone-zh.png') })
     await zh.page.getByTestId('open-rooms').click()
