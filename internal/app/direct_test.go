@@ -361,8 +361,13 @@ func TestOpenDirectRefused(t *testing.T) {
 		wantRefused(t, err)
 		_, err = bo.Rooms.AddMember(ctx, &chatv1.AddMemberRequest{RoomId: group.GetId(), Username: "rann"})
 		wantRefused(t, err)
-		// The blocker cannot write to whom they blocked either.
+		// The blocker cannot write to whom they blocked either, nor add them.
 		_, err = ann.Rooms.OpenDirect(ctx, &chatv1.OpenDirectRequest{Usernames: []string{"rbo"}})
+		wantCode(t, err, connect.CodePermissionDenied)
+		_, err = ann.Rooms.OpenDirect(ctx, &chatv1.OpenDirectRequest{Usernames: []string{"rbo", "rcy"}})
+		wantCode(t, err, connect.CodePermissionDenied)
+		own := openDirect(t, ann, "rcy", "rdee")
+		_, err = ann.Rooms.AddMember(ctx, &chatv1.AddMemberRequest{RoomId: own.GetId(), Username: "rbo"})
 		wantCode(t, err, connect.CodePermissionDenied)
 		if listed(t, ann, group.GetId()) {
 			t.Fatal("ann was added to a group by someone she blocked")
