@@ -36,14 +36,21 @@ func memberNames(r *chatv1.Room) []string {
 	return names
 }
 
-// listed reports whether the room is in the caller's room list.
+// listed reports whether the room is in the caller's room list, which
+// must name each room once, in id order.
 func listed(t *testing.T, c *testenv.Client, roomID int64) bool {
 	t.Helper()
 	list, err := c.Rooms.ListRooms(context.Background(), &chatv1.ListRoomsRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.ContainsFunc(list.GetRooms(), func(r *chatv1.Room) bool { return r.GetId() == roomID })
+	rooms := list.GetRooms()
+	for i := 1; i < len(rooms); i++ {
+		if rooms[i-1].GetId() >= rooms[i].GetId() {
+			t.Fatalf("room list out of order or twice: %d then %d", rooms[i-1].GetId(), rooms[i].GetId())
+		}
+	}
+	return slices.ContainsFunc(rooms, func(r *chatv1.Room) bool { return r.GetId() == roomID })
 }
 
 // block makes blocker block the user, through FriendService.BlockUser;
