@@ -23,7 +23,7 @@ FROM (
   UNION
   SELECT j.room_id FROM memberships j WHERE sqlc.arg(only_room) = 0 AND j.user_id = sqlc.arg(user_id) AND NOT j.hidden
   UNION
-  SELECT one.id FROM rooms one WHERE one.id = sqlc.arg(only_room)
+  SELECT lone.id FROM rooms lone WHERE lone.id = sqlc.arg(only_room)
 ) ids
 JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)

@@ -92,7 +92,7 @@ FROM (
   UNION
   SELECT j.room_id FROM memberships j WHERE ? = 0 AND j.user_id = ? AND NOT j.hidden
   UNION
-  SELECT one.id FROM rooms one WHERE one.id = ?
+  SELECT lone.id FROM rooms lone WHERE lone.id = ?
 ) ids
 JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?

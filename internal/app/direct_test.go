@@ -16,6 +16,17 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
+// signups registers a user per name on srv over p, in order.
+func signups(t *testing.T, srv *testenv.Server, p testenv.Protocol, names ...string) []*testenv.Client {
+	t.Helper()
+	out := make([]*testenv.Client, len(names))
+	for i, name := range names {
+		out[i] = testenv.NewClient(srv, p)
+		out[i].Signup(t, name)
+	}
+	return out
+}
+
 // openDirect opens the caller's conversation with the users named or fails
 // the test.
 func openDirect(t *testing.T, c *testenv.Client, usernames ...string) *chatv1.Room {
@@ -36,14 +47,21 @@ func memberNames(r *chatv1.Room) []string {
 	return names
 }
 
-// listed reports whether the room is in the caller's room list.
+// listed reports whether the room is in the caller's room list, which
+// must name each room once, in id order.
 func listed(t *testing.T, c *testenv.Client, roomID int64) bool {
 	t.Helper()
 	list, err := c.Rooms.ListRooms(context.Background(), &chatv1.ListRoomsRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.ContainsFunc(list.GetRooms(), func(r *chatv1.Room) bool { return r.GetId() == roomID })
+	rooms := list.GetRooms()
+	for i := 1; i < len(rooms); i++ {
+		if rooms[i-1].GetId() >= rooms[i].GetId() {
+			t.Fatalf("room list out of order or twice: %d then %d", rooms[i-1].GetId(), rooms[i].GetId())
+		}
+	}
+	return slices.ContainsFunc(rooms, func(r *chatv1.Room) bool { return r.GetId() == roomID })
 }
 
 // wantRefused checks the answer a blocked user or one a policy keeps out
@@ -62,10 +80,8 @@ func wantRefused(t *testing.T, err error) {
 func TestDirectRooms(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, srv *testenv.Server, p testenv.Protocol) {
 		ctx := context.Background()
-		ann, bo, cy := testenv.NewClient(srv, p), testenv.NewClient(srv, p), testenv.NewClient(srv, p)
-		ann.Signup(t, "ann_"+p.Name)
-		bo.Signup(t, "bo_"+p.Name)
-		cy.Signup(t, "cy_"+p.Name)
+		u := signups(t, srv, p, "ann_"+p.Name, "bo_"+p.Name, "cy_"+p.Name)
+		ann, bo, cy := u[0], u[1], u[2]
 
 		dm := openDirect(t, ann, "bo_"+p.Name)
 		if dm.GetKind() != chatv1.RoomKind_ROOM_KIND_DIRECT || dm.GetVisibility() != chatv1.Visibility_VISIBILITY_PRIVATE ||
@@ -184,12 +200,10 @@ func TestGroupRooms(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, srv *testenv.Server, p testenv.Protocol) {
 		ctx := context.Background()
 		names := []string{"gann_", "gbo_", "gcy_", "gdee_", "geve_"}
-		users := make([]*testenv.Client, len(names))
 		for i, n := range names {
 			names[i] = n + p.Name
-			users[i] = testenv.NewClient(srv, p)
-			users[i].Signup(t, names[i])
 		}
+		users := signups(t, srv, p, names...)
 		ann, bo, cy, dee, eve := users[0], users[1], users[2], users[3], users[4]
 
 		g := openDirect(t, ann, names[1], names[2])
@@ -257,13 +271,10 @@ func TestGroupLimit(t *testing.T) {
 	srv := testenv.Start(t, testenv.ServerEnv(t))
 	p := testenv.Protocols[0]
 	var names []string
-	var users []*testenv.Client
 	for i := range 11 {
 		names = append(names, fmt.Sprintf("lim%d", i))
-		c := testenv.NewClient(srv, p)
-		c.Signup(t, names[i])
-		users = append(users, c)
 	}
+	users := signups(t, srv, p, names...)
 	g := openDirect(t, users[0], names[1:10]...)
 	if g.GetMemberCount() != 10 {
 		t.Fatalf("group of %d", g.GetMemberCount())
@@ -281,9 +292,8 @@ func TestOpenDirectConcurrently(t *testing.T) {
 	env := testenv.ServerEnv(t)
 	srv := testenv.Start(t, env)
 	p := testenv.Protocols[0]
-	ann, bo := testenv.NewClient(srv, p), testenv.NewClient(srv, p)
-	ann.Signup(t, "cann")
-	bo.Signup(t, "cbo")
+	u := signups(t, srv, p, "cann", "cbo")
+	ann, bo := u[0], u[1]
 	ids := make([]int64, 50)
 	var wg sync.WaitGroup
 	for i := range ids {
@@ -325,11 +335,8 @@ func TestOpenDirectRefused(t *testing.T) {
 	srv := testenv.Start(t, testenv.ServerEnv(t))
 	p := testenv.Protocols[0]
 	ctx := context.Background()
-	ann, bo, cy, dee := testenv.NewClient(srv, p), testenv.NewClient(srv, p), testenv.NewClient(srv, p), testenv.NewClient(srv, p)
-	ann.Signup(t, "rann")
-	bo.Signup(t, "rbo")
-	cy.Signup(t, "rcy")
-	dee.Signup(t, "rdee")
+	u := signups(t, srv, p, "rann", "rbo", "rcy", "rdee")
+	ann, bo, cy, dee := u[0], u[1], u[2], u[3]
 	group := openDirect(t, cy, "rbo", "rdee")
 
 	t.Run("Blocked", func(t *testing.T) {
@@ -341,8 +348,13 @@ func TestOpenDirectRefused(t *testing.T) {
 		wantRefused(t, err)
 		_, err = bo.Rooms.AddMember(ctx, &chatv1.AddMemberRequest{RoomId: group.GetId(), Username: "rann"})
 		wantRefused(t, err)
-		// The blocker cannot write to whom they blocked either.
+		// The blocker cannot write to whom they blocked either, nor add them.
 		_, err = ann.Rooms.OpenDirect(ctx, &chatv1.OpenDirectRequest{Usernames: []string{"rbo"}})
+		wantCode(t, err, connect.CodePermissionDenied)
+		_, err = ann.Rooms.OpenDirect(ctx, &chatv1.OpenDirectRequest{Usernames: []string{"rbo", "rcy"}})
+		wantCode(t, err, connect.CodePermissionDenied)
+		own := openDirect(t, ann, "rcy", "rdee")
+		_, err = ann.Rooms.AddMember(ctx, &chatv1.AddMemberRequest{RoomId: own.GetId(), Username: "rbo"})
 		wantCode(t, err, connect.CodePermissionDenied)
 		if listed(t, ann, group.GetId()) {
 			t.Fatal("ann was added to a group by someone she blocked")
@@ -373,10 +385,8 @@ func TestOpenDirectRefused(t *testing.T) {
 func TestUpdateRoom(t *testing.T) {
 	forEachProtocol(t, func(t *testing.T, srv *testenv.Server, p testenv.Protocol) {
 		ctx := context.Background()
-		owner, member, stranger := testenv.NewClient(srv, p), testenv.NewClient(srv, p), testenv.NewClient(srv, p)
-		owner.Signup(t, "uowner_"+p.Name)
-		member.Signup(t, "umember_"+p.Name)
-		stranger.Signup(t, "ustranger_"+p.Name)
+		u := signups(t, srv, p, "uowner_"+p.Name, "umember_"+p.Name, "ustranger_"+p.Name)
+		owner, member, stranger := u[0], u[1], u[2]
 		room := newRoom(t, owner, "before "+p.Name, chatv1.Visibility_VISIBILITY_PUBLIC)
 		member.Join(t, room)
 		ws, _ := testenv.DialWS(t, srv.URL, member.Token)
@@ -434,9 +444,8 @@ func TestDirectEventsAcrossProcesses(t *testing.T) {
 	env := testenv.ServerEnv(t)
 	one, two := testenv.Start(t, env), testenv.Start(t, env)
 	p := testenv.Protocols[0]
-	ann, bo := testenv.NewClient(one, p), testenv.NewClient(one, p)
-	ann.Signup(t, "eann")
-	bo.Signup(t, "ebo")
+	u := signups(t, one, p, "eann", "ebo")
+	ann, bo := u[0], u[1]
 	annWS, _ := testenv.DialWS(t, two.URL, ann.Token)
 	boWS, _ := testenv.DialWS(t, one.URL, bo.Token)
 

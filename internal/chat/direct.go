@@ -104,12 +104,10 @@ func (s *Service) contactable(ctx context.Context, callerID int64, usernames []s
 // next message. The room's events still reach the caller's connections,
 // which leave it out while it is hidden.
 func (s *Service) HideRoom(ctx context.Context, userID, roomID int64) error {
-	room, role, err := s.visibleRoom(ctx, userID, roomID)
+	// A conversation is private: to anyone but its members it is missing.
+	room, _, err := s.visibleRoom(ctx, userID, roomID)
 	if err != nil {
 		return err
-	}
-	if role == 0 {
-		return notFound(roomID) // a channel one is not in
 	}
 	if room.Kind == Channel {
 		return Errorf(ErrPrecondition, "only direct and group conversations can be hidden; leave the room instead")
@@ -154,23 +152,21 @@ func (s *Service) tellRoomAdded(ctx context.Context, userID, roomID int64) {
 
 // mayAddTo checks an addition to a room by its kind: a channel's owner
 // adds, any member of a group adds people who accept the adder, nobody
-// adds to a direct room. It returns the room as the caller sees it.
-func (s *Service) mayAddTo(ctx context.Context, callerID, roomID, userID int64) (Room, error) {
+// adds to a direct room. Conversations are private, so a non-member
+// already got not found.
+func (s *Service) mayAddTo(ctx context.Context, callerID, roomID, userID int64) error {
 	room, role, err := s.visibleRoom(ctx, callerID, roomID)
-	if err != nil {
-		return Room{}, err
-	}
 	switch {
+	case err != nil:
+		return err
 	case room.Kind == Direct:
-		return Room{}, Errorf(ErrPrecondition, "a direct conversation has two people; open a group with everyone instead")
-	case room.Kind == Group && role == 0:
-		return Room{}, notFound(roomID)
+		return Errorf(ErrPrecondition, "a direct conversation has two people; open a group with everyone instead")
 	case room.Kind == Group:
-		return room, s.MayContact(ctx, callerID, userID)
+		return s.MayContact(ctx, callerID, userID)
 	case role != Owner:
-		return Room{}, Errorf(ErrForbidden, "only the owner of room %q can change its members", room.Name)
+		return Errorf(ErrForbidden, "only the owner of room %q can change its members", room.Name)
 	}
-	return room, nil
+	return nil
 }
 
 // mayLeave refuses to let a member leave a direct room, which stays the

@@ -105,7 +105,7 @@ func (s *Service) AddMember(ctx context.Context, callerID, roomID int64, usernam
 	if err != nil {
 		return Membership{}, err
 	}
-	if _, err := s.mayAddTo(ctx, callerID, roomID, user.ID); err != nil {
+	if err := s.mayAddTo(ctx, callerID, roomID, user.ID); err != nil {
 		return Membership{}, err
 	}
 	m, added, err := s.store.AddMember(ctx, roomID, user.ID, Member)
