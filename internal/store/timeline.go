@@ -189,12 +189,13 @@ func tombstone(ctx context.Context, q *db.Queries, c chat.Change, msg *chat.Mess
 		q.DeleteEdits(ctx, key),
 		q.DeleteReactions(ctx, db.DeleteReactionsParams(key)),
 		q.DeleteMentions(ctx, db.DeleteMentionsParams{RoomID: c.RoomID, Seq: c.MessageSeq}),
+		trashAttachments(ctx, q, c.RoomID, c.MessageSeq, c.At),
 	} {
 		if err != nil {
 			return domainError(err)
 		}
 	}
-	msg.Body, msg.Deleted, msg.EditedAt, msg.MentionUserIDs, msg.MentionsRoom = "", true, time.Time{}, nil, false
+	msg.Body, msg.Deleted, msg.EditedAt, msg.MentionUserIDs, msg.MentionsRoom, msg.Attachments = "", true, time.Time{}, nil, false, nil
 	return nil
 }
 
