@@ -39,4 +39,3 @@ func PNGHeader(w, h uint32) []byte {
 	_ = binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
 	return b.Bytes()
 }
-
