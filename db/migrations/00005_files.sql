@@ -29,16 +29,19 @@ CREATE TABLE uploads (
   CONSTRAINT uploads_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
--- Uploads whose rows are gone and whose blobs (the file and any
--- thumbnail) are to be deleted: right after the commit that removed them,
--- and by the sweeper when that failed (the store was down).
+-- Blobs to delete, with any thumbnail (key + '.t'): a deleted message's
+-- uploads, swept uploads, replaced avatars. Deleted right after the
+-- commit that queued them, and by the sweeper when that failed (the store
+-- was down).
 CREATE TABLE blob_trash (
-  upload_id CHAR(32) CHARACTER SET ascii NOT NULL,
+  blob_key VARCHAR(64) CHARACTER SET ascii NOT NULL,
   since DATETIME(6) NOT NULL,
-  PRIMARY KEY (upload_id)
+  PRIMARY KEY (blob_key),
+  KEY blob_trash_since (since)
 ) ENGINE=InnoDB;
 
--- The profile picture's blob key; '' for none.
+-- The profile picture's blob key ('av-' and 32 hex digits, never an
+-- upload's); '' for none.
 ALTER TABLE users ADD COLUMN avatar VARCHAR(64) CHARACTER SET ascii NOT NULL DEFAULT '';
 
 -- +goose Down

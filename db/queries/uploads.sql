@@ -23,7 +23,7 @@ ORDER BY message_seq, position;
 -- name: TrashAttachments :exec
 -- A deleted message's uploads, whose blobs (the thumbnail too) are then
 -- deleted from the store.
-INSERT IGNORE INTO blob_trash (upload_id, since)
+INSERT IGNORE INTO blob_trash (blob_key, since)
 SELECT id, ? FROM uploads WHERE room_id = ? AND message_seq = ?;
 
 -- name: DeleteAttachments :exec
@@ -37,10 +37,10 @@ SELECT id FROM uploads WHERE room_id IS NULL AND created_at < ? LIMIT ?;
 DELETE FROM uploads WHERE id = ?;
 
 -- name: ListTrash :many
-SELECT upload_id FROM blob_trash ORDER BY since LIMIT ?;
+SELECT blob_key FROM blob_trash ORDER BY since LIMIT ?;
 
 -- name: UntrashBlob :exec
-DELETE FROM blob_trash WHERE upload_id = ?;
+DELETE FROM blob_trash WHERE blob_key = ?;
 
 -- name: MayReadUpload :one
 -- Whether the user uploaded the file or is a member of the room it was
@@ -54,5 +54,5 @@ SELECT EXISTS (
 -- name: SetAvatar :exec
 UPDATE users SET avatar = ? WHERE id = ?;
 
--- name: TrashUpload :exec
-INSERT IGNORE INTO blob_trash (upload_id, since) VALUES (?, ?);
+-- name: TrashBlob :exec
+INSERT IGNORE INTO blob_trash (blob_key, since) VALUES (?, ?);

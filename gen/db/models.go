@@ -10,8 +10,8 @@ import (
 )
 
 type BlobTrash struct {
-	UploadID string
-	Since    time.Time
+	BlobKey string
+	Since   time.Time
 }
 
 type Block struct {

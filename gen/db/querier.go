@@ -152,8 +152,8 @@ type Querier interface {
 	// A deleted message's uploads, whose blobs (the thumbnail too) are then
 	// deleted from the store.
 	TrashAttachments(ctx context.Context, arg TrashAttachmentsParams) error
-	TrashUpload(ctx context.Context, arg TrashUploadParams) error
-	UntrashBlob(ctx context.Context, uploadID string) error
+	TrashBlob(ctx context.Context, arg TrashBlobParams) error
+	UntrashBlob(ctx context.Context, blobKey string) error
 	UpdateRoom(ctx context.Context, arg UpdateRoomParams) error
 	// What counts against the user's quota: every upload of theirs still kept.
 	UploadedBytes(ctx context.Context, userID int64) (int64, error)

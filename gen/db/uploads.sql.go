@@ -196,7 +196,7 @@ func (q *Queries) ListStaleUploads(ctx context.Context, arg ListStaleUploadsPara
 }
 
 const listTrash = `-- name: ListTrash :many
-SELECT upload_id FROM blob_trash ORDER BY since LIMIT ?
+SELECT blob_key FROM blob_trash ORDER BY since LIMIT ?
 `
 
 func (q *Queries) ListTrash(ctx context.Context, limit int32) ([]string, error) {
@@ -207,11 +207,11 @@ func (q *Queries) ListTrash(ctx context.Context, limit int32) ([]string, error) 
 	defer rows.Close()
 	items := []string{}
 	for rows.Next() {
-		var upload_id string
-		if err := rows.Scan(&upload_id); err != nil {
+		var blob_key string
+		if err := rows.Scan(&blob_key); err != nil {
 			return nil, err
 		}
-		items = append(items, upload_id)
+		items = append(items, blob_key)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
@@ -314,7 +314,7 @@ func (q *Queries) SetAvatar(ctx context.Context, arg SetAvatarParams) error {
 }
 
 const trashAttachments = `-- name: TrashAttachments :exec
-INSERT IGNORE INTO blob_trash (upload_id, since)
+INSERT IGNORE INTO blob_trash (blob_key, since)
 SELECT id, ? FROM uploads WHERE room_id = ? AND message_seq = ?
 `
 
@@ -331,26 +331,26 @@ func (q *Queries) TrashAttachments(ctx context.Context, arg TrashAttachmentsPara
 	return err
 }
 
-const trashUpload = `-- name: TrashUpload :exec
-INSERT IGNORE INTO blob_trash (upload_id, since) VALUES (?, ?)
+const trashBlob = `-- name: TrashBlob :exec
+INSERT IGNORE INTO blob_trash (blob_key, since) VALUES (?, ?)
 `
 
-type TrashUploadParams struct {
-	UploadID string
-	Since    time.Time
+type TrashBlobParams struct {
+	BlobKey string
+	Since   time.Time
 }
 
-func (q *Queries) TrashUpload(ctx context.Context, arg TrashUploadParams) error {
-	_, err := q.db.ExecContext(ctx, trashUpload, arg.UploadID, arg.Since)
+func (q *Queries) TrashBlob(ctx context.Context, arg TrashBlobParams) error {
+	_, err := q.db.ExecContext(ctx, trashBlob, arg.BlobKey, arg.Since)
 	return err
 }
 
 const untrashBlob = `-- name: UntrashBlob :exec
-DELETE FROM blob_trash WHERE upload_id = ?
+DELETE FROM blob_trash WHERE blob_key = ?
 `
 
-func (q *Queries) UntrashBlob(ctx context.Context, uploadID string) error {
-	_, err := q.db.ExecContext(ctx, untrashBlob, uploadID)
+func (q *Queries) UntrashBlob(ctx context.Context, blobKey string) error {
+	_, err := q.db.ExecContext(ctx, untrashBlob, blobKey)
 	return err
 }
 

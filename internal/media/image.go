@@ -43,15 +43,17 @@ func (i Image) Height() int { return i.img.Bounds().Dy() }
 
 // DecodeImage reads the header first and refuses more than maxPixels
 // (decompression bombs: a small PNG can claim 50,000 x 50,000) before
-// decoding. r must be at the start of the file; header is a second reader
-// of the same bytes, also at the start (the config read consumes it).
-func DecodeImage(header, r io.Reader, maxPixels int64) (Image, error) {
-	cfg, _, err := image.DecodeConfig(header)
+// decoding; then it rewinds r and decodes.
+func DecodeImage(r io.ReadSeeker, maxPixels int64) (Image, error) {
+	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
 		return Image{}, ErrNotImage
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels || cfg.Width <= 0 || cfg.Height <= 0 {
 		return Image{}, fmt.Errorf("%w: %d x %d is more than %d", ErrTooManyPixels, cfg.Width, cfg.Height, maxPixels)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return Image{}, err
 	}
 	img, format, err := image.Decode(r)
 	if err != nil {

@@ -46,18 +46,25 @@ func (s *Store) MayReadUpload(ctx context.Context, userID int64, id string) (boo
 	return ok, domainError(err)
 }
 
-// SetAvatar makes key the user's profile picture and returns the key it
-// replaced, whose blob the caller deletes.
-func (s *Store) SetAvatar(ctx context.Context, userID int64, key string) (old string, err error) {
-	err = s.withTx(ctx, func(q *db.Queries) error {
+// SetAvatar makes key the user's profile picture, queueing the one it
+// replaces for deletion, and returns the user.
+func (s *Store) SetAvatar(ctx context.Context, userID int64, key string, now time.Time) (chat.User, error) {
+	err := s.withTx(ctx, func(q *db.Queries) error {
 		u, err := q.GetUser(ctx, userID)
 		if err != nil {
 			return notFound(err, "user %d not found", userID)
 		}
-		old = u.Avatar
+		if u.Avatar != "" {
+			if err := q.TrashBlob(ctx, db.TrashBlobParams{BlobKey: u.Avatar, Since: now}); err != nil {
+				return domainError(err)
+			}
+		}
 		return domainError(q.SetAvatar(ctx, db.SetAvatarParams{Avatar: key, ID: userID}))
 	})
-	return old, err
+	if err != nil {
+		return chat.User{}, err
+	}
+	return s.User(ctx, userID)
 }
 
 func toAttachment(u db.Upload) chat.Attachment {
@@ -162,7 +169,7 @@ func (s *Store) TrashUpload(ctx context.Context, id string, now time.Time) error
 		if err != nil {
 			return domainError(err)
 		}
-		if err := q.TrashUpload(ctx, db.TrashUploadParams{UploadID: id, Since: now}); err != nil {
+		if err := q.TrashBlob(ctx, db.TrashBlobParams{BlobKey: id, Since: now}); err != nil {
 			return domainError(err)
 		}
 		return domainError(q.DeleteUpload(ctx, id))
