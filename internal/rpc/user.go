@@ -83,9 +83,12 @@ func (h *UserHandler) SearchUsers(ctx context.Context, req *chatv1.SearchUsersRe
 func (h *UserHandler) UpdateProfile(ctx context.Context, req *chatv1.UpdateProfileRequest) (*chatv1.UpdateProfileResponse, error) {
 	up := chat.ProfileUpdate{DisplayName: req.DisplayName, StatusText: req.StatusText}
 	if req.AvatarUploadId != nil {
-		key, err := h.avatars.MakeAvatar(ctx, caller(ctx).UserID, req.GetAvatarUploadId())
-		if err != nil {
-			return nil, ToConnect(ctx, h.log, err)
+		var key string // empty clears the picture
+		if id := req.GetAvatarUploadId(); id != "" {
+			var err error
+			if key, err = h.avatars.MakeAvatar(ctx, caller(ctx).UserID, id); err != nil {
+				return nil, ToConnect(ctx, h.log, err)
+			}
 		}
 		up.Avatar = &key
 	}
