@@ -23,6 +23,9 @@ func (s *Store) CreateUpload(ctx context.Context, a chat.Attachment, quota int64
 	if used+a.Size > quota {
 		return chat.Errorf(chat.ErrExhausted, "your uploads use %d of your %d bytes; delete messages with files to make room", used, quota)
 	}
+	if a.Waveform == nil {
+		a.Waveform = []byte{} // NOT NULL; nil would be sent as NULL
+	}
 	return domainError(s.q.InsertUpload(ctx, db.InsertUploadParams{
 		ID: a.ID, UserID: a.UploaderID, Kind: int8(a.Kind), Filename: a.Filename, ContentType: a.ContentType,
 		Size: a.Size, Width: int32(a.Width), Height: int32(a.Height), DurationMs: a.DurationMS, Waveform: a.Waveform,
