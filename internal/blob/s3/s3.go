@@ -71,7 +71,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, limit int64) (
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // aborts the upload when the reader fails
-	info, err := s.client.PutObject(ctx, s.bucket, key, blob.LimitReader(r, limit), -1, minio.PutObjectOptions{
+	info, err := s.client.PutObject(ctx, s.bucket, key, strict{blob.LimitReader(r, limit)}, -1, minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		PartSize:    partSize,
 	})
@@ -83,6 +83,21 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, limit int64) (
 	}
 	return info.Size, nil
 }
+
+// strict hides io.ErrUnexpectedEOF, which net/http returns for a body cut
+// short and minio-go, reading parts with io.ReadFull, takes for the end of
+// the data: it would store the truncated file.
+type strict struct{ r io.Reader }
+
+func (s strict) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errCutShort
+	}
+	return n, err
+}
+
+var errCutShort = errors.New("the data ended before its end")
 
 // partSize is the multipart upload's part, which minio-go buffers in
 // memory: S3's smallest, so ten parallel uploads hold 50 MiB at most.
