@@ -10,7 +10,7 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-// TestRateSettings: a PARLEY_LIMIT_* value chatd cannot keep is refused at
+// TestRateSettings: a PARLEY_LIMIT_* or file setting chatd cannot keep is refused at
 // start-up with the variable's name and the rule it broke.
 func TestRateSettings(t *testing.T) {
 	cases := []struct {
