@@ -381,6 +381,7 @@ var webm = append([]byte{0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0
 // owner, to a message in the room, and the room's members see it.
 func TestVoiceAndAttachRules(t *testing.T) {
 	srv, _ := fileServer(t, nil)
+	ctx := context.Background()
 	alice, bob := testenv.NewClient(srv, testenv.Protocols[0]), testenv.NewClient(srv, testenv.Protocols[0])
 	alice.Signup(t, "alice")
 	bob.Signup(t, "bob")
@@ -403,11 +404,39 @@ func TestVoiceAndAttachRules(t *testing.T) {
 	if _, err := sendFiles(t, bob, testenv.General, "mine now", "steal", v.GetId()); testenv.CodeOf(err) != connect.CodeFailedPrecondition {
 		t.Errorf("bob attaching alice's upload: %v", err)
 	}
-	if _, err := sendFiles(t, alice, testenv.General, "listen", "v1", v.GetId()); err != nil {
+	sent, err := sendFiles(t, alice, testenv.General, "listen", "v1", v.GetId())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sendFiles(t, alice, testenv.General, "again", "v2", v.GetId()); testenv.CodeOf(err) != connect.CodeFailedPrecondition {
 		t.Errorf("attaching twice: %v", err)
+	}
+	// A retry of the send, an edit and the room's log all show the message
+	// whole; the log, like live events, without URLs.
+	if again, err := sendFiles(t, alice, testenv.General, "listen", "v1", v.GetId()); err != nil || len(again.GetAttachments()) != 1 || again.GetAttachments()[0].GetUrl() == "" {
+		t.Errorf("retried send: %v, %v", again, err)
+	}
+	edited, err := alice.Messages.EditMessage(ctx, &chatv1.EditMessageRequest{RoomId: testenv.General, MessageSeq: sent.GetSeq(), Body: "listen!"})
+	if err != nil || len(edited.GetMessage().GetAttachments()) != 1 || edited.GetMessage().GetAttachments()[0].GetUrl() == "" {
+		t.Errorf("edited: %v, %v", edited, err)
+	}
+	log, err := bob.Messages.ListEvents(ctx, &chatv1.ListEventsRequest{RoomId: testenv.General})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var carried int
+	for _, e := range log.GetEvents() {
+		for _, m := range []*chatv1.Message{e.GetMessageCreated().GetMessage(), e.GetMessageEdited().GetMessage()} {
+			for _, a := range m.GetAttachments() {
+				if a.GetId() != v.GetId() || a.GetUrl() != "" || a.GetDurationMs() != 1500 {
+					t.Errorf("attachment in the log: %v", a)
+				}
+				carried++
+			}
+		}
+	}
+	if carried != 2 {
+		t.Errorf("the log carries the voice message %d times, want 2 (created, edited): %v", carried, log.GetEvents())
 	}
 	a := lastAttachment(t, bob, testenv.General)
 	res, body := fetch(t, srv, a.GetUrl())

@@ -76,7 +76,9 @@ func (h *MessageHandler) EditMessage(ctx context.Context, req *chatv1.EditMessag
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
-	return &chatv1.EditMessageResponse{Message: protoconv.Message(msg)}, nil
+	pb := protoconv.Message(msg)
+	h.urls.SignMessages(caller(ctx).SessionID, pb)
+	return &chatv1.EditMessageResponse{Message: pb}, nil
 }
 
 // DeleteMessage turns a message into a tombstone.

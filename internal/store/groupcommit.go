@@ -268,6 +268,9 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 			switch {
 			case err == nil:
 				c.msg, c.created = toMessage(row.Message, row.User), false
+				if c.msg.Attachments, err = attachmentsOf(ctx, q, roomID, c.msg.Seq); err != nil {
+					return err
+				}
 			case errors.Is(err, sql.ErrNoRows):
 				fresh = append(fresh, c)
 			default:

@@ -88,6 +88,12 @@ func (s *Store) ChangeMessage(ctx context.Context, c chat.Change) (int64, chat.M
 		if err := c.Check(msg); err != nil {
 			return err
 		}
+		if c.Kind == chat.MessageEdited {
+			// The edited message replaces the old one in clients: whole.
+			if msg.Attachments, err = attachmentsOf(ctx, q, c.RoomID, c.MessageSeq); err != nil {
+				return err
+			}
+		}
 		seq := log.LastSeq + 1
 		if err := applyChange(ctx, tx, q, c, seq, &msg); err != nil {
 			return err

@@ -142,6 +142,22 @@ func (s *Store) attachments(ctx context.Context, roomID int64, at map[int64][]*c
 	return nil
 }
 
+// attachmentsOf is one message's attachments, for the answers that show a
+// single message (an edit, a repeated send).
+func attachmentsOf(ctx context.Context, q *db.Queries, roomID, seq int64) ([]chat.Attachment, error) {
+	rows, err := q.ListAttachments(ctx, db.ListAttachmentsParams{
+		RoomID: sql.NullInt64{Int64: roomID, Valid: true}, Seqs: []sql.NullInt64{{Int64: seq, Valid: true}},
+	})
+	if err != nil {
+		return nil, domainError(err)
+	}
+	var out []chat.Attachment
+	for _, r := range rows {
+		out = append(out, toAttachment(r))
+	}
+	return out, nil
+}
+
 // trashAttachments removes a deleted message's uploads and queues their
 // blobs for deletion (blob_trash), in the deletion's transaction.
 func trashAttachments(ctx context.Context, q *db.Queries, roomID, seq int64, now time.Time) error {
