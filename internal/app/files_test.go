@@ -473,3 +473,53 @@ func TestAvatar(t *testing.T) {
 		t.Errorf("an upload's id under /v1/avatars/: %d, want 404", res.StatusCode)
 	}
 }
+
+// TestAttachOnceUnderRace: ten sends at once, in two rooms, each trying to
+// attach the same upload: exactly one message gets it, the others hear
+// failed_precondition, and no message shows it twice.
+func TestAttachOnceUnderRace(t *testing.T) {
+	srv, _ := fileServer(t, nil)
+	ctx := context.Background()
+	alice := testenv.NewClient(srv, testenv.Protocols[0])
+	alice.Signup(t, "alice")
+	alice.Join(t, testenv.General)
+	other, err := alice.Rooms.CreateRoom(ctx, &chatv1.CreateRoomRequest{Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rooms := []int64{testenv.General, other.GetRoom().GetId()}
+	id := mustUpload(t, srv, alice.Token, []byte("once"), "once.txt").GetId()
+	errs := make(chan error, 10)
+	for i := range 10 {
+		go func() {
+			_, err := sendFiles(t, alice, rooms[i%2], fmt.Sprintf("try %d", i), fmt.Sprintf("race-%d", i), id)
+			errs <- err
+		}()
+	}
+	won := 0
+	for range 10 {
+		switch err := <-errs; testenv.CodeOf(err) {
+		case 0:
+			won++
+		case connect.CodeFailedPrecondition:
+		default:
+			t.Errorf("send: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d messages attached the upload, want 1", won)
+	}
+	seen := 0
+	for _, room := range rooms {
+		res, err := alice.Messages.ListMessages(ctx, &chatv1.ListMessagesRequest{RoomId: room, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range res.GetMessages() {
+			seen += len(m.GetAttachments())
+		}
+	}
+	if seen != 1 {
+		t.Errorf("the upload shows in %d messages, want 1", seen)
+	}
+}
