@@ -75,18 +75,13 @@ func StartS3(tb testing.TB) s3.Config {
 // cache directory; an up-to-date binary is not rebuilt.
 func buildWeed(tb testing.TB) string {
 	tb.Helper()
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		tb.Fatalf("go env GOMOD: %v", err)
-	}
-	repo := filepath.Dir(strings.TrimSpace(string(root)))
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	out := filepath.Join(cache, "parley-test", "weed")
 	build := exec.Command("go", "build", "-modfile=tools.mod", "-o", out, weedPackage)
-	build.Dir = repo
+	build.Dir = RepoRoot()
 	if msg, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("build SeaweedFS (%s) for the S3 tests: %v\n%s", weedPackage, err, msg)
 	}
