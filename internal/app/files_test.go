@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // thumbnails and avatars are JPEG
@@ -22,6 +23,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	chatv1 "github.com/parley-chat/parley/gen/proto/chat/v1"
+	"github.com/parley-chat/parley/internal/blob"
+	"github.com/parley-chat/parley/internal/blob/s3"
 	"github.com/parley-chat/parley/internal/media/mediatest"
 	"github.com/parley-chat/parley/internal/testenv"
 )
@@ -521,5 +524,59 @@ func TestAttachOnceUnderRace(t *testing.T) {
 	}
 	if seen != 1 {
 		t.Errorf("the upload shows in %d messages, want 1", seen)
+	}
+}
+
+// TestFilesOnS3: the same server on the S3 backend (SeaweedFS on
+// loopback): an image uploaded, re-encoded and thumbnailed there, read by
+// a member in ranges, and deleted from the bucket with its message.
+func TestFilesOnS3(t *testing.T) {
+	cfg := testenv.StartS3(t)
+	srv, _ := fileServer(t, map[string]string{
+		"PARLEY_S3_ENDPOINT": cfg.Endpoint, "PARLEY_S3_BUCKET": cfg.Bucket,
+		"PARLEY_S3_ACCESS_KEY": cfg.AccessKey, "PARLEY_S3_SECRET_KEY": cfg.SecretKey,
+	})
+	ctx := context.Background()
+	alice, bob := testenv.NewClient(srv, testenv.Protocols[0]), testenv.NewClient(srv, testenv.Protocols[0])
+	alice.Signup(t, "alice")
+	bob.Signup(t, "bob")
+	alice.Join(t, testenv.General)
+	bob.Join(t, testenv.General)
+	up := mustUpload(t, srv, alice.Token, mediatest.PNG(t, 960, 960), "square.png")
+	msg, err := sendFiles(t, alice, testenv.General, "", "s3-1", up.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lastAttachment(t, bob, testenv.General)
+	res, body := fetch(t, srv, got.GetUrl(), "Range", "bytes=0-7")
+	if res.StatusCode != http.StatusPartialContent || string(body) != "\x89PNG\r\n\x1a\n" {
+		t.Fatalf("range of the image from S3: %d %q", res.StatusCode, body)
+	}
+	res, body = fetch(t, srv, got.GetThumbnailUrl())
+	if thumb, _, err := image.DecodeConfig(bytes.NewReader(body)); res.StatusCode != http.StatusOK || err != nil || thumb.Width != 480 {
+		t.Fatalf("thumbnail from S3: %d %v %v", res.StatusCode, thumb, err)
+	}
+	if _, err := alice.Messages.DeleteMessage(ctx, &chatv1.DeleteMessageRequest{RoomId: testenv.General, MessageSeq: msg.GetSeq()}); err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := s3.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, key := range []string{up.GetId(), up.GetId() + ".t"} {
+		for {
+			obj, _, err := bucket.Open(ctx, key)
+			if errors.Is(err, blob.ErrNotFound) {
+				break
+			}
+			if err == nil {
+				obj.Close()
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is still in the bucket after its message was deleted (%v)", key, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
