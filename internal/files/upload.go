@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -142,19 +143,13 @@ func fileOf(r *http.Request) (io.Reader, string, error) {
 // classify sets the kind and type from the bytes, never from what the
 // client declared: a voice recording only when the client asks for one
 // and the bytes are a WebM or Ogg stream.
-func classify(a *chat.Attachment, head []byte, q map[string][]string) error {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	if get("kind") == "voice" {
+func classify(a *chat.Attachment, head []byte, q url.Values) error {
+	if q.Get("kind") == "voice" {
 		a.Kind, a.ContentType = chat.VoiceAttachment, media.VoiceType(head)
 		if a.ContentType == "" {
 			return chat.Errorf(chat.ErrInvalid, "a voice message must be Opus in WebM or Ogg, as MediaRecorder records")
 		}
-		v, err := media.ParseVoice(get("duration_ms"), get("waveform"))
+		v, err := media.ParseVoice(q.Get("duration_ms"), q.Get("waveform"))
 		if err != nil {
 			return chat.Errorf(chat.ErrInvalid, "%s", err.Error())
 		}
