@@ -85,7 +85,8 @@ func (f *Files) receive(ctx context.Context, r *http.Request, userID int64) (cha
 	if err != nil {
 		return chat.Attachment{}, err
 	}
-	in := bufio.NewReaderSize(body, media.SniffLen)
+	watched := &watch{r: body}
+	in := bufio.NewReaderSize(watched, media.SniffLen)
 	head, _ := in.Peek(media.SniffLen) // a shorter file is all head
 	if len(head) == 0 {
 		return chat.Attachment{}, chat.Errorf(chat.ErrInvalid, "the file is empty")
@@ -98,7 +99,10 @@ func (f *Files) receive(ctx context.Context, r *http.Request, userID int64) (cha
 		if errors.Is(err, blob.ErrTooLarge) {
 			return chat.Attachment{}, f.tooLarge()
 		}
-		return chat.Attachment{}, chat.Errorf(chat.ErrInvalid, "the upload did not arrive whole: %v", err)
+		if watched.err != nil {
+			return chat.Attachment{}, chat.Errorf(chat.ErrInvalid, "the upload ended before the file did; nothing was kept")
+		}
+		return chat.Attachment{}, chat.Unavailable("the file store", err)
 	}
 	if a.Kind == chat.ImageAttachment {
 		err = f.reencode(ctx, &a)
@@ -113,6 +117,21 @@ func (f *Files) receive(ctx context.Context, r *http.Request, userID int64) (cha
 		return chat.Attachment{}, err
 	}
 	return a, nil
+}
+
+// watch keeps the body's first read error, which tells a client that went
+// away from a store that failed.
+type watch struct {
+	r   io.Reader
+	err error
+}
+
+func (w *watch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err != nil && err != io.EOF && w.err == nil {
+		w.err = err
+	}
+	return n, err
 }
 
 func (f *Files) tooLarge() error {
