@@ -34,13 +34,18 @@ COPY --from=webapp /src/webapp/dist/app ./webapp/dist/app
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     go build -ldflags="-s -w -buildid=" -o /out/chatd ./cmd/chatd && \
-    go build -ldflags="-s -w -buildid=" -o /out/healthcheck ./deploy/healthcheck
+    go build -ldflags="-s -w -buildid=" -o /out/healthcheck ./deploy/healthcheck && \
+    mkdir -p /out/data/blobs
 
 # --- runtime -----------------------------------------------------------------
 # static-debian12 has CA certificates and tzdata but no shell: the health
 # check is the small Go program built above.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=server /out/chatd /out/healthcheck /
+# Uploaded files, unless PARLEY_S3_ENDPOINT is set: a directory nonroot
+# owns, which a volume mounted on /data starts as.
+COPY --from=server --chown=nonroot:nonroot /out/data /data
+ENV PARLEY_BLOB_DIR=/data/blobs
 USER nonroot:nonroot
 # The API, WebSocket and web app; the admin listener (/metrics, pprof) is
 # published to nobody: chatd's default keeps it on the container's loopback,

@@ -104,7 +104,7 @@ func (q *Queries) HiddenMembers(ctx context.Context, roomID int64) ([]int64, err
 }
 
 const listConversationMembers = `-- name: ListConversationMembers :many
-SELECT m.room_id, m.joined_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.room_id, m.joined_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id IN (/*SLICE:room_ids*/?)
 `
@@ -150,6 +150,7 @@ func (q *Queries) ListConversationMembers(ctx context.Context, roomIds []int64) 
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}

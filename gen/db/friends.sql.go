@@ -152,7 +152,7 @@ func (q *Queries) InsertFriendship(ctx context.Context, arg InsertFriendshipPara
 }
 
 const listBlocked = `-- name: ListBlocked :many
-SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM blocks b JOIN users u ON u.id = b.blocked_id
 WHERE b.blocker_id = ?
 ORDER BY u.username
@@ -181,6 +181,7 @@ func (q *Queries) ListBlocked(ctx context.Context, blockerID int64) ([]ListBlock
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -223,7 +224,7 @@ func (q *Queries) ListFriendIDs(ctx context.Context, userID int64) ([]int64, err
 }
 
 const listFriends = `-- name: ListFriends :many
-SELECT f.created_at AS since, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT f.created_at AS since, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM friendships f JOIN users u ON u.id = f.friend_id
 WHERE f.user_id = ?
 ORDER BY u.username
@@ -254,6 +255,7 @@ func (q *Queries) ListFriends(ctx context.Context, userID int64) ([]ListFriendsR
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -269,7 +271,7 @@ func (q *Queries) ListFriends(ctx context.Context, userID int64) ([]ListFriendsR
 }
 
 const listIncomingRequests = `-- name: ListIncomingRequests :many
-SELECT r.created_at AS asked_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT r.created_at AS asked_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM friend_requests r JOIN users u ON u.id = r.from_id
 WHERE r.to_id = ?
 ORDER BY r.created_at DESC, u.id
@@ -300,6 +302,7 @@ func (q *Queries) ListIncomingRequests(ctx context.Context, toID int64) ([]ListI
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -315,7 +318,7 @@ func (q *Queries) ListIncomingRequests(ctx context.Context, toID int64) ([]ListI
 }
 
 const listOutgoingRequests = `-- name: ListOutgoingRequests :many
-SELECT r.created_at AS asked_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT r.created_at AS asked_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM friend_requests r JOIN users u ON u.id = r.to_id
 WHERE r.from_id = ?
 ORDER BY r.created_at DESC, u.id
@@ -346,6 +349,7 @@ func (q *Queries) ListOutgoingRequests(ctx context.Context, fromID int64) ([]Lis
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}

@@ -63,7 +63,7 @@ func (q *Queries) GetMembership(ctx context.Context, arg GetMembershipParams) (M
 }
 
 const listMembers = `-- name: ListMembers :many
-SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, m.read_changes, m.read_own, m.unread_deleted, m.unread_mentions, m.hidden, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted, m.read_changes, m.read_own, m.unread_deleted, m.unread_mentions, m.hidden, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.room_id = ?
 ORDER BY m.joined_at, u.id
@@ -104,6 +104,7 @@ func (q *Queries) ListMembers(ctx context.Context, roomID int64) ([]ListMembersR
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}

@@ -94,7 +94,7 @@ func (q *Queries) DeleteReactions(ctx context.Context, arg DeleteReactionsParams
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 `
@@ -133,12 +133,13 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMess
 		&i.User.ShareReadReceipts,
 		&i.User.StatusText,
 		&i.User.DmPolicy,
+		&i.User.Avatar,
 	)
 	return i, err
 }
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.sender_id = ? AND m.room_id = ? AND m.client_msg_id = ?
 `
@@ -178,6 +179,7 @@ func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClie
 		&i.User.ShareReadReceipts,
 		&i.User.StatusText,
 		&i.User.DmPolicy,
+		&i.User.Avatar,
 	)
 	return i, err
 }
@@ -474,7 +476,7 @@ func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]L
 }
 
 const listMessagesAfter = `-- name: ListMessagesAfter :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ?
 ORDER BY m.seq
@@ -522,6 +524,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -537,7 +540,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 }
 
 const listMessagesAt = `-- name: ListMessagesAt :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
 `
@@ -593,6 +596,7 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -608,7 +612,7 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
@@ -657,6 +661,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -672,7 +677,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 }
 
 const listMessagesBetween = `-- name: ListMessagesBetween :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ? AND m.seq <= ?
 ORDER BY m.seq
@@ -720,6 +725,7 @@ func (q *Queries) ListMessagesBetween(ctx context.Context, arg ListMessagesBetwe
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -797,7 +803,7 @@ func (q *Queries) ListReactions(ctx context.Context, arg ListReactionsParams) ([
 }
 
 const listReplied = `-- name: ListReplied :many
-SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
 `
@@ -848,6 +854,7 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 			&i.User.ShareReadReceipts,
 			&i.User.StatusText,
 			&i.User.DmPolicy,
+			&i.User.Avatar,
 		); err != nil {
 			return nil, err
 		}
@@ -863,7 +870,7 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 }
 
 const lockMessage = `-- name: LockMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 FOR UPDATE
@@ -903,6 +910,7 @@ func (q *Queries) LockMessage(ctx context.Context, arg LockMessageParams) (LockM
 		&i.User.ShareReadReceipts,
 		&i.User.StatusText,
 		&i.User.DmPolicy,
+		&i.User.Avatar,
 	)
 	return i, err
 }

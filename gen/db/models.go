@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+type BlobTrash struct {
+	BlobKey string
+	Since   time.Time
+}
+
 type Block struct {
 	BlockerID int64
 	BlockedID int64
@@ -111,6 +116,24 @@ type TimelineChange struct {
 	CreatedAt  time.Time
 }
 
+type Upload struct {
+	ID          string
+	UserID      int64
+	Kind        int8
+	Filename    string
+	ContentType string
+	Size        int64
+	Width       int32
+	Height      int32
+	DurationMs  int64
+	Waveform    []byte
+	HasThumb    bool
+	CreatedAt   time.Time
+	RoomID      sql.NullInt64
+	MessageSeq  sql.NullInt64
+	Position    int8
+}
+
 type User struct {
 	ID                int64
 	Username          string
@@ -121,4 +144,5 @@ type User struct {
 	ShareReadReceipts bool
 	StatusText        string
 	DmPolicy          int8
+	Avatar            string
 }

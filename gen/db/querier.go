@@ -23,6 +23,7 @@ type Querier interface {
 	// which only numbered the rooms seeded by the first migration.
 	CreateRoom(ctx context.Context, arg CreateRoomParams) error
 	CreateUser(ctx context.Context, arg CreateUserParams) (int64, error)
+	DeleteAttachments(ctx context.Context, arg DeleteAttachmentsParams) error
 	DeleteBlock(ctx context.Context, arg DeleteBlockParams) (int64, error)
 	DeleteEdits(ctx context.Context, arg DeleteEditsParams) error
 	DeleteFriendRequest(ctx context.Context, arg DeleteFriendRequestParams) (int64, error)
@@ -32,6 +33,7 @@ type Querier interface {
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
+	DeleteUpload(ctx context.Context, id string) error
 	// The membership check of a send, with the room's kind, which says
 	// whether the send may unhide the room for its members.
 	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)
@@ -47,6 +49,7 @@ type Querier interface {
 	// A room's kind and size, read under its row's lock by a change of members.
 	GetRoomKind(ctx context.Context, id int64) (GetRoomKindRow, error)
 	GetSecret(ctx context.Context, name string) ([]byte, error)
+	GetUpload(ctx context.Context, id string) (Upload, error)
 	GetUser(ctx context.Context, id int64) (User, error)
 	// The login is an email or a username; the two never collide because
 	// usernames cannot contain '@'.
@@ -63,6 +66,9 @@ type Querier interface {
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
+	InsertUpload(ctx context.Context, arg InsertUploadParams) error
+	// A page's attachments in one statement, in each message's order.
+	ListAttachments(ctx context.Context, arg ListAttachmentsParams) ([]Upload, error)
 	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
 	// The members of the direct and group rooms among a room list, in one
@@ -99,6 +105,9 @@ type Querier interface {
 	// the numbers kept beside the watermark and one key lookup, the member's
 	// last message, which says how many they sent (see 00003_read_counts.sql).
 	ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error)
+	// Uploads never attached, older than the cutoff, for the sweeper.
+	ListStaleUploads(ctx context.Context, arg ListStaleUploadsParams) ([]string, error)
+	ListTrash(ctx context.Context, limit int32) ([]string, error)
 	ListUserRoomIDs(ctx context.Context, userID int64) ([]int64, error)
 	LockMessage(ctx context.Context, arg LockMessageParams) (LockMessageRow, error)
 	// Locks both users' rows, in id order, so that changes between the same
@@ -110,6 +119,12 @@ type Querier interface {
 	// The row lock it takes serialises senders to one room until commit, which
 	// keeps seq gapless and commit order equal to seq order.
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
+	// SendMessage's uploads, locked until the message commits so that two
+	// messages cannot attach one upload.
+	LockUploads(ctx context.Context, ids []string) ([]Upload, error)
+	// Whether the user uploaded the file or is a member of the room it was
+	// posted in.
+	MayReadUpload(ctx context.Context, arg MayReadUploadParams) (bool, error)
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomBySet(ctx context.Context, memberSet sql.NullString) (int64, error)
@@ -121,6 +136,7 @@ type Querier interface {
 	// its key (users_username, users_display_name) read to the limit; the
 	// union is ordered by username. No email: a search never returns one.
 	SearchUsers(ctx context.Context, arg SearchUsersParams) ([]SearchUsersRow, error)
+	SetAvatar(ctx context.Context, arg SetAvatarParams) error
 	SetHidden(ctx context.Context, arg SetHiddenParams) (int64, error)
 	SetMemberSet(ctx context.Context, arg SetMemberSetParams) error
 	SetMessageBody(ctx context.Context, arg SetMessageBodyParams) error
@@ -135,7 +151,14 @@ type Querier interface {
 	ShareRoomLog(ctx context.Context, id int64) (int64, error)
 	// A tombstone keeps the row (its seq is a log entry) and nothing said.
 	TombstoneMessage(ctx context.Context, arg TombstoneMessageParams) error
+	// A deleted message's uploads, whose blobs (the thumbnail too) are then
+	// deleted from the store.
+	TrashAttachments(ctx context.Context, arg TrashAttachmentsParams) error
+	TrashBlob(ctx context.Context, arg TrashBlobParams) error
+	UntrashBlob(ctx context.Context, blobKey string) error
 	UpdateRoom(ctx context.Context, arg UpdateRoomParams) error
+	// What counts against the user's quota: every upload of theirs still kept.
+	UploadedBytes(ctx context.Context, userID int64) (int64, error)
 }
 
 var _ Querier = (*Queries)(nil)

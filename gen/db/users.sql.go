@@ -38,7 +38,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (int64, 
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy FROM users WHERE id = ?
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy, avatar FROM users WHERE id = ?
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -54,12 +54,13 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.ShareReadReceipts,
 		&i.StatusText,
 		&i.DmPolicy,
+		&i.Avatar,
 	)
 	return i, err
 }
 
 const getUserByLogin = `-- name: GetUserByLogin :one
-SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy FROM users WHERE username = ? OR email = ? LIMIT 1
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy, avatar FROM users WHERE username = ? OR email = ? LIMIT 1
 `
 
 type GetUserByLoginParams struct {
@@ -81,12 +82,13 @@ func (q *Queries) GetUserByLogin(ctx context.Context, arg GetUserByLoginParams) 
 		&i.ShareReadReceipts,
 		&i.StatusText,
 		&i.DmPolicy,
+		&i.Avatar,
 	)
 	return i, err
 }
 
 const getUserByUsername = `-- name: GetUserByUsername :one
-SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy FROM users WHERE username = ?
+SELECT id, username, email, display_name, password_hash, created_at, share_read_receipts, status_text, dm_policy, avatar FROM users WHERE username = ?
 `
 
 func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User, error) {
@@ -102,6 +104,7 @@ func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User,
 		&i.ShareReadReceipts,
 		&i.StatusText,
 		&i.DmPolicy,
+		&i.Avatar,
 	)
 	return i, err
 }

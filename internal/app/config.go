@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parley-chat/parley/internal/blob/s3"
 	"github.com/parley-chat/parley/internal/ratelimit"
 	"github.com/parley-chat/parley/internal/rpc"
 )
@@ -54,6 +55,15 @@ type Config struct {
 	// before the call fails with unavailable.
 	MySQLTimeout time.Duration
 	RedisTimeout time.Duration
+	// Files: where blobs are kept (a directory, or S3 when S3.Endpoint is
+	// set), how large uploads may be, and how long download URLs live.
+	BlobDir        string
+	S3             s3.Config
+	UploadMaxBytes int64
+	UploadQuota    int64
+	ImageMaxPixels int64
+	FileURLTTL     time.Duration
+	UploadRate     ratelimit.Rate
 	// ProfileContention turns on Go's mutex and block profiles on the
 	// admin listener; they cost a little on every contended lock.
 	ProfileContention bool
@@ -98,6 +108,15 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", envInt(env("PARLEY_MAX_CONNS_PER_IP", "256")), "open connections per client address; PARLEY_TRUSTED_PROXIES are exempt (PARLEY_MAX_CONNS_PER_IP)")
 	fs.DurationVar(&c.MySQLTimeout, "mysql-timeout", envDuration(env("PARLEY_MYSQL_TIMEOUT", "1s")), "longest wait for MySQL to answer before a call fails with unavailable; the DSN's own readTimeout, writeTimeout and timeout win (PARLEY_MYSQL_TIMEOUT)")
 	fs.DurationVar(&c.RedisTimeout, "redis-timeout", envDuration(env("PARLEY_REDIS_TIMEOUT", "250ms")), "longest wait for Redis to answer one command before it counts as down (PARLEY_REDIS_TIMEOUT)")
+	fs.StringVar(&c.BlobDir, "blob-dir", env("PARLEY_BLOB_DIR", "data/blobs"), "directory of uploaded files, shared by all processes, unless PARLEY_S3_ENDPOINT is set (PARLEY_BLOB_DIR)")
+	fs.StringVar(&c.S3.Endpoint, "s3-endpoint", env("PARLEY_S3_ENDPOINT", ""), "S3-compatible service keeping uploaded files instead of PARLEY_BLOB_DIR, e.g. https://s3.eu-west-1.amazonaws.com (PARLEY_S3_ENDPOINT)")
+	fs.StringVar(&c.S3.Bucket, "s3-bucket", env("PARLEY_S3_BUCKET", "parley"), "S3 bucket, created if missing (PARLEY_S3_BUCKET)")
+	fs.StringVar(&c.S3.Region, "s3-region", env("PARLEY_S3_REGION", "us-east-1"), "S3 region (PARLEY_S3_REGION)")
+	c.S3.AccessKey, c.S3.SecretKey = getenv("PARLEY_S3_ACCESS_KEY"), getenv("PARLEY_S3_SECRET_KEY") // no flags: keys stay out of ps
+	fs.Int64Var(&c.UploadMaxBytes, "upload-max-bytes", envInt64(env("PARLEY_UPLOAD_MAX_BYTES", "26214400")), "largest upload, in bytes (PARLEY_UPLOAD_MAX_BYTES, default 25 MiB)")
+	fs.Int64Var(&c.UploadQuota, "upload-quota-bytes", envInt64(env("PARLEY_UPLOAD_QUOTA_BYTES", "1073741824")), "bytes of uploads one user may keep, attached or not (PARLEY_UPLOAD_QUOTA_BYTES, default 1 GiB)")
+	fs.Int64Var(&c.ImageMaxPixels, "image-max-pixels", envInt64(env("PARLEY_IMAGE_MAX_PIXELS", "50000000")), "largest image decoded, in pixels; larger ones are refused from their header (PARLEY_IMAGE_MAX_PIXELS)")
+	fs.DurationVar(&c.FileURLTTL, "file-url-ttl", envDuration(env("PARLEY_FILE_URL_TTL", "1h")), "how long a signed download URL works (PARLEY_FILE_URL_TTL)")
 	var bad []error
 	contention, err := strconv.ParseBool(env("PARLEY_PROFILE_CONTENTION", "false"))
 	if err != nil {
@@ -119,6 +138,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	rate(&c.Passwords.ChangePerUser, "limit-password-change", "PARLEY_LIMIT_PASSWORD_CHANGE", "5/30m", "wrong current passwords given to ChangePassword per user")
 	rate(&c.Limits.SendsPerRoom, "limit-send", "PARLEY_LIMIT_SEND", "10/10s", "messages per user per room")
 	rate(&c.Limits.CallsPerUser, "limit-calls", "PARLEY_LIMIT_CALLS", "100/5s", "RPCs per user, or per address before login")
+	rate(&c.UploadRate, "limit-upload", "PARLEY_LIMIT_UPLOAD", "30/1m", "uploads per user")
 	rate(&c.Limits.FriendRequestsPerUser, "limit-friend-request", "PARLEY_LIMIT_FRIEND_REQUEST", "20/1h", "friend requests per user")
 	if err := parsePrefixes(env("PARLEY_TRUSTED_PROXIES", ""), &c.Limits.TrustedProxies); err != nil {
 		bad = append(bad, err)
@@ -166,7 +186,18 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s must be a positive number", name))
 		}
 	}
+	for name, v := range map[string]int64{
+		"PARLEY_UPLOAD_MAX_BYTES": c.UploadMaxBytes, "PARLEY_UPLOAD_QUOTA_BYTES": c.UploadQuota, "PARLEY_IMAGE_MAX_PIXELS": c.ImageMaxPixels,
+	} {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive number", name))
+		}
+	}
+	if c.S3.Endpoint != "" && (c.S3.AccessKey == "" || c.S3.SecretKey == "") {
+		errs = append(errs, errors.New("PARLEY_S3_ENDPOINT needs PARLEY_S3_ACCESS_KEY and PARLEY_S3_SECRET_KEY"))
+	}
 	for name, d := range map[string]time.Duration{
+		"PARLEY_FILE_URL_TTL":     c.FileURLTTL,
 		"PARLEY_SHUTDOWN_TIMEOUT": c.ShutdownTimeout, "PARLEY_READ_TIMEOUT": c.ReadTimeout,
 		"PARLEY_WRITE_TIMEOUT": c.WriteTimeout, "PARLEY_IDLE_TIMEOUT": c.IdleTimeout,
 		"PARLEY_MYSQL_TIMEOUT": c.MySQLTimeout, "PARLEY_REDIS_TIMEOUT": c.RedisTimeout,
@@ -182,6 +213,14 @@ func (c Config) validate() error {
 // reports by name.
 func envInt(s string) int {
 	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func envInt64(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return -1
 	}

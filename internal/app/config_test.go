@@ -10,7 +10,7 @@ import (
 	"github.com/parley-chat/parley/internal/testenv"
 )
 
-// TestRateSettings: a PARLEY_LIMIT_* value chatd cannot keep is refused at
+// TestRateSettings: a PARLEY_LIMIT_* or file setting chatd cannot keep is refused at
 // start-up with the variable's name and the rule it broke.
 func TestRateSettings(t *testing.T) {
 	cases := []struct {
@@ -24,6 +24,12 @@ func TestRateSettings(t *testing.T) {
 		{"ErrNotARate", "PARLEY_LIMIT_LOGIN_IP", "lots", []string{"PARLEY_LIMIT_LOGIN_IP", "N/duration", "10/10s"}},
 		{"OKFriendRequests", "PARLEY_LIMIT_FRIEND_REQUEST", "5/1h", nil},
 		{"ErrFriendRequests", "PARLEY_LIMIT_FRIEND_REQUEST", "20", []string{"PARLEY_LIMIT_FRIEND_REQUEST", "N/duration"}},
+		{"OKUploads", "PARLEY_LIMIT_UPLOAD", "10/1m", nil},
+		{"ErrUploads", "PARLEY_LIMIT_UPLOAD", "many", []string{"PARLEY_LIMIT_UPLOAD", "N/duration"}},
+		{"ErrUploadMax", "PARLEY_UPLOAD_MAX_BYTES", "25MiB", []string{"PARLEY_UPLOAD_MAX_BYTES must be a positive number"}},
+		{"ErrQuota", "PARLEY_UPLOAD_QUOTA_BYTES", "0", []string{"PARLEY_UPLOAD_QUOTA_BYTES must be a positive number"}},
+		{"ErrURLTTL", "PARLEY_FILE_URL_TTL", "1 hour", []string{"PARLEY_FILE_URL_TTL must be a positive duration"}},
+		{"ErrS3WithoutKeys", "PARLEY_S3_ENDPOINT", "http://127.0.0.1:8333", []string{"PARLEY_S3_ACCESS_KEY and PARLEY_S3_SECRET_KEY"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,8 @@ import (
 	"github.com/parley-chat/parley/gen/proto/chat/v1/chatv1connect"
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/files"
+	"github.com/parley-chat/parley/internal/protoconv"
 	"github.com/parley-chat/parley/internal/rpc"
 	"github.com/parley-chat/parley/webapp"
 )
@@ -35,7 +37,7 @@ var serviceNames = []string{
 
 // routes is every public path: the RPCs, /ws (socket), health and the web
 // app.
-func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, feeds rpc.Feeds, socket http.Handler, ready *readiness, limiter rpc.Limiter, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
+func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, fileSvc *files.Files, feeds rpc.Feeds, socket http.Handler, ready *readiness, limiter rpc.Limiter, rec rpc.Recorder, log *slog.Logger) *http.ServeMux {
 	opts := []connect.HandlerOption{
 		connect.WithRecover(func(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "procedure", spec.Procedure, "panic", p)
@@ -52,14 +54,18 @@ func routes(cfg Config, authSvc *auth.Service, chatSvc *chat.Service, feeds rpc.
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewAuthServiceHandler(rpc.NewAuthHandler(authSvc, log), opts...))
 	mux.Handle(chatv1connect.NewRoomServiceHandler(rpc.NewRoomHandler(chatSvc, log), opts...))
-	mux.Handle(chatv1connect.NewMessageServiceHandler(rpc.NewMessageHandler(chatSvc, feeds, log), opts...))
-	mux.Handle(chatv1connect.NewUserServiceHandler(rpc.NewUserHandler(chatSvc, log), opts...))
+	mux.Handle(chatv1connect.NewMessageServiceHandler(rpc.NewMessageHandler(chatSvc, feeds, fileSvc.Signer(), log), opts...))
+	mux.Handle(chatv1connect.NewUserServiceHandler(rpc.NewUserHandler(chatSvc, fileSvc, log), opts...))
 	mux.Handle(chatv1connect.NewFriendServiceHandler(rpc.NewFriendHandler(chatSvc, log), opts...))
 	mux.Handle(grpchealth.NewHandler(ready))
 	reflector := grpcreflect.NewStaticReflector(append(serviceNames, grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle("/ws", socket)
+	mux.HandleFunc("POST /v1/uploads", fileSvc.Upload)
+	mux.HandleFunc("GET "+files.Path+"{id}", fileSvc.Download)
+	mux.HandleFunc("GET "+files.Path+"{id}/{variant}", fileSvc.Download)
+	mux.HandleFunc("GET "+protoconv.AvatarPath+"{key}", fileSvc.Avatar)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.Handle("GET /readyz", ready)
 	mux.Handle("/", securityHeaders(cfg.PublicURL, webApp()))

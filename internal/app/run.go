@@ -16,8 +16,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/parley-chat/parley/internal/auth"
+	"github.com/parley-chat/parley/internal/blob"
+	"github.com/parley-chat/parley/internal/blob/s3"
 	"github.com/parley-chat/parley/internal/bus"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/files"
 	"github.com/parley-chat/parley/internal/httplog"
 	"github.com/parley-chat/parley/internal/presence"
 	"github.com/parley-chat/parley/internal/push"
@@ -29,6 +32,10 @@ import (
 
 // jwtSecretName is the server_secrets row holding the generated signing key.
 const jwtSecretName = "jwt-hs256"
+
+// fileSecretName is the server_secrets row of the download URLs' HMAC key,
+// shared by every process so that any of them serves a URL another minted.
+const fileSecretName = "file-url-hmac"
 
 // Run is chatd: it serves until ctx ends, then shuts down gracefully.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -56,7 +63,15 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv, err := build(cfg, st, rdb, key, log)
+	blobs, err := openBlobs(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	fileKey, err := st.Secret(ctx, fileSecretName, newSecret)
+	if err != nil {
+		return err
+	}
+	srv, err := build(cfg, st, rdb, keys{jwt: key, files: fileKey}, blobs, log)
 	if err != nil {
 		return err
 	}
@@ -69,11 +84,25 @@ func signingKey(ctx context.Context, cfg Config, st *store.Store) ([]byte, error
 	if cfg.JWTSecret != "" {
 		return []byte(cfg.JWTSecret), nil
 	}
-	return st.Secret(ctx, jwtSecretName, func() ([]byte, error) {
-		k := make([]byte, 32)
-		_, err := rand.Read(k)
-		return k, err
-	})
+	return st.Secret(ctx, jwtSecretName, newSecret)
+}
+
+// newSecret is a fresh 256-bit key.
+func newSecret() ([]byte, error) {
+	k := make([]byte, 32)
+	_, err := rand.Read(k)
+	return k, err
+}
+
+// openBlobs is the blob store: S3 when PARLEY_S3_ENDPOINT is set, else
+// the PARLEY_BLOB_DIR directory.
+func openBlobs(ctx context.Context, cfg Config, log *slog.Logger) (blob.Store, error) {
+	if cfg.S3.Endpoint != "" {
+		log.Info("keeping files in S3", "endpoint", cfg.S3.Endpoint, "bucket", cfg.S3.Bucket)
+		return s3.New(ctx, cfg.S3)
+	}
+	log.Info("keeping files in a directory", "dir", cfg.BlobDir)
+	return blob.NewLocal(cfg.BlobDir)
 }
 
 // server is the assembled process.
@@ -85,18 +114,23 @@ type server struct {
 	hub      *push.Hub
 	bus      *bus.Bus
 	presence *presence.Lifecycle
+	files    *files.Files
 	ready    *readiness
 	conns    *connCap
 }
 
-func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
+// keys are the server's secrets: the access tokens' and the download
+// URLs'.
+type keys struct{ jwt, files []byte }
+
+func build(cfg Config, st *store.Store, rdb rueidis.Client, key keys, blobs blob.Store, log *slog.Logger) (*server, error) {
 	tracker := presence.New(rdb, cfg.RedisPrefix)
 	events := bus.New(rdb, cfg.RedisPrefix, log)
 	limiter := ratelimit.New(rdb, cfg.RedisPrefix)
 	chatSvc := chat.NewService(st, tracker, events, limiter, log)
 	lifecycle := presence.NewLifecycle(tracker, chatSvc, cfg.MaxConnsPerUser, log)
 	hub := push.NewHub(chatSvc, st, lifecycle, events, push.Options{QueueSize: cfg.QueueSize, ResumeWindow: cfg.ResumeWindow}, log)
-	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key)
+	authSvc, err := auth.NewService(st, session.New(rdb, cfg.RedisPrefix), events, ratelimit.NewPasswords(limiter, cfg.Passwords), key.jwt)
 	if err != nil {
 		return nil, err
 	}
@@ -111,14 +145,18 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 	ready := newReadiness(st, rdb, events, log)
 	conns := newConnCap(cfg.MaxConnsPerIP, cfg.Limits.TrustedProxies)
 	m := newMetrics(hub, events, st, rdb, conns)
-	mux := routes(cfg, authSvc, chatSvc, hub, socket, ready, limiter, m, log)
+	fileSvc := files.New(files.Config{
+		MaxBytes: cfg.UploadMaxBytes, Quota: cfg.UploadQuota, MaxPixels: cfg.ImageMaxPixels, Rate: cfg.UploadRate,
+	}, authSvc, st, blobs, limiter, files.NewSigner(key.files, cfg.FileURLTTL), log)
+	chatSvc.UseTrash(fileSvc)
+	mux := routes(cfg, authSvc, chatSvc, fileSvc, hub, socket, ready, limiter, m, log)
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
 		admin = newAdminServer(m, ready)
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns,
+		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns, files: fileSvc,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
@@ -139,6 +177,7 @@ func (s *server) serve(ctx context.Context) error {
 	defer stopBackground()
 	go s.bus.Run(runCtx, s.hub)
 	go s.presence.Run(runCtx)
+	go s.files.RunSweeper(runCtx)
 
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))

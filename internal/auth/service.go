@@ -169,3 +169,9 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 func (s *Service) User(ctx context.Context, id int64) (chat.User, error) {
 	return s.users.User(ctx, id)
 }
+
+// SessionUser is the user of a live session, ErrBadToken once it ended:
+// signed download URLs name their session, and die with it.
+func (s *Service) SessionUser(ctx context.Context, sessionID string) (int64, error) {
+	return s.sessions.UserOf(ctx, sessionID, s.now())
+}

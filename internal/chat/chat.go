@@ -33,7 +33,9 @@ type User struct {
 	DisplayName string
 	// StatusText is the short line shown beside the name.
 	StatusText string
-	CreatedAt  time.Time
+	// Avatar is the profile picture's blob key, '' for none.
+	Avatar    string
+	CreatedAt time.Time
 	// Settings are known only for the user's own account.
 	Settings Settings
 }
@@ -95,6 +97,8 @@ type Message struct {
 	// MentionUserIDs are the members mentioned as @username, in order.
 	MentionUserIDs []int64
 	MentionsRoom   bool
+	// Attachments are its files, in the order attached; none once deleted.
+	Attachments []Attachment
 }
 
 // RoomMention stands for @room where mentions name user ids.

@@ -131,4 +131,6 @@ type NewMessage struct {
 	// ReplyToSeq is the message it answers, 0 for none.
 	ReplyToSeq int64
 	Mentions   Mentions
+	// AttachmentIDs are uploads to attach, in order (CheckAttachable).
+	AttachmentIDs []string
 }

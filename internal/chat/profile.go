@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"time"
 	"unicode/utf8"
 )
 
@@ -23,6 +24,9 @@ type ProfileStore interface {
 	// SetProfile stores the user's display name and status and returns the
 	// user; changed is false when both already were so.
 	SetProfile(ctx context.Context, userID int64, displayName, status string) (u User, changed bool, err error)
+	// SetAvatar makes key (a blob the files package stored) the user's
+	// profile picture, queueing the replaced one's blob for deletion.
+	SetAvatar(ctx context.Context, userID int64, key string, now time.Time) (User, error)
 	// FriendIDs lists the user's friends.
 	FriendIDs(ctx context.Context, userID int64) ([]int64, error)
 }
@@ -31,6 +35,8 @@ type ProfileStore interface {
 type ProfileUpdate struct {
 	DisplayName *string
 	StatusText  *string
+	// Avatar is the blob key of a new profile picture, already stored.
+	Avatar *string
 }
 
 // UserByUsername returns a user's account by username, ignoring case.
@@ -63,6 +69,9 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, up ProfileUpd
 		return User{}, err
 	}
 	u, changed, err := s.store.SetProfile(ctx, userID, name, status)
+	if err == nil && up.Avatar != nil {
+		u, changed, err = s.setAvatar(ctx, userID, *up.Avatar)
+	}
 	if err != nil || !changed {
 		return u, err
 	}
@@ -70,6 +79,18 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, up ProfileUpd
 	s.publish(ctx, e)
 	s.tellFriends(ctx, userID, e)
 	return u, nil
+}
+
+// setAvatar stores the new picture's key; the old picture's blob goes.
+func (s *Service) setAvatar(ctx context.Context, userID int64, key string) (User, bool, error) {
+	u, err := s.store.SetAvatar(ctx, userID, key, s.now().UTC())
+	if err != nil {
+		return User{}, false, err
+	}
+	if s.trash != nil {
+		s.trash.Empty()
+	}
+	return u, true, nil
 }
 
 // applyProfile is the user's profile after the update, checked.

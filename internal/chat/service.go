@@ -27,7 +27,20 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	receipts receiptGate
+	// trash deletes deleted messages' files from the blob store; nil when
+	// nothing is wired (unit tests).
+	trash Trash
 }
+
+// Trash is told when a deletion left files to remove from the blob store.
+type Trash interface {
+	// Empty deletes the queued files soon, off the caller's path.
+	Empty()
+}
+
+// UseTrash wires the files' sweeper: set once while assembling the
+// process, before serving.
+func (s *Service) UseTrash(t Trash) { s.trash = t }
 
 // NewService wires the service to its adapters.
 func NewService(store Store, presence Presence, events Publisher, throttle Throttle, log *slog.Logger) *Service {
@@ -162,7 +175,7 @@ func (s *Service) ListMembers(ctx context.Context, userID, roomID int64) ([]Memb
 // conflict.
 func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error) {
 	body, err := cleanBody(m.Body)
-	if err != nil {
+	if err != nil && !onlyAttachments(m) {
 		return Message{}, err
 	}
 	m.Body = body

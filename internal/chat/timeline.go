@@ -87,6 +87,9 @@ func (s *Service) DeleteMessage(ctx context.Context, userID, roomID, seq int64) 
 		return err
 	}
 	s.publish(ctx, Event{Kind: MessageDeleted, RoomID: roomID, Entry: entry, MessageSeq: seq})
+	if s.trash != nil {
+		s.trash.Empty()
+	}
 	return nil
 }
 

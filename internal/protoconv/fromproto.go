@@ -90,7 +90,7 @@ func fromUsers(pbs []*chatv1.User) []chat.User {
 func fromUser(pb *chatv1.User) chat.User {
 	return chat.User{
 		ID: pb.GetId(), Username: pb.GetUsername(), Email: pb.GetEmail(), DisplayName: pb.GetDisplayName(),
-		StatusText: pb.GetStatusText(), CreatedAt: pb.GetCreatedAt().AsTime(),
+		StatusText: pb.GetStatusText(), Avatar: avatarKey(pb.GetAvatarUrl()), CreatedAt: pb.GetCreatedAt().AsTime(),
 	}
 }
 
@@ -103,6 +103,7 @@ func fromMessage(pb *chatv1.Message) chat.Message {
 		ID: pb.GetId(), RoomID: pb.GetRoomId(), Seq: pb.GetSeq(), Sender: fromUser(pb.GetSender()), Body: pb.GetBody(),
 		ClientMsgID: pb.GetClientMsgId(), CreatedAt: pb.GetCreatedAt().AsTime(), Deleted: pb.GetDeleted(),
 		MentionUserIDs: pb.GetMentionUserIds(), MentionsRoom: pb.GetMentionsRoom(),
+		Attachments: fromAttachments(pb.GetAttachments()),
 	}
 	if pb.EditedAt != nil {
 		m.EditedAt = pb.GetEditedAt().AsTime()

@@ -12,7 +12,7 @@ import (
 
 // User converts a user; the email is kept only for its owner.
 func User(u chat.User, self bool) *chatv1.User {
-	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, StatusText: u.StatusText, CreatedAt: timestamppb.New(u.CreatedAt)}
+	pb := &chatv1.User{Id: u.ID, Username: u.Username, DisplayName: u.DisplayName, StatusText: u.StatusText, AvatarUrl: avatarURL(u.Avatar), CreatedAt: timestamppb.New(u.CreatedAt)}
 	if self {
 		pb.Email = u.Email
 	}
@@ -44,6 +44,9 @@ func Message(m chat.Message) *chatv1.Message {
 		Id: m.ID, RoomId: m.RoomID, Seq: m.Seq, Sender: User(m.Sender, false), Body: m.Body,
 		CreatedAt: timestamppb.New(m.CreatedAt), ClientMsgId: m.ClientMsgID, Deleted: m.Deleted,
 		MentionUserIds: m.MentionUserIDs, MentionsRoom: m.MentionsRoom,
+	}
+	if len(m.Attachments) > 0 {
+		pb.Attachments = Attachments(m.Attachments)
 	}
 	if !m.EditedAt.IsZero() {
 		pb.EditedAt = timestamppb.New(m.EditedAt)

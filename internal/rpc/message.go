@@ -20,30 +20,39 @@ type Feeds interface {
 	Open(ctx context.Context, id string, p auth.Principal, resume []push.Cursor) (*push.Feed, error)
 }
 
+// URLSigner mints attachments' download URLs for a session (files.Signer).
+type URLSigner interface {
+	SignMessages(sessionID string, msgs ...*chatv1.Message)
+}
+
 // MessageHandler serves chat.v1.MessageService.
 type MessageHandler struct {
 	chat  *chat.Service
 	feeds Feeds
+	urls  URLSigner
 	log   *slog.Logger
 }
 
 var _ chatv1connect.MessageServiceHandler = (*MessageHandler)(nil)
 
-// NewMessageHandler wraps the chat service and the live feeds.
-func NewMessageHandler(c *chat.Service, feeds Feeds, log *slog.Logger) *MessageHandler {
-	return &MessageHandler{chat: c, feeds: feeds, log: log}
+// NewMessageHandler wraps the chat service and the live feeds; urls signs
+// the attachments of the messages it answers with.
+func NewMessageHandler(c *chat.Service, feeds Feeds, urls URLSigner, log *slog.Logger) *MessageHandler {
+	return &MessageHandler{chat: c, feeds: feeds, urls: urls, log: log}
 }
 
 // SendMessage stores a message, idempotently per client_msg_id.
 func (h *MessageHandler) SendMessage(ctx context.Context, req *chatv1.SendMessageRequest) (*chatv1.SendMessageResponse, error) {
 	msg, err := h.chat.SendMessage(ctx, chat.NewMessage{
 		RoomID: req.GetRoomId(), SenderID: caller(ctx).UserID, Body: req.GetBody(), ClientMsgID: req.GetClientMsgId(),
-		ReplyToSeq: req.GetReplyToSeq(),
+		ReplyToSeq: req.GetReplyToSeq(), AttachmentIDs: req.GetAttachmentIds(),
 	})
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
-	return &chatv1.SendMessageResponse{Message: protoconv.Message(msg)}, nil
+	pb := protoconv.Message(msg)
+	h.urls.SignMessages(caller(ctx).SessionID, pb)
+	return &chatv1.SendMessageResponse{Message: pb}, nil
 }
 
 // ListMessages pages through history.
@@ -54,7 +63,11 @@ func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessa
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
-	return &chatv1.ListMessagesResponse{Messages: protoconv.Messages(msgs), HasMore: more}, nil
+	// The caller is a member of the room (ListMessages checked), so may
+	// fetch its files: each URL is minted for the caller's session.
+	pbs := protoconv.Messages(msgs)
+	h.urls.SignMessages(caller(ctx).SessionID, pbs...)
+	return &chatv1.ListMessagesResponse{Messages: pbs, HasMore: more}, nil
 }
 
 // EditMessage replaces the body of one of the caller's messages.
@@ -63,7 +76,9 @@ func (h *MessageHandler) EditMessage(ctx context.Context, req *chatv1.EditMessag
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
-	return &chatv1.EditMessageResponse{Message: protoconv.Message(msg)}, nil
+	pb := protoconv.Message(msg)
+	h.urls.SignMessages(caller(ctx).SessionID, pb)
+	return &chatv1.EditMessageResponse{Message: pb}, nil
 }
 
 // DeleteMessage turns a message into a tombstone.

@@ -13,15 +13,23 @@ import (
 // UserHandler serves chat.v1.UserService: finding people, the caller's
 // own profile and settings.
 type UserHandler struct {
-	chat *chat.Service
-	log  *slog.Logger
+	chat    *chat.Service
+	avatars Avatars
+	log     *slog.Logger
+}
+
+// Avatars makes profile pictures from uploads (files.Files).
+type Avatars interface {
+	// MakeAvatar stores a picture made from the user's image upload and
+	// returns its key.
+	MakeAvatar(ctx context.Context, userID int64, uploadID string) (string, error)
 }
 
 var _ chatv1connect.UserServiceHandler = (*UserHandler)(nil)
 
-// NewUserHandler wraps the chat service.
-func NewUserHandler(c *chat.Service, log *slog.Logger) *UserHandler {
-	return &UserHandler{chat: c, log: log}
+// NewUserHandler wraps the chat service and the avatar maker.
+func NewUserHandler(c *chat.Service, avatars Avatars, log *slog.Logger) *UserHandler {
+	return &UserHandler{chat: c, avatars: avatars, log: log}
 }
 
 // GetSettings returns the caller's settings.
@@ -71,9 +79,20 @@ func (h *UserHandler) SearchUsers(ctx context.Context, req *chatv1.SearchUsersRe
 	return &chatv1.SearchUsersResponse{Users: protoconv.Users(users)}, nil
 }
 
-// UpdateProfile changes the caller's display name and status.
+// UpdateProfile changes the caller's display name, status and picture.
 func (h *UserHandler) UpdateProfile(ctx context.Context, req *chatv1.UpdateProfileRequest) (*chatv1.UpdateProfileResponse, error) {
-	u, err := h.chat.UpdateProfile(ctx, caller(ctx).UserID, chat.ProfileUpdate{DisplayName: req.DisplayName, StatusText: req.StatusText})
+	up := chat.ProfileUpdate{DisplayName: req.DisplayName, StatusText: req.StatusText}
+	if req.AvatarUploadId != nil {
+		var key string // empty clears the picture
+		if id := req.GetAvatarUploadId(); id != "" {
+			var err error
+			if key, err = h.avatars.MakeAvatar(ctx, caller(ctx).UserID, id); err != nil {
+				return nil, ToConnect(ctx, h.log, err)
+			}
+		}
+		up.Avatar = &key
+	}
+	u, err := h.chat.UpdateProfile(ctx, caller(ctx).UserID, up)
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}

@@ -37,6 +37,8 @@ type appendCall struct {
 	created bool
 	err     error
 	done    chan struct{}
+	// attachments are m.AttachmentIDs' uploads once attached (attach).
+	attachments []chat.Attachment
 }
 
 // commitQueue holds a shard's calls while its commit loop runs.
@@ -266,6 +268,9 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 			switch {
 			case err == nil:
 				c.msg, c.created = toMessage(row.Message, row.User), false
+				if c.msg.Attachments, err = attachmentsOf(ctx, q, roomID, c.msg.Seq); err != nil {
+					return err
+				}
 			case errors.Is(err, sql.ErrNoRows):
 				fresh = append(fresh, c)
 			default:
@@ -292,6 +297,7 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 	}
 	for i, c := range fresh {
 		c.msg, c.created = toMessage(rows[i].Message, rows[i].User), true
+		c.msg.Attachments = c.attachments
 	}
 	return nil
 }
@@ -333,6 +339,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 		return err
 	}
 	if err := insertMentions(ctx, tx, mentions); err != nil {
+		return err
+	}
+	if err := attach(ctx, tx, calls); err != nil {
 		return err
 	}
 	for _, r := range mentions {
@@ -438,6 +447,7 @@ WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
 			return errors.New("stored messages could not be read back")
 		}
 		calls[i].msg, calls[i].created = toMessage(m, u), true
+		calls[i].msg.Attachments = calls[i].attachments
 		i++
 	}
 	if err := rows.Err(); err != nil {

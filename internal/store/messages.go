@@ -141,6 +141,9 @@ func (s *Store) complete(ctx context.Context, roomID, viewer int64, msgs []chat.
 	if err := s.mentions(ctx, roomID, at, mentioning); err != nil {
 		return err
 	}
+	if err := s.attachments(ctx, roomID, at, seqs); err != nil {
+		return err
+	}
 	if !reactions {
 		return nil
 	}

@@ -88,6 +88,12 @@ func (s *Store) ChangeMessage(ctx context.Context, c chat.Change) (int64, chat.M
 		if err := c.Check(msg); err != nil {
 			return err
 		}
+		if c.Kind == chat.MessageEdited {
+			// The edited message replaces the old one in clients: whole.
+			if msg.Attachments, err = attachmentsOf(ctx, q, c.RoomID, c.MessageSeq); err != nil {
+				return err
+			}
+		}
 		seq := log.LastSeq + 1
 		if err := applyChange(ctx, tx, q, c, seq, &msg); err != nil {
 			return err
@@ -189,12 +195,13 @@ func tombstone(ctx context.Context, q *db.Queries, c chat.Change, msg *chat.Mess
 		q.DeleteEdits(ctx, key),
 		q.DeleteReactions(ctx, db.DeleteReactionsParams(key)),
 		q.DeleteMentions(ctx, db.DeleteMentionsParams{RoomID: c.RoomID, Seq: c.MessageSeq}),
+		trashAttachments(ctx, q, c.RoomID, c.MessageSeq, c.At),
 	} {
 		if err != nil {
 			return domainError(err)
 		}
 	}
-	msg.Body, msg.Deleted, msg.EditedAt, msg.MentionUserIDs, msg.MentionsRoom = "", true, time.Time{}, nil, false
+	msg.Body, msg.Deleted, msg.EditedAt, msg.MentionUserIDs, msg.MentionsRoom, msg.Attachments = "", true, time.Time{}, nil, false, nil
 	return nil
 }
 

@@ -94,5 +94,5 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 }
 
 func toUser(u db.User) chat.User {
-	return chat.User{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, StatusText: u.StatusText, CreatedAt: u.CreatedAt}
+	return chat.User{ID: u.ID, Username: u.Username, Email: u.Email, DisplayName: u.DisplayName, StatusText: u.StatusText, Avatar: u.Avatar, CreatedAt: u.CreatedAt}
 }
