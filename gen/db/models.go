@@ -71,6 +71,15 @@ type MessageEdit struct {
 	ReplacedAt time.Time
 }
 
+type MessageTerm struct {
+	Term      []byte
+	CreatedAt time.Time
+	RoomID    int64
+	Seq       int64
+	SenderID  int64
+	Weight    int32
+}
+
 type Reaction struct {
 	RoomID     int64
 	MessageSeq int64

@@ -32,6 +32,8 @@ type Querier interface {
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
+	// Takes a message out of the search index.
+	DeleteTerms(ctx context.Context, arg DeleteTermsParams) error
 	// The membership check of a send, with the room's kind, which says
 	// whether the send may unhide the room for its members.
 	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)

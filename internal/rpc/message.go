@@ -49,12 +49,22 @@ func (h *MessageHandler) SendMessage(ctx context.Context, req *chatv1.SendMessag
 // ListMessages pages through history.
 func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessagesRequest) (*chatv1.ListMessagesResponse, error) {
 	msgs, more, err := h.chat.ListMessages(ctx, caller(ctx).UserID, req.GetRoomId(), chat.Page{
-		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), FromAfter: req.AfterSeq != nil, Limit: int(req.GetLimit()),
+		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), FromAfter: req.AfterSeq != nil, AroundSeq: req.GetAroundSeq(),
+		Limit: int(req.GetLimit()),
 	})
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
 	return &chatv1.ListMessagesResponse{Messages: protoconv.Messages(msgs), HasMore: more}, nil
+}
+
+// SearchMessages finds messages in the caller's rooms.
+func (h *MessageHandler) SearchMessages(ctx context.Context, req *chatv1.SearchMessagesRequest) (*chatv1.SearchMessagesResponse, error) {
+	hits, next, err := h.chat.SearchMessages(ctx, caller(ctx).UserID, protoconv.SearchRequest(req))
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.SearchMessagesResponse{Hits: protoconv.SearchHits(hits), NextPageToken: next}, nil
 }
 
 // EditMessage replaces the body of one of the caller's messages.
