@@ -176,4 +176,3 @@ func (s *Store) loadCandidates(ctx context.Context, viewer int64, cs []chat.Sear
 	}
 	return nil
 }
-
