@@ -23,5 +23,16 @@ CREATE TABLE message_terms (
   CONSTRAINT message_terms_room FOREIGN KEY (room_id) REFERENCES rooms (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
 
+-- The messages stored before this migration are indexed in the background,
+-- newest first (store.IndexBacklog); those with an id below `below` may
+-- still be missing. Later messages are indexed as they are stored.
+CREATE TABLE search_backlog (
+  id    TINYINT NOT NULL,
+  below BIGINT  NOT NULL,
+  PRIMARY KEY (id)
+) ENGINE=InnoDB;
+INSERT INTO search_backlog (id, below) SELECT 1, COALESCE(MAX(id), 0) + 1 FROM messages;
+
 -- +goose Down
+DROP TABLE search_backlog;
 DROP TABLE message_terms;

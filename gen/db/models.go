@@ -103,6 +103,11 @@ type Room struct {
 	MemberSet   sql.NullString
 }
 
+type SearchBacklog struct {
+	ID    int8
+	Below int64
+}
+
 type ServerSecret struct {
 	Name      string
 	Secret    []byte

@@ -65,6 +65,10 @@ type Querier interface {
 	InsertMessage(ctx context.Context, arg InsertMessageParams) (int64, error)
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
+	// The newest not yet indexed messages below the mark, locked against an
+	// edit or delete until their terms are in. A message with terms was
+	// edited since the index existed and is current already.
+	ListBacklog(ctx context.Context, arg ListBacklogParams) ([]ListBacklogRow, error)
 	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
 	// The members of the direct and group rooms among a room list, in one
@@ -110,6 +114,8 @@ type Querier interface {
 	// The row lock it takes serialises senders to one room until commit, which
 	// keeps seq gapless and commit order equal to seq order.
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
+	// One process at a time works through the backlog.
+	LockSearchBacklog(ctx context.Context) (int64, error)
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomBySet(ctx context.Context, memberSet sql.NullString) (int64, error)
@@ -128,6 +134,7 @@ type Querier interface {
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
 	SetProfile(ctx context.Context, arg SetProfileParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
+	SetSearchBacklog(ctx context.Context, below int64) error
 	SetSettings(ctx context.Context, arg SetSettingsParams) (int64, error)
 	// A move back waits for the room's writers and holds them off: one that
 	// left this member's counts alone, the member being past its message,

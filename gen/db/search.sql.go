@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const deleteTerms = `-- name: DeleteTerms :exec
@@ -21,5 +22,82 @@ type DeleteTermsParams struct {
 // Takes a message out of the search index.
 func (q *Queries) DeleteTerms(ctx context.Context, arg DeleteTermsParams) error {
 	_, err := q.db.ExecContext(ctx, deleteTerms, arg.RoomID, arg.Seq)
+	return err
+}
+
+const listBacklog = `-- name: ListBacklog :many
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.created_at, m.body FROM messages m
+WHERE m.id < ? AND NOT m.deleted
+  AND NOT EXISTS (SELECT 1 FROM message_terms t WHERE t.room_id = m.room_id AND t.seq = m.seq)
+ORDER BY m.id DESC
+LIMIT ?
+FOR UPDATE
+`
+
+type ListBacklogParams struct {
+	ID    int64
+	Limit int32
+}
+
+type ListBacklogRow struct {
+	ID        int64
+	RoomID    int64
+	Seq       int64
+	SenderID  int64
+	CreatedAt time.Time
+	Body      string
+}
+
+// The newest not yet indexed messages below the mark, locked against an
+// edit or delete until their terms are in. A message with terms was
+// edited since the index existed and is current already.
+func (q *Queries) ListBacklog(ctx context.Context, arg ListBacklogParams) ([]ListBacklogRow, error) {
+	rows, err := q.db.QueryContext(ctx, listBacklog, arg.ID, arg.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListBacklogRow{}
+	for rows.Next() {
+		var i ListBacklogRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.RoomID,
+			&i.Seq,
+			&i.SenderID,
+			&i.CreatedAt,
+			&i.Body,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lockSearchBacklog = `-- name: LockSearchBacklog :one
+SELECT below FROM search_backlog WHERE id = 1 FOR UPDATE
+`
+
+// One process at a time works through the backlog.
+func (q *Queries) LockSearchBacklog(ctx context.Context) (int64, error) {
+	row := q.db.QueryRowContext(ctx, lockSearchBacklog)
+	var below int64
+	err := row.Scan(&below)
+	return below, err
+}
+
+const setSearchBacklog = `-- name: SetSearchBacklog :exec
+UPDATE search_backlog SET below = ? WHERE id = 1
+`
+
+func (q *Queries) SetSearchBacklog(ctx context.Context, below int64) error {
+	_, err := q.db.ExecContext(ctx, setSearchBacklog, below)
 	return err
 }

@@ -87,6 +87,7 @@ type server struct {
 	presence *presence.Lifecycle
 	ready    *readiness
 	conns    *connCap
+	backlog  Backlog
 }
 
 func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slog.Logger) (*server, error) {
@@ -118,7 +119,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key []byte, log *slo
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns,
+		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns, backlog: st,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
@@ -139,6 +140,7 @@ func (s *server) serve(ctx context.Context) error {
 	defer stopBackground()
 	go s.bus.Run(runCtx, s.hub)
 	go s.presence.Run(runCtx)
+	go indexBacklog(runCtx, s.backlog, s.log)
 
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -175,4 +176,34 @@ func (s *Store) loadCandidates(ctx context.Context, viewer int64, cs []chat.Sear
 		cs[i].Message = found[at{cs[i].Key.RoomID, cs[i].Key.Seq}]
 	}
 	return nil
+}
+
+// IndexBacklog indexes up to n of the messages stored before the search
+// index existed, newest first (the most searched-for), and reports whether
+// any are left. Processes take turns through the backlog's row lock.
+func (s *Store) IndexBacklog(ctx context.Context, n int) (left bool, err error) {
+	err = s.withSQLTx(ctx, func(tx *sql.Tx, q *db.Queries) error {
+		below, err := q.LockSearchBacklog(ctx)
+		if err != nil || below <= 1 {
+			left = false
+			return domainError(err)
+		}
+		rows, err := q.ListBacklog(ctx, db.ListBacklogParams{ID: below, Limit: int32(n)})
+		if err != nil {
+			return domainError(err)
+		}
+		msgs := make([]indexed, len(rows))
+		for i, r := range rows {
+			msgs[i] = indexed{r.RoomID, r.Seq, r.SenderID, r.CreatedAt, r.Body}
+			below = r.ID
+		}
+		if left = len(rows) == n; !left {
+			below = 0
+		}
+		if err := insertTerms(ctx, tx, msgs); err != nil {
+			return err
+		}
+		return domainError(q.SetSearchBacklog(ctx, below))
+	})
+	return left, err
 }

@@ -15,6 +15,7 @@ import (
 
 // searchFixture is a store with a room of ann's and messages in it.
 type searchFixture struct {
+	dsn  string
 	st   *store.Store
 	ann  chat.User
 	room chat.Room
@@ -23,9 +24,10 @@ type searchFixture struct {
 
 func newSearchFixture(t *testing.T) *searchFixture {
 	t.Helper()
-	st := open(t, testenv.MySQLDSN(t))
+	dsn := testenv.MySQLDSN(t)
+	st := open(t, dsn)
 	ann := newUser(t, st, "ann")
-	return &searchFixture{st: st, ann: ann, room: newRoom(t, st, "ann's", ann)}
+	return &searchFixture{dsn: dsn, st: st, ann: ann, room: newRoom(t, st, "ann's", ann)}
 }
 
 func newRoom(t *testing.T, st *store.Store, name string, owner chat.User) chat.Room {
@@ -157,5 +159,37 @@ func TestSearchPagesByKey(t *testing.T) {
 	want := []string{"release 4", "release 3", "release 2", "release 1", "release 0"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pages gave %q, want %q", got, want)
+	}
+}
+
+// TestSearchIndexesTheBacklog: messages stored before the index existed
+// (their terms removed and the mark set above them, as the migration
+// leaves an upgraded database) are found once the backlog is worked off.
+func TestSearchIndexesTheBacklog(t *testing.T) {
+	f := newSearchFixture(t)
+	for i := range 5 {
+		f.post(t, f.room.ID, f.ann, fmt.Sprintf("old 消息 %d", i))
+	}
+	db := rawDB(t, f.dsn)
+	for _, q := range []string{"DELETE FROM message_terms", "UPDATE search_backlog SET below = (SELECT MAX(id) + 1 FROM messages)"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.find(t, "消息"); len(got) != 0 {
+		t.Fatalf("found %q before indexing", got)
+	}
+	rounds := 0
+	for left := true; left; rounds++ {
+		var err error
+		if left, err = f.st.IndexBacklog(context.Background(), 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.find(t, "消息"); len(got) != 5 || rounds != 3 {
+		t.Fatalf("after %d rounds found %q, want all 5 in 3 rounds", rounds, got)
+	}
+	if left, err := f.st.IndexBacklog(context.Background(), 2); left || err != nil {
+		t.Fatalf("an empty backlog: left %v, %v", left, err)
 	}
 }
