@@ -35,7 +35,7 @@ func indexBacklog(ctx context.Context, b Backlog, log *slog.Logger) {
 		batches++
 		if !left {
 			if batches > 1 {
-				log.InfoContext(ctx, "old messages indexed for search", "batches", batches-1)
+				log.InfoContext(ctx, "old messages indexed for search", "batches", batches)
 			}
 			return
 		}
