@@ -18,8 +18,9 @@ CREATE TABLE message_terms (
   sender_id  BIGINT        NOT NULL,
   weight     INT           NOT NULL,
   PRIMARY KEY (term, created_at, room_id, seq),
-  -- Finds a message's terms to rewrite or delete them.
-  KEY message_terms_message (room_id, seq),
+  -- A message's terms: to check a candidate's other terms, to rewrite or
+  -- delete them.
+  KEY message_terms_message (room_id, seq, term),
   CONSTRAINT message_terms_room FOREIGN KEY (room_id) REFERENCES rooms (id) ON DELETE CASCADE
 ) ENGINE=InnoDB;
 

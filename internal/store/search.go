@@ -58,13 +58,31 @@ func insertTerms(ctx context.Context, tx db.DBTX, msgs []indexed) error {
 	return flush()
 }
 
+// Reading the index: one lookup drives, the one with the fewest rows
+// (probed up to probeRows each); the others are checked per candidate on
+// the message's own terms (message_terms_message). Newest first, each term
+// of the driver is read in key order and stops at the limit, so a common
+// word costs about a page's rows, not its every occurrence.
+const (
+	probeRows = 10_000
+	// maxDriverTerms bounds the terms a driving prefix expands to; past
+	// it the prefix is read as one range and sorted.
+	maxDriverTerms = 64
+)
+
 // SearchMessages returns a page of candidates: messages of the user's
 // rooms having every lookup, in the spec's order after its key, in their
-// current state with reactions as the user sees them. The query groups the
-// matching term rows by message; a message passes when each lookup matched
-// one of its rows.
+// current state with reactions as the user sees them.
 func (s *Store) SearchMessages(ctx context.Context, spec chat.SearchSpec) ([]chat.SearchCandidate, error) {
-	query, args := searchSQL(spec)
+	driver, others, err := s.driver(ctx, spec.Lookups)
+	if err != nil {
+		return nil, err
+	}
+	terms, err := s.driverTerms(ctx, driver)
+	if err != nil || len(terms) == 0 {
+		return nil, err
+	}
+	query, args := searchSQL(spec, terms, others)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, domainError(err)
@@ -84,24 +102,109 @@ func (s *Store) SearchMessages(ctx context.Context, spec chat.SearchSpec) ([]cha
 	return out, s.loadCandidates(ctx, spec.UserID, out)
 }
 
-// searchSQL builds the candidates' query; the lookups vary in number, so
-// sqlc cannot.
-func searchSQL(spec chat.SearchSpec) (string, []any) {
-	var w, have strings.Builder
-	var args, haveArgs []any
-	w.WriteString("(")
-	for i, l := range spec.Lookups {
-		cond, cargs := lookupSQL(l)
-		if i > 0 {
-			w.WriteString(" OR ")
-			have.WriteString(" AND ")
-		}
-		w.WriteString(cond)
-		args = append(args, cargs...)
-		have.WriteString("MAX(" + cond + ") = 1")
-		haveArgs = append(haveArgs, cargs...)
+// driver picks the lookup with the fewest rows, counted in one statement.
+func (s *Store) driver(ctx context.Context, ls []search.Lookup) (search.Lookup, []search.Lookup, error) {
+	if len(ls) == 1 {
+		return ls[0], nil, nil
 	}
-	w.WriteString(")")
+	var q strings.Builder
+	var args []any
+	q.WriteString("SELECT ")
+	for i, l := range ls {
+		cond, a := lookupSQL("t", l)
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(SELECT COUNT(*) FROM (SELECT 1 FROM message_terms t WHERE " + cond + " LIMIT ?) x)")
+		args = append(args, append(a, probeRows)...)
+	}
+	counts := make([]int64, len(ls))
+	dest := make([]any, len(ls))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := s.db.QueryRowContext(ctx, q.String(), args...).Scan(dest...); err != nil {
+		return search.Lookup{}, nil, domainError(err)
+	}
+	best := 0
+	for i, n := range counts {
+		if n < counts[best] {
+			best = i
+		}
+	}
+	return ls[best], append(ls[:best:best], ls[best+1:]...), nil
+}
+
+// driverTerms are the exact terms a driving lookup reads, each in key
+// order: a prefix's distinct terms (read by a loose index scan), or the
+// lookup itself when it is exact or its prefix has too many.
+func (s *Store) driverTerms(ctx context.Context, l search.Lookup) ([]search.Lookup, error) {
+	if !l.Prefix {
+		return []search.Lookup{l}, nil
+	}
+	cond, args := lookupSQL("t", l)
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT t.term FROM message_terms t WHERE "+cond+" LIMIT ?", append(args, maxDriverTerms+1)...)
+	if err != nil {
+		return nil, domainError(err)
+	}
+	defer rows.Close()
+	var out []search.Lookup
+	for rows.Next() {
+		var term []byte
+		if err := rows.Scan(&term); err != nil {
+			return nil, domainError(err)
+		}
+		out = append(out, search.Lookup{Term: string(term)})
+	}
+	if len(out) > maxDriverTerms {
+		return []search.Lookup{l}, domainError(rows.Err())
+	}
+	return out, domainError(rows.Err())
+}
+
+// searchSQL builds the candidates' query; the lookups vary in number, so
+// sqlc cannot. Newest first it is a UNION of one key-ordered read per
+// driving term; by relevance the driving rows are summed per message.
+func searchSQL(spec chat.SearchSpec, terms, others []search.Lookup) (string, []any) {
+	const order = " ORDER BY created_at DESC, room_id DESC, seq DESC"
+	if spec.Order == chat.SearchRelevance {
+		var conds []string
+		var args []any
+		for _, l := range terms {
+			c, a := lookupSQL("t", l)
+			conds, args = append(conds, c), append(args, a...)
+		}
+		where, wargs := scopeSQL(spec, others, false)
+		q := "SELECT t.created_at, t.room_id, t.seq, CAST(SUM(t.weight) AS SIGNED) AS score FROM message_terms t WHERE (" +
+			strings.Join(conds, " OR ") + ")" + where + " GROUP BY t.created_at, t.room_id, t.seq"
+		args = append(args, wargs...)
+		if k := spec.From; k != nil {
+			q += " HAVING score < ? OR score = ? AND " + newerKey
+			args = append(args, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
+		}
+		return q + " ORDER BY score DESC, t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(args, spec.Limit)
+	}
+	var branches []string
+	var args []any
+	for _, l := range terms {
+		c, a := lookupSQL("t", l)
+		where, wargs := scopeSQL(spec, others, true)
+		branches = append(branches, "(SELECT t.created_at, t.room_id, t.seq, 0 AS score FROM message_terms t WHERE "+c+where+
+			" ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?)")
+		args = append(append(append(args, a...), wargs...), spec.Limit)
+	}
+	if len(branches) == 1 {
+		return strings.TrimSuffix(strings.TrimPrefix(branches[0], "("), ")"), args
+	}
+	return "SELECT * FROM (" + strings.Join(branches, " UNION ") + ") x" + order + " LIMIT ?", append(args, spec.Limit)
+}
+
+// scopeSQL is the conditions every driving row meets: the caller's rooms,
+// the filters, the other lookups on the message's own terms and, newest
+// first, the page's key.
+func scopeSQL(spec chat.SearchSpec, others []search.Lookup, keyed bool) (string, []any) {
+	var w strings.Builder
+	var args []any
 	if spec.RoomID != 0 {
 		w.WriteString(" AND t.room_id = ?")
 		args = append(args, spec.RoomID)
@@ -121,31 +224,27 @@ func searchSQL(spec chat.SearchSpec) (string, []any) {
 		w.WriteString(" AND t.created_at < ?")
 		args = append(args, spec.Before)
 	}
-	order := "t.created_at DESC, t.room_id DESC, t.seq DESC"
-	if spec.Order == chat.SearchRelevance {
-		order = "score DESC, " + order
-		if k := spec.From; k != nil {
-			have.WriteString(" AND (score < ? OR score = ? AND " + newerKey + ")")
-			haveArgs = append(haveArgs, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
-		}
-	} else if k := spec.From; k != nil {
+	for _, l := range others {
+		c, a := lookupSQL("u", l)
+		w.WriteString(" AND EXISTS (SELECT 1 FROM message_terms u WHERE u.room_id = t.room_id AND u.seq = t.seq AND " + c + ")")
+		args = append(args, a...)
+	}
+	if k := spec.From; keyed && k != nil {
 		w.WriteString(" AND " + newerKey)
 		args = append(args, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
 	}
-	q := "SELECT t.created_at, t.room_id, t.seq, CAST(SUM(t.weight) AS SIGNED) AS score FROM message_terms t WHERE " + w.String() +
-		" GROUP BY t.created_at, t.room_id, t.seq HAVING " + have.String() + " ORDER BY " + order + " LIMIT ?"
-	return q, append(append(args, haveArgs...), spec.Limit)
+	return w.String(), args
 }
 
 // newerKey is true for the rows after a key in newest-first order.
 const newerKey = "(t.created_at < ? OR t.created_at = ? AND (t.room_id < ? OR t.room_id = ? AND t.seq < ?))"
 
-// lookupSQL is a lookup as a condition on a term row.
-func lookupSQL(l search.Lookup) (string, []any) {
+// lookupSQL is a lookup as a condition on the term rows of alias a.
+func lookupSQL(a string, l search.Lookup) (string, []any) {
 	if l.Prefix {
-		return "(t.term >= ? AND t.term < ?)", []any{[]byte(l.Term), []byte(search.PrefixEnd(l.Term))}
+		return "(" + a + ".term >= ? AND " + a + ".term < ?)", []any{[]byte(l.Term), []byte(search.PrefixEnd(l.Term))}
 	}
-	return "(t.term = ?)", []any{[]byte(l.Term)}
+	return "(" + a + ".term = ?)", []any{[]byte(l.Term)}
 }
 
 // loadCandidates fills in the candidates' messages, room by room.
