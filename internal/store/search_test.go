@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -191,5 +194,61 @@ func TestSearchIndexesTheBacklog(t *testing.T) {
 	}
 	if left, err := f.st.IndexBacklog(context.Background(), 2); left || err != nil {
 		t.Fatalf("an empty backlog: left %v, %v", left, err)
+	}
+}
+
+// TestSearchFindsWhatAScanFinds: over generated English and Chinese
+// messages in rooms ann is and is not in, each query's hits (all pages,
+// both orders) are exactly the messages a scan of her rooms matches.
+func TestSearchFindsWhatAScanFinds(t *testing.T) {
+	f := newSearchFixture(t)
+	bo := newUser(t, f.st, "bo")
+	rooms := []chat.Room{f.room, newRoom(t, f.st, "second", f.ann), newRoom(t, f.st, "not ann's", bo)}
+	r := rand.New(rand.NewPCG(1, 2))
+	var mine []string
+	for i := range 300 {
+		room := rooms[i%3]
+		from := f.ann
+		if room.ID == rooms[2].ID {
+			from = bo
+		}
+		body := genBody(r)
+		f.post(t, room.ID, from, body)
+		if room.ID != rooms[2].ID {
+			mine = append(mine, body)
+		}
+	}
+	svc := chat.NewService(f.st, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, query := range []string{"deploy", "database migration", "rollback staging", "你好", "服务器", "数据库迁移", "部署 deploy", "de", "我们 te"} {
+		q, _ := search.Parse(query)
+		want := 0
+		for _, b := range mine {
+			if _, ok := search.Match(search.Normalize(b), q); ok {
+				want++
+			}
+		}
+		for _, order := range []chat.SearchOrder{chat.SearchNewest, chat.SearchRelevance} {
+			req := chat.SearchRequest{Query: query, Order: order, Limit: 7}
+			seen := map[int64]bool{}
+			for {
+				hits, next, err := svc.SearchMessages(context.Background(), f.ann.ID, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range hits {
+					if seen[h.Message.ID] || h.Room.ID == rooms[2].ID {
+						t.Fatalf("%q order %d: message %d twice or of bo's room", query, order, h.Message.ID)
+					}
+					seen[h.Message.ID] = true
+				}
+				if next == "" {
+					break
+				}
+				req.PageToken = next
+			}
+			if len(seen) != want {
+				t.Errorf("%q order %d: %d hits, a scan finds %d", query, order, len(seen), want)
+			}
+		}
 	}
 }
