@@ -166,7 +166,6 @@ func (s *Store) driverTerms(ctx context.Context, l search.Lookup) ([]search.Look
 // sqlc cannot. Newest first it is a UNION of one key-ordered read per
 // driving term; by relevance the driving rows are summed per message.
 func searchSQL(spec chat.SearchSpec, terms, others []search.Lookup) (string, []any) {
-	const order = " ORDER BY created_at DESC, room_id DESC, seq DESC"
 	if spec.Order == chat.SearchRelevance {
 		var conds []string
 		var args []any
@@ -174,66 +173,73 @@ func searchSQL(spec chat.SearchSpec, terms, others []search.Lookup) (string, []a
 			c, a := lookupSQL("t", l)
 			conds, args = append(conds, c), append(args, a...)
 		}
-		where, wargs := scopeSQL(spec, others, false)
-		q := "SELECT t.created_at, t.room_id, t.seq, CAST(SUM(t.weight) AS SIGNED) AS score FROM message_terms t WHERE (" +
-			strings.Join(conds, " OR ") + ")" + where + " GROUP BY t.created_at, t.room_id, t.seq"
-		args = append(args, wargs...)
+		from, where, sargs := scopeSQL(spec, "("+strings.Join(conds, " OR ")+")", args, others, false)
+		q := "SELECT STRAIGHT_JOIN t.created_at, t.room_id, t.seq, CAST(SUM(t.weight) AS SIGNED) AS score FROM " + from +
+			" WHERE " + where + " GROUP BY t.created_at, t.room_id, t.seq"
 		if k := spec.From; k != nil {
 			q += " HAVING score < ? OR score = ? AND " + newerKey
-			args = append(args, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
+			sargs = append(sargs, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
 		}
-		return q + " ORDER BY score DESC, t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(args, spec.Limit)
+		return q + " ORDER BY score DESC, t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(sargs, spec.Limit)
 	}
 	var branches []string
 	var args []any
 	for _, l := range terms {
 		c, a := lookupSQL("t", l)
-		where, wargs := scopeSQL(spec, others, true)
-		branches = append(branches, "(SELECT t.created_at, t.room_id, t.seq, 0 AS score FROM message_terms t WHERE "+c+where+
+		from, where, sargs := scopeSQL(spec, c, a, others, true)
+		branches = append(branches, "(SELECT STRAIGHT_JOIN t.created_at, t.room_id, t.seq, 0 AS score FROM "+from+" WHERE "+where+
 			" ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?)")
-		args = append(append(append(args, a...), wargs...), spec.Limit)
+		args = append(append(args, sargs...), spec.Limit)
 	}
 	if len(branches) == 1 {
 		return strings.TrimSuffix(strings.TrimPrefix(branches[0], "("), ")"), args
 	}
-	return "SELECT * FROM (" + strings.Join(branches, " UNION ") + ") x" + order + " LIMIT ?", append(args, spec.Limit)
+	return "SELECT * FROM (" + strings.Join(branches, " UNION ") + ") x ORDER BY created_at DESC, room_id DESC, seq DESC LIMIT ?",
+		append(args, spec.Limit)
 }
 
-// scopeSQL is the conditions every driving row meets: the caller's rooms,
-// the filters, the other lookups on the message's own terms and, newest
-// first, the page's key.
-func scopeSQL(spec chat.SearchSpec, others []search.Lookup, keyed bool) (string, []any) {
+// scopeSQL is the FROM and WHERE of the driving rows (cond): the caller's
+// rooms, the filters, the other lookups on the message's own terms and,
+// newest first, the page's key. The plan is spelled out, the same on
+// MySQL and MariaDB: the term rows are read in primary key order
+// (FORCE INDEX, STRAIGHT_JOIN), each checked against the caller's
+// membership by its key and against the other lookups by a subquery that
+// LIMIT keeps from being turned into a join; left to itself, the optimizer
+// may read every term of the caller's rooms and sort them.
+func scopeSQL(spec chat.SearchSpec, cond string, args []any, others []search.Lookup, keyed bool) (from, where string, _ []any) {
+	from = "message_terms t FORCE INDEX (PRIMARY)"
 	var w strings.Builder
-	var args []any
+	w.WriteString(cond)
+	var out []any
 	if spec.RoomID != 0 {
 		w.WriteString(" AND t.room_id = ?")
-		args = append(args, spec.RoomID)
+		out = append(args, spec.RoomID)
 	} else {
-		w.WriteString(" AND t.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)")
-		args = append(args, spec.UserID)
+		from += " JOIN memberships m ON m.room_id = t.room_id AND m.user_id = ?"
+		out = append([]any{spec.UserID}, args...)
 	}
 	if spec.FromUserID != 0 {
 		w.WriteString(" AND t.sender_id = ?")
-		args = append(args, spec.FromUserID)
+		out = append(out, spec.FromUserID)
 	}
 	if !spec.After.IsZero() {
 		w.WriteString(" AND t.created_at > ?")
-		args = append(args, spec.After)
+		out = append(out, spec.After)
 	}
 	if !spec.Before.IsZero() {
 		w.WriteString(" AND t.created_at < ?")
-		args = append(args, spec.Before)
+		out = append(out, spec.Before)
 	}
 	for _, l := range others {
 		c, a := lookupSQL("u", l)
-		w.WriteString(" AND EXISTS (SELECT 1 FROM message_terms u WHERE u.room_id = t.room_id AND u.seq = t.seq AND " + c + ")")
-		args = append(args, a...)
+		w.WriteString(" AND (SELECT 1 FROM message_terms u WHERE u.room_id = t.room_id AND u.seq = t.seq AND " + c + " LIMIT 1) = 1")
+		out = append(out, a...)
 	}
 	if k := spec.From; keyed && k != nil {
 		w.WriteString(" AND " + newerKey)
-		args = append(args, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
+		out = append(out, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
 	}
-	return w.String(), args
+	return from, w.String(), out
 }
 
 // newerKey is true for the rows after a key in newest-first order.
