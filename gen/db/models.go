@@ -76,6 +76,15 @@ type MessageEdit struct {
 	ReplacedAt time.Time
 }
 
+type MessageTerm struct {
+	Term      []byte
+	CreatedAt time.Time
+	RoomID    int64
+	Seq       int64
+	SenderID  int64
+	Weight    int32
+}
+
 type Reaction struct {
 	RoomID     int64
 	MessageSeq int64
@@ -97,6 +106,11 @@ type Room struct {
 	MemberCount int64
 	Kind        int8
 	MemberSet   sql.NullString
+}
+
+type SearchBacklog struct {
+	ID    int8
+	Below int64
 }
 
 type ServerSecret struct {

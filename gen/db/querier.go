@@ -33,6 +33,8 @@ type Querier interface {
 	DeleteMentions(ctx context.Context, arg DeleteMentionsParams) error
 	DeleteReaction(ctx context.Context, arg DeleteReactionParams) (int64, error)
 	DeleteReactions(ctx context.Context, arg DeleteReactionsParams) error
+	// Takes a message out of the search index.
+	DeleteTerms(ctx context.Context, arg DeleteTermsParams) error
 	DeleteUpload(ctx context.Context, id string) error
 	// The membership check of a send, with the room's kind, which says
 	// whether the send may unhide the room for its members.
@@ -69,6 +71,10 @@ type Querier interface {
 	InsertUpload(ctx context.Context, arg InsertUploadParams) error
 	// A page's attachments in one statement, in each message's order.
 	ListAttachments(ctx context.Context, arg ListAttachmentsParams) ([]Upload, error)
+	// The newest not yet indexed messages below the mark, locked against an
+	// edit or delete until their terms are in. A message with terms was
+	// edited since the index existed and is current already.
+	ListBacklog(ctx context.Context, arg ListBacklogParams) ([]ListBacklogRow, error)
 	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
 	// The members of the direct and group rooms among a room list, in one
@@ -119,6 +125,8 @@ type Querier interface {
 	// The row lock it takes serialises senders to one room until commit, which
 	// keeps seq gapless and commit order equal to seq order.
 	LockRoomSeq(ctx context.Context, id int64) (int64, error)
+	// One process at a time works through the backlog.
+	LockSearchBacklog(ctx context.Context) (int64, error)
 	// SendMessage's uploads, locked until the message commits so that two
 	// messages cannot attach one upload.
 	LockUploads(ctx context.Context, ids []string) ([]Upload, error)
@@ -144,6 +152,7 @@ type Querier interface {
 	SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error)
 	SetProfile(ctx context.Context, arg SetProfileParams) (int64, error)
 	SetRoomSeq(ctx context.Context, arg SetRoomSeqParams) error
+	SetSearchBacklog(ctx context.Context, below int64) error
 	SetSettings(ctx context.Context, arg SetSettingsParams) (int64, error)
 	// A move back waits for the room's writers and holds them off: one that
 	// left this member's counts alone, the member being past its message,

@@ -117,6 +117,7 @@ type server struct {
 	files    *files.Files
 	ready    *readiness
 	conns    *connCap
+	backlog  Backlog
 }
 
 // keys are the server's secrets: the access tokens' and the download
@@ -156,7 +157,7 @@ func build(cfg Config, st *store.Store, rdb rueidis.Client, key keys, blobs blob
 		admin.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	}
 	return &server{
-		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns, files: fileSvc,
+		cfg: cfg, log: log, hub: hub, bus: events, presence: lifecycle, ready: ready, admin: admin, conns: conns, files: fileSvc, backlog: st,
 		http: newHTTPServer(cfg, httplog.Middleware(mux), log),
 	}, nil
 }
@@ -178,6 +179,7 @@ func (s *server) serve(ctx context.Context) error {
 	go s.bus.Run(runCtx, s.hub)
 	go s.presence.Run(runCtx)
 	go s.files.RunSweeper(runCtx)
+	go indexBacklog(runCtx, s.backlog, s.log)
 
 	s.serveAdmin()
 	s.log.Info("Parley is listening", "addr", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))

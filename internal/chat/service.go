@@ -224,10 +224,12 @@ func (s *Service) endTyping(ctx context.Context, roomID, userID int64) {
 func typingKey(roomID, userID int64) string { return fmt.Sprintf("typing:%d:%d", roomID, userID) }
 
 // Page selects part of a room's history: messages after AfterSeq when
-// FromAfter is set, otherwise the newest ones below BeforeSeq (if set).
+// FromAfter is set, around AroundSeq when that is set, otherwise the newest
+// ones below BeforeSeq (if set).
 type Page struct {
 	BeforeSeq, AfterSeq int64
 	FromAfter           bool
+	AroundSeq           int64
 	Limit               int
 }
 
@@ -242,6 +244,12 @@ func (s *Service) ListMessages(ctx context.Context, userID, roomID int64, p Page
 		limit = DefaultPageSize
 	}
 	limit = min(limit, MaxPageSize)
+	if p.AroundSeq > 0 {
+		if p.FromAfter || p.BeforeSeq > 0 {
+			return nil, false, Errorf(ErrInvalid, "around_seq pages on its own; leave before_seq and after_seq unset")
+		}
+		return s.pageAround(ctx, userID, roomID, p.AroundSeq, limit)
+	}
 	if p.FromAfter {
 		return s.pageAfter(ctx, userID, roomID, p.AfterSeq, p.BeforeSeq, limit)
 	}
@@ -257,6 +265,28 @@ func (s *Service) ListMessages(ctx context.Context, userID, roomID int64, p Page
 		return msgs[1:], true, nil
 	}
 	return msgs, false, nil
+}
+
+// pageAround is the message at seq (or the nearest one before it) with
+// the rest of the limit split about evenly before and after it, so a
+// search hit opens with context; more is whether the room has messages
+// beyond the page on either side.
+func (s *Service) pageAround(ctx context.Context, userID, roomID, seq int64, limit int) ([]Message, bool, error) {
+	newer := limit / 2
+	older := limit - newer // includes the message at seq
+	before, err := s.store.MessagesBefore(ctx, userID, roomID, seq+1, older+1)
+	if err != nil {
+		return nil, false, err
+	}
+	after, err := s.store.MessagesAfter(ctx, userID, roomID, seq, newer+1)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(before) > older || len(after) > newer
+	if len(before) > older {
+		before = before[1:]
+	}
+	return append(before, after[:min(len(after), newer)]...), more, nil
 }
 
 func (s *Service) pageAfter(ctx context.Context, userID, roomID, after, before int64, limit int) ([]Message, bool, error) {

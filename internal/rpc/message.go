@@ -58,7 +58,8 @@ func (h *MessageHandler) SendMessage(ctx context.Context, req *chatv1.SendMessag
 // ListMessages pages through history.
 func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessagesRequest) (*chatv1.ListMessagesResponse, error) {
 	msgs, more, err := h.chat.ListMessages(ctx, caller(ctx).UserID, req.GetRoomId(), chat.Page{
-		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), FromAfter: req.AfterSeq != nil, Limit: int(req.GetLimit()),
+		BeforeSeq: req.GetBeforeSeq(), AfterSeq: req.GetAfterSeq(), FromAfter: req.AfterSeq != nil, AroundSeq: req.GetAroundSeq(),
+		Limit: int(req.GetLimit()),
 	})
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
@@ -68,6 +69,15 @@ func (h *MessageHandler) ListMessages(ctx context.Context, req *chatv1.ListMessa
 	pbs := protoconv.Messages(msgs)
 	h.urls.SignMessages(caller(ctx).SessionID, pbs...)
 	return &chatv1.ListMessagesResponse{Messages: pbs, HasMore: more}, nil
+}
+
+// SearchMessages finds messages in the caller's rooms.
+func (h *MessageHandler) SearchMessages(ctx context.Context, req *chatv1.SearchMessagesRequest) (*chatv1.SearchMessagesResponse, error) {
+	hits, next, err := h.chat.SearchMessages(ctx, caller(ctx).UserID, protoconv.SearchRequest(req))
+	if err != nil {
+		return nil, ToConnect(ctx, h.log, err)
+	}
+	return &chatv1.SearchMessagesResponse{Hits: protoconv.SearchHits(hits), NextPageToken: next}, nil
 }
 
 // EditMessage replaces the body of one of the caller's messages.

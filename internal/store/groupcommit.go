@@ -312,8 +312,9 @@ func insertMessages(ctx context.Context, tx *sql.Tx, firstSeq int64, calls []*ap
 }
 
 // insertRows stores the calls' messages under their seqs, with their
-// numbers among their senders' (senderNumbers), in one statement, then their mentions,
-// which also count for the members mentioned (adjustUnread).
+// numbers among their senders' (senderNumbers), in one statement, then their
+// search terms and their mentions, which also count for the members
+// mentioned (adjustUnread).
 func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	sent, err := senderNumbers(ctx, tx, calls)
 	if err != nil {
@@ -323,7 +324,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq, sender_no) VALUES ")
 	args := make([]any, 0, 8*len(calls))
 	var mentions []mentionRows
+	docs := make([]indexed, len(calls))
 	for i, c := range calls {
+		docs[i] = indexed{c.m.RoomID, c.seq, c.m.SenderID, c.m.CreatedAt, c.m.Body}
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -336,6 +339,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 		}
 	}
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return err
+	}
+	if err := insertTerms(ctx, tx, docs); err != nil {
 		return err
 	}
 	if err := insertMentions(ctx, tx, mentions); err != nil {

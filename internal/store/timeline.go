@@ -165,7 +165,8 @@ func mentionsOf(ctx context.Context, q *db.Queries, roomID, seq int64) (chat.Men
 	return m, domainError(err)
 }
 
-// edit keeps the old body and writes the new one with its mentions.
+// edit keeps the old body and writes the new one with its mentions and
+// search terms.
 func edit(ctx context.Context, tx *sql.Tx, q *db.Queries, c chat.Change, seq int64, msg *chat.Message) error {
 	if err := q.InsertEdit(ctx, db.InsertEditParams{RoomID: c.RoomID, MessageSeq: c.MessageSeq, EditSeq: seq, Body: msg.Body, ReplacedAt: c.At}); err != nil {
 		return domainError(err)
@@ -179,12 +180,18 @@ func edit(ctx context.Context, tx *sql.Tx, q *db.Queries, c chat.Change, seq int
 	if err := insertMentions(ctx, tx, []mentionRows{{c.RoomID, c.MessageSeq, msg.Sender.ID, c.Mentions}}); err != nil {
 		return err
 	}
+	if err := q.DeleteTerms(ctx, db.DeleteTermsParams{RoomID: c.RoomID, Seq: c.MessageSeq}); err != nil {
+		return domainError(err)
+	}
+	if err := insertTerms(ctx, tx, []indexed{{c.RoomID, c.MessageSeq, msg.Sender.ID, msg.CreatedAt, c.Body}}); err != nil {
+		return err
+	}
 	msg.Body, msg.EditedAt, msg.MentionUserIDs, msg.MentionsRoom = c.Body, c.At, c.Mentions.UserIDs, c.Mentions.Room
 	return nil
 }
 
 // tombstone removes everything the message said: its body, earlier
-// bodies, reactions and mentions. A tombstone is left as it is.
+// bodies, reactions, mentions and search terms. A tombstone is left as it is.
 func tombstone(ctx context.Context, q *db.Queries, c chat.Change, msg *chat.Message) error {
 	if msg.Deleted {
 		return errUnchanged
@@ -196,6 +203,7 @@ func tombstone(ctx context.Context, q *db.Queries, c chat.Change, msg *chat.Mess
 		q.DeleteReactions(ctx, db.DeleteReactionsParams(key)),
 		q.DeleteMentions(ctx, db.DeleteMentionsParams{RoomID: c.RoomID, Seq: c.MessageSeq}),
 		trashAttachments(ctx, q, c.RoomID, c.MessageSeq, c.At),
+		q.DeleteTerms(ctx, db.DeleteTermsParams{RoomID: c.RoomID, Seq: c.MessageSeq}),
 	} {
 		if err != nil {
 			return domainError(err)

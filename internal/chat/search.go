@@ -1,0 +1,163 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/parley-chat/parley/internal/search"
+)
+
+// SearchOrder is how hits are ordered.
+type SearchOrder uint8
+
+const (
+	// SearchNewest orders hits newest first.
+	SearchNewest SearchOrder = iota
+	// SearchRelevance orders the best matches first, newest first among
+	// equals.
+	SearchRelevance
+)
+
+// Search limits.
+const (
+	// DefaultSearchHits is a page's size when the request names none.
+	DefaultSearchHits = 20
+	// MaxSearchHits bounds a page.
+	MaxSearchHits = 100
+	// searchRounds bounds the candidate pages one request verifies, so a
+	// query whose index lookups match far more than its text cannot make
+	// one request read the whole index; the page then ends early, with a
+	// token to go on.
+	searchRounds = 8
+)
+
+// SearchRequest is what SearchMessages looks for.
+type SearchRequest struct {
+	Query string
+	// RoomID limits the search to one room, FromUserID to one sender; 0
+	// for any.
+	RoomID, FromUserID int64
+	// After and Before bound the messages' times; zero for no bound.
+	After, Before time.Time
+	Limit         int
+	PageToken     string
+	Order         SearchOrder
+}
+
+// SearchHit is a message found, with its room and the matched parts.
+type SearchHit struct {
+	Message    Message
+	Room       Room
+	Highlights []search.Range
+}
+
+// SearchKey is a candidate's place in the order: Score (relevance only),
+// then newest first, ties by room and seq.
+type SearchKey struct {
+	Score     int64
+	CreatedAt time.Time
+	RoomID    int64
+	Seq       int64
+}
+
+// SearchSpec is one page of index candidates: the messages of the user's
+// rooms (or RoomID) having every lookup, after the key From when set.
+type SearchSpec struct {
+	UserID, RoomID, FromUserID int64
+	After, Before              time.Time
+	Lookups                    []search.Lookup
+	Order                      SearchOrder
+	From                       *SearchKey
+	Limit                      int
+}
+
+// SearchCandidate is a message the index lookups matched, in its current
+// state, with its place in the order.
+type SearchCandidate struct {
+	Key     SearchKey
+	Message Message
+}
+
+// SearchMessages finds messages of the rooms the user is a member of now
+// (or of RoomID, which they must be a member of) that contain every part
+// of the query. The index narrows the candidates; each is then matched on
+// its body (search.Match), so a CJK query's bigrams found apart, or a
+// word cut to the index's term length, never make a false hit.
+func (s *Service) SearchMessages(ctx context.Context, userID int64, r SearchRequest) ([]SearchHit, string, error) {
+	q, err := search.Parse(r.Query)
+	if err != nil {
+		return nil, "", Errorf(ErrInvalid, "%s", err.Error())
+	}
+	if r.RoomID != 0 {
+		// Only members search a room; to anyone else it does not exist,
+		// public or not.
+		if _, err := s.store.Role(ctx, r.RoomID, userID); errors.Is(err, ErrNotFound) {
+			return nil, "", notFound(r.RoomID)
+		} else if err != nil {
+			return nil, "", err
+		}
+	}
+	limit := r.Limit
+	if limit <= 0 {
+		limit = DefaultSearchHits
+	}
+	limit = min(limit, MaxSearchHits)
+	from, err := decodeSearchToken(r)
+	if err != nil {
+		return nil, "", err
+	}
+	spec := SearchSpec{UserID: userID, RoomID: r.RoomID, FromUserID: r.FromUserID, After: r.After, Before: r.Before,
+		Lookups: q.Lookups, Order: r.Order, From: from, Limit: limit + 1}
+	hits, last, err := s.verifiedHits(ctx, spec, q, limit)
+	if err != nil || last == nil {
+		return hits, "", err
+	}
+	return hits, encodeSearchToken(r, *last), nil
+}
+
+// verifiedHits gathers up to limit hits page by page of candidates. It
+// returns the key to go on from when more may follow: the last hit's when
+// a hit beyond limit was seen, the last candidate's when the rounds ran
+// out.
+func (s *Service) verifiedHits(ctx context.Context, spec SearchSpec, q search.Query, limit int) ([]SearchHit, *SearchKey, error) {
+	hits := []SearchHit{}
+	var keys []SearchKey
+	rooms := map[int64]Room{}
+	for range searchRounds {
+		cands, err := s.store.SearchMessages(ctx, spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range cands {
+			ranges, ok := search.Match(search.Normalize(c.Message.Body), q)
+			if !ok || c.Message.Deleted {
+				continue
+			}
+			if len(hits) == limit {
+				return hits, &keys[limit-1], nil
+			}
+			room, err := s.hitRoom(ctx, spec.UserID, c.Key.RoomID, rooms)
+			if err != nil {
+				return nil, nil, err
+			}
+			hits = append(hits, SearchHit{Message: c.Message, Room: room, Highlights: ranges})
+			keys = append(keys, c.Key)
+		}
+		if len(cands) < spec.Limit {
+			return hits, nil, nil
+		}
+		spec.From = &cands[len(cands)-1].Key
+	}
+	return hits, spec.From, nil
+}
+
+// hitRoom is a hit's room as the member sees it, loaded once per request.
+func (s *Service) hitRoom(ctx context.Context, userID, roomID int64, rooms map[int64]Room) (Room, error) {
+	if r, ok := rooms[roomID]; ok {
+		return r, nil
+	}
+	r, err := s.roomFor(ctx, userID, roomID)
+	rooms[roomID] = r
+	return r, err
+}
