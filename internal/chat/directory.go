@@ -8,8 +8,8 @@ import (
 
 // DirectoryWindow bounds how often one room's listing goes to everyone: a
 // busy public room's joins and leaves would otherwise send every live
-// connection an event each. Room creation is rate-limited per user
-// (PARLEY_LIMIT_CREATE_ROOM), so nobody floods the directory either way.
+// connection an event each. New rooms are bounded by the caller's calls
+// (PARLEY_LIMIT_CALLS) only.
 const DirectoryWindow = time.Second
 
 // listed reports whether the room is in everyone's directory.
