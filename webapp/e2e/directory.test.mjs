@@ -23,8 +23,8 @@ after(async () => {
 
 /** signup registers someone through the API and returns their access token. */
 async function signup(username) {
-  const res = await api(server.base, 'chat.v1.AuthService/Register', { username, email: `${username}@example.com`, password })
-  return res.accessToken
+  await api(server.base, 'chat.v1.AuthService/Register', { username, email: `${username}@example.com`, password })
+  return (await api(server.base, 'chat.v1.AuthService/Login', { login: username, password })).accessToken
 }
 
 /** memberCount is the count a directory entry shows. */
