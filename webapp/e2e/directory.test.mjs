@@ -40,6 +40,11 @@ describe('the room directory', () => {
     await register(bo)
     await openGeneral(ann)
     await openGeneral(bo)
+    // What Bo's app asks for from here: not the room list again.
+    const lists = []
+    bo.page.on('request', (r) => {
+      if (r.url().endsWith('/chat.v1.RoomService/ListRooms')) lists.push(r.url())
+    })
 
     await ann.page.getByTestId('new-room').click()
     await ann.page.locator('#room-name').fill('lounge')
@@ -57,6 +62,7 @@ describe('the room directory', () => {
     await memberCount(bo, 'lounge').filter({ hasText: /^3$/ }).waitFor({ timeout: seeTimeoutMs })
     await api(server.base, 'chat.v1.RoomService/LeaveRoom', { roomId }, tokens[0])
     await memberCount(bo, 'lounge').filter({ hasText: /^2$/ }).waitFor({ timeout: seeTimeoutMs })
+    assert.deepEqual(lists, [], 'the directory moved by live events alone')
     await bo.context.close()
     await ann.context.close()
   })
