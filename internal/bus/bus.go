@@ -30,7 +30,8 @@ import (
 	"github.com/parley-chat/parley/internal/protoconv"
 )
 
-// Topic names what a process listens to: one room's events, or one user's.
+// Topic names what a process listens to: one room's events, one user's, or
+// the directory's (every process).
 type Topic = chat.Topic
 
 // Dispatcher takes what arrives; the hub fills it.
@@ -114,9 +115,13 @@ func partitionOf(t Topic) int {
 	return int((id%partitions + partitions) % partitions)
 }
 
-// channel is the topic's channel; its hash tag is its cluster partition.
+// channel is the topic's channel; its hash tag is its cluster partition
+// (the directory's is partition 0's).
 func (b *Bus) channel(t Topic) string {
-	if t.User != 0 {
+	switch {
+	case t.Directory:
+		return b.tag(partitionOf(t)) + "directory"
+	case t.User != 0:
 		return b.tag(partitionOf(t)) + "user:" + strconv.FormatInt(t.User, 10)
 	}
 	return b.tag(partitionOf(t)) + "room:" + strconv.FormatInt(t.Room, 10)

@@ -35,16 +35,20 @@ func TestProcessesHearOnlyTheirTopics(t *testing.T) {
 			return cl
 		}
 		alice, bob, carol, dave := signup("alice"), signup("bob"), signup("carol"), signup("dave")
+		onA, _ := testenv.DialWS(t, a.URL, alice.Token)
 		x := createRoom(t, alice, "x")
 		bob.Join(t, x)
 		y := createRoom(t, carol, "y")
+		// Every process hears the directory: once it has told both rooms'
+		// last member counts, none of its listings is due any more.
+		awaitListings(t, onA, map[int64]int64{x: 2, y: 1})
 
-		onA, _ := testenv.DialWS(t, a.URL, alice.Token)
 		onB, _ := testenv.DialWS(t, b.URL, bob.Token)
 		onC, _ := testenv.DialWS(t, c.URL, carol.Token)
-		// Each process listens to its user and the user's room.
+		// Each process listens to its user, the user's room and the
+		// directory.
 		for _, srv := range []*testenv.Server{a, b, c} {
-			waitMetric(t, srv, topicsMetric, 2)
+			waitMetric(t, srv, topicsMetric, 3)
 		}
 		// C has published carol's presence in Y; a message in Y after it
 		// arrives after it too (one channel), so once carol's socket has the
@@ -78,7 +82,7 @@ func TestProcessesHearOnlyTheirTopics(t *testing.T) {
 
 		// dave is in no room, so his socket on B is his only trace.
 		daveOnB, _ := testenv.DialWS(t, b.URL, dave.Token)
-		waitMetric(t, b, topicsMetric, 3)
+		waitMetric(t, b, topicsMetric, 4)
 		heardByA, heardByC := a.Metric(t, receivedMetric), c.Metric(t, receivedMetric)
 		daveOnA := testenv.NewClient(a, testenv.Protocols[0])
 		daveOnA.Token = dave.Token
@@ -107,6 +111,18 @@ func createRoom(t *testing.T, c *testenv.Client, name string) int64 {
 }
 
 // waitMetric waits until the server's metric reaches at least want.
+// awaitListings reads ws until the directory listed each room with the
+// member count wanted.
+func awaitListings(t *testing.T, ws *testenv.WS, want map[int64]int64) {
+	t.Helper()
+	for len(want) > 0 {
+		r := ws.Next(waitFor).GetEvent().GetRoomListed().GetRoom()
+		if n, ok := want[r.GetId()]; ok && r.GetMemberCount() == n {
+			delete(want, r.GetId())
+		}
+	}
+}
+
 func waitMetric(t *testing.T, srv *testenv.Server, name string, want float64) {
 	t.Helper()
 	waitUntil(t, fmt.Sprintf("%s reaches %v", name, want), func() bool { return srv.Metric(t, name) >= want })

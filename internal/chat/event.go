@@ -55,6 +55,10 @@ const (
 	// RoomUpdated tells a room's members its new name or topic (Room,
 	// without any member's read state).
 	RoomUpdated
+	// RoomListed tells every user's room directory a public room as it is
+	// now (Room, no read state, Joined false): created, renamed, or its
+	// member count moved. It goes to the directory topic (see Topic).
+	RoomListed
 )
 
 // Event is something that happened in a room, told to its members, or to
@@ -112,14 +116,24 @@ func (k EventKind) Logged() bool {
 	return false
 }
 
-// Topic is where an event is addressed: the members of one room, or one
-// user. Exactly one of the two is set. Processes listen by topic, so each
-// hears only the events its live connections need.
-type Topic struct{ Room, User int64 }
+// Topic is where an event is addressed: the members of one room, one
+// user, or everyone (Directory). Exactly one of the three is set.
+// Processes listen by topic, so each hears only the room and user events
+// its live connections need; every process listens to the directory.
+type Topic struct {
+	Room, User int64
+	Directory  bool
+}
+
+// DirectoryTopic carries the events every live connection gets.
+var DirectoryTopic = Topic{Directory: true}
 
 // Topic is where the event goes.
 func (e Event) Topic() Topic {
-	if e.To != 0 {
+	switch {
+	case e.Kind == RoomListed:
+		return DirectoryTopic
+	case e.To != 0:
 		return Topic{User: e.To}
 	}
 	return Topic{Room: e.RoomID}

@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -14,42 +13,19 @@ import (
 // lost.
 const ReceiptWindow = time.Second
 
-// receiptGate remembers the members whose receipt waits for its window to
-// end on this process.
-type receiptGate struct {
-	mu      sync.Mutex
-	pending map[[2]int64]bool
-}
-
 // tellReceipt tells the room the member's watermark now, or when the
 // member's window ends.
 func (s *Service) tellReceipt(ctx context.Context, roomID, userID, readSeq int64) {
-	ok, err := s.throttle.Once(ctx, fmt.Sprintf("receipt:%d:%d", roomID, userID), ReceiptWindow)
-	if ok || err != nil { // without Redis, a receipt too many beats one missing
-		s.publish(ctx, Event{Kind: ReadReceipt, RoomID: roomID, UserID: userID, ReadSeq: readSeq})
-		return
-	}
-	k := [2]int64{roomID, userID}
-	s.receipts.mu.Lock()
-	defer s.receipts.mu.Unlock()
-	if s.receipts.pending[k] {
-		return
-	}
-	if s.receipts.pending == nil {
-		s.receipts.pending = map[[2]int64]bool{}
-	}
-	s.receipts.pending[k] = true
-	time.AfterFunc(ReceiptWindow, func() { s.receiptDue(roomID, userID) })
+	s.coalesce(ctx, fmt.Sprintf("receipt:%d:%d", roomID, userID), ReceiptWindow,
+		func() {
+			s.publish(ctx, Event{Kind: ReadReceipt, RoomID: roomID, UserID: userID, ReadSeq: readSeq})
+		},
+		func(ctx context.Context) { s.receiptDue(ctx, roomID, userID) })
 }
 
 // receiptDue tells the room the watermark as it is at the end of the
 // window, if the member still shares receipts.
-func (s *Service) receiptDue(roomID, userID int64) {
-	s.receipts.mu.Lock()
-	delete(s.receipts.pending, [2]int64{roomID, userID})
-	s.receipts.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), ReceiptWindow)
-	defer cancel()
+func (s *Service) receiptDue(ctx context.Context, roomID, userID int64) {
 	mv, err := s.store.ReadState(ctx, roomID, userID)
 	if err != nil {
 		s.log.DebugContext(ctx, "read a receipt due", "room_id", roomID, "user_id", userID, "err", err)

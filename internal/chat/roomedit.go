@@ -8,7 +8,8 @@ type RoomEdit struct {
 }
 
 // UpdateRoom lets a channel's owner rename it and change its topic; the
-// room's members hear RoomUpdated.
+// room's members hear RoomUpdated, everyone's directory RoomListed if it
+// is public.
 func (s *Service) UpdateRoom(ctx context.Context, callerID, roomID int64, edit RoomEdit) (Room, error) {
 	room, role, err := s.visibleRoom(ctx, callerID, roomID)
 	if err != nil {
@@ -33,6 +34,7 @@ func (s *Service) UpdateRoom(ctx context.Context, callerID, roomID int64, edit R
 		return Room{}, err
 	}
 	s.publish(ctx, Event{Kind: RoomUpdated, RoomID: roomID, Room: roomOnly(room)})
+	s.tellDirectory(ctx, room)
 	return room, nil
 }
 

@@ -26,7 +26,8 @@ type Service struct {
 	throttle Throttle
 	log      *slog.Logger
 	now      func() time.Time
-	receipts receiptGate
+	// coalescer bounds receipts and directory listings (coalesce).
+	coalescer coalescer
 	// trash deletes deleted messages' files from the blob store; nil when
 	// nothing is wired (unit tests).
 	trash Trash
@@ -407,7 +408,7 @@ func (s *Service) requireOwner(ctx context.Context, userID, roomID int64) (Room,
 
 // memberJoined tells the newcomer's live connections that the room is
 // theirs now, then the room, with the newcomer's presence so member lists
-// need no reload. The newcomer is told first, so that where one process
+// need no reload, then the directory (a public room's new member count). The newcomer is told first, so that where one process
 // carries both, their connections hear the room's join too.
 func (s *Service) memberJoined(ctx context.Context, room Room, m Membership) {
 	room.Joined = true
@@ -416,10 +417,11 @@ func (s *Service) memberJoined(ctx context.Context, room Room, m Membership) {
 		m.Online = online[m.User.ID]
 	}
 	s.publish(ctx, Event{Kind: MemberJoined, RoomID: room.ID, Member: &m})
+	s.tellDirectory(ctx, room)
 }
 
 // removeMember ends a membership and tells the room, then the user's live
-// connections, which stop receiving the room's events.
+// connections, which stop receiving the room's events, then the directory.
 func (s *Service) removeMember(ctx context.Context, roomID, userID int64) error {
 	removed, err := s.store.RemoveMember(ctx, roomID, userID)
 	if err != nil || !removed {
@@ -427,6 +429,7 @@ func (s *Service) removeMember(ctx context.Context, roomID, userID int64) error 
 	}
 	s.publish(ctx, Event{Kind: MemberLeft, RoomID: roomID, UserID: userID})
 	s.publish(ctx, Event{Kind: RoomRemoved, RoomID: roomID, To: userID})
+	s.tellDirectoryOf(ctx, roomID)
 	return nil
 }
 

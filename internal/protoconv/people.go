@@ -27,7 +27,8 @@ func Users(us []chat.User) []*chatv1.User {
 }
 
 // peopleEvent fills in the kinds issue 16 added: friends, blocks,
-// profiles. Every person in them is as others see them, without email.
+// profiles, the directory's rooms. Every person in them is as others see
+// them, without email.
 func peopleEvent(pb *chatv1.Event, e chat.Event) {
 	switch e.Kind {
 	case chat.FriendRequestReceived:
@@ -40,6 +41,8 @@ func peopleEvent(pb *chatv1.Event, e chat.Event) {
 		pb.Kind = &chatv1.Event_BlockChanged{BlockChanged: &chatv1.BlockChanged{User: User(*e.User, false), Blocked: e.Blocked}}
 	case chat.UserUpdated:
 		pb.Kind = &chatv1.Event_UserUpdated{UserUpdated: &chatv1.UserUpdated{User: User(*e.User, false)}}
+	case chat.RoomListed:
+		pb.Kind = &chatv1.Event_RoomListed{RoomListed: &chatv1.RoomListed{Room: Room(*e.Room)}}
 	}
 }
 
@@ -61,6 +64,9 @@ func fromPeopleEvent(e *chat.Event, pb *chatv1.Event) {
 	case *chatv1.Event_UserUpdated:
 		u := fromUser(k.UserUpdated.GetUser())
 		e.Kind, e.User = chat.UserUpdated, &u
+	case *chatv1.Event_RoomListed:
+		r := fromRoom(k.RoomListed.GetRoom())
+		e.Kind, e.RoomID, e.Room = chat.RoomListed, r.ID, &r
 	}
 }
 

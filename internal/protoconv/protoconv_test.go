@@ -45,6 +45,7 @@ func TestEventRoundTrip(t *testing.T) {
 		{Kind: chat.MuteChanged, RoomID: 9, To: 7, Muted: true},
 		{Kind: chat.RoomAdded, RoomID: 10, To: 7, Room: &direct},
 		{Kind: chat.RoomUpdated, RoomID: 9, Room: &room},
+		{Kind: chat.RoomListed, RoomID: 9, Room: &room},
 	} {
 		pb := Event(e)
 		if e.To != 0 && (pb.GetRoomId() != 0 || pb.GetUserId() != e.To) {

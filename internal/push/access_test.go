@@ -15,8 +15,10 @@ import (
 // logoutWithin is the promise for closing a logged-out session's sockets.
 const logoutWithin = 5 * time.Second
 
+// inRoom tells an event for the room's members; a public room's listing
+// (room_listed) is everyone's, members or not.
 func inRoom(room int64) func(*chatv1.Event) bool {
-	return func(ev *chatv1.Event) bool { return ev.GetRoomId() == room }
+	return func(ev *chatv1.Event) bool { return ev.GetRoomId() == room && ev.GetRoomListed() == nil }
 }
 
 func createRoom(tb testing.TB, c *testenv.Client, name string, v chatv1.Visibility) int64 {

@@ -85,7 +85,7 @@ type shared struct {
 }
 
 // Hub routes events to this process's connections: a room's to those of
-// its members, a user's to that user's.
+// its members, a user's to that user's, the directory's to all.
 type Hub struct {
 	*shared
 	presence Presence
@@ -107,8 +107,10 @@ type roomOrder struct {
 	timer   *time.Timer
 }
 
-// NewHub builds an empty hub.
+// NewHub builds an empty hub, listening to the directory from the start:
+// its events are for every connection.
 func NewHub(c Chat, h History, p Presence, t Topics, opts Options, log *slog.Logger) *Hub {
+	t.Watch(chat.DirectoryTopic)
 	return &Hub{
 		shared: &shared{chat: c, history: h, opts: opts, log: log}, presence: p, topics: t,
 		rooms: map[int64]map[*Feed]struct{}{}, users: map[int64]map[*Feed]struct{}{},
@@ -122,6 +124,8 @@ func (h *Hub) Dispatch(e chat.Event) {
 	defer h.mu.Unlock()
 	it := newItem(e)
 	switch {
+	case e.Topic() == chat.DirectoryTopic:
+		h.toEveryoneLocked(it)
 	case e.To != 0:
 		h.toUserLocked(it)
 	case it.isLogged():
@@ -152,6 +156,17 @@ func (h *Hub) toUserLocked(it *Item) {
 	h.stats.EventsFannedOut.Add(int64(len(fs)))
 	if e.Kind == chat.RoomRemoved {
 		h.routeLocked(e.To, e.RoomID, false)
+	}
+}
+
+// toEveryoneLocked hands an event to every connection. Such events are not
+// in any log, so they need no order.
+func (h *Hub) toEveryoneLocked(it *Item) {
+	for _, fs := range h.users {
+		for f := range fs {
+			f.push(it)
+		}
+		h.stats.EventsFannedOut.Add(int64(len(fs)))
 	}
 }
 

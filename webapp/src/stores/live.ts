@@ -143,6 +143,9 @@ export const useLiveStore = defineStore('live', () => {
       case 'roomUpdated':
         if (k.value.room) rooms.applyUpdate(k.value.room)
         break
+      case 'roomListed':
+        if (k.value.room) rooms.applyListing(k.value.room)
+        break
       case 'typing':
         if (k.value.userId !== session.user?.id) rooms.noteTyping(k.value.roomId || ev.roomId, k.value.userId)
         break

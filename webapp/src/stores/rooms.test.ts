@@ -60,3 +60,24 @@ describe('takeCounts', () => {
     expect(rooms.unreadOf(1n)).toBe(3)
   })
 })
+
+describe('applyListing', () => {
+  it('adds an unseen public room to the directory, not joined, in name order', () => {
+    const rooms = useRoomsStore()
+    rooms.rooms = [room(1, { name: 'alpha' }), room(3, { name: 'zulu' })]
+    rooms.applyListing(room(2, { name: 'mid', joined: false, memberCount: 1n }))
+    expect(rooms.rooms.map((r) => r.name)).toEqual(['alpha', 'mid', 'zulu'])
+    expect(rooms.discoverable.map((r) => r.id)).toEqual([2n])
+    expect(rooms.byId(2n)).toMatchObject({ joined: false, memberCount: 1n })
+  })
+
+  it('moves a known room’s name, topic and member count and keeps my joined flag, read state and mute', () => {
+    const rooms = useRoomsStore()
+    rooms.rooms = [room(5, { name: 'old', memberCount: 2n, readSeq: 4n, lastSeq: 9n, unreadCount: 5n, mentionCount: 1n, muted: true })]
+    rooms.applyListing(room(5, { name: 'new', topic: 'sofas', memberCount: 7n, joined: false, readSeq: 0n, lastSeq: 12n, unreadCount: 0n, mentionCount: 0n, muted: false }))
+    expect(rooms.byId(5n)).toMatchObject({
+      name: 'new', topic: 'sofas', memberCount: 7n, joined: true, readSeq: 4n, lastSeq: 9n, unreadCount: 5n, mentionCount: 1n, muted: true,
+    })
+    expect(rooms.channels.map((r) => r.id)).toEqual([5n])
+  })
+})

@@ -132,6 +132,18 @@ export const useRoomsStore = defineStore('rooms', () => {
     upsert({ ...r, name: room.name, topic: room.topic, visibility: room.visibility, members: room.members.length > 0 ? room.members : r.members })
   }
 
+  /**
+   * applyListing takes a public room as everyone's directory is told it
+   * (room_listed): a room not held joins the list, not joined; a held one
+   * takes its name, topic and member count, keeping the user's own state
+   * of it (joined, read state, mute).
+   */
+  function applyListing(room: Room): void {
+    const r = byId(room.id)
+    if (!r) upsert({ ...room, joined: false })
+    else upsert({ ...r, name: room.name, topic: room.topic, memberCount: room.memberCount })
+  }
+
   /** applyUser takes a user's new profile into the conversations named by them and the member lists. */
   function applyUser(u: User): void {
     for (const r of rooms.value) {
@@ -374,6 +386,7 @@ export const useRoomsStore = defineStore('rooms', () => {
     hide,
     update,
     applyUpdate,
+    applyListing,
     applyUser,
     invite,
     markLeft,

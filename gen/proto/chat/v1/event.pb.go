@@ -57,6 +57,7 @@ type Event struct {
 	//	*Event_BlockChanged
 	//	*Event_UserUpdated
 	//	*Event_RoomUpdated
+	//	*Event_RoomListed
 	Kind isEvent_Kind `protobuf_oneof:"kind"`
 	// The user an event about their own rooms is addressed to, on every live
 	// connection of theirs; 0 for room events.
@@ -314,6 +315,15 @@ func (x *Event) GetRoomUpdated() *RoomUpdated {
 	return nil
 }
 
+func (x *Event) GetRoomListed() *RoomListed {
+	if x != nil {
+		if x, ok := x.Kind.(*Event_RoomListed); ok {
+			return x.RoomListed
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetUserId() int64 {
 	if x != nil {
 		return x.UserId
@@ -413,6 +423,10 @@ type Event_RoomUpdated struct {
 	RoomUpdated *RoomUpdated `protobuf:"bytes,25,opt,name=room_updated,json=roomUpdated,proto3,oneof"`
 }
 
+type Event_RoomListed struct {
+	RoomListed *RoomListed `protobuf:"bytes,26,opt,name=room_listed,json=roomListed,proto3,oneof"`
+}
+
 func (*Event_MessageCreated) isEvent_Kind() {}
 
 func (*Event_MemberJoined) isEvent_Kind() {}
@@ -456,6 +470,8 @@ func (*Event_BlockChanged) isEvent_Kind() {}
 func (*Event_UserUpdated) isEvent_Kind() {}
 
 func (*Event_RoomUpdated) isEvent_Kind() {}
+
+func (*Event_RoomListed) isEvent_Kind() {}
 
 // MessageCreated carries a newly stored message.
 type MessageCreated struct {
@@ -1573,6 +1589,54 @@ func (x *RoomUpdated) GetRoom() *Room {
 	return nil
 }
 
+// RoomListed says a public room was created, renamed, or its member count
+// changed: for every user's room directory, members or not. It goes to
+// every live connection (room_id is the room, user_id 0), at most about
+// once a second per room, and carries no read state: joined is false.
+type RoomListed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomListed) Reset() {
+	*x = RoomListed{}
+	mi := &file_chat_v1_event_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomListed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomListed) ProtoMessage() {}
+
+func (x *RoomListed) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_v1_event_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomListed.ProtoReflect.Descriptor instead.
+func (*RoomListed) Descriptor() ([]byte, []int) {
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RoomListed) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
 // RoomCursor is the last seq a client has seen in a room.
 type RoomCursor struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1584,7 +1648,7 @@ type RoomCursor struct {
 
 func (x *RoomCursor) Reset() {
 	*x = RoomCursor{}
-	mi := &file_chat_v1_event_proto_msgTypes[22]
+	mi := &file_chat_v1_event_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1660,7 @@ func (x *RoomCursor) String() string {
 func (*RoomCursor) ProtoMessage() {}
 
 func (x *RoomCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[22]
+	mi := &file_chat_v1_event_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1673,7 @@ func (x *RoomCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RoomCursor.ProtoReflect.Descriptor instead.
 func (*RoomCursor) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{22}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RoomCursor) GetRoomId() int64 {
@@ -1644,7 +1708,7 @@ type Ready struct {
 
 func (x *Ready) Reset() {
 	*x = Ready{}
-	mi := &file_chat_v1_event_proto_msgTypes[23]
+	mi := &file_chat_v1_event_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1720,7 @@ func (x *Ready) String() string {
 func (*Ready) ProtoMessage() {}
 
 func (x *Ready) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[23]
+	mi := &file_chat_v1_event_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1733,7 @@ func (x *Ready) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ready.ProtoReflect.Descriptor instead.
 func (*Ready) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{23}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Ready) GetUser() *User {
@@ -1712,7 +1776,7 @@ type Reconnect struct {
 
 func (x *Reconnect) Reset() {
 	*x = Reconnect{}
-	mi := &file_chat_v1_event_proto_msgTypes[24]
+	mi := &file_chat_v1_event_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1788,7 @@ func (x *Reconnect) String() string {
 func (*Reconnect) ProtoMessage() {}
 
 func (x *Reconnect) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[24]
+	mi := &file_chat_v1_event_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +1801,7 @@ func (x *Reconnect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reconnect.ProtoReflect.Descriptor instead.
 func (*Reconnect) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{24}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Reconnect) GetDelayMs() int64 {
@@ -1770,7 +1834,7 @@ type ClientFrame struct {
 
 func (x *ClientFrame) Reset() {
 	*x = ClientFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[25]
+	mi := &file_chat_v1_event_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1782,7 +1846,7 @@ func (x *ClientFrame) String() string {
 func (*ClientFrame) ProtoMessage() {}
 
 func (x *ClientFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[25]
+	mi := &file_chat_v1_event_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1795,7 +1859,7 @@ func (x *ClientFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClientFrame.ProtoReflect.Descriptor instead.
 func (*ClientFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{25}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ClientFrame) GetKind() isClientFrame_Kind {
@@ -1883,7 +1947,7 @@ type Auth struct {
 
 func (x *Auth) Reset() {
 	*x = Auth{}
-	mi := &file_chat_v1_event_proto_msgTypes[26]
+	mi := &file_chat_v1_event_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +1959,7 @@ func (x *Auth) String() string {
 func (*Auth) ProtoMessage() {}
 
 func (x *Auth) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[26]
+	mi := &file_chat_v1_event_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +1972,7 @@ func (x *Auth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Auth.ProtoReflect.Descriptor instead.
 func (*Auth) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{26}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Auth) GetToken() string {
@@ -1940,7 +2004,7 @@ type Resume struct {
 
 func (x *Resume) Reset() {
 	*x = Resume{}
-	mi := &file_chat_v1_event_proto_msgTypes[27]
+	mi := &file_chat_v1_event_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1952,7 +2016,7 @@ func (x *Resume) String() string {
 func (*Resume) ProtoMessage() {}
 
 func (x *Resume) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[27]
+	mi := &file_chat_v1_event_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1965,7 +2029,7 @@ func (x *Resume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resume.ProtoReflect.Descriptor instead.
 func (*Resume) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{27}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Resume) GetRooms() []*RoomCursor {
@@ -1985,7 +2049,7 @@ type TypingFrame struct {
 
 func (x *TypingFrame) Reset() {
 	*x = TypingFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[28]
+	mi := &file_chat_v1_event_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2061,7 @@ func (x *TypingFrame) String() string {
 func (*TypingFrame) ProtoMessage() {}
 
 func (x *TypingFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[28]
+	mi := &file_chat_v1_event_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2074,7 @@ func (x *TypingFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TypingFrame.ProtoReflect.Descriptor instead.
 func (*TypingFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{28}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TypingFrame) GetRoomId() int64 {
@@ -2029,7 +2093,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_chat_v1_event_proto_msgTypes[29]
+	mi := &file_chat_v1_event_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2041,7 +2105,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[29]
+	mi := &file_chat_v1_event_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2054,7 +2118,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{29}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{30}
 }
 
 // Pong answers a Ping.
@@ -2066,7 +2130,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_chat_v1_event_proto_msgTypes[30]
+	mi := &file_chat_v1_event_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2142,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[30]
+	mi := &file_chat_v1_event_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2155,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{30}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{31}
 }
 
 // ServerFrame is one WebSocket frame from the server. Without a subprotocol
@@ -2113,7 +2177,7 @@ type ServerFrame struct {
 
 func (x *ServerFrame) Reset() {
 	*x = ServerFrame{}
-	mi := &file_chat_v1_event_proto_msgTypes[31]
+	mi := &file_chat_v1_event_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2125,7 +2189,7 @@ func (x *ServerFrame) String() string {
 func (*ServerFrame) ProtoMessage() {}
 
 func (x *ServerFrame) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[31]
+	mi := &file_chat_v1_event_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2202,7 @@ func (x *ServerFrame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrame.ProtoReflect.Descriptor instead.
 func (*ServerFrame) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{31}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ServerFrame) GetKind() isServerFrame_Kind {
@@ -2239,7 +2303,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_chat_v1_event_proto_msgTypes[32]
+	mi := &file_chat_v1_event_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2251,7 +2315,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[32]
+	mi := &file_chat_v1_event_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2264,7 +2328,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{32}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Error) GetCode() string {
@@ -2295,7 +2359,7 @@ type ServerFrames struct {
 
 func (x *ServerFrames) Reset() {
 	*x = ServerFrames{}
-	mi := &file_chat_v1_event_proto_msgTypes[33]
+	mi := &file_chat_v1_event_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2307,7 +2371,7 @@ func (x *ServerFrames) String() string {
 func (*ServerFrames) ProtoMessage() {}
 
 func (x *ServerFrames) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_v1_event_proto_msgTypes[33]
+	mi := &file_chat_v1_event_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2320,7 +2384,7 @@ func (x *ServerFrames) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerFrames.ProtoReflect.Descriptor instead.
 func (*ServerFrames) Descriptor() ([]byte, []int) {
-	return file_chat_v1_event_proto_rawDescGZIP(), []int{33}
+	return file_chat_v1_event_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ServerFrames) GetFrames() []*ServerFrame {
@@ -2334,7 +2398,7 @@ var File_chat_v1_event_proto protoreflect.FileDescriptor
 
 const file_chat_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\xd9\v\n" +
+	"\x13chat/v1/event.proto\x12\achat.v1\x1a\x1bbuf/validate/validate.proto\x1a\x13chat/v1/types.proto\"\x91\f\n" +
 	"\x05Event\x12\x17\n" +
 	"\aroom_id\x18\x01 \x01(\x03R\x06roomId\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x03R\x03seq\x12B\n" +
@@ -2363,7 +2427,9 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\x0efriend_removed\x18\x16 \x01(\v2\x16.chat.v1.FriendRemovedH\x00R\rfriendRemoved\x12<\n" +
 	"\rblock_changed\x18\x17 \x01(\v2\x15.chat.v1.BlockChangedH\x00R\fblockChanged\x129\n" +
 	"\fuser_updated\x18\x18 \x01(\v2\x14.chat.v1.UserUpdatedH\x00R\vuserUpdated\x129\n" +
-	"\froom_updated\x18\x19 \x01(\v2\x14.chat.v1.RoomUpdatedH\x00R\vroomUpdated\x12\x17\n" +
+	"\froom_updated\x18\x19 \x01(\v2\x14.chat.v1.RoomUpdatedH\x00R\vroomUpdated\x126\n" +
+	"\vroom_listed\x18\x1a \x01(\v2\x13.chat.v1.RoomListedH\x00R\n" +
+	"roomListed\x12\x17\n" +
 	"\auser_id\x18\v \x01(\x03R\x06userIdB\x06\n" +
 	"\x04kind\"<\n" +
 	"\x0eMessageCreated\x12*\n" +
@@ -2431,6 +2497,9 @@ const file_chat_v1_event_proto_rawDesc = "" +
 	"\vUserUpdated\x12!\n" +
 	"\x04user\x18\x01 \x01(\v2\r.chat.v1.UserR\x04user\"0\n" +
 	"\vRoomUpdated\x12!\n" +
+	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"/\n" +
+	"\n" +
+	"RoomListed\x12!\n" +
 	"\x04room\x18\x01 \x01(\v2\r.chat.v1.RoomR\x04room\"T\n" +
 	"\n" +
 	"RoomCursor\x12 \n" +
@@ -2488,7 +2557,7 @@ func file_chat_v1_event_proto_rawDescGZIP() []byte {
 	return file_chat_v1_event_proto_rawDescData
 }
 
-var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_chat_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_chat_v1_event_proto_goTypes = []any{
 	(*Event)(nil),                 // 0: chat.v1.Event
 	(*MessageCreated)(nil),        // 1: chat.v1.MessageCreated
@@ -2512,25 +2581,26 @@ var file_chat_v1_event_proto_goTypes = []any{
 	(*BlockChanged)(nil),          // 19: chat.v1.BlockChanged
 	(*UserUpdated)(nil),           // 20: chat.v1.UserUpdated
 	(*RoomUpdated)(nil),           // 21: chat.v1.RoomUpdated
-	(*RoomCursor)(nil),            // 22: chat.v1.RoomCursor
-	(*Ready)(nil),                 // 23: chat.v1.Ready
-	(*Reconnect)(nil),             // 24: chat.v1.Reconnect
-	(*ClientFrame)(nil),           // 25: chat.v1.ClientFrame
-	(*Auth)(nil),                  // 26: chat.v1.Auth
-	(*Resume)(nil),                // 27: chat.v1.Resume
-	(*TypingFrame)(nil),           // 28: chat.v1.TypingFrame
-	(*Ping)(nil),                  // 29: chat.v1.Ping
-	(*Pong)(nil),                  // 30: chat.v1.Pong
-	(*ServerFrame)(nil),           // 31: chat.v1.ServerFrame
-	(*Error)(nil),                 // 32: chat.v1.Error
-	(*ServerFrames)(nil),          // 33: chat.v1.ServerFrames
-	(*ReadReceipt)(nil),           // 34: chat.v1.ReadReceipt
-	(*Message)(nil),               // 35: chat.v1.Message
-	(*Settings)(nil),              // 36: chat.v1.Settings
-	(*Member)(nil),                // 37: chat.v1.Member
-	(*Room)(nil),                  // 38: chat.v1.Room
-	(*FriendRequest)(nil),         // 39: chat.v1.FriendRequest
-	(*User)(nil),                  // 40: chat.v1.User
+	(*RoomListed)(nil),            // 22: chat.v1.RoomListed
+	(*RoomCursor)(nil),            // 23: chat.v1.RoomCursor
+	(*Ready)(nil),                 // 24: chat.v1.Ready
+	(*Reconnect)(nil),             // 25: chat.v1.Reconnect
+	(*ClientFrame)(nil),           // 26: chat.v1.ClientFrame
+	(*Auth)(nil),                  // 27: chat.v1.Auth
+	(*Resume)(nil),                // 28: chat.v1.Resume
+	(*TypingFrame)(nil),           // 29: chat.v1.TypingFrame
+	(*Ping)(nil),                  // 30: chat.v1.Ping
+	(*Pong)(nil),                  // 31: chat.v1.Pong
+	(*ServerFrame)(nil),           // 32: chat.v1.ServerFrame
+	(*Error)(nil),                 // 33: chat.v1.Error
+	(*ServerFrames)(nil),          // 34: chat.v1.ServerFrames
+	(*ReadReceipt)(nil),           // 35: chat.v1.ReadReceipt
+	(*Message)(nil),               // 36: chat.v1.Message
+	(*Settings)(nil),              // 37: chat.v1.Settings
+	(*Member)(nil),                // 38: chat.v1.Member
+	(*Room)(nil),                  // 39: chat.v1.Room
+	(*FriendRequest)(nil),         // 40: chat.v1.FriendRequest
+	(*User)(nil),                  // 41: chat.v1.User
 }
 var file_chat_v1_event_proto_depIdxs = []int32{
 	1,  // 0: chat.v1.Event.message_created:type_name -> chat.v1.MessageCreated
@@ -2546,7 +2616,7 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	4,  // 10: chat.v1.Event.reaction_added:type_name -> chat.v1.ReactionAdded
 	5,  // 11: chat.v1.Event.reaction_removed:type_name -> chat.v1.ReactionRemoved
 	6,  // 12: chat.v1.Event.read_marker:type_name -> chat.v1.ReadMarker
-	34, // 13: chat.v1.Event.read_receipt:type_name -> chat.v1.ReadReceipt
+	35, // 13: chat.v1.Event.read_receipt:type_name -> chat.v1.ReadReceipt
 	7,  // 14: chat.v1.Event.settings_changed:type_name -> chat.v1.SettingsChanged
 	8,  // 15: chat.v1.Event.mute_changed:type_name -> chat.v1.MuteChanged
 	16, // 16: chat.v1.Event.friend_request_received:type_name -> chat.v1.FriendRequestReceived
@@ -2555,35 +2625,37 @@ var file_chat_v1_event_proto_depIdxs = []int32{
 	19, // 19: chat.v1.Event.block_changed:type_name -> chat.v1.BlockChanged
 	20, // 20: chat.v1.Event.user_updated:type_name -> chat.v1.UserUpdated
 	21, // 21: chat.v1.Event.room_updated:type_name -> chat.v1.RoomUpdated
-	35, // 22: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
-	35, // 23: chat.v1.MessageEdited.message:type_name -> chat.v1.Message
-	36, // 24: chat.v1.SettingsChanged.settings:type_name -> chat.v1.Settings
-	37, // 25: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
-	38, // 26: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
-	39, // 27: chat.v1.FriendRequestReceived.request:type_name -> chat.v1.FriendRequest
-	40, // 28: chat.v1.FriendRequestAnswered.user:type_name -> chat.v1.User
-	40, // 29: chat.v1.BlockChanged.user:type_name -> chat.v1.User
-	40, // 30: chat.v1.UserUpdated.user:type_name -> chat.v1.User
-	38, // 31: chat.v1.RoomUpdated.room:type_name -> chat.v1.Room
-	40, // 32: chat.v1.Ready.user:type_name -> chat.v1.User
-	22, // 33: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
-	26, // 34: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
-	27, // 35: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
-	28, // 36: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
-	29, // 37: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
-	22, // 38: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
-	22, // 39: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
-	23, // 40: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
-	0,  // 41: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
-	32, // 42: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
-	30, // 43: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
-	24, // 44: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
-	31, // 45: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
-	46, // [46:46] is the sub-list for method output_type
-	46, // [46:46] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	22, // 22: chat.v1.Event.room_listed:type_name -> chat.v1.RoomListed
+	36, // 23: chat.v1.MessageCreated.message:type_name -> chat.v1.Message
+	36, // 24: chat.v1.MessageEdited.message:type_name -> chat.v1.Message
+	37, // 25: chat.v1.SettingsChanged.settings:type_name -> chat.v1.Settings
+	38, // 26: chat.v1.MemberJoined.member:type_name -> chat.v1.Member
+	39, // 27: chat.v1.RoomAdded.room:type_name -> chat.v1.Room
+	40, // 28: chat.v1.FriendRequestReceived.request:type_name -> chat.v1.FriendRequest
+	41, // 29: chat.v1.FriendRequestAnswered.user:type_name -> chat.v1.User
+	41, // 30: chat.v1.BlockChanged.user:type_name -> chat.v1.User
+	41, // 31: chat.v1.UserUpdated.user:type_name -> chat.v1.User
+	39, // 32: chat.v1.RoomUpdated.room:type_name -> chat.v1.Room
+	39, // 33: chat.v1.RoomListed.room:type_name -> chat.v1.Room
+	41, // 34: chat.v1.Ready.user:type_name -> chat.v1.User
+	23, // 35: chat.v1.Ready.cursors:type_name -> chat.v1.RoomCursor
+	27, // 36: chat.v1.ClientFrame.auth:type_name -> chat.v1.Auth
+	28, // 37: chat.v1.ClientFrame.resume:type_name -> chat.v1.Resume
+	29, // 38: chat.v1.ClientFrame.typing:type_name -> chat.v1.TypingFrame
+	30, // 39: chat.v1.ClientFrame.ping:type_name -> chat.v1.Ping
+	23, // 40: chat.v1.Auth.resume:type_name -> chat.v1.RoomCursor
+	23, // 41: chat.v1.Resume.rooms:type_name -> chat.v1.RoomCursor
+	24, // 42: chat.v1.ServerFrame.ready:type_name -> chat.v1.Ready
+	0,  // 43: chat.v1.ServerFrame.event:type_name -> chat.v1.Event
+	33, // 44: chat.v1.ServerFrame.error:type_name -> chat.v1.Error
+	31, // 45: chat.v1.ServerFrame.pong:type_name -> chat.v1.Pong
+	25, // 46: chat.v1.ServerFrame.reconnect:type_name -> chat.v1.Reconnect
+	32, // 47: chat.v1.ServerFrames.frames:type_name -> chat.v1.ServerFrame
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_chat_v1_event_proto_init() }
@@ -2615,14 +2687,15 @@ func file_chat_v1_event_proto_init() {
 		(*Event_BlockChanged)(nil),
 		(*Event_UserUpdated)(nil),
 		(*Event_RoomUpdated)(nil),
+		(*Event_RoomListed)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[25].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[26].OneofWrappers = []any{
 		(*ClientFrame_Auth)(nil),
 		(*ClientFrame_Resume)(nil),
 		(*ClientFrame_Typing)(nil),
 		(*ClientFrame_Ping)(nil),
 	}
-	file_chat_v1_event_proto_msgTypes[31].OneofWrappers = []any{
+	file_chat_v1_event_proto_msgTypes[32].OneofWrappers = []any{
 		(*ServerFrame_Ready)(nil),
 		(*ServerFrame_Event)(nil),
 		(*ServerFrame_Error)(nil),
@@ -2635,7 +2708,7 @@ func file_chat_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_v1_event_proto_rawDesc), len(file_chat_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

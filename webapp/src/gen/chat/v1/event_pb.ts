@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/event.proto.
  */
 export const file_chat_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIoAJCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASMAoObWVzc2FnZV9lZGl0ZWQYDCABKAsyFi5jaGF0LnYxLk1lc3NhZ2VFZGl0ZWRIABIyCg9tZXNzYWdlX2RlbGV0ZWQYDSABKAsyFy5jaGF0LnYxLk1lc3NhZ2VEZWxldGVkSAASMAoOcmVhY3Rpb25fYWRkZWQYDiABKAsyFi5jaGF0LnYxLlJlYWN0aW9uQWRkZWRIABI0ChByZWFjdGlvbl9yZW1vdmVkGA8gASgLMhguY2hhdC52MS5SZWFjdGlvblJlbW92ZWRIABIqCgtyZWFkX21hcmtlchgQIAEoCzITLmNoYXQudjEuUmVhZE1hcmtlckgAEiwKDHJlYWRfcmVjZWlwdBgRIAEoCzIULmNoYXQudjEuUmVhZFJlY2VpcHRIABI0ChBzZXR0aW5nc19jaGFuZ2VkGBIgASgLMhguY2hhdC52MS5TZXR0aW5nc0NoYW5nZWRIABIsCgxtdXRlX2NoYW5nZWQYEyABKAsyFC5jaGF0LnYxLk11dGVDaGFuZ2VkSAASQQoXZnJpZW5kX3JlcXVlc3RfcmVjZWl2ZWQYFCABKAsyHi5jaGF0LnYxLkZyaWVuZFJlcXVlc3RSZWNlaXZlZEgAEkEKF2ZyaWVuZF9yZXF1ZXN0X2Fuc3dlcmVkGBUgASgLMh4uY2hhdC52MS5GcmllbmRSZXF1ZXN0QW5zd2VyZWRIABIwCg5mcmllbmRfcmVtb3ZlZBgWIAEoCzIWLmNoYXQudjEuRnJpZW5kUmVtb3ZlZEgAEi4KDWJsb2NrX2NoYW5nZWQYFyABKAsyFS5jaGF0LnYxLkJsb2NrQ2hhbmdlZEgAEiwKDHVzZXJfdXBkYXRlZBgYIAEoCzIULmNoYXQudjEuVXNlclVwZGF0ZWRIABIsCgxyb29tX3VwZGF0ZWQYGSABKAsyFC5jaGF0LnYxLlJvb21VcGRhdGVkSAASDwoHdXNlcl9pZBgLIAEoA0IGCgRraW5kIjMKDk1lc3NhZ2VDcmVhdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiMgoNTWVzc2FnZUVkaXRlZBIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIjYKDk1lc3NhZ2VEZWxldGVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMiVQoNUmVhY3Rpb25BZGRlZBIPCgdyb29tX2lkGAEgASgDEhMKC21lc3NhZ2Vfc2VxGAIgASgDEg0KBWVtb2ppGAMgASgJEg8KB3VzZXJfaWQYBCABKAMiVwoPUmVhY3Rpb25SZW1vdmVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMSDQoFZW1vamkYAyABKAkSDwoHdXNlcl9pZBgEIAEoAyIvCgpSZWFkTWFya2VyEg8KB3Jvb21faWQYASABKAMSEAoIcmVhZF9zZXEYAiABKAMiNgoPU2V0dGluZ3NDaGFuZ2VkEiMKCHNldHRpbmdzGAEgASgLMhEuY2hhdC52MS5TZXR0aW5ncyItCgtNdXRlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg0KBW11dGVkGAIgASgIIkAKDE1lbWJlckpvaW5lZBIPCgdyb29tX2lkGAEgASgDEh8KBm1lbWJlchgCIAEoCzIPLmNoYXQudjEuTWVtYmVyIi4KCk1lbWJlckxlZnQSDwoHcm9vbV9pZBgBIAEoAxIPCgd1c2VyX2lkGAIgASgDIkMKD1ByZXNlbmNlQ2hhbmdlZBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMSDgoGb25saW5lGAMgASgIIioKBlR5cGluZxIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiRAoMVG9vRmFyQmVoaW5kEg8KB3Jvb21faWQYASABKAMSEQoJYWZ0ZXJfc2VxGAIgASgDEhAKCGxhc3Rfc2VxGAMgASgDIigKCVJvb21BZGRlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIh4KC1Jvb21SZW1vdmVkEg8KB3Jvb21faWQYASABKAMiUgoVRnJpZW5kUmVxdWVzdFJlY2VpdmVkEicKB3JlcXVlc3QYASABKAsyFi5jaGF0LnYxLkZyaWVuZFJlcXVlc3QSEAoIb3V0Z29pbmcYAiABKAgiRgoVRnJpZW5kUmVxdWVzdEFuc3dlcmVkEhsKBHVzZXIYASABKAsyDS5jaGF0LnYxLlVzZXISEAoIYWNjZXB0ZWQYAiABKAgiIAoNRnJpZW5kUmVtb3ZlZBIPCgd1c2VyX2lkGAEgASgDIjwKDEJsb2NrQ2hhbmdlZBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyEg8KB2Jsb2NrZWQYAiABKAgiKgoLVXNlclVwZGF0ZWQSGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlciIqCgtSb29tVXBkYXRlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIkIKClJvb21DdXJzb3ISGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIaCglhZnRlcl9zZXEYAiABKANCB7pIBCICKAAicAoFUmVhZHkSGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIQCghyb29tX2lkcxgCIAMoAxISCgpzZXNzaW9uX2lkGAMgASgJEiQKB2N1cnNvcnMYBCADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3IiLQoJUmVjb25uZWN0EhAKCGRlbGF5X21zGAEgASgDEg4KBnJlYXNvbhgCIAEoCSKlAQoLQ2xpZW50RnJhbWUSHQoEYXV0aBgBIAEoCzINLmNoYXQudjEuQXV0aEgAEiEKBnJlc3VtZRgCIAEoCzIPLmNoYXQudjEuUmVzdW1lSAASJgoGdHlwaW5nGAMgASgLMhQuY2hhdC52MS5UeXBpbmdGcmFtZUgAEh0KBHBpbmcYBCABKAsyDS5jaGF0LnYxLlBpbmdIAEINCgRraW5kEgW6SAIIASJRCgRBdXRoEhkKBXRva2VuGAEgASgJQgq6SAdyBRABGIAgEi4KBnJlc3VtZRgCIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIjcKBlJlc3VtZRItCgVyb29tcxgBIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIicKC1R5cGluZ0ZyYW1lEhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiBgoEUGluZyIGCgRQb25nIsABCgtTZXJ2ZXJGcmFtZRIfCgVyZWFkeRgBIAEoCzIOLmNoYXQudjEuUmVhZHlIABIfCgVldmVudBgCIAEoCzIOLmNoYXQudjEuRXZlbnRIABIfCgVlcnJvchgDIAEoCzIOLmNoYXQudjEuRXJyb3JIABIdCgRwb25nGAQgASgLMg0uY2hhdC52MS5Qb25nSAASJwoJcmVjb25uZWN0GAUgASgLMhIuY2hhdC52MS5SZWNvbm5lY3RIAEIGCgRraW5kIiYKBUVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSI0CgxTZXJ2ZXJGcmFtZXMSJAoGZnJhbWVzGAEgAygLMhQuY2hhdC52MS5TZXJ2ZXJGcmFtZUKOAQoLY29tLmNoYXQudjFCCkV2ZW50UHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types]);
+  fileDesc("ChNjaGF0L3YxL2V2ZW50LnByb3RvEgdjaGF0LnYxIqwJCgVFdmVudBIPCgdyb29tX2lkGAEgASgDEgsKA3NlcRgCIAEoAxIyCg9tZXNzYWdlX2NyZWF0ZWQYAyABKAsyFy5jaGF0LnYxLk1lc3NhZ2VDcmVhdGVkSAASLgoNbWVtYmVyX2pvaW5lZBgEIAEoCzIVLmNoYXQudjEuTWVtYmVySm9pbmVkSAASKgoLbWVtYmVyX2xlZnQYBSABKAsyEy5jaGF0LnYxLk1lbWJlckxlZnRIABI0ChBwcmVzZW5jZV9jaGFuZ2VkGAYgASgLMhguY2hhdC52MS5QcmVzZW5jZUNoYW5nZWRIABIhCgZ0eXBpbmcYByABKAsyDy5jaGF0LnYxLlR5cGluZ0gAEi8KDnRvb19mYXJfYmVoaW5kGAggASgLMhUuY2hhdC52MS5Ub29GYXJCZWhpbmRIABIoCgpyb29tX2FkZGVkGAkgASgLMhIuY2hhdC52MS5Sb29tQWRkZWRIABIsCgxyb29tX3JlbW92ZWQYCiABKAsyFC5jaGF0LnYxLlJvb21SZW1vdmVkSAASMAoObWVzc2FnZV9lZGl0ZWQYDCABKAsyFi5jaGF0LnYxLk1lc3NhZ2VFZGl0ZWRIABIyCg9tZXNzYWdlX2RlbGV0ZWQYDSABKAsyFy5jaGF0LnYxLk1lc3NhZ2VEZWxldGVkSAASMAoOcmVhY3Rpb25fYWRkZWQYDiABKAsyFi5jaGF0LnYxLlJlYWN0aW9uQWRkZWRIABI0ChByZWFjdGlvbl9yZW1vdmVkGA8gASgLMhguY2hhdC52MS5SZWFjdGlvblJlbW92ZWRIABIqCgtyZWFkX21hcmtlchgQIAEoCzITLmNoYXQudjEuUmVhZE1hcmtlckgAEiwKDHJlYWRfcmVjZWlwdBgRIAEoCzIULmNoYXQudjEuUmVhZFJlY2VpcHRIABI0ChBzZXR0aW5nc19jaGFuZ2VkGBIgASgLMhguY2hhdC52MS5TZXR0aW5nc0NoYW5nZWRIABIsCgxtdXRlX2NoYW5nZWQYEyABKAsyFC5jaGF0LnYxLk11dGVDaGFuZ2VkSAASQQoXZnJpZW5kX3JlcXVlc3RfcmVjZWl2ZWQYFCABKAsyHi5jaGF0LnYxLkZyaWVuZFJlcXVlc3RSZWNlaXZlZEgAEkEKF2ZyaWVuZF9yZXF1ZXN0X2Fuc3dlcmVkGBUgASgLMh4uY2hhdC52MS5GcmllbmRSZXF1ZXN0QW5zd2VyZWRIABIwCg5mcmllbmRfcmVtb3ZlZBgWIAEoCzIWLmNoYXQudjEuRnJpZW5kUmVtb3ZlZEgAEi4KDWJsb2NrX2NoYW5nZWQYFyABKAsyFS5jaGF0LnYxLkJsb2NrQ2hhbmdlZEgAEiwKDHVzZXJfdXBkYXRlZBgYIAEoCzIULmNoYXQudjEuVXNlclVwZGF0ZWRIABIsCgxyb29tX3VwZGF0ZWQYGSABKAsyFC5jaGF0LnYxLlJvb21VcGRhdGVkSAASKgoLcm9vbV9saXN0ZWQYGiABKAsyEy5jaGF0LnYxLlJvb21MaXN0ZWRIABIPCgd1c2VyX2lkGAsgASgDQgYKBGtpbmQiMwoOTWVzc2FnZUNyZWF0ZWQSIQoHbWVzc2FnZRgBIAEoCzIQLmNoYXQudjEuTWVzc2FnZSIyCg1NZXNzYWdlRWRpdGVkEiEKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2UiNgoOTWVzc2FnZURlbGV0ZWQSDwoHcm9vbV9pZBgBIAEoAxITCgttZXNzYWdlX3NlcRgCIAEoAyJVCg1SZWFjdGlvbkFkZGVkEg8KB3Jvb21faWQYASABKAMSEwoLbWVzc2FnZV9zZXEYAiABKAMSDQoFZW1vamkYAyABKAkSDwoHdXNlcl9pZBgEIAEoAyJXCg9SZWFjdGlvblJlbW92ZWQSDwoHcm9vbV9pZBgBIAEoAxITCgttZXNzYWdlX3NlcRgCIAEoAxINCgVlbW9qaRgDIAEoCRIPCgd1c2VyX2lkGAQgASgDIi8KClJlYWRNYXJrZXISDwoHcm9vbV9pZBgBIAEoAxIQCghyZWFkX3NlcRgCIAEoAyI2Cg9TZXR0aW5nc0NoYW5nZWQSIwoIc2V0dGluZ3MYASABKAsyES5jaGF0LnYxLlNldHRpbmdzIi0KC011dGVDaGFuZ2VkEg8KB3Jvb21faWQYASABKAMSDQoFbXV0ZWQYAiABKAgiQAoMTWVtYmVySm9pbmVkEg8KB3Jvb21faWQYASABKAMSHwoGbWVtYmVyGAIgASgLMg8uY2hhdC52MS5NZW1iZXIiLgoKTWVtYmVyTGVmdBIPCgdyb29tX2lkGAEgASgDEg8KB3VzZXJfaWQYAiABKAMiQwoPUHJlc2VuY2VDaGFuZ2VkEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAxIOCgZvbmxpbmUYAyABKAgiKgoGVHlwaW5nEg8KB3Jvb21faWQYASABKAMSDwoHdXNlcl9pZBgCIAEoAyJECgxUb29GYXJCZWhpbmQSDwoHcm9vbV9pZBgBIAEoAxIRCglhZnRlcl9zZXEYAiABKAMSEAoIbGFzdF9zZXEYAyABKAMiKAoJUm9vbUFkZGVkEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20iHgoLUm9vbVJlbW92ZWQSDwoHcm9vbV9pZBgBIAEoAyJSChVGcmllbmRSZXF1ZXN0UmVjZWl2ZWQSJwoHcmVxdWVzdBgBIAEoCzIWLmNoYXQudjEuRnJpZW5kUmVxdWVzdBIQCghvdXRnb2luZxgCIAEoCCJGChVGcmllbmRSZXF1ZXN0QW5zd2VyZWQSGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIQCghhY2NlcHRlZBgCIAEoCCIgCg1GcmllbmRSZW1vdmVkEg8KB3VzZXJfaWQYASABKAMiPAoMQmxvY2tDaGFuZ2VkEhsKBHVzZXIYASABKAsyDS5jaGF0LnYxLlVzZXISDwoHYmxvY2tlZBgCIAEoCCIqCgtVc2VyVXBkYXRlZBIbCgR1c2VyGAEgASgLMg0uY2hhdC52MS5Vc2VyIioKC1Jvb21VcGRhdGVkEhsKBHJvb20YASABKAsyDS5jaGF0LnYxLlJvb20iKQoKUm9vbUxpc3RlZBIbCgRyb29tGAEgASgLMg0uY2hhdC52MS5Sb29tIkIKClJvb21DdXJzb3ISGAoHcm9vbV9pZBgBIAEoA0IHukgEIgIgABIaCglhZnRlcl9zZXEYAiABKANCB7pIBCICKAAicAoFUmVhZHkSGwoEdXNlchgBIAEoCzINLmNoYXQudjEuVXNlchIQCghyb29tX2lkcxgCIAMoAxISCgpzZXNzaW9uX2lkGAMgASgJEiQKB2N1cnNvcnMYBCADKAsyEy5jaGF0LnYxLlJvb21DdXJzb3IiLQoJUmVjb25uZWN0EhAKCGRlbGF5X21zGAEgASgDEg4KBnJlYXNvbhgCIAEoCSKlAQoLQ2xpZW50RnJhbWUSHQoEYXV0aBgBIAEoCzINLmNoYXQudjEuQXV0aEgAEiEKBnJlc3VtZRgCIAEoCzIPLmNoYXQudjEuUmVzdW1lSAASJgoGdHlwaW5nGAMgASgLMhQuY2hhdC52MS5UeXBpbmdGcmFtZUgAEh0KBHBpbmcYBCABKAsyDS5jaGF0LnYxLlBpbmdIAEINCgRraW5kEgW6SAIIASJRCgRBdXRoEhkKBXRva2VuGAEgASgJQgq6SAdyBRABGIAgEi4KBnJlc3VtZRgCIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIjcKBlJlc3VtZRItCgVyb29tcxgBIAMoCzITLmNoYXQudjEuUm9vbUN1cnNvckIJukgGkgEDEOgHIicKC1R5cGluZ0ZyYW1lEhgKB3Jvb21faWQYASABKANCB7pIBCICIAAiBgoEUGluZyIGCgRQb25nIsABCgtTZXJ2ZXJGcmFtZRIfCgVyZWFkeRgBIAEoCzIOLmNoYXQudjEuUmVhZHlIABIfCgVldmVudBgCIAEoCzIOLmNoYXQudjEuRXZlbnRIABIfCgVlcnJvchgDIAEoCzIOLmNoYXQudjEuRXJyb3JIABIdCgRwb25nGAQgASgLMg0uY2hhdC52MS5Qb25nSAASJwoJcmVjb25uZWN0GAUgASgLMhIuY2hhdC52MS5SZWNvbm5lY3RIAEIGCgRraW5kIiYKBUVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSI0CgxTZXJ2ZXJGcmFtZXMSJAoGZnJhbWVzGAEgAygLMhQuY2hhdC52MS5TZXJ2ZXJGcmFtZUKOAQoLY29tLmNoYXQudjFCCkV2ZW50UHJvdG9QAVo2Z2l0aHViLmNvbS9wYXJsZXktY2hhdC9wYXJsZXkvZ2VuL3Byb3RvL2NoYXQvdjE7Y2hhdHYxogIDQ1hYqgIHQ2hhdC5WMcoCB0NoYXRcVjHiAhNDaGF0XFYxXEdQQk1ldGFkYXRh6gIIQ2hhdDo6VjFiBnByb3RvMw", [file_buf_validate_validate, file_chat_v1_types]);
 
 /**
  * Event is something that happened in a room the user belongs to, or to
@@ -174,6 +174,12 @@ export type Event = Message<"chat.v1.Event"> & {
      */
     value: RoomUpdated;
     case: "roomUpdated";
+  } | {
+    /**
+     * @generated from field: chat.v1.RoomListed room_listed = 26;
+     */
+    value: RoomListed;
+    case: "roomListed";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -708,6 +714,28 @@ export const RoomUpdatedSchema: GenMessage<RoomUpdated> = /*@__PURE__*/
   messageDesc(file_chat_v1_event, 21);
 
 /**
+ * RoomListed says a public room was created, renamed, or its member count
+ * changed: for every user's room directory, members or not. It goes to
+ * every live connection (room_id is the room, user_id 0), at most about
+ * once a second per room, and carries no read state: joined is false.
+ *
+ * @generated from message chat.v1.RoomListed
+ */
+export type RoomListed = Message<"chat.v1.RoomListed"> & {
+  /**
+   * @generated from field: chat.v1.Room room = 1;
+   */
+  room?: Room | undefined;
+};
+
+/**
+ * Describes the message chat.v1.RoomListed.
+ * Use `create(RoomListedSchema)` to create a new message.
+ */
+export const RoomListedSchema: GenMessage<RoomListed> = /*@__PURE__*/
+  messageDesc(file_chat_v1_event, 22);
+
+/**
  * RoomCursor is the last seq a client has seen in a room.
  *
  * @generated from message chat.v1.RoomCursor
@@ -729,7 +757,7 @@ export type RoomCursor = Message<"chat.v1.RoomCursor"> & {
  * Use `create(RoomCursorSchema)` to create a new message.
  */
 export const RoomCursorSchema: GenMessage<RoomCursor> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 22);
+  messageDesc(file_chat_v1_event, 23);
 
 /**
  * Ready opens a live connection: events follow.
@@ -771,7 +799,7 @@ export type Ready = Message<"chat.v1.Ready"> & {
  * Use `create(ReadySchema)` to create a new message.
  */
 export const ReadySchema: GenMessage<Ready> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 23);
+  messageDesc(file_chat_v1_event, 24);
 
 /**
  * Reconnect asks the client to reconnect after delay_ms and resume, because
@@ -796,7 +824,7 @@ export type Reconnect = Message<"chat.v1.Reconnect"> & {
  * Use `create(ReconnectSchema)` to create a new message.
  */
 export const ReconnectSchema: GenMessage<Reconnect> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 24);
+  messageDesc(file_chat_v1_event, 25);
 
 /**
  * ClientFrame is one WebSocket frame from the client.
@@ -839,7 +867,7 @@ export type ClientFrame = Message<"chat.v1.ClientFrame"> & {
  * Use `create(ClientFrameSchema)` to create a new message.
  */
 export const ClientFrameSchema: GenMessage<ClientFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 25);
+  messageDesc(file_chat_v1_event, 26);
 
 /**
  * Auth authenticates a browser's connection; it must be the first frame.
@@ -867,7 +895,7 @@ export type Auth = Message<"chat.v1.Auth"> & {
  * Use `create(AuthSchema)` to create a new message.
  */
 export const AuthSchema: GenMessage<Auth> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 26);
+  messageDesc(file_chat_v1_event, 27);
 
 /**
  * Resume asks for everything after each cursor. While a room is replayed,
@@ -891,7 +919,7 @@ export type Resume = Message<"chat.v1.Resume"> & {
  * Use `create(ResumeSchema)` to create a new message.
  */
 export const ResumeSchema: GenMessage<Resume> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 27);
+  messageDesc(file_chat_v1_event, 28);
 
 /**
  * TypingFrame says the user is typing in a room.
@@ -910,7 +938,7 @@ export type TypingFrame = Message<"chat.v1.TypingFrame"> & {
  * Use `create(TypingFrameSchema)` to create a new message.
  */
 export const TypingFrameSchema: GenMessage<TypingFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 28);
+  messageDesc(file_chat_v1_event, 29);
 
 /**
  * Ping asks for a Pong.
@@ -925,7 +953,7 @@ export type Ping = Message<"chat.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 29);
+  messageDesc(file_chat_v1_event, 30);
 
 /**
  * Pong answers a Ping.
@@ -940,7 +968,7 @@ export type Pong = Message<"chat.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 30);
+  messageDesc(file_chat_v1_event, 31);
 
 /**
  * ServerFrame is one WebSocket frame from the server. Without a subprotocol
@@ -991,7 +1019,7 @@ export type ServerFrame = Message<"chat.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 31);
+  messageDesc(file_chat_v1_event, 32);
 
 /**
  * Error reports a refused frame or why the server closes the connection.
@@ -1017,7 +1045,7 @@ export type Error = Message<"chat.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 32);
+  messageDesc(file_chat_v1_event, 33);
 
 /**
  * ServerFrames is one WebSocket message from the server on a batch
@@ -1040,5 +1068,5 @@ export type ServerFrames = Message<"chat.v1.ServerFrames"> & {
  * Use `create(ServerFramesSchema)` to create a new message.
  */
 export const ServerFramesSchema: GenMessage<ServerFrames> = /*@__PURE__*/
-  messageDesc(file_chat_v1_event, 33);
+  messageDesc(file_chat_v1_event, 34);
 
