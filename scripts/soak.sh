@@ -28,7 +28,7 @@ go build -o bin/chatbench ./cmd/chatbench
 raise_fd_limit
 echo "==> starting chatd on :$port (database parley_soak, Redis prefix soak:)"
 export PARLEY_MYSQL_DSN='root@tcp(127.0.0.1:3306)/parley_soak?parseTime=true' PARLEY_REDIS_PREFIX=soak: \
-  PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s PARLEY_MAX_CONNS_PER_IP=100000
+  PARLEY_LIMIT_SEND=100000/100s PARLEY_LIMIT_CALLS=100000/100s PARLEY_LIMIT_CREATE_ROOM=100000/100s PARLEY_MAX_CONNS_PER_IP=100000
 trap 'kill ${CHATD_PID:-} ${sampler:-} 2>/dev/null || true' EXIT
 start_chatd bin/chatd "$port" "$out.chatd.log"
 # The admin listener took a free port; its log line says which.

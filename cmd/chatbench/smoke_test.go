@@ -16,6 +16,7 @@ var smokeEnv = map[string]string{
 	"PARLEY_MAX_CONNS_PER_USER": "20",
 	"PARLEY_LIMIT_SEND":         "100000/100s",
 	"PARLEY_LIMIT_CALLS":        "100000/100s",
+	"PARLEY_LIMIT_CREATE_ROOM":  "100000/100s",
 	"PARLEY_LOG_LEVEL":          "info",
 }
 

@@ -140,6 +140,7 @@ func ParseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	rate(&c.Limits.CallsPerUser, "limit-calls", "PARLEY_LIMIT_CALLS", "100/5s", "RPCs per user, or per address before login")
 	rate(&c.UploadRate, "limit-upload", "PARLEY_LIMIT_UPLOAD", "30/1m", "uploads per user")
 	rate(&c.Limits.FriendRequestsPerUser, "limit-friend-request", "PARLEY_LIMIT_FRIEND_REQUEST", "20/1h", "friend requests per user")
+	rate(&c.Limits.RoomsPerUser, "limit-create-room", "PARLEY_LIMIT_CREATE_ROOM", "30/10m", "rooms created or conversations opened per user")
 	if err := parsePrefixes(env("PARLEY_TRUSTED_PROXIES", ""), &c.Limits.TrustedProxies); err != nil {
 		bad = append(bad, err)
 	}

@@ -330,6 +330,26 @@ func TestFriendRequestsAreLimited(t *testing.T) {
 	wantError(t, err, connect.CodeResourceExhausted, "too many friend requests")
 }
 
+// TestRoomCreationIsLimited: a new public room is told to every connected
+// user, so creating rooms (and opening conversations) is limited per user.
+func TestRoomCreationIsLimited(t *testing.T) {
+	env := testenv.ServerEnv(t)
+	env["PARLEY_LIMIT_CREATE_ROOM"] = "2/1h"
+	srv := testenv.Start(t, env)
+	maker := testenv.NewClient(srv, testenv.Protocols[0])
+	maker.Signup(t, "roommaker")
+	testenv.NewClient(srv, testenv.Protocols[0]).Signup(t, "roomfriend")
+	for _, name := range []string{"first", "second"} {
+		if _, err := maker.Rooms.CreateRoom(context.Background(), &chatv1.CreateRoomRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := maker.Rooms.CreateRoom(context.Background(), &chatv1.CreateRoomRequest{Name: "third"})
+	wantError(t, err, connect.CodeResourceExhausted, "creating rooms too fast")
+	_, err = maker.Rooms.OpenDirect(context.Background(), &chatv1.OpenDirectRequest{Usernames: []string{"roomfriend"}})
+	wantError(t, err, connect.CodeResourceExhausted, "creating rooms too fast")
+}
+
 // nextUserEvent reads ws's events until one for the user (room 0) that
 // pick recognises, and returns it.
 func nextUserEvent[T any](t *testing.T, ws *testenv.WS, pick func(*chatv1.Event) T) T {

@@ -37,6 +37,9 @@ type Limits struct {
 	// FriendRequestsPerUser limits each user's friend requests, against
 	// spam: every request counts, a repeated or refused one too.
 	FriendRequestsPerUser ratelimit.Rate
+	// RoomsPerUser limits each user's new rooms (CreateRoom, OpenDirect):
+	// a public one is told to every connected user (RoomListed).
+	RoomsPerUser ratelimit.Rate
 	// TrustedProxies may set X-Forwarded-For; other peers are their own
 	// address.
 	TrustedProxies []netip.Prefix
@@ -67,6 +70,9 @@ func (l limits) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		case *chatv1.SendFriendRequestRequest:
 			key := fmt.Sprintf("friend:{%s}", who)
 			taken = append(taken, spendable{ratelimit.Limit{Key: key, Rate: l.FriendRequestsPerUser}, "you have sent too many friend requests"})
+		case *chatv1.CreateRoomRequest, *chatv1.OpenDirectRequest:
+			key := fmt.Sprintf("rooms:{%s}", who)
+			taken = append(taken, spendable{ratelimit.Limit{Key: key, Rate: l.RoomsPerUser}, "you are creating rooms too fast"})
 		}
 		if err := l.take(ctx, taken...); err != nil {
 			return nil, err

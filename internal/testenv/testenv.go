@@ -166,6 +166,7 @@ func ServerEnv(tb testing.TB) Env {
 		"PARLEY_LIMIT_SEND":          "100000/100s",
 		"PARLEY_LIMIT_CALLS":         "100000/100s",
 		"PARLEY_LIMIT_UPLOAD":        "100000/100s",
+		"PARLEY_LIMIT_CREATE_ROOM":   "100000/100s",
 		// Each server keeps its files in a directory of its own.
 		"PARLEY_BLOB_DIR": tb.TempDir(),
 		// Every test package shares one MariaDB and Redis under the race

@@ -82,6 +82,7 @@ export async function startServer({ env = {}, name = 'chatd' } = {}) {
     // One test seeds 70 messages through the API to build history and
     // unread counts; the default 10-per-10s send limit would stall it.
     PARLEY_LIMIT_SEND: '100000/100s',
+    PARLEY_LIMIT_CREATE_ROOM: '100000/100s',
     ...env,
   }
   for (const [k, v] of Object.entries(settings)) if (v === undefined) delete settings[k]
