@@ -162,40 +162,44 @@ func (s *Store) driverTerms(ctx context.Context, l search.Lookup) ([]search.Look
 	return out, domainError(rows.Err())
 }
 
+// relevanceWindow is how many of each driving term's newest matches
+// relevance ranks: a common word's every occurrence would have to be read
+// and sorted, and an old message that says it twice seldom beats the last
+// month's.
+const relevanceWindow = 1000
+
 // searchSQL builds the candidates' query; the lookups vary in number, so
-// sqlc cannot. Newest first it is a UNION of one key-ordered read per
-// driving term; by relevance the driving rows are summed per message.
+// sqlc cannot. It is a UNION of one key-ordered read per driving term,
+// newest first, stopped at the page (newest first) or at relevanceWindow
+// rows whose weights are then summed per message and sorted.
 func searchSQL(spec chat.SearchSpec, terms, others []search.Lookup) (string, []any) {
-	if spec.Order == chat.SearchRelevance {
-		var conds []string
-		var args []any
-		for _, l := range terms {
-			c, a := lookupSQL("t", l)
-			conds, args = append(conds, c), append(args, a...)
-		}
-		from, where, sargs := scopeSQL(spec, "("+strings.Join(conds, " OR ")+")", args, others, false)
-		q := "SELECT STRAIGHT_JOIN t.created_at, t.room_id, t.seq, CAST(SUM(t.weight) AS SIGNED) AS score FROM " + from +
-			" WHERE " + where + " GROUP BY t.created_at, t.room_id, t.seq"
-		if k := spec.From; k != nil {
-			q += " HAVING score < ? OR score = ? AND " + newerKey
-			sargs = append(sargs, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
-		}
-		return q + " ORDER BY score DESC, t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(sargs, spec.Limit)
+	relevance := spec.Order == chat.SearchRelevance
+	limit, score, union := spec.Limit, "0", " UNION "
+	if relevance {
+		limit, score, union = relevanceWindow, "t.weight", " UNION ALL "
 	}
 	var branches []string
 	var args []any
 	for _, l := range terms {
 		c, a := lookupSQL("t", l)
-		from, where, sargs := scopeSQL(spec, c, a, others, true)
-		branches = append(branches, "(SELECT STRAIGHT_JOIN t.created_at, t.room_id, t.seq, 0 AS score FROM "+from+" WHERE "+where+
+		from, where, sargs := scopeSQL(spec, c, a, others, !relevance)
+		branches = append(branches, "(SELECT STRAIGHT_JOIN t.created_at, t.room_id, t.seq, "+score+" AS score FROM "+from+" WHERE "+where+
 			" ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?)")
-		args = append(append(args, sargs...), spec.Limit)
+		args = append(append(args, sargs...), limit)
 	}
-	if len(branches) == 1 {
-		return strings.TrimSuffix(strings.TrimPrefix(branches[0], "("), ")"), args
+	rows := strings.Join(branches, union)
+	if !relevance {
+		if len(branches) == 1 {
+			return strings.TrimSuffix(strings.TrimPrefix(rows, "("), ")"), args
+		}
+		return "SELECT * FROM (" + rows + ") t ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(args, spec.Limit)
 	}
-	return "SELECT * FROM (" + strings.Join(branches, " UNION ") + ") x ORDER BY created_at DESC, room_id DESC, seq DESC LIMIT ?",
-		append(args, spec.Limit)
+	q := "SELECT t.created_at, t.room_id, t.seq, CAST(SUM(t.score) AS SIGNED) AS total FROM (" + rows + ") t GROUP BY t.created_at, t.room_id, t.seq"
+	if k := spec.From; k != nil {
+		q += " HAVING total < ? OR total = ? AND " + newerKey
+		args = append(args, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
+	}
+	return q + " ORDER BY total DESC, t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(args, spec.Limit)
 }
 
 // scopeSQL is the FROM and WHERE of the driving rows (cond): the caller's
