@@ -86,7 +86,9 @@ export const useMessagesStore = defineStore('messages', () => {
   let owner: bigint | null = null
   const box = new Outbox({
     send: async (o) =>
-      (await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId, replyToSeq: o.replyToSeq })).message,
+      (
+        await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId, replyToSeq: o.replyToSeq, attachmentIds: o.attachmentIds })
+      ).message,
     stored: (o, m) => {
       if (m) merge(o.roomId, [m])
     },
@@ -184,6 +186,34 @@ export const useMessagesStore = defineStore('messages', () => {
     return l.items.length > 0 && l.items[0].seq <= seq
   }
 
+  /**
+   * loadAround makes the room hold seq with context on both sides, e.g. to
+   * open a search hit: the page around it (ListMessages around_seq), then the
+   * pages between it and what is held, so the log stays one contiguous run;
+   * false when that gap is wider than jumpPages pages.
+   */
+  async function loadAround(roomId: bigint, seq: bigint): Promise<boolean> {
+    const l = log(roomId)
+    if (!l.loaded) await loadLatest(roomId)
+    if (find(roomId, seq)) {
+      const context = BigInt(pageSize / 2)
+      await loadBack(roomId, seq > context ? seq - context : 1n) // context above it
+      return true
+    }
+    const res = await messageClient.listMessages({ roomId, aroundSeq: seq, limit: pageSize })
+    let page = res.messages
+    for (let i = 0; i < jumpPages && page.length > 0; i++) {
+      const last = page[page.length - 1].seq
+      const held = l.items[0]?.seq
+      if (held === undefined || last + 1n >= held) {
+        merge(roomId, page)
+        return !!find(roomId, seq)
+      }
+      page = [...page, ...(await messageClient.listMessages({ roomId, afterSeq: last, limit: jumpPageSize })).messages]
+    }
+    return false
+  }
+
   /** applyEdit shows a message's new body; the reactions held stay (the event carries none). */
   function applyEdit(roomId: bigint, edited: Message): void {
     const m = find(roomId, edited.seq)
@@ -249,9 +279,9 @@ export const useMessagesStore = defineStore('messages', () => {
     await loadLatest(roomId)
   }
 
-  /** send queues a message (a reply when replyToSeq is set); the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
-  function send(roomId: bigint, body: string, replyToSeq = 0n): Outgoing {
-    return box.add(roomId, body, replyToSeq)
+  /** send queues a message (a reply when replyToSeq is set, with uploads' ids); the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
+  function send(roomId: bigint, body: string, replyToSeq = 0n, attachmentIds: readonly string[] = []): Outgoing {
+    return box.add(roomId, body, replyToSeq, attachmentIds)
   }
 
   /** retry sends a failed message again, with its original client_msg_id. */
@@ -332,6 +362,7 @@ export const useMessagesStore = defineStore('messages', () => {
     loadLatest,
     loadOlder,
     loadBack,
+    loadAround,
     applyEdit,
     applyDelete,
     applyReaction,
