@@ -73,6 +73,7 @@ export function countReaction(m: Message, emoji: string, added: boolean, mine: b
 export function tombstone(m: Message): void {
   m.deleted = true
   m.body = ''
+  m.attachments = []
   m.reactions = []
   m.mentionUserIds = []
   m.mentionsRoom = false
