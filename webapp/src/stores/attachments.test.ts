@@ -46,7 +46,7 @@ describe('attachments store', () => {
     expect(s.ready(1n)).toBe(false)
     calls[0].resolve('u1')
     calls[1].resolve('u2')
-    await settle()
+    await vi.waitFor(() => expect(s.inRoom(1n)[1].preview).toMatch(/^data:image\/png;base64,/))
     expect(s.ready(1n)).toBe(true)
     expect(s.take(1n)).toEqual(['u1', 'u2'])
     expect(s.inRoom(1n)).toEqual([])

@@ -22,7 +22,10 @@ export interface Pending {
   name: string
   size: number
   kind: AttachmentKind
-  /** An object URL of an image, for its preview; '' for others. */
+  /**
+   * An image's preview, as a data: URL (the app's Content-Security-Policy
+   * allows data: images but not blob: ones); '' for others and until read.
+   */
   preview: string
   progress: number
   state: PendingState
@@ -44,6 +47,19 @@ export function pastedName(file: File, now = new Date()): string {
   return `pasted-${stamp}.${ext}`
 }
 
+/** Images larger than this get no preview before they are stored (the thumbnail comes then). */
+export const maxPreviewBytes = 8 * 1024 * 1024
+
+/** readPreview reads an image as a data: URL; '' if it cannot. */
+function readPreview(file: Blob): Promise<string> {
+  return new Promise((resolve) => {
+    const r = new FileReader()
+    r.onload = () => resolve(typeof r.result === 'string' ? r.result : '')
+    r.onerror = () => resolve('')
+    r.readAsDataURL(file)
+  })
+}
+
 /** useAttachmentsStore holds the composer's attachments of every room. */
 export const useAttachmentsStore = defineStore('attachments', () => {
   const items = reactive<Pending[]>([])
@@ -53,13 +69,13 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   }
 
   function start(roomId: bigint, file: Blob, opts: UploadOptions, kind: AttachmentKind): Pending {
-    const preview = kind === AttachmentKind.IMAGE ? URL.createObjectURL(file) : ''
-    items.push({ key: crypto.randomUUID(), roomId, name: opts.filename, size: file.size, kind, preview, progress: 0, state: 'uploading', error: '', attachment: null, abort: () => {} })
+    items.push({ key: crypto.randomUUID(), roomId, name: opts.filename, size: file.size, kind, preview: '', progress: 0, state: 'uploading', error: '', attachment: null, abort: () => {} })
     const p = items[items.length - 1] // the reactive proxy, so progress shows
+    if (kind === AttachmentKind.IMAGE && file.size <= maxPreviewBytes) void readPreview(file).then((url) => (p.preview ||= url))
     const up = uploadFile(file, opts, (f) => (p.progress = f))
     p.abort = up.abort
     up.done.then(
-      (a) => Object.assign(p, { state: 'done', progress: 1, attachment: a }),
+      (a) => Object.assign(p, { state: 'done', progress: 1, attachment: a, preview: a.thumbnailUrl || p.preview }),
       (e) => Object.assign(p, { state: 'failed', error: describeError(e) }),
     )
     return p
@@ -81,12 +97,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
   }
 
   function drop(match: (p: Pending) => boolean): void {
-    for (let i = items.length - 1; i >= 0; i--) {
-      const p = items[i]
-      if (!match(p)) continue
-      if (p.preview) URL.revokeObjectURL(p.preview)
-      items.splice(i, 1)
-    }
+    for (let i = items.length - 1; i >= 0; i--) if (match(items[i])) items.splice(i, 1)
   }
 
   /** remove takes a file off, stopping its upload. */
