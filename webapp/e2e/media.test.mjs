@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { api, fakeMicrophone, serverLacks, serverLacksUploads, startBrowser, startServer } from './harness.mjs'
-import { newPerson as makePerson, openGeneral, password, phone, register, say, seeTimeoutMs, sees } from './people.mjs'
+import { desktop, newPerson as makePerson, openGeneral, password, phone, register, say, seeTimeoutMs, sees } from './people.mjs'
 
 let server
 let browser
@@ -45,7 +45,7 @@ before(async () => {
   server = await startServer({ env: { PARLEY_LIMIT_SEND: '100000/100s' } })
   browser = await startBrowser(fakeMicrophone)
   people.ann = await newPerson('ann_media')
-  people.bo = await newPerson('bo_media', { viewport: phone })
+  people.bo = await newPerson('bo_media')
   await register(people.ann)
   await register(people.bo)
   await openGeneral(people.ann)
@@ -79,6 +79,7 @@ describe('attachments and search', () => {
     await ann.page.getByTestId('attachment-tray').waitFor({ state: 'detached', timeout: seeTimeoutMs })
 
     await sees(bo, 'a tiny picture')
+    await bo.page.setViewportSize(phone)
     const img = lastMessage(bo).getByTestId('attachment-image').locator('img')
     await img.waitFor({ timeout: seeTimeoutMs })
     await bo.page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: seeTimeoutMs })
@@ -90,6 +91,7 @@ describe('attachments and search', () => {
     assert.ok(box && box.x >= 0 && box.x + box.width <= phone.width, 'the full image fits the phone screen')
     await bo.page.locator('.el-image-viewer__close').click()
     await full.waitFor({ state: 'detached', timeout: seeTimeoutMs })
+    await bo.page.setViewportSize(desktop)
   })
 
   it('a file attached with the button is a card the other member downloads', async (t) => {

@@ -17,6 +17,8 @@ export type { Outgoing, OutgoingState, WaitReason } from './outbox'
 
 /** How many messages one history page asks for. */
 export const pageSize = 50
+/** At most this many messages are asked for at once to sign their attachments' URLs. */
+export const signBatch = 200
 /** Jumping to an old message loads pages of this size, at most jumpPages of them. */
 export const jumpPageSize = 200
 export const jumpPages = 10
@@ -83,6 +85,8 @@ export function tombstone(m: Message): void {
 export const useMessagesStore = defineStore('messages', () => {
   const logs = reactive<Record<string, RoomLog>>({})
   const cursors = reactive<Record<string, bigint>>({})
+  /** Per room, the seqs of messages held whose attachments wait for signed URLs. */
+  const unsigned = new Map<string, Set<bigint>>()
   /** The user whose outbox this is; null before a login. */
   let owner: bigint | null = null
   const box = new Outbox({
@@ -122,7 +126,39 @@ export const useMessagesStore = defineStore('messages', () => {
     }
     const ids = new Set(msgs.map((m) => m.clientMsgId).filter(Boolean))
     if (ids.size > 0) box.settle(ids)
+    const unsignedSeqs = added.filter((m) => m.attachments.some((a) => !a.url)).map((m) => m.seq)
+    if (unsignedSeqs.length > 0) signLater(roomId, unsignedSeqs)
     return added
+  }
+
+  /**
+   * signLater gets the download URLs of messages that came without them:
+   * live events carry attachments unsigned (one encoding serves every
+   * receiver, and URLs are signed per session), so the messages are read
+   * again with ListMessages, which signs them. Messages arriving together are
+   * read in one call.
+   */
+  function signLater(roomId: bigint, seqs: readonly bigint[]): void {
+    const k = key(roomId)
+    const first = !unsigned.has(k)
+    const set = unsigned.get(k) ?? new Set<bigint>()
+    for (const s of seqs) set.add(s)
+    unsigned.set(k, set)
+    if (first) queueMicrotask(() => void sign(roomId).catch(() => {}))
+  }
+
+  async function sign(roomId: bigint): Promise<void> {
+    const k = key(roomId)
+    const seqs = [...(unsigned.get(k) ?? [])].sort((a, b) => (a < b ? -1 : 1))
+    unsigned.delete(k)
+    if (seqs.length === 0) return
+    const lo = seqs[0]
+    const span = Math.min(signBatch, Number(seqs[seqs.length - 1] - lo) + 1)
+    const res = await messageClient.listMessages({ roomId, afterSeq: lo - 1n, limit: span })
+    for (const m of res.messages) {
+      const held = find(roomId, m.seq)
+      if (held && !held.deleted) held.attachments = m.attachments
+    }
   }
 
   /** advanceCursor moves a room's resume cursor forward, never back. */
