@@ -150,7 +150,7 @@ describe('attachments and search', () => {
     await sees(bo, 'filler message 80')
 
     await bo.page.keyboard.press('Control+k')
-    await bo.page.getByTestId('search-input').locator('input').fill('你好')
+    await bo.page.getByTestId('search-input').fill('你好')
     const hit = bo.page.getByTestId('search-hit').first()
     await hit.waitFor({ timeout: seeTimeoutMs })
     assert.equal(await hit.getByTestId('search-mark').first().textContent(), '你好')
