@@ -235,6 +235,7 @@ export const en = {
   'msg.blockedMany': '{n} messages from a blocked user',
   'msg.blockedShow': 'show',
   'nav.friends': 'Friends',
+  'att.count': '📎 Attachments: {n}',
   'att.attach': 'Attach files',
   'att.drop': 'Drop files to attach them',
   'att.tooMany': 'A message can carry at most {n} attachments',

@@ -237,6 +237,7 @@ export const zhCN: Messages = {
   'msg.blockedMany': '{n} 条来自已屏蔽用户的消息',
   'msg.blockedShow': '显示',
   'nav.friends': '好友',
+  'att.count': '📎 {n} 个附件',
   'att.attach': '添加附件',
   'att.drop': '松开以添加附件',
   'att.tooMany': '一条消息最多 {n} 个附件',
