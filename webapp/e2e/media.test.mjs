@@ -127,9 +127,10 @@ describe('attachments and search', () => {
     assert.equal(bars.length, 64)
     assert.ok(bars.some((h) => h > 50), 'the fake tone shows in the waveform')
     await voice.getByTestId('voice-toggle').click()
+    await bo.page.locator('[data-testid="voice"][data-playing="true"]').waitFor({ timeout: seeTimeoutMs })
     await bo.page.waitForFunction(() => {
       const a = [...document.querySelectorAll('[data-testid="voice-audio"]')].at(-1)
-      return a && a.currentTime > 0.5
+      return a && (a.currentTime > 0.2 || a.ended)
     }, null, { timeout: seeTimeoutMs })
     // Seeking: a click at the middle of the waveform moves playback there.
     const seek = voice.getByTestId('voice-seek')
