@@ -21,6 +21,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/chat.v1.': { target: devServer, changeOrigin: true },
+      '/v1/': { target: devServer, changeOrigin: true },
       '/ws': {
         target: devServer,
         ws: true,

@@ -112,9 +112,24 @@ export async function startServer({ env = {}, name = 'chatd' } = {}) {
   }
 }
 
-/** startBrowser launches the system Chromium. */
-export function startBrowser() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs })
+/** startBrowser launches the system Chromium, with extra switches when given. */
+export function startBrowser(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...chromiumArgs, ...extraArgs] })
+}
+
+/** fakeMicrophone makes Chromium grant the microphone and feed it a test tone, for voice recording. */
+export const fakeMicrophone = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']
+
+/**
+ * serverLacksUploads says why this chatd takes no uploads ('' when it does):
+ * an empty POST /v1/uploads is refused in JSON by a server that has them, and
+ * falls through to a 404/405 (or the app's HTML page) on one that does not.
+ */
+export async function serverLacksUploads(base, token) {
+  const res = await fetch(`${base}/v1/uploads?filename=probe.txt`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain' }, body: '' })
+  const json = (res.headers.get('content-type') ?? '').includes('json')
+  if (res.status === 404 || res.status === 405 || !json) return `the server has no POST /v1/uploads yet (HTTP ${res.status})`
+  return ''
 }
 
 /** redisKeys lists this machine's Redis keys matching a glob pattern. */

@@ -232,7 +232,7 @@ describe('MessageComposer', () => {
     await ta.trigger('keydown', { key: 'Enter', shiftKey: true })
     expect(w.emitted('send')).toBeUndefined()
     await ta.trigger('keydown', { key: 'Enter' })
-    expect(w.emitted('send')).toEqual([['hello\nworld', 0n]])
+    expect(w.emitted('send')).toEqual([['hello\nworld', 0n, []]])
     expect((ta.element as HTMLTextAreaElement).value).toBe('')
   })
 
@@ -273,7 +273,7 @@ describe('MessageComposer', () => {
     const ta = w.get('textarea')
     await ta.setValue('the answer')
     await ta.trigger('keydown', { key: 'Enter' })
-    expect(w.emitted('send')).toEqual([['the answer', 9n]])
+    expect(w.emitted('send')).toEqual([['the answer', 9n, []]])
   })
 
   it('keeps each room’s draft across switches and reloads', async () => {

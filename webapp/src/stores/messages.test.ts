@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { Code, ConnectError } from '@connectrpc/connect'
+import { create } from '@bufbuild/protobuf'
 import { msg } from '@/test/factories'
+import { AttachmentKind, AttachmentSchema, type Message } from '@/gen/chat/v1/types_pb'
 
 const api = vi.hoisted(() => ({
   sendMessage: vi.fn(),
@@ -35,6 +37,40 @@ describe('mergeBySeq', () => {
   it('OK: nothing new keeps the same array', () => {
     const into = [msg(1, 1)]
     expect(mergeBySeq(into, [msg(1, 1)]).items).toBe(into)
+  })
+})
+
+function withFile(m: Message, url: string): Message {
+  m.attachments = [create(AttachmentSchema, { id: `a${m.seq}`, kind: AttachmentKind.FILE, filename: 'f.txt', url })]
+  return m
+}
+
+describe('attachment URLs and jumps', () => {
+  it('reads again, in one call, the live messages whose attachments came unsigned', async () => {
+    const s = useMessagesStore()
+    api.listMessages.mockResolvedValue({ messages: [withFile(msg(1, 3), '/v1/files/a3?sig=x'), msg(1, 4), withFile(msg(1, 5), '/v1/files/a5?sig=y')] })
+    s.merge(1n, [msg(1, 2)])
+    s.merge(1n, [withFile(msg(1, 3), '')])
+    s.merge(1n, [msg(1, 4), withFile(msg(1, 5), '')])
+    await vi.waitFor(() => expect(s.find(1n, 5n)!.attachments[0].url).toBe('/v1/files/a5?sig=y'))
+    expect(s.find(1n, 3n)!.attachments[0].url).toBe('/v1/files/a3?sig=x')
+    expect(api.listMessages).toHaveBeenCalledTimes(1)
+    expect(api.listMessages.mock.calls[0][0]).toEqual(expect.objectContaining({ roomId: 1n, afterSeq: 2n, limit: 3 }))
+  })
+
+  it('loadAround opens an old message with the page around it, bridged to what is held', async () => {
+    const s = useMessagesStore()
+    const run = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => msg(1, from + i))
+    api.listMessages
+      .mockResolvedValueOnce({ messages: run(251, 300), hasMore: true }) // the newest page
+      .mockResolvedValueOnce({ messages: run(75, 124) }) // around 100
+      .mockResolvedValueOnce({ messages: run(125, 250) }) // the gap, after 124
+    expect(await s.loadAround(1n, 100n)).toBe(true)
+    expect(api.listMessages.mock.calls[1][0]).toEqual(expect.objectContaining({ aroundSeq: 100n }))
+    expect(api.listMessages.mock.calls[2][0]).toEqual(expect.objectContaining({ afterSeq: 124n }))
+    const items = s.log(1n).items
+    expect(Number(items[0].seq)).toBe(75)
+    expect(items.length).toBe(226) // one contiguous run, 75 to 300
   })
 })
 

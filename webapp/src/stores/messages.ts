@@ -17,6 +17,8 @@ export type { Outgoing, OutgoingState, WaitReason } from './outbox'
 
 /** How many messages one history page asks for. */
 export const pageSize = 50
+/** At most this many messages are asked for at once to sign their attachments' URLs. */
+export const signBatch = 200
 /** Jumping to an old message loads pages of this size, at most jumpPages of them. */
 export const jumpPageSize = 200
 export const jumpPages = 10
@@ -73,6 +75,7 @@ export function countReaction(m: Message, emoji: string, added: boolean, mine: b
 export function tombstone(m: Message): void {
   m.deleted = true
   m.body = ''
+  m.attachments = []
   m.reactions = []
   m.mentionUserIds = []
   m.mentionsRoom = false
@@ -82,11 +85,15 @@ export function tombstone(m: Message): void {
 export const useMessagesStore = defineStore('messages', () => {
   const logs = reactive<Record<string, RoomLog>>({})
   const cursors = reactive<Record<string, bigint>>({})
+  /** Per room, the seqs of messages held whose attachments wait for signed URLs. */
+  const unsigned = new Map<string, Set<bigint>>()
   /** The user whose outbox this is; null before a login. */
   let owner: bigint | null = null
   const box = new Outbox({
     send: async (o) =>
-      (await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId, replyToSeq: o.replyToSeq })).message,
+      (
+        await messageClient.sendMessage({ roomId: o.roomId, body: o.body, clientMsgId: o.clientMsgId, replyToSeq: o.replyToSeq, attachmentIds: o.attachmentIds })
+      ).message,
     stored: (o, m) => {
       if (m) merge(o.roomId, [m])
     },
@@ -119,7 +126,39 @@ export const useMessagesStore = defineStore('messages', () => {
     }
     const ids = new Set(msgs.map((m) => m.clientMsgId).filter(Boolean))
     if (ids.size > 0) box.settle(ids)
+    const unsignedSeqs = added.filter((m) => m.attachments.some((a) => !a.url)).map((m) => m.seq)
+    if (unsignedSeqs.length > 0) signLater(roomId, unsignedSeqs)
     return added
+  }
+
+  /**
+   * signLater gets the download URLs of messages that came without them:
+   * live events carry attachments unsigned (one encoding serves every
+   * receiver, and URLs are signed per session), so the messages are read
+   * again with ListMessages, which signs them. Messages arriving together are
+   * read in one call.
+   */
+  function signLater(roomId: bigint, seqs: readonly bigint[]): void {
+    const k = key(roomId)
+    const first = !unsigned.has(k)
+    const set = unsigned.get(k) ?? new Set<bigint>()
+    for (const s of seqs) set.add(s)
+    unsigned.set(k, set)
+    if (first) queueMicrotask(() => void sign(roomId).catch(() => {}))
+  }
+
+  async function sign(roomId: bigint): Promise<void> {
+    const k = key(roomId)
+    const seqs = [...(unsigned.get(k) ?? [])].sort((a, b) => (a < b ? -1 : 1))
+    unsigned.delete(k)
+    if (seqs.length === 0) return
+    const lo = seqs[0]
+    const span = Math.min(signBatch, Number(seqs[seqs.length - 1] - lo) + 1)
+    const res = await messageClient.listMessages({ roomId, afterSeq: lo - 1n, limit: span })
+    for (const m of res.messages) {
+      const held = find(roomId, m.seq)
+      if (held && !held.deleted) held.attachments = m.attachments
+    }
   }
 
   /** advanceCursor moves a room's resume cursor forward, never back. */
@@ -182,6 +221,34 @@ export const useMessagesStore = defineStore('messages', () => {
       else if (!(await loadOlder(roomId, jumpPageSize))) break
     }
     return l.items.length > 0 && l.items[0].seq <= seq
+  }
+
+  /**
+   * loadAround makes the room hold seq with context on both sides, e.g. to
+   * open a search hit: the page around it (ListMessages around_seq), then the
+   * pages between it and what is held, so the log stays one contiguous run;
+   * false when that gap is wider than jumpPages pages.
+   */
+  async function loadAround(roomId: bigint, seq: bigint): Promise<boolean> {
+    const l = log(roomId)
+    if (!l.loaded) await loadLatest(roomId)
+    if (find(roomId, seq)) {
+      const context = BigInt(pageSize / 2)
+      await loadBack(roomId, seq > context ? seq - context : 1n) // context above it
+      return true
+    }
+    const res = await messageClient.listMessages({ roomId, aroundSeq: seq, limit: pageSize })
+    let page = res.messages
+    for (let i = 0; i < jumpPages && page.length > 0; i++) {
+      const last = page[page.length - 1].seq
+      const held = l.items[0]?.seq
+      if (held === undefined || last + 1n >= held) {
+        merge(roomId, page)
+        return !!find(roomId, seq)
+      }
+      page = [...page, ...(await messageClient.listMessages({ roomId, afterSeq: last, limit: jumpPageSize })).messages]
+    }
+    return false
   }
 
   /** applyEdit shows a message's new body; the reactions held stay (the event carries none). */
@@ -249,9 +316,9 @@ export const useMessagesStore = defineStore('messages', () => {
     await loadLatest(roomId)
   }
 
-  /** send queues a message (a reply when replyToSeq is set); the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
-  function send(roomId: bigint, body: string, replyToSeq = 0n): Outgoing {
-    return box.add(roomId, body, replyToSeq)
+  /** send queues a message (a reply when replyToSeq is set, with uploads' ids); the outbox delivers it in order, retrying with the same client_msg_id until acknowledged. */
+  function send(roomId: bigint, body: string, replyToSeq = 0n, attachmentIds: readonly string[] = []): Outgoing {
+    return box.add(roomId, body, replyToSeq, attachmentIds)
   }
 
   /** retry sends a failed message again, with its original client_msg_id. */
@@ -332,6 +399,7 @@ export const useMessagesStore = defineStore('messages', () => {
     loadLatest,
     loadOlder,
     loadBack,
+    loadAround,
     applyEdit,
     applyDelete,
     applyReaction,

@@ -70,9 +70,9 @@ export class Outbox {
     this.now = deps.now ?? (() => Date.now())
   }
 
-  /** add queues a new message (a reply when replyToSeq is set) and returns it. */
-  add(roomId: bigint, body: string, replyToSeq = 0n): Outgoing {
-    this.items.push(outgoing({ clientMsgId: crypto.randomUUID(), roomId, body, createdAt: new Date(this.now()), replyToSeq }))
+  /** add queues a new message (a reply when replyToSeq is set, with stored uploads' ids) and returns it. */
+  add(roomId: bigint, body: string, replyToSeq = 0n, attachmentIds: readonly string[] = []): Outgoing {
+    this.items.push(outgoing({ clientMsgId: crypto.randomUUID(), roomId, body, createdAt: new Date(this.now()), replyToSeq, attachmentIds: [...attachmentIds] }))
     const o = this.items[this.items.length - 1]
     this.changed()
     this.pump(roomId)

@@ -13,6 +13,8 @@ export interface SavedMessage {
   createdAt: Date
   /** The seq of the message this one answers; 0n for none. */
   replyToSeq: bigint
+  /** Uploads sent with it (stored already, so a resend names the same ones). */
+  attachmentIds: string[]
 }
 
 interface Row {
@@ -21,6 +23,7 @@ interface Row {
   body: string
   createdAt: number
   replyToSeq?: string
+  attachmentIds?: string[]
 }
 
 const keyPrefix = 'parley.outbox.'
@@ -54,6 +57,7 @@ export async function loadOutbox(userId: bigint): Promise<SavedMessage[]> {
       body: o.body,
       createdAt: new Date(o.createdAt),
       replyToSeq: isSeq(o.replyToSeq) ? BigInt(o.replyToSeq!) : 0n,
+      attachmentIds: Array.isArray(o.attachmentIds) ? o.attachmentIds.filter((id) => typeof id === 'string') : [],
     }))
   } catch {
     return []
@@ -70,6 +74,7 @@ export function saveOutbox(userId: bigint, items: readonly SavedMessage[]): Prom
     body: o.body,
     createdAt: o.createdAt.getTime(),
     replyToSeq: o.replyToSeq.toString(),
+    attachmentIds: [...o.attachmentIds],
   }))
   writes = writes
     .then(() => (rows.length === 0 ? del(storageKey(userId), s) : set(storageKey(userId), rows, s)))
