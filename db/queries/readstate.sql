@@ -5,17 +5,16 @@
 -- The ids come from two index ranges, the public names and the user's
 -- memberships, never a scan of rooms, most of which are other people's
 -- direct rooms. role is 0 for a non-member. A member's counts come from
--- the numbers kept beside the watermark and one key lookup, the member's
--- last message, which says how many they sent (see 00003_read_counts.sql).
+-- the numbers kept beside the watermark and how many they sent, a key of
+-- room_senders (see 00003_read_counts.sql and 00007_room_senders.sql).
 SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
   r.member_count, r.kind,
   CAST(COALESCE(mine.role, 0) AS SIGNED) AS role,
   CAST(COALESCE(mine.read_seq, 0) AS SIGNED) AS read_seq,
-  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted,
+  CAST(COALESCE(mine.muted, FALSE) AS SIGNED) AS muted, mine.joined_at,
   CAST(COALESCE(r.last_seq - mine.read_seq
     - (r.change_count - mine.read_changes)
-    - (COALESCE((SELECT o.sender_no FROM messages o WHERE o.room_id = r.id AND o.sender_id = mine.user_id
-        ORDER BY o.seq DESC LIMIT 1), 0) - mine.read_own)
+    - (COALESCE(sent.sent, 0) - mine.read_own)
     - mine.unread_deleted, 0) AS SIGNED) AS unread_count,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
 FROM (
@@ -27,6 +26,7 @@ FROM (
 ) ids
 JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)
+LEFT JOIN room_senders sent ON sent.room_id = r.id AND sent.sender_id = mine.user_id
 ORDER BY r.id;
 
 -- name: GetReadState :one

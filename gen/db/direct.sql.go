@@ -104,32 +104,46 @@ func (q *Queries) HiddenMembers(ctx context.Context, roomID int64) ([]int64, err
 }
 
 const listConversationMembers = `-- name: ListConversationMembers :many
-SELECT m.room_id, m.joined_at, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.room_id, m.joined_at, u.id, u.username, u.display_name, u.status_text, u.avatar, u.created_at
 FROM memberships m JOIN users u ON u.id = m.user_id
-WHERE m.room_id IN (/*SLICE:room_ids*/?)
+WHERE m.room_id IN (/*SLICE:room_ids*/?) AND m.user_id <> ?
 `
 
-type ListConversationMembersRow struct {
-	RoomID   int64
-	JoinedAt time.Time
-	User     User
+type ListConversationMembersParams struct {
+	RoomIds []int64
+	UserID  int64
 }
 
-// The members of the direct and group rooms among a room list, in one
-// statement whatever the number of rooms: by the primary key of
-// memberships, then users'. Unordered: the store sorts them, where MySQL's
-// sort of these wide rows took a third of the statement's time.
-func (q *Queries) ListConversationMembers(ctx context.Context, roomIds []int64) ([]ListConversationMembersRow, error) {
+type ListConversationMembersRow struct {
+	RoomID      int64
+	JoinedAt    time.Time
+	ID          int64
+	Username    string
+	DisplayName string
+	StatusText  string
+	Avatar      string
+	CreatedAt   time.Time
+}
+
+// The members of the direct and group rooms among a room list but one user,
+// the caller, who is in each of them: in one statement whatever the number
+// of rooms, by the primary key of memberships, then users'. Only the
+// columns a member is shown by: a list of 450 direct rooms was 900 rows of
+// every column of users, a third of the list's time. Unordered: the store
+// sorts them, where MySQL's sort of these rows took a third of the
+// statement's time.
+func (q *Queries) ListConversationMembers(ctx context.Context, arg ListConversationMembersParams) ([]ListConversationMembersRow, error) {
 	query := listConversationMembers
 	var queryParams []interface{}
-	if len(roomIds) > 0 {
-		for _, v := range roomIds {
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
 			queryParams = append(queryParams, v)
 		}
-		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(roomIds))[1:], 1)
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
 	} else {
 		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
 	}
+	queryParams = append(queryParams, arg.UserID)
 	rows, err := q.db.QueryContext(ctx, query, queryParams...)
 	if err != nil {
 		return nil, err
@@ -141,16 +155,12 @@ func (q *Queries) ListConversationMembers(ctx context.Context, roomIds []int64) 
 		if err := rows.Scan(
 			&i.RoomID,
 			&i.JoinedAt,
-			&i.User.ID,
-			&i.User.Username,
-			&i.User.Email,
-			&i.User.DisplayName,
-			&i.User.PasswordHash,
-			&i.User.CreatedAt,
-			&i.User.ShareReadReceipts,
-			&i.User.StatusText,
-			&i.User.DmPolicy,
-			&i.User.Avatar,
+			&i.ID,
+			&i.Username,
+			&i.DisplayName,
+			&i.StatusText,
+			&i.Avatar,
+			&i.CreatedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -108,6 +108,12 @@ type Room struct {
 	MemberSet   sql.NullString
 }
 
+type RoomSender struct {
+	RoomID   int64
+	SenderID int64
+	Sent     int64
+}
+
 type SearchBacklog struct {
 	ID    int8
 	Below int64

@@ -134,32 +134,49 @@ func (s *Store) UpdateRoom(ctx context.Context, r chat.Room) error {
 }
 
 // conversationMembers fills in the members of the direct and group rooms
-// among rooms, in one statement however many there are, in the order they
-// joined.
-func (s *Store) conversationMembers(ctx context.Context, rooms []chat.Room) error {
-	at := make(map[int64]int)
+// among rooms, in the order they joined: the others in one statement
+// however many rooms there are, and the user, who joined each of these
+// rooms at joined (invalid where they are not a member), read once.
+func (s *Store) conversationMembers(ctx context.Context, userID int64, rooms []chat.Room, joined []sql.NullTime) error {
+	var ids []int64
+	var mine []int
 	for i, r := range rooms {
-		if r.Kind != chat.Channel {
-			at[r.ID] = i
+		if r.Kind == chat.Channel {
+			continue
+		}
+		ids = append(ids, r.ID)
+		if joined[i].Valid {
+			mine = append(mine, i)
 		}
 	}
-	if len(at) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
-	ids := make([]int64, 0, len(at))
-	for id := range at {
-		ids = append(ids, id)
-	}
-	rows, err := s.q.ListConversationMembers(ctx, ids)
+	rows, err := s.q.ListConversationMembers(ctx, db.ListConversationMembersParams{RoomIds: ids, UserID: userID})
 	if err != nil {
 		return domainError(err)
 	}
+	if len(mine) > 0 {
+		me, err := s.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		for _, i := range mine {
+			rows = append(rows, db.ListConversationMembersRow{RoomID: rooms[i].ID, JoinedAt: joined[i].Time,
+				ID: me.ID, Username: me.Username, DisplayName: me.DisplayName, StatusText: me.StatusText, Avatar: me.Avatar, CreatedAt: me.CreatedAt})
+		}
+	}
 	slices.SortFunc(rows, func(a, b db.ListConversationMembersRow) int {
-		return cmp.Or(cmp.Compare(a.RoomID, b.RoomID), a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.User.ID, b.User.ID))
+		return cmp.Or(cmp.Compare(a.RoomID, b.RoomID), a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.ID, b.ID))
 	})
+	at := make(map[int64]int, len(ids))
+	for i, r := range rooms {
+		at[r.ID] = i
+	}
 	for _, row := range rows {
 		r := &rooms[at[row.RoomID]]
-		r.Members = append(r.Members, toUser(row.User))
+		r.Members = append(r.Members, chat.User{ID: row.ID, Username: row.Username, DisplayName: row.DisplayName,
+			StatusText: row.StatusText, Avatar: row.Avatar, CreatedAt: row.CreatedAt})
 	}
 	return nil
 }

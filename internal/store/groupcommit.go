@@ -341,6 +341,9 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return err
 	}
+	if err := storeSenderNumbers(ctx, tx, sent); err != nil {
+		return err
+	}
 	if err := insertTerms(ctx, tx, docs); err != nil {
 		return err
 	}

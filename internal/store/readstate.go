@@ -21,7 +21,9 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 		return nil, nil, domainError(err)
 	}
 	rooms, roles := make([]chat.Room, len(rows)), make([]chat.Role, len(rows))
+	joined := make([]sql.NullTime, len(rows))
 	for i, r := range rows {
+		joined[i] = r.JoinedAt
 		roles[i] = chat.Role(r.Role)
 		rooms[i] = chat.Room{
 			ID: r.ID, Name: r.Name, Topic: r.Topic, Visibility: chat.Visibility(r.Visibility),
@@ -30,7 +32,7 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 			Kind: chat.RoomKind(r.Kind),
 		}
 	}
-	return rooms, roles, s.conversationMembers(ctx, rooms)
+	return rooms, roles, s.conversationMembers(ctx, userID, rooms, joined)
 }
 
 // RoomFor loads a room with the user's role (0 for a non-member) and read
@@ -151,8 +153,7 @@ func lockReadStates(ctx context.Context, tx *sql.Tx, keys []memberKey) (map[memb
   (SELECT r.last_seq FROM rooms r WHERE r.id = m.room_id),
   (SELECT u.share_read_receipts FROM users u WHERE u.id = m.user_id),
   (SELECT r.change_count FROM rooms r WHERE r.id = m.room_id) = m.read_changes
-    AND COALESCE((SELECT o.sender_no FROM messages o WHERE o.room_id = m.room_id AND o.sender_id = m.user_id
-      ORDER BY o.seq DESC LIMIT 1), 0) = m.read_own
+    AND COALESCE((SELECT s.sent FROM room_senders s WHERE s.room_id = m.room_id AND s.sender_id = m.user_id), 0) = m.read_own
     AND m.unread_mentions = 0
 FROM memberships m FORCE INDEX (PRIMARY) WHERE `+strings.Join(parts, " OR ")+" FOR UPDATE", args...)
 	if err != nil {

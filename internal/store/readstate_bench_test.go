@@ -100,6 +100,7 @@ func seedRoom(exec func(string, ...any), roomID, userID int64, senders string, o
 	exec(`INSERT INTO timeline_changes (room_id, seq, change_no, kind, message_seq, user_id, created_at)
 		SELECT ?, n, n DIV ?, IF(`+isDelete+`, ?, ?), IF(`+isDelete+`, n - 1, n - 2), ?, UTC_TIMESTAMP(6)
 		FROM seed_n WHERE `+isChange, roomID, seedChangeEvery, changeDeleted, changeReaction, others[0].ID)
+	seedSenders(exec, roomID)
 	exec(`UPDATE messages SET body = '' WHERE room_id = ? AND deleted`, roomID)
 	exec(`INSERT INTO mentions (room_id, seq, user_id, sender_id, position)
 		SELECT room_id, seq, IF(seq % 50 = 11, 0, ?), sender_id, 0 FROM messages
@@ -109,6 +110,13 @@ func seedRoom(exec func(string, ...any), roomID, userID int64, senders string, o
 		exec("INSERT IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 2, UTC_TIMESTAMP(6))", roomID, u)
 	}
 	exec("UPDATE rooms SET member_count = (SELECT COUNT(*) FROM memberships WHERE room_id = ?) WHERE id = ?", roomID, roomID)
+}
+
+// seedSenders counts the room's seeded messages per sender, as the send
+// batch keeps them in room_senders.
+func seedSenders(exec func(string, ...any), roomID int64) {
+	exec(`INSERT INTO room_senders (room_id, sender_id, sent)
+		SELECT room_id, sender_id, MAX(sender_no) FROM messages WHERE room_id = ? GROUP BY room_id, sender_id`, roomID)
 }
 
 // seedWatermark puts the user's watermark in the room at readSeq, with the
@@ -221,6 +229,7 @@ func seedDirectRooms(b *testing.B, st *store.Store, db *sql.DB, user chat.User) 
 		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, sender_no)
 			SELECT ?, n, IF(n % 2 = 0, ?, ?), CONCAT('direct message ', n), CONCAT('d', n), UTC_TIMESTAMP(6), (n + 1) DIV 2
 			FROM seed_n WHERE n <= ?`, roomID, user.ID, other, seedDirectEntries)
+		seedSenders(exec, roomID)
 		exec("UPDATE rooms SET last_seq = ? WHERE id = ?", seedDirectEntries, roomID)
 		seedWatermark(exec, roomID, user.ID, seedDirectEntries/2)
 		if i%seedHideEvery == 0 {

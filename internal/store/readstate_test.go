@@ -320,3 +320,38 @@ func TestCountsFollowChanges(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) { wantCounts(t, st, db, room.ID, reader) })
 	}
 }
+
+// TestSenderCountsBackfilled: a database from before room_senders gets the
+// counts of the messages already sent, so unread counts stay exact across
+// the upgrade.
+func TestSenderCountsBackfilled(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.MySQLDSN(t)
+	st, db := open(t, dsn), rawDB(t, dsn)
+	reader, writer := newUser(t, st, "reader"), newUser(t, st, "writer")
+	for _, u := range []chat.User{reader, writer} {
+		if _, _, err := st.AddMember(ctx, testenv.General, u.ID, chat.Member); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, u := range []chat.User{writer, reader, writer, reader, writer} {
+		send(t, st, testenv.General, u, fmt.Sprint(i))
+	}
+	for _, q := range []string{"DROP TABLE room_senders", "DELETE FROM goose_db_version WHERE version_id = 7"} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upgraded := open(t, dsn)
+	for _, u := range []chat.User{reader, writer} {
+		r, _, err := upgraded.RoomFor(ctx, u.ID, testenv.General)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(5 - map[int64]int{reader.ID: 2, writer.ID: 3}[u.ID]); r.UnreadCount != want {
+			t.Errorf("%s: %d unread after the upgrade, want %d (the other's messages)", u.Username, r.UnreadCount, want)
+		}
+	}
+	send(t, upgraded, testenv.General, writer, "after")
+	wantCounts(t, upgraded, db, testenv.General, reader)
+}

@@ -118,6 +118,7 @@ func seedSearch(b *testing.B, st *store.Store, dsn string) (chat.User, []int64) 
 		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, sender_no)
 			SELECT ?, s.n, ?, d.body, CONCAT('s', s.n), `+at+`, s.n FROM seed_n s JOIN seed_bodies d ON d.k = `+body,
 			room.ID, other.ID, i, room.ID)
+		seedSenders(exec, room.ID)
 		exec(`INSERT INTO message_terms (term, created_at, room_id, seq, sender_id, weight)
 			SELECT t.term, `+at+`, ?, s.n, ?, t.weight FROM seed_n s JOIN seed_terms t ON t.k = `+body,
 			i, room.ID, other.ID, room.ID)

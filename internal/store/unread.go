@@ -17,9 +17,9 @@ import (
 // delete or edit (adjustUnread again), a join (joinCounts). A move of the
 // watermark corrects its own (passWatermarks).
 
-// senderNumbers reads what the calls' messages continue from: each
-// sender's last sender_no in the room. One statement of key lookups; the
-// room rows are locked by the caller.
+// senderNumbers reads what the calls' messages continue from: how many
+// each sender has sent in the room (room_senders). One statement of key
+// lookups; the room rows are locked by the caller.
 func senderNumbers(ctx context.Context, tx *sql.Tx, calls []*appendCall) (map[memberKey]int64, error) {
 	var senders []memberKey
 	for _, c := range calls {
@@ -30,7 +30,7 @@ func senderNumbers(ctx context.Context, tx *sql.Tx, calls []*appendCall) (map[me
 	cols := make([]string, len(senders))
 	args := make([]any, 0, 2*len(senders))
 	for i, k := range senders {
-		cols[i] = "(SELECT sender_no FROM messages WHERE room_id = ? AND sender_id = ? ORDER BY seq DESC LIMIT 1)"
+		cols[i] = "(SELECT sent FROM room_senders WHERE room_id = ? AND sender_id = ?)"
 		args = append(args, k.room, k.user)
 	}
 	vals := make([]sql.NullInt64, len(cols))
@@ -46,6 +46,21 @@ func senderNumbers(ctx context.Context, tx *sql.Tx, calls []*appendCall) (map[me
 		sent[k] = vals[i].Int64
 	}
 	return sent, nil
+}
+
+// storeSenderNumbers keeps room_senders at what the batch's senders have
+// sent, in one statement. The derived table names the new values, as
+// VALUES() did before MySQL deprecated it, on MySQL and MariaDB alike.
+func storeSenderNumbers(ctx context.Context, tx *sql.Tx, sent map[memberKey]int64) error {
+	parts := make([]string, 0, len(sent))
+	args := make([]any, 0, 3*len(sent))
+	for k, n := range sent {
+		parts = append(parts, "SELECT ? AS room_id, ? AS sender_id, ? AS sent")
+		args = append(args, k.room, k.user, n)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO room_senders (room_id, sender_id, sent)
+SELECT * FROM (`+strings.Join(parts, " UNION ALL ")+`) w ON DUPLICATE KEY UPDATE sent = w.sent`, args...)
+	return domainError(err)
 }
 
 // adjustUnread corrects the counts of the members behind the message at seq
