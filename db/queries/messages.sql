@@ -30,28 +30,32 @@ WHERE m.room_id = sqlc.arg(room_id) AND m.seq > sqlc.arg(after) AND m.seq <= sql
 ORDER BY m.seq;
 
 -- name: ListMessagesAt :many
+-- The messages of these seqs in these rooms: for several rooms (a page of
+-- search hits) a superset of the pairs asked for, which the store drops,
+-- in one statement of key lookups instead of one a room.
 SELECT sqlc.embed(m), sqlc.embed(u)
 FROM messages m JOIN users u ON u.id = m.sender_id
-WHERE m.room_id = sqlc.arg(room_id) AND m.seq IN (sqlc.slice(seqs));
+WHERE m.room_id IN (sqlc.slice(room_ids)) AND m.seq IN (sqlc.slice(seqs));
 
 -- name: ListReplied :many
--- What replies show of the messages they answer.
-SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, sqlc.embed(u)
+-- What replies show of the messages they answer; rooms and seqs as in
+-- ListMessagesAt.
+SELECT m.room_id, m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, sqlc.embed(u)
 FROM messages m JOIN users u ON u.id = m.sender_id
-WHERE m.room_id = sqlc.arg(room_id) AND m.seq IN (sqlc.slice(seqs));
+WHERE m.room_id IN (sqlc.slice(room_ids)) AND m.seq IN (sqlc.slice(seqs));
 
 -- name: ListMentions :many
-SELECT seq, user_id FROM mentions
-WHERE room_id = sqlc.arg(room_id) AND seq IN (sqlc.slice(seqs))
-ORDER BY seq, position;
+SELECT room_id, seq, user_id FROM mentions
+WHERE room_id IN (sqlc.slice(room_ids)) AND seq IN (sqlc.slice(seqs))
+ORDER BY room_id, seq, position;
 
 -- name: ListReactions :many
 -- One row per message and emoji, in the order each emoji was first used.
-SELECT message_seq, emoji, COUNT(*) AS n, CAST(MAX(user_id = sqlc.arg(viewer)) AS SIGNED) AS me
+SELECT room_id, message_seq, emoji, COUNT(*) AS n, CAST(MAX(user_id = sqlc.arg(viewer)) AS SIGNED) AS me
 FROM reactions
-WHERE room_id = sqlc.arg(room_id) AND message_seq IN (sqlc.slice(seqs))
-GROUP BY message_seq, emoji
-ORDER BY message_seq, MIN(seq);
+WHERE room_id IN (sqlc.slice(room_ids)) AND message_seq IN (sqlc.slice(seqs))
+GROUP BY room_id, message_seq, emoji
+ORDER BY room_id, message_seq, MIN(seq);
 
 -- name: ListChanges :many
 SELECT * FROM timeline_changes

@@ -1,7 +1,7 @@
 -- name: ListRoomsFor :many
--- The rooms as the user sees them: with only_room 0, every public room and
--- every other room the user is in but hid; otherwise that one room
--- whatever its visibility (the caller decides what a non-member may see).
+-- The rooms as the user sees them: with all_rooms, every public room and
+-- every other room the user is in but hid; otherwise the rooms of room_ids
+-- whatever their visibility (the caller decides what a non-member may see).
 -- The ids come from two index ranges, the public names and the user's
 -- memberships, never a scan of rooms, most of which are other people's
 -- direct rooms. role is 0 for a non-member. A member's counts come from
@@ -18,11 +18,11 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
     - mine.unread_deleted, 0) AS SIGNED) AS unread_count,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
 FROM (
-  SELECT p.id FROM rooms p WHERE sqlc.arg(only_room) = 0 AND p.public_name IS NOT NULL
+  SELECT p.id FROM rooms p WHERE CAST(sqlc.arg(all_rooms) AS UNSIGNED) = 1 AND p.public_name IS NOT NULL
   UNION
-  SELECT j.room_id FROM memberships j WHERE sqlc.arg(only_room) = 0 AND j.user_id = sqlc.arg(user_id) AND NOT j.hidden
+  SELECT j.room_id FROM memberships j WHERE CAST(sqlc.arg(all_rooms) AS UNSIGNED) = 1 AND j.user_id = sqlc.arg(user_id) AND NOT j.hidden
   UNION
-  SELECT lone.id FROM rooms lone WHERE lone.id = sqlc.arg(only_room)
+  SELECT lone.id FROM rooms lone WHERE lone.id IN (sqlc.slice(room_ids))
 ) ids
 JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = sqlc.arg(user_id)

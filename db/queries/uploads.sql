@@ -15,10 +15,11 @@ SELECT * FROM uploads WHERE id = ?;
 SELECT * FROM uploads WHERE id IN (sqlc.slice(ids)) FOR UPDATE;
 
 -- name: ListAttachments :many
--- A page's attachments in one statement, in each message's order.
+-- A page's attachments in one statement, in each message's order; rooms
+-- and seqs as in ListMessagesAt.
 SELECT * FROM uploads
-WHERE room_id = sqlc.arg(room_id) AND message_seq IN (sqlc.slice(seqs))
-ORDER BY message_seq, position;
+WHERE room_id IN (sqlc.slice(room_ids)) AND message_seq IN (sqlc.slice(seqs))
+ORDER BY room_id, message_seq, position;
 
 -- name: TrashAttachments :exec
 -- A deleted message's uploads, whose blobs (the thumbnail too) are then

@@ -125,8 +125,9 @@ type ListConversationMembersRow struct {
 	CreatedAt   time.Time
 }
 
-// The members of the direct and group rooms among a room list but one user,
-// the caller, who is in each of them: in one statement whatever the number
+// The members of the direct and group rooms among a room list but the
+// caller, whom the store adds from their own membership (ListRoomsFor's
+// joined_at) rather than read once a room: in one statement whatever the number
 // of rooms, by the primary key of memberships, then users'. Only the
 // columns a member is shown by: a list of 450 direct rooms was 900 rows of
 // every column of users, a third of the list's time. Unordered: the store

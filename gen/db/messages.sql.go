@@ -426,17 +426,18 @@ func (q *Queries) ListMemberIDs(ctx context.Context, arg ListMemberIDsParams) ([
 }
 
 const listMentions = `-- name: ListMentions :many
-SELECT seq, user_id FROM mentions
-WHERE room_id = ? AND seq IN (/*SLICE:seqs*/?)
-ORDER BY seq, position
+SELECT room_id, seq, user_id FROM mentions
+WHERE room_id IN (/*SLICE:room_ids*/?) AND seq IN (/*SLICE:seqs*/?)
+ORDER BY room_id, seq, position
 `
 
 type ListMentionsParams struct {
-	RoomID int64
-	Seqs   []int64
+	RoomIds []int64
+	Seqs    []int64
 }
 
 type ListMentionsRow struct {
+	RoomID int64
 	Seq    int64
 	UserID int64
 }
@@ -444,7 +445,14 @@ type ListMentionsRow struct {
 func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error) {
 	query := listMentions
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
 	if len(arg.Seqs) > 0 {
 		for _, v := range arg.Seqs {
 			queryParams = append(queryParams, v)
@@ -461,7 +469,7 @@ func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]L
 	items := []ListMentionsRow{}
 	for rows.Next() {
 		var i ListMentionsRow
-		if err := rows.Scan(&i.Seq, &i.UserID); err != nil {
+		if err := rows.Scan(&i.RoomID, &i.Seq, &i.UserID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -542,12 +550,12 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 const listMessagesAt = `-- name: ListMessagesAt :many
 SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
-WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
+WHERE m.room_id IN (/*SLICE:room_ids*/?) AND m.seq IN (/*SLICE:seqs*/?)
 `
 
 type ListMessagesAtParams struct {
-	RoomID int64
-	Seqs   []int64
+	RoomIds []int64
+	Seqs    []int64
 }
 
 type ListMessagesAtRow struct {
@@ -555,10 +563,20 @@ type ListMessagesAtRow struct {
 	User    User
 }
 
+// The messages of these seqs in these rooms: for several rooms (a page of
+// search hits) a superset of the pairs asked for, which the store drops,
+// in one statement of key lookups instead of one a room.
 func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) ([]ListMessagesAtRow, error) {
 	query := listMessagesAt
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
 	if len(arg.Seqs) > 0 {
 		for _, v := range arg.Seqs {
 			queryParams = append(queryParams, v)
@@ -741,20 +759,21 @@ func (q *Queries) ListMessagesBetween(ctx context.Context, arg ListMessagesBetwe
 }
 
 const listReactions = `-- name: ListReactions :many
-SELECT message_seq, emoji, COUNT(*) AS n, CAST(MAX(user_id = ?) AS SIGNED) AS me
+SELECT room_id, message_seq, emoji, COUNT(*) AS n, CAST(MAX(user_id = ?) AS SIGNED) AS me
 FROM reactions
-WHERE room_id = ? AND message_seq IN (/*SLICE:seqs*/?)
-GROUP BY message_seq, emoji
-ORDER BY message_seq, MIN(seq)
+WHERE room_id IN (/*SLICE:room_ids*/?) AND message_seq IN (/*SLICE:seqs*/?)
+GROUP BY room_id, message_seq, emoji
+ORDER BY room_id, message_seq, MIN(seq)
 `
 
 type ListReactionsParams struct {
-	Viewer int64
-	RoomID int64
-	Seqs   []int64
+	Viewer  int64
+	RoomIds []int64
+	Seqs    []int64
 }
 
 type ListReactionsRow struct {
+	RoomID     int64
 	MessageSeq int64
 	Emoji      string
 	N          int64
@@ -766,7 +785,14 @@ func (q *Queries) ListReactions(ctx context.Context, arg ListReactionsParams) ([
 	query := listReactions
 	var queryParams []interface{}
 	queryParams = append(queryParams, arg.Viewer)
-	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
 	if len(arg.Seqs) > 0 {
 		for _, v := range arg.Seqs {
 			queryParams = append(queryParams, v)
@@ -784,6 +810,7 @@ func (q *Queries) ListReactions(ctx context.Context, arg ListReactionsParams) ([
 	for rows.Next() {
 		var i ListReactionsRow
 		if err := rows.Scan(
+			&i.RoomID,
 			&i.MessageSeq,
 			&i.Emoji,
 			&i.N,
@@ -803,28 +830,37 @@ func (q *Queries) ListReactions(ctx context.Context, arg ListReactionsParams) ([
 }
 
 const listReplied = `-- name: ListReplied :many
-SELECT m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.room_id, m.seq, m.deleted, LEFT(m.body, 200) AS excerpt, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
-WHERE m.room_id = ? AND m.seq IN (/*SLICE:seqs*/?)
+WHERE m.room_id IN (/*SLICE:room_ids*/?) AND m.seq IN (/*SLICE:seqs*/?)
 `
 
 type ListRepliedParams struct {
-	RoomID int64
-	Seqs   []int64
+	RoomIds []int64
+	Seqs    []int64
 }
 
 type ListRepliedRow struct {
+	RoomID  int64
 	Seq     int64
 	Deleted bool
 	Excerpt string
 	User    User
 }
 
-// What replies show of the messages they answer.
+// What replies show of the messages they answer; rooms and seqs as in
+// ListMessagesAt.
 func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]ListRepliedRow, error) {
 	query := listReplied
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
 	if len(arg.Seqs) > 0 {
 		for _, v := range arg.Seqs {
 			queryParams = append(queryParams, v)
@@ -842,6 +878,7 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 	for rows.Next() {
 		var i ListRepliedRow
 		if err := rows.Scan(
+			&i.RoomID,
 			&i.Seq,
 			&i.Deleted,
 			&i.Excerpt,

@@ -69,7 +69,8 @@ type Querier interface {
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
 	InsertUpload(ctx context.Context, arg InsertUploadParams) error
-	// A page's attachments in one statement, in each message's order.
+	// A page's attachments in one statement, in each message's order; rooms
+	// and seqs as in ListMessagesAt.
 	ListAttachments(ctx context.Context, arg ListAttachmentsParams) ([]Upload, error)
 	// The newest not yet indexed messages below the mark, locked against an
 	// edit or delete until their terms are in. A message with terms was
@@ -77,8 +78,9 @@ type Querier interface {
 	ListBacklog(ctx context.Context, arg ListBacklogParams) ([]ListBacklogRow, error)
 	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
-	// The members of the direct and group rooms among a room list but one user,
-	// the caller, who is in each of them: in one statement whatever the number
+	// The members of the direct and group rooms among a room list but the
+	// caller, whom the store adds from their own membership (ListRoomsFor's
+	// joined_at) rather than read once a room: in one statement whatever the number
 	// of rooms, by the primary key of memberships, then users'. Only the
 	// columns a member is shown by: a list of 450 direct rooms was 900 rows of
 	// every column of users, a third of the list's time. Unordered: the store
@@ -93,6 +95,9 @@ type Querier interface {
 	ListMembers(ctx context.Context, roomID int64) ([]ListMembersRow, error)
 	ListMentions(ctx context.Context, arg ListMentionsParams) ([]ListMentionsRow, error)
 	ListMessagesAfter(ctx context.Context, arg ListMessagesAfterParams) ([]ListMessagesAfterRow, error)
+	// The messages of these seqs in these rooms: for several rooms (a page of
+	// search hits) a superset of the pairs asked for, which the store drops,
+	// in one statement of key lookups instead of one a room.
 	ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) ([]ListMessagesAtRow, error)
 	// Newest first; the caller reverses the page.
 	ListMessagesBefore(ctx context.Context, arg ListMessagesBeforeParams) ([]ListMessagesBeforeRow, error)
@@ -103,11 +108,12 @@ type Querier interface {
 	ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error)
 	// How far each member who shares receipts has read, of those who read any.
 	ListReceipts(ctx context.Context, roomID int64) ([]ListReceiptsRow, error)
-	// What replies show of the messages they answer.
+	// What replies show of the messages they answer; rooms and seqs as in
+	// ListMessagesAt.
 	ListReplied(ctx context.Context, arg ListRepliedParams) ([]ListRepliedRow, error)
-	// The rooms as the user sees them: with only_room 0, every public room and
-	// every other room the user is in but hid; otherwise that one room
-	// whatever its visibility (the caller decides what a non-member may see).
+	// The rooms as the user sees them: with all_rooms, every public room and
+	// every other room the user is in but hid; otherwise the rooms of room_ids
+	// whatever their visibility (the caller decides what a non-member may see).
 	// The ids come from two index ranges, the public names and the user's
 	// memberships, never a scan of rooms, most of which are other people's
 	// direct rooms. role is 0 for a non-member. A member's counts come from

@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
@@ -88,11 +89,11 @@ SELECT r.id, r.name, r.topic, r.visibility, r.last_seq, r.created_at,
     - mine.unread_deleted, 0) AS SIGNED) AS unread_count,
   CAST(COALESCE(mine.unread_mentions, 0) AS SIGNED) AS mention_count
 FROM (
-  SELECT p.id FROM rooms p WHERE ? = 0 AND p.public_name IS NOT NULL
+  SELECT p.id FROM rooms p WHERE CAST(? AS UNSIGNED) = 1 AND p.public_name IS NOT NULL
   UNION
-  SELECT j.room_id FROM memberships j WHERE ? = 0 AND j.user_id = ? AND NOT j.hidden
+  SELECT j.room_id FROM memberships j WHERE CAST(? AS UNSIGNED) = 1 AND j.user_id = ? AND NOT j.hidden
   UNION
-  SELECT lone.id FROM rooms lone WHERE lone.id = ?
+  SELECT lone.id FROM rooms lone WHERE lone.id IN (/*SLICE:room_ids*/?)
 ) ids
 JOIN rooms r ON r.id = ids.id
 LEFT JOIN memberships mine ON mine.room_id = r.id AND mine.user_id = ?
@@ -101,8 +102,9 @@ ORDER BY r.id
 `
 
 type ListRoomsForParams struct {
-	OnlyRoom int64
+	AllRooms int64
 	UserID   int64
+	RoomIds  []int64
 }
 
 type ListRoomsForRow struct {
@@ -122,22 +124,30 @@ type ListRoomsForRow struct {
 	MentionCount int64
 }
 
-// The rooms as the user sees them: with only_room 0, every public room and
-// every other room the user is in but hid; otherwise that one room
-// whatever its visibility (the caller decides what a non-member may see).
+// The rooms as the user sees them: with all_rooms, every public room and
+// every other room the user is in but hid; otherwise the rooms of room_ids
+// whatever their visibility (the caller decides what a non-member may see).
 // The ids come from two index ranges, the public names and the user's
 // memberships, never a scan of rooms, most of which are other people's
 // direct rooms. role is 0 for a non-member. A member's counts come from
 // the numbers kept beside the watermark and how many they sent, a key of
 // room_senders (see 00003_read_counts.sql and 00007_room_senders.sql).
 func (q *Queries) ListRoomsFor(ctx context.Context, arg ListRoomsForParams) ([]ListRoomsForRow, error) {
-	rows, err := q.db.QueryContext(ctx, listRoomsFor,
-		arg.OnlyRoom,
-		arg.OnlyRoom,
-		arg.UserID,
-		arg.OnlyRoom,
-		arg.UserID,
-	)
+	query := listRoomsFor
+	var queryParams []interface{}
+	queryParams = append(queryParams, arg.AllRooms)
+	queryParams = append(queryParams, arg.AllRooms)
+	queryParams = append(queryParams, arg.UserID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
+	queryParams = append(queryParams, arg.UserID)
+	rows, err := q.db.QueryContext(ctx, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}

@@ -102,20 +102,28 @@ func (q *Queries) InsertUpload(ctx context.Context, arg InsertUploadParams) erro
 
 const listAttachments = `-- name: ListAttachments :many
 SELECT id, user_id, kind, filename, content_type, size, width, height, duration_ms, waveform, has_thumb, created_at, room_id, message_seq, position FROM uploads
-WHERE room_id = ? AND message_seq IN (/*SLICE:seqs*/?)
-ORDER BY message_seq, position
+WHERE room_id IN (/*SLICE:room_ids*/?) AND message_seq IN (/*SLICE:seqs*/?)
+ORDER BY room_id, message_seq, position
 `
 
 type ListAttachmentsParams struct {
-	RoomID sql.NullInt64
-	Seqs   []sql.NullInt64
+	RoomIds []sql.NullInt64
+	Seqs    []sql.NullInt64
 }
 
-// A page's attachments in one statement, in each message's order.
+// A page's attachments in one statement, in each message's order; rooms
+// and seqs as in ListMessagesAt.
 func (q *Queries) ListAttachments(ctx context.Context, arg ListAttachmentsParams) ([]Upload, error) {
 	query := listAttachments
 	var queryParams []interface{}
-	queryParams = append(queryParams, arg.RoomID)
+	if len(arg.RoomIds) > 0 {
+		for _, v := range arg.RoomIds {
+			queryParams = append(queryParams, v)
+		}
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
+	} else {
+		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
+	}
 	if len(arg.Seqs) > 0 {
 		for _, v := range arg.Seqs {
 			queryParams = append(queryParams, v)

@@ -15,6 +15,8 @@ type Store interface {
 	// RoomFor is the room as the user sees it: their role (0 for a
 	// non-member) and, for a member, their read state with unread counts.
 	RoomFor(ctx context.Context, userID, roomID int64) (Room, Role, error)
+	// RoomsFor is RoomFor of several rooms at once, those that exist.
+	RoomsFor(ctx context.Context, userID int64, roomIDs []int64) ([]Room, []Role, error)
 	// Role is the user's role in the room, ErrNotFound for a non-member.
 	Role(ctx context.Context, roomID, userID int64) (Role, error)
 	// AddMember reports whether the user was newly added.

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley/internal/search"
@@ -129,22 +130,26 @@ func (s *Service) verifiedHits(ctx context.Context, spec SearchSpec, q search.Qu
 		if err != nil {
 			return nil, nil, err
 		}
+		more := false
 		for _, c := range cands {
 			ranges, ok := search.Match(search.Normalize(c.Message.Body), q)
 			if !ok || c.Message.Deleted {
 				continue
 			}
 			if len(hits) == limit {
-				return hits, &keys[limit-1], nil
+				more = true
+				break
 			}
-			room, err := s.hitRoom(ctx, spec.UserID, c.Key.RoomID, rooms)
-			if err != nil {
-				return nil, nil, err
-			}
-			hits = append(hits, SearchHit{Message: c.Message, Room: room, Highlights: ranges})
+			hits = append(hits, SearchHit{Message: c.Message, Highlights: ranges})
 			keys = append(keys, c.Key)
 		}
-		if len(cands) < spec.Limit {
+		if err := s.hitRooms(ctx, spec.UserID, hits, rooms); err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case more:
+			return hits, &keys[limit-1], nil
+		case len(cands) < spec.Limit:
 			return hits, nil, nil
 		}
 		spec.From = &cands[len(cands)-1].Key
@@ -152,12 +157,24 @@ func (s *Service) verifiedHits(ctx context.Context, spec SearchSpec, q search.Qu
 	return hits, spec.From, nil
 }
 
-// hitRoom is a hit's room as the member sees it, loaded once per request.
-func (s *Service) hitRoom(ctx context.Context, userID, roomID int64, rooms map[int64]Room) (Room, error) {
-	if r, ok := rooms[roomID]; ok {
-		return r, nil
+// hitRooms fills in the hits' rooms as the member sees them, loading those
+// not loaded yet in one call.
+func (s *Service) hitRooms(ctx context.Context, userID int64, hits []SearchHit, rooms map[int64]Room) error {
+	var ids []int64
+	for _, h := range hits {
+		if _, ok := rooms[h.Message.RoomID]; !ok && !slices.Contains(ids, h.Message.RoomID) {
+			ids = append(ids, h.Message.RoomID)
+		}
 	}
-	r, err := s.roomFor(ctx, userID, roomID)
-	rooms[roomID] = r
-	return r, err
+	loaded, _, err := s.store.RoomsFor(ctx, userID, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range loaded {
+		rooms[r.ID] = r
+	}
+	for i := range hits {
+		hits[i].Room = rooms[hits[i].Message.RoomID]
+	}
+	return nil
 }

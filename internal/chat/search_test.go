@@ -42,8 +42,13 @@ func (s *searchStore) Role(_ context.Context, roomID, _ int64) (chat.Role, error
 	return chat.Member, nil
 }
 
-func (s *searchStore) RoomFor(_ context.Context, _, roomID int64) (chat.Room, chat.Role, error) {
-	return chat.Room{ID: roomID, Visibility: chat.Private}, chat.Member, nil
+func (s *searchStore) RoomsFor(_ context.Context, _ int64, roomIDs []int64) ([]chat.Room, []chat.Role, error) {
+	var rooms []chat.Room
+	var roles []chat.Role
+	for _, id := range roomIDs {
+		rooms, roles = append(rooms, chat.Room{ID: id, Visibility: chat.Private}), append(roles, chat.Member)
+	}
+	return rooms, roles, nil
 }
 
 func searchService(bodies ...string) (*chat.Service, *searchStore) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/parley-chat/parley/gen/db"
@@ -19,7 +20,7 @@ func (s *Store) MessagesAfter(ctx context.Context, viewer, roomID, afterSeq int6
 	for i, r := range rows {
 		out[i] = toMessage(r.Message, r.User)
 	}
-	return out, s.complete(ctx, roomID, viewer, out, true)
+	return out, s.complete(ctx, viewer, out, true)
 }
 
 // MessagesBefore returns the newest limit messages with seq below beforeSeq,
@@ -33,7 +34,7 @@ func (s *Store) MessagesBefore(ctx context.Context, viewer, roomID, beforeSeq in
 	for i, r := range rows {
 		out[len(rows)-1-i] = toMessage(r.Message, r.User)
 	}
-	return out, s.complete(ctx, roomID, viewer, out, true)
+	return out, s.complete(ctx, viewer, out, true)
 }
 
 // Entries returns the room log's entries in (after, upTo] as the events
@@ -58,7 +59,7 @@ func (s *Store) Entries(ctx context.Context, roomID, after, upTo int64) ([]chat.
 		return nil, err
 	}
 	all := append(msgs[:len(msgs):len(msgs)], edited...)
-	if err := s.complete(ctx, roomID, 0, all, false); err != nil {
+	if err := s.complete(ctx, 0, all, false); err != nil {
 		return nil, err
 	}
 	return mergeEntries(roomID, all[:len(msgs)], changes, all[len(msgs):]), nil
@@ -75,7 +76,7 @@ func (s *Store) editedMessages(ctx context.Context, roomID int64, changes []db.T
 	if len(seqs) == 0 {
 		return nil, nil
 	}
-	rows, err := s.q.ListMessagesAt(ctx, db.ListMessagesAtParams{RoomID: roomID, Seqs: seqs})
+	rows, err := s.q.ListMessagesAt(ctx, db.ListMessagesAtParams{RoomIds: []int64{roomID}, Seqs: seqs})
 	if err != nil {
 		return nil, domainError(err)
 	}
@@ -115,73 +116,93 @@ func changeEvent(c db.TimelineChange, edited *chat.Message) chat.Event {
 	return e
 }
 
+// msgKey names a message: its room and seq.
+type msgKey struct{ room, seq int64 }
+
+// msgKeys gathers the messages' keys as the key-set queries take them:
+// the rooms and the seqs, whose every pair the queries read (ListMessagesAt).
+type msgKeys struct {
+	rooms, seqs []int64
+}
+
+func (k *msgKeys) add(key msgKey) {
+	if !slices.Contains(k.rooms, key.room) {
+		k.rooms = append(k.rooms, key.room)
+	}
+	if !slices.Contains(k.seqs, key.seq) {
+		k.seqs = append(k.seqs, key.seq)
+	}
+}
+
 // complete fills in what a message's row does not hold: the quote of the
 // message it replies to, its mentions and, when asked, its reactions as the
-// viewer sees them.
-func (s *Store) complete(ctx context.Context, roomID, viewer int64, msgs []chat.Message, reactions bool) error {
+// viewer sees them. The messages may be of several rooms; each is one
+// statement whatever their number.
+func (s *Store) complete(ctx context.Context, viewer int64, msgs []chat.Message, reactions bool) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	at := make(map[int64][]*chat.Message, len(msgs))
-	var seqs, replied, mentioning []int64
+	at := make(map[msgKey][]*chat.Message, len(msgs))
+	var all, replied, mentioning msgKeys
 	for i := range msgs {
 		m := &msgs[i]
-		at[m.Seq] = append(at[m.Seq], m)
-		seqs = append(seqs, m.Seq)
+		k := msgKey{m.RoomID, m.Seq}
+		at[k] = append(at[k], m)
+		all.add(k)
 		if m.ReplyTo != nil {
-			replied = append(replied, m.ReplyTo.Seq)
+			replied.add(msgKey{m.RoomID, m.ReplyTo.Seq})
 		}
 		if strings.ContainsRune(m.Body, '@') {
-			mentioning = append(mentioning, m.Seq)
+			mentioning.add(k)
 		}
 	}
-	if err := s.quote(ctx, roomID, msgs, replied); err != nil {
+	if err := s.quote(ctx, msgs, replied); err != nil {
 		return err
 	}
-	if err := s.mentions(ctx, roomID, at, mentioning); err != nil {
+	if err := s.mentions(ctx, at, mentioning); err != nil {
 		return err
 	}
-	if err := s.attachments(ctx, roomID, at, seqs); err != nil {
+	if err := s.attachments(ctx, at, all); err != nil {
 		return err
 	}
 	if !reactions {
 		return nil
 	}
-	return s.reactions(ctx, roomID, viewer, at, seqs)
+	return s.reactions(ctx, viewer, at, all)
 }
 
 // quote fills in the replies' quotes.
-func (s *Store) quote(ctx context.Context, roomID int64, msgs []chat.Message, replied []int64) error {
-	if len(replied) == 0 {
+func (s *Store) quote(ctx context.Context, msgs []chat.Message, replied msgKeys) error {
+	if len(replied.seqs) == 0 {
 		return nil
 	}
-	rows, err := s.q.ListReplied(ctx, db.ListRepliedParams{RoomID: roomID, Seqs: replied})
+	rows, err := s.q.ListReplied(ctx, db.ListRepliedParams{RoomIds: replied.rooms, Seqs: replied.seqs})
 	if err != nil {
 		return domainError(err)
 	}
-	quotes := make(map[int64]chat.ReplyTo, len(rows))
+	quotes := make(map[msgKey]chat.ReplyTo, len(rows))
 	for _, r := range rows {
-		quotes[r.Seq] = chat.ReplyTo{Seq: r.Seq, Sender: toUser(r.User), Excerpt: r.Excerpt, Deleted: r.Deleted}
+		quotes[msgKey{r.RoomID, r.Seq}] = chat.ReplyTo{Seq: r.Seq, Sender: toUser(r.User), Excerpt: r.Excerpt, Deleted: r.Deleted}
 	}
 	for i := range msgs {
 		if r := msgs[i].ReplyTo; r != nil {
-			q := quotes[r.Seq]
+			q := quotes[msgKey{msgs[i].RoomID, r.Seq}]
 			msgs[i].ReplyTo = &q
 		}
 	}
 	return nil
 }
 
-func (s *Store) mentions(ctx context.Context, roomID int64, at map[int64][]*chat.Message, seqs []int64) error {
-	if len(seqs) == 0 {
+func (s *Store) mentions(ctx context.Context, at map[msgKey][]*chat.Message, keys msgKeys) error {
+	if len(keys.seqs) == 0 {
 		return nil
 	}
-	rows, err := s.q.ListMentions(ctx, db.ListMentionsParams{RoomID: roomID, Seqs: seqs})
+	rows, err := s.q.ListMentions(ctx, db.ListMentionsParams{RoomIds: keys.rooms, Seqs: keys.seqs})
 	if err != nil {
 		return domainError(err)
 	}
 	for _, r := range rows {
-		for _, m := range at[r.Seq] {
+		for _, m := range at[msgKey{r.RoomID, r.Seq}] {
 			if r.UserID == chat.RoomMention {
 				m.MentionsRoom = true
 			} else {
@@ -192,13 +213,13 @@ func (s *Store) mentions(ctx context.Context, roomID int64, at map[int64][]*chat
 	return nil
 }
 
-func (s *Store) reactions(ctx context.Context, roomID, viewer int64, at map[int64][]*chat.Message, seqs []int64) error {
-	rows, err := s.q.ListReactions(ctx, db.ListReactionsParams{Viewer: viewer, RoomID: roomID, Seqs: seqs})
+func (s *Store) reactions(ctx context.Context, viewer int64, at map[msgKey][]*chat.Message, keys msgKeys) error {
+	rows, err := s.q.ListReactions(ctx, db.ListReactionsParams{Viewer: viewer, RoomIds: keys.rooms, Seqs: keys.seqs})
 	if err != nil {
 		return domainError(err)
 	}
 	for _, r := range rows {
-		for _, m := range at[r.MessageSeq] {
+		for _, m := range at[msgKey{r.RoomID, r.MessageSeq}] {
 			m.Reactions = append(m.Reactions, chat.Reaction{Emoji: r.Emoji, Count: r.N, Me: r.Me == 1})
 		}
 	}

@@ -11,12 +11,16 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// roomsFor reads the rooms as the user sees them (see ListRoomsFor): one
-// room, or with onlyRoom 0 every visible one, with the user's role and, in
+// roomsFor reads the rooms as the user sees them (see ListRoomsFor): these
+// rooms, or with none every visible one, with the user's role and, in
 // those they are in, their watermark, mute and counts; a direct or group
 // room with its members.
-func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Room, []chat.Role, error) {
-	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, OnlyRoom: onlyRoom})
+func (s *Store) roomsFor(ctx context.Context, userID int64, roomIDs ...int64) ([]chat.Room, []chat.Role, error) {
+	all := int64(0)
+	if len(roomIDs) == 0 {
+		all = 1
+	}
+	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, AllRooms: all, RoomIds: roomIDs})
 	if err != nil {
 		return nil, nil, domainError(err)
 	}
@@ -35,10 +39,19 @@ func (s *Store) roomsFor(ctx context.Context, userID, onlyRoom int64) ([]chat.Ro
 	return rooms, roles, s.conversationMembers(ctx, userID, rooms, joined)
 }
 
+// RoomsFor loads the rooms of these ids that exist, as RoomFor does, in
+// id order, in two statements however many they are.
+func (s *Store) RoomsFor(ctx context.Context, userID int64, roomIDs []int64) ([]chat.Room, []chat.Role, error) {
+	if len(roomIDs) == 0 {
+		return nil, nil, nil
+	}
+	return s.roomsFor(ctx, userID, roomIDs...)
+}
+
 // RoomFor loads a room with the user's role (0 for a non-member) and read
 // state, unread counts included.
 func (s *Store) RoomFor(ctx context.Context, userID, roomID int64) (chat.Room, chat.Role, error) {
-	rooms, roles, err := s.roomsFor(ctx, userID, roomID)
+	rooms, roles, err := s.RoomsFor(ctx, userID, []int64{roomID})
 	if err != nil {
 		return chat.Room{}, 0, err
 	}

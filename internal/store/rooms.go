@@ -16,7 +16,7 @@ var _ chat.Store = (*Store)(nil)
 // VisibleRooms lists public rooms and the user's private rooms, with the
 // user's read state in those they are in.
 func (s *Store) VisibleRooms(ctx context.Context, userID int64) ([]chat.Room, error) {
-	rooms, _, err := s.roomsFor(ctx, userID, 0)
+	rooms, _, err := s.roomsFor(ctx, userID)
 	return rooms, err
 }
 

@@ -257,32 +257,39 @@ func lookupSQL(a string, l search.Lookup) (string, []any) {
 	return "(" + a + ".term = ?)", []any{[]byte(l.Term)}
 }
 
-// loadCandidates fills in the candidates' messages, room by room.
+// loadCandidates fills in the candidates' messages, of all their rooms at
+// once.
 func (s *Store) loadCandidates(ctx context.Context, viewer int64, cs []chat.SearchCandidate) error {
-	seqs := map[int64][]int64{}
-	for _, c := range cs {
-		seqs[c.Key.RoomID] = append(seqs[c.Key.RoomID], c.Key.Seq)
+	if len(cs) == 0 {
+		return nil
 	}
-	type at struct{ room, seq int64 }
-	found := map[at]chat.Message{}
-	for room, ss := range seqs {
-		rows, err := s.q.ListMessagesAt(ctx, db.ListMessagesAtParams{RoomID: room, Seqs: ss})
-		if err != nil {
-			return domainError(err)
+	var keys msgKeys
+	for _, c := range cs {
+		keys.add(msgKey{c.Key.RoomID, c.Key.Seq})
+	}
+	rows, err := s.q.ListMessagesAt(ctx, db.ListMessagesAtParams{RoomIds: keys.rooms, Seqs: keys.seqs})
+	if err != nil {
+		return domainError(err)
+	}
+	asked := make(map[msgKey]bool, len(cs))
+	for _, c := range cs {
+		asked[msgKey{c.Key.RoomID, c.Key.Seq}] = true
+	}
+	msgs := make([]chat.Message, 0, len(cs))
+	for _, r := range rows {
+		if asked[msgKey{r.Message.RoomID, r.Message.Seq}] {
+			msgs = append(msgs, toMessage(r.Message, r.User))
 		}
-		msgs := make([]chat.Message, len(rows))
-		for i, r := range rows {
-			msgs[i] = toMessage(r.Message, r.User)
-		}
-		if err := s.complete(ctx, room, viewer, msgs, true); err != nil {
-			return err
-		}
-		for _, m := range msgs {
-			found[at{m.RoomID, m.Seq}] = m
-		}
+	}
+	if err := s.complete(ctx, viewer, msgs, true); err != nil {
+		return err
+	}
+	found := make(map[msgKey]chat.Message, len(msgs))
+	for _, m := range msgs {
+		found[msgKey{m.RoomID, m.Seq}] = m
 	}
 	for i := range cs {
-		cs[i].Message = found[at{cs[i].Key.RoomID, cs[i].Key.Seq}]
+		cs[i].Message = found[msgKey{cs[i].Key.RoomID, cs[i].Key.Seq}]
 	}
 	return nil
 }

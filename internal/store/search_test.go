@@ -252,3 +252,51 @@ func TestSearchFindsWhatAScanFinds(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchHitsOfSeveralRooms: a page's messages come from their own rooms
+// with their own reactions, quotes and mentions, though they are read for
+// all rooms at once and the rooms share seqs.
+func TestSearchHitsOfSeveralRooms(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	other := newRoom(t, f.st, "other", f.ann)
+	first := f.post(t, f.room.ID, f.ann, "release one")
+	second := f.post(t, other.ID, f.ann, "release two")
+	if first != second {
+		t.Fatalf("the rooms' first seqs differ (%d, %d): the case needs them equal", first, second)
+	}
+	m, _, err := f.st.AppendMessage(ctx, chat.NewMessage{RoomID: other.ID, SenderID: f.ann.ID, Body: "release three @ann",
+		ClientMsgID: "reply", CreatedAt: time.Now().UTC(), ReplyToSeq: second, Mentions: mentioning(f.ann.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(t, f.st, chat.Change{Kind: chat.ReactionAdded, RoomID: f.room.ID, MessageSeq: first, UserID: f.ann.ID, Emoji: "🎉"})
+	q, err := search.Parse("release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cands, err := f.st.SearchMessages(ctx, chat.SearchSpec{UserID: f.ann.ID, Lookups: q.Lookups, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]chat.Message{}
+	for _, c := range cands {
+		if c.Message.RoomID != c.Key.RoomID || c.Message.Seq != c.Key.Seq {
+			t.Errorf("candidate %+v holds message %d/%d", c.Key, c.Message.RoomID, c.Message.Seq)
+		}
+		got[c.Message.Body] = c.Message
+	}
+	if len(got) != 3 {
+		t.Fatalf("found %d messages, want 3: %v", len(got), got)
+	}
+	if r := got["release one"].Reactions; len(r) != 1 || r[0].Emoji != "🎉" || !r[0].Me {
+		t.Errorf("release one's reactions: %+v", r)
+	}
+	if r := got["release two"].Reactions; len(r) != 0 {
+		t.Errorf("release two (same seq, other room) got reactions %+v", r)
+	}
+	three := got["release three @ann"]
+	if three.ReplyTo == nil || three.ReplyTo.Excerpt != "release two" || !slices.Equal(three.MentionUserIDs, []int64{f.ann.ID}) || three.Seq != m.Seq {
+		t.Errorf("release three: reply %+v, mentions %v", three.ReplyTo, three.MentionUserIDs)
+	}
+}

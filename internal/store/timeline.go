@@ -153,7 +153,7 @@ func rewrite(ctx context.Context, tx *sql.Tx, q *db.Queries, c chat.Change, seq 
 
 // mentionsOf reads whom the message mentions now.
 func mentionsOf(ctx context.Context, q *db.Queries, roomID, seq int64) (chat.Mentions, error) {
-	rows, err := q.ListMentions(ctx, db.ListMentionsParams{RoomID: roomID, Seqs: []int64{seq}})
+	rows, err := q.ListMentions(ctx, db.ListMentionsParams{RoomIds: []int64{roomID}, Seqs: []int64{seq}})
 	var m chat.Mentions
 	for _, r := range rows {
 		if r.UserID == chat.RoomMention {

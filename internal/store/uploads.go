@@ -125,29 +125,32 @@ func attach(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 }
 
 // attachments fills in a page's attachments with one statement.
-func (s *Store) attachments(ctx context.Context, roomID int64, at map[int64][]*chat.Message, seqs []int64) error {
-	keys := make([]sql.NullInt64, len(seqs))
-	for i, seq := range seqs {
-		keys[i] = sql.NullInt64{Int64: seq, Valid: true}
-	}
-	rows, err := s.q.ListAttachments(ctx, db.ListAttachmentsParams{RoomID: sql.NullInt64{Int64: roomID, Valid: true}, Seqs: keys})
+func (s *Store) attachments(ctx context.Context, at map[msgKey][]*chat.Message, keys msgKeys) error {
+	rows, err := s.q.ListAttachments(ctx, db.ListAttachmentsParams{RoomIds: nullInts(keys.rooms), Seqs: nullInts(keys.seqs)})
 	if err != nil {
 		return domainError(err)
 	}
 	for _, r := range rows {
-		for _, m := range at[r.MessageSeq.Int64] {
+		for _, m := range at[msgKey{r.RoomID.Int64, r.MessageSeq.Int64}] {
 			m.Attachments = append(m.Attachments, toAttachment(r))
 		}
 	}
 	return nil
 }
 
+// nullInts are ids as a nullable column compares with them.
+func nullInts(ids []int64) []sql.NullInt64 {
+	out := make([]sql.NullInt64, len(ids))
+	for i, id := range ids {
+		out[i] = sql.NullInt64{Int64: id, Valid: true}
+	}
+	return out
+}
+
 // attachmentsOf is one message's attachments, for the answers that show a
 // single message (an edit, a repeated send).
 func attachmentsOf(ctx context.Context, q *db.Queries, roomID, seq int64) ([]chat.Attachment, error) {
-	rows, err := q.ListAttachments(ctx, db.ListAttachmentsParams{
-		RoomID: sql.NullInt64{Int64: roomID, Valid: true}, Seqs: []sql.NullInt64{{Int64: seq, Valid: true}},
-	})
+	rows, err := q.ListAttachments(ctx, db.ListAttachmentsParams{RoomIds: nullInts([]int64{roomID}), Seqs: nullInts([]int64{seq})})
 	if err != nil {
 		return nil, domainError(err)
 	}
