@@ -62,7 +62,7 @@ type Store interface {
 	// SearchMessages is a page of candidates for a search: the messages
 	// having every lookup of the spec, in its order after its key, in
 	// their current state with reactions as the user sees them.
-	SearchMessages(ctx context.Context, spec SearchSpec) ([]SearchCandidate, error)
+	SearchMessages(ctx context.Context, spec SearchSpec) (SearchPage, error)
 }
 
 // ConversationStore keeps direct and group rooms and room settings.

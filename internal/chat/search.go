@@ -31,6 +31,14 @@ const (
 	// one request read the whole index; the page then ends early, with a
 	// token to go on.
 	searchRounds = 8
+	// relevanceWindow is how many of each driving term's newest rows a
+	// search by relevance ranks at first; parts common alone and seldom
+	// together may leave fewer candidates than a page, and the first page
+	// then widens it fourfold at a time up to maxRelevanceWindow. Later
+	// pages keep the first page's window (it travels in the token), so
+	// the pages are one order.
+	relevanceWindow    = 1000
+	maxRelevanceWindow = 16 * relevanceWindow
 )
 
 // SearchRequest is what SearchMessages looks for.
@@ -71,6 +79,17 @@ type SearchSpec struct {
 	Order                      SearchOrder
 	From                       *SearchKey
 	Limit                      int
+	// Window is, by relevance, how many of each driving term's newest rows
+	// in scope are ranked (relevanceWindow and up).
+	Window int
+}
+
+// SearchPage is a page of candidates. Wider tells, by relevance, that a
+// driving term has rows in scope beyond the spec's Window, so a wider one
+// could rank more; when it is false, widening would read the same rows.
+type SearchPage struct {
+	Candidates []SearchCandidate
+	Wider      bool
 }
 
 // SearchCandidate is a message the index lookups matched, in its current
@@ -104,32 +123,41 @@ func (s *Service) SearchMessages(ctx context.Context, userID int64, r SearchRequ
 		limit = DefaultSearchHits
 	}
 	limit = min(limit, MaxSearchHits)
-	from, err := decodeSearchToken(r)
+	from, window, err := decodeSearchToken(r)
 	if err != nil {
 		return nil, "", err
 	}
 	spec := SearchSpec{UserID: userID, RoomID: r.RoomID, FromUserID: r.FromUserID, After: r.After, Before: r.Before,
-		Lookups: q.Lookups, Order: r.Order, From: from, Limit: limit + 1}
-	hits, last, err := s.verifiedHits(ctx, spec, q, limit)
+		Lookups: q.Lookups, Order: r.Order, From: from, Limit: limit + 1, Window: window}
+	if spec.Window == 0 {
+		spec.Window = relevanceWindow
+	}
+	hits, last, err := s.verifiedHits(ctx, &spec, q, limit)
 	if err != nil || last == nil {
 		return hits, "", err
 	}
-	return hits, encodeSearchToken(r, *last), nil
+	return hits, encodeSearchToken(r, *last, spec.Window), nil
 }
 
 // verifiedHits gathers up to limit hits page by page of candidates. It
 // returns the key to go on from when more may follow: the last hit's when
 // a hit beyond limit was seen, the last candidate's when the rounds ran
 // out.
-func (s *Service) verifiedHits(ctx context.Context, spec SearchSpec, q search.Query, limit int) ([]SearchHit, *SearchKey, error) {
+func (s *Service) verifiedHits(ctx context.Context, spec *SearchSpec, q search.Query, limit int) ([]SearchHit, *SearchKey, error) {
 	hits := []SearchHit{}
 	var keys []SearchKey
 	rooms := map[int64]Room{}
-	for range searchRounds {
-		cands, err := s.store.SearchMessages(ctx, spec)
+	for round := 0; round < searchRounds; {
+		page, err := s.store.SearchMessages(ctx, *spec)
 		if err != nil {
 			return nil, nil, err
 		}
+		cands := page.Candidates
+		if widens(spec, page) {
+			spec.Window *= 4
+			continue
+		}
+		round++
 		more := false
 		for _, c := range cands {
 			ranges, ok := search.Match(search.Normalize(c.Message.Body), q)
@@ -155,6 +183,14 @@ func (s *Service) verifiedHits(ctx context.Context, spec SearchSpec, q search.Qu
 		spec.From = &cands[len(cands)-1].Key
 	}
 	return hits, spec.From, nil
+}
+
+// widens tells whether a first page by relevance should rank a wider
+// window (see relevanceWindow): it found less than a page, and the store
+// says a wider window holds more rows.
+func widens(spec *SearchSpec, page SearchPage) bool {
+	return spec.Order == SearchRelevance && spec.From == nil && page.Wider &&
+		len(page.Candidates) < spec.Limit && spec.Window < maxRelevanceWindow
 }
 
 // hitRooms fills in the hits' rooms as the member sees them, loading those

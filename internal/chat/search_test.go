@@ -21,7 +21,7 @@ type searchStore struct {
 	calls  int
 }
 
-func (s *searchStore) SearchMessages(_ context.Context, spec chat.SearchSpec) ([]chat.SearchCandidate, error) {
+func (s *searchStore) SearchMessages(_ context.Context, spec chat.SearchSpec) (chat.SearchPage, error) {
 	s.calls++
 	var out []chat.SearchCandidate
 	for i := len(s.bodies) - 1; i >= 0 && len(out) < spec.Limit; i-- {
@@ -32,7 +32,7 @@ func (s *searchStore) SearchMessages(_ context.Context, spec chat.SearchSpec) ([
 		k := chat.SearchKey{CreatedAt: time.Unix(seq, 0), RoomID: 1, Seq: seq}
 		out = append(out, chat.SearchCandidate{Key: k, Message: chat.Message{RoomID: 1, Seq: seq, Body: s.bodies[i]}})
 	}
-	return out, nil
+	return chat.SearchPage{Candidates: out}, nil
 }
 
 func (s *searchStore) Role(_ context.Context, roomID, _ int64) (chat.Role, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,39 +74,57 @@ const (
 // SearchMessages returns a page of candidates: messages of the user's
 // rooms having every lookup, in the spec's order after its key, in their
 // current state with reactions as the user sees them.
-func (s *Store) SearchMessages(ctx context.Context, spec chat.SearchSpec) ([]chat.SearchCandidate, error) {
-	driver, others, err := s.driver(ctx, spec.Lookups)
+func (s *Store) SearchMessages(ctx context.Context, spec chat.SearchSpec) (chat.SearchPage, error) {
+	rooms := []int64{spec.RoomID}
+	if spec.RoomID == 0 {
+		var err error
+		if rooms, err = s.q.ListUserRoomIDs(ctx, spec.UserID); err != nil || len(rooms) == 0 {
+			return chat.SearchPage{}, domainError(err)
+		}
+	}
+	driver, rows, others, err := s.driver(ctx, spec.Lookups)
 	if err != nil {
-		return nil, err
+		return chat.SearchPage{}, err
 	}
 	terms, err := s.driverTerms(ctx, driver)
 	if err != nil || len(terms) == 0 {
-		return nil, err
+		return chat.SearchPage{}, err
 	}
-	query, args := searchSQL(spec, terms, others)
+	// Without other lookups every row of the window is a candidate, so a
+	// short page means the rows ran out; with them, the driver's count in
+	// every room (the scope's at most) says whether rows lie past it.
+	page := chat.SearchPage{Wider: len(others) > 0 && rows >= min(int64(spec.Window), probeRows)}
+	query, args := searchSQL(spec, rooms, terms, others)
+	page.Candidates, err = s.candidates(ctx, query, args)
+	if err != nil {
+		return chat.SearchPage{}, err
+	}
+	return page, s.loadCandidates(ctx, spec.UserID, page.Candidates)
+}
+
+// candidates runs the candidates' query.
+func (s *Store) candidates(ctx context.Context, query string, args []any) ([]chat.SearchCandidate, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, domainError(err)
 	}
+	defer rows.Close()
 	var out []chat.SearchCandidate
 	for rows.Next() {
 		var k chat.SearchKey
 		if err := rows.Scan(&k.CreatedAt, &k.RoomID, &k.Seq, &k.Score); err != nil {
-			rows.Close()
 			return nil, domainError(err)
 		}
 		out = append(out, chat.SearchCandidate{Key: k})
 	}
-	if err := rows.Close(); err != nil {
-		return nil, domainError(err)
-	}
-	return out, s.loadCandidates(ctx, spec.UserID, out)
+	return out, domainError(rows.Err())
 }
 
-// driver picks the lookup with the fewest rows, counted in one statement.
-func (s *Store) driver(ctx context.Context, ls []search.Lookup) (search.Lookup, []search.Lookup, error) {
+// driver picks the lookup with the fewest rows, counted in one statement
+// up to probeRows each; with one lookup there is nothing to count (rows 0).
+func (s *Store) driver(ctx context.Context, ls []search.Lookup) (_ search.Lookup, rows int64, _ []search.Lookup, _ error) {
 	if len(ls) == 1 {
-		return ls[0], nil, nil
+		return ls[0], 0, nil, nil
 	}
 	var q strings.Builder
 	var args []any
@@ -124,7 +143,7 @@ func (s *Store) driver(ctx context.Context, ls []search.Lookup) (search.Lookup, 
 		dest[i] = &counts[i]
 	}
 	if err := s.db.QueryRowContext(ctx, q.String(), args...).Scan(dest...); err != nil {
-		return search.Lookup{}, nil, domainError(err)
+		return search.Lookup{}, 0, nil, domainError(err)
 	}
 	best := 0
 	for i, n := range counts {
@@ -132,7 +151,7 @@ func (s *Store) driver(ctx context.Context, ls []search.Lookup) (search.Lookup, 
 			best = i
 		}
 	}
-	return ls[best], append(ls[:best:best], ls[best+1:]...), nil
+	return ls[best], counts[best], append(ls[:best:best], ls[best+1:]...), nil
 }
 
 // driverTerms are the exact terms a driving lookup reads, each in key
@@ -162,39 +181,46 @@ func (s *Store) driverTerms(ctx context.Context, l search.Lookup) ([]search.Look
 	return out, domainError(rows.Err())
 }
 
-// relevanceWindow is how many of each driving term's newest matches
-// relevance ranks: a common word's every occurrence would have to be read
-// and sorted, and an old message that says it twice seldom beats the last
-// month's.
-const relevanceWindow = 1000
-
 // searchSQL builds the candidates' query; the lookups vary in number, so
 // sqlc cannot. It is a UNION of one key-ordered read per driving term,
-// newest first, stopped at the page (newest first) or at relevanceWindow
-// rows whose weights are then summed per message and sorted.
-func searchSQL(spec chat.SearchSpec, terms, others []search.Lookup) (string, []any) {
-	relevance := spec.Order == chat.SearchRelevance
-	limit, score, union := spec.Limit, "0", " UNION "
-	if relevance {
-		limit, score, union = relevanceWindow, "t.weight", " UNION ALL "
-	}
+// newest first, in the rooms (rooms) and filters. Newest first, each read
+// checks the other lookups as it goes and stops at the page. By relevance,
+// each read takes the term's spec.Window newest rows whatever the other
+// lookups, and only those rows are checked against them, summed per
+// message and sorted: the work is bounded when the parts are common and
+// seldom together (the service widens the window when it finds too few).
+func searchSQL(spec chat.SearchSpec, rooms []int64, terms, others []search.Lookup) (string, []any) {
 	var branches []string
 	var args []any
 	for _, l := range terms {
 		c, a := lookupSQL("t", l)
-		from, where, sargs := scopeSQL(spec, c, a, others, !relevance)
-		branches = append(branches, "(SELECT STRAIGHT_JOIN t.created_at, t.room_id, t.seq, "+score+" AS score FROM "+from+" WHERE "+where+
-			" ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?)")
-		args = append(append(args, sargs...), limit)
+		where, wargs := scopeSQL(spec, rooms, c, a)
+		const order = " ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?"
+		if spec.Order == chat.SearchRelevance {
+			check, cargs := othersSQL(others)
+			branches = append(branches, "(SELECT * FROM (SELECT t.created_at, t.room_id, t.seq, t.weight AS score FROM "+
+				"message_terms t FORCE INDEX (PRIMARY) WHERE "+where+order+") t WHERE TRUE"+check+")")
+			args = append(append(append(args, wargs...), spec.Window), cargs...)
+			continue
+		}
+		check, cargs := othersSQL(others)
+		if k := spec.From; k != nil {
+			check += " AND " + newerKey
+			cargs = append(cargs, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
+		}
+		branches = append(branches, "(SELECT t.created_at, t.room_id, t.seq, 0 AS score FROM message_terms t FORCE INDEX (PRIMARY) WHERE "+
+			where+check+order+")")
+		args = append(append(append(args, wargs...), cargs...), spec.Limit)
 	}
-	rows := strings.Join(branches, union)
-	if !relevance {
+	if spec.Order != chat.SearchRelevance {
+		rows := strings.Join(branches, " UNION ")
 		if len(branches) == 1 {
 			return strings.TrimSuffix(strings.TrimPrefix(rows, "("), ")"), args
 		}
 		return "SELECT * FROM (" + rows + ") t ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(args, spec.Limit)
 	}
-	q := "SELECT t.created_at, t.room_id, t.seq, CAST(SUM(t.score) AS SIGNED) AS total FROM (" + rows + ") t GROUP BY t.created_at, t.room_id, t.seq"
+	q := "SELECT t.created_at, t.room_id, t.seq, CAST(SUM(t.score) AS SIGNED) AS total FROM (" +
+		strings.Join(branches, " UNION ALL ") + ") t GROUP BY t.created_at, t.room_id, t.seq"
 	if k := spec.From; k != nil {
 		q += " HAVING total < ? OR total = ? AND " + newerKey
 		args = append(args, k.Score, k.Score, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
@@ -202,25 +228,18 @@ func searchSQL(spec chat.SearchSpec, terms, others []search.Lookup) (string, []a
 	return q + " ORDER BY total DESC, t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?", append(args, spec.Limit)
 }
 
-// scopeSQL is the FROM and WHERE of the driving rows (cond): the caller's
-// rooms, the filters, the other lookups on the message's own terms and,
-// newest first, the page's key. The plan is spelled out, the same on
-// MySQL and MariaDB: the term rows are read in primary key order
-// (FORCE INDEX, STRAIGHT_JOIN), each checked against the caller's
-// membership by its key and against the other lookups by a subquery that
-// LIMIT keeps from being turned into a join; left to itself, the optimizer
-// may read every term of the caller's rooms and sort them.
-func scopeSQL(spec chat.SearchSpec, cond string, args []any, others []search.Lookup, keyed bool) (from, where string, _ []any) {
-	from = "message_terms t FORCE INDEX (PRIMARY)"
+// scopeSQL is the WHERE of the driving rows (cond): in the rooms, which
+// the index row holds, so no join to memberships (whose lookup per row was
+// two thirds of a read's time), and the filters. The term rows are read in
+// primary key order (FORCE INDEX), on MySQL and MariaDB alike; left to
+// itself, the optimizer may read every term of the caller's rooms and sort
+// them.
+func scopeSQL(spec chat.SearchSpec, rooms []int64, cond string, args []any) (string, []any) {
 	var w strings.Builder
-	w.WriteString(cond)
-	var out []any
-	if spec.RoomID != 0 {
-		w.WriteString(" AND t.room_id = ?")
-		out = append(args, spec.RoomID)
-	} else {
-		from += " JOIN memberships m ON m.room_id = t.room_id AND m.user_id = ?"
-		out = append([]any{spec.UserID}, args...)
+	w.WriteString(cond + " AND t.room_id IN (" + placeholders(len(rooms)) + ")")
+	out := slices.Clone(args)
+	for _, id := range rooms {
+		out = append(out, id)
 	}
 	if spec.FromUserID != 0 {
 		w.WriteString(" AND t.sender_id = ?")
@@ -234,16 +253,21 @@ func scopeSQL(spec chat.SearchSpec, cond string, args []any, others []search.Loo
 		w.WriteString(" AND t.created_at < ?")
 		out = append(out, spec.Before)
 	}
+	return w.String(), out
+}
+
+// othersSQL checks the other lookups among a driving row's message's own
+// terms (message_terms_message), by a subquery that LIMIT keeps MariaDB
+// from turning into a semi-join.
+func othersSQL(others []search.Lookup) (string, []any) {
+	var w strings.Builder
+	var out []any
 	for _, l := range others {
 		c, a := lookupSQL("u", l)
 		w.WriteString(" AND (SELECT 1 FROM message_terms u WHERE u.room_id = t.room_id AND u.seq = t.seq AND " + c + " LIMIT 1) = 1")
 		out = append(out, a...)
 	}
-	if k := spec.From; keyed && k != nil {
-		w.WriteString(" AND " + newerKey)
-		out = append(out, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
-	}
-	return from, w.String(), out
+	return w.String(), out
 }
 
 // newerKey is true for the rows after a key in newest-first order.

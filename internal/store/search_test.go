@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,10 +63,11 @@ func (f *searchFixture) find(t *testing.T, query string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := f.st.SearchMessages(context.Background(), chat.SearchSpec{UserID: f.ann.ID, Lookups: q.Lookups, Limit: 100})
+	page, err := f.st.SearchMessages(context.Background(), chat.SearchSpec{UserID: f.ann.ID, Lookups: q.Lookups, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cands := page.Candidates
 	var out []string
 	for _, c := range cands {
 		if _, ok := search.Match(search.Normalize(c.Message.Body), q); ok {
@@ -147,10 +149,11 @@ func TestSearchPagesByKey(t *testing.T) {
 	var got []string
 	spec := chat.SearchSpec{UserID: f.ann.ID, Lookups: q.Lookups, Limit: 2}
 	for range 4 {
-		cands, err := f.st.SearchMessages(context.Background(), spec)
+		page, err := f.st.SearchMessages(context.Background(), spec)
 		if err != nil {
 			t.Fatal(err)
 		}
+		cands := page.Candidates
 		for _, c := range cands {
 			got = append(got, c.Message.Body)
 		}
@@ -275,10 +278,11 @@ func TestSearchHitsOfSeveralRooms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, err := f.st.SearchMessages(ctx, chat.SearchSpec{UserID: f.ann.ID, Lookups: q.Lookups, Limit: 10})
+	page, err := f.st.SearchMessages(ctx, chat.SearchSpec{UserID: f.ann.ID, Lookups: q.Lookups, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cands := page.Candidates
 	got := map[string]chat.Message{}
 	for _, c := range cands {
 		if c.Message.RoomID != c.Key.RoomID || c.Message.Seq != c.Key.Seq {
@@ -298,5 +302,65 @@ func TestSearchHitsOfSeveralRooms(t *testing.T) {
 	three := got["release three @ann"]
 	if three.ReplyTo == nil || three.ReplyTo.Excerpt != "release two" || !slices.Equal(three.MentionUserIDs, []int64{f.ann.ID}) || three.Seq != m.Seq {
 		t.Errorf("release three: reply %+v, mentions %v", three.ReplyTo, three.MentionUserIDs)
+	}
+}
+
+// TestSearchByRelevanceWidensItsWindow: two words common alone and found
+// together only in old messages, past the newest rows that a search by
+// relevance ranks at first, are still found, and the next page keeps the
+// window its first page widened to.
+func TestSearchByRelevanceWidensItsWindow(t *testing.T) {
+	f := newSearchFixture(t)
+	ctx := context.Background()
+	var bodies []string
+	for i := range 3 {
+		bodies = append(bodies, fmt.Sprintf("alpha beta together %d", i))
+	}
+	for i := range 1300 {
+		bodies = append(bodies, fmt.Sprintf("alpha alone %d", i), fmt.Sprintf("beta alone %d", i))
+	}
+	bodies = append(bodies, "beta alone at last") // beta is the commoner: alpha drives
+	postAll(t, f, bodies)
+	svc := chat.NewService(f.st, nil, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	req := chat.SearchRequest{Query: "alpha beta", Order: chat.SearchRelevance, Limit: 2}
+	first, next, err := svc.SearchMessages(ctx, f.ann.ID, req)
+	if err != nil || len(first) != 2 || next == "" {
+		t.Fatalf("first page: %d hits, token %q, %v; want 2 and a token", len(first), next, err)
+	}
+	req.PageToken = next
+	second, next, err := svc.SearchMessages(ctx, f.ann.ID, req)
+	if err != nil || len(second) != 1 || next != "" {
+		t.Fatalf("second page: %d hits, token %q, %v; want the third and no token", len(second), next, err)
+	}
+	var got []string
+	for _, h := range append(first, second...) {
+		got = append(got, h.Message.Body)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, bodies[:3]) {
+		t.Errorf("found %q, want %q", got, bodies[:3])
+	}
+}
+
+// postAll stores the bodies in their order, in concurrent batches as
+// many senders' would be.
+func postAll(t *testing.T, f *searchFixture, bodies []string) {
+	t.Helper()
+	const batch = 50
+	for start := 0; start < len(bodies); start += batch {
+		var wg sync.WaitGroup
+		end := min(start+batch, len(bodies))
+		for i := start; i < end; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := f.st.AppendMessage(context.Background(), chat.NewMessage{RoomID: f.room.ID, SenderID: f.ann.ID,
+					Body: bodies[i], ClientMsgID: fmt.Sprintf("all%d", i), CreatedAt: time.Now().UTC()})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
 	}
 }
