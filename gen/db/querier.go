@@ -78,14 +78,12 @@ type Querier interface {
 	ListBacklog(ctx context.Context, arg ListBacklogParams) ([]ListBacklogRow, error)
 	ListBlocked(ctx context.Context, blockerID int64) ([]ListBlockedRow, error)
 	ListChanges(ctx context.Context, arg ListChangesParams) ([]TimelineChange, error)
-	// The members of the direct and group rooms among a room list but the
+	// The members of the direct and group rooms among these rooms but the
 	// caller, whom the store adds from their own membership (ListRoomsFor's
-	// joined_at) rather than read once a room: in one statement whatever the number
-	// of rooms, by the primary key of memberships, then users'. Only the
-	// columns a member is shown by: a list of 450 direct rooms was 900 rows of
-	// every column of users, a third of the list's time. Unordered: the store
-	// sorts them, where MySQL's sort of these rows took a third of the
-	// statement's time.
+	// joined_at) rather than read once a room. Only the columns a member is
+	// shown by: a list of 450 direct rooms was 900 rows of every column of
+	// users, a third of the list's time. Unordered: the store sorts them,
+	// where MySQL's sort of these rows took a third of the statement's time.
 	ListConversationMembers(ctx context.Context, arg ListConversationMembersParams) ([]ListConversationMembersRow, error)
 	ListEdits(ctx context.Context, arg ListEditsParams) ([]ListEditsRow, error)
 	ListFriendIDs(ctx context.Context, userID int64) ([]int64, error)
@@ -103,6 +101,11 @@ type Querier interface {
 	ListMessagesBefore(ctx context.Context, arg ListMessagesBeforeParams) ([]ListMessagesBeforeRow, error)
 	// The messages created in the log entries (after, up_to].
 	ListMessagesBetween(ctx context.Context, arg ListMessagesBetweenParams) ([]ListMessagesBetweenRow, error)
+	// ListConversationMembers for the whole room list: the others in the
+	// direct and group rooms the user is in and has not hidden, found from the
+	// user's memberships (their index, then primary keys), so that it needs
+	// no room ids and runs beside ListRoomsFor.
+	ListMyConversationMembers(ctx context.Context, userID int64) ([]ListMyConversationMembersRow, error)
 	ListOutgoingRequests(ctx context.Context, fromID int64) ([]ListOutgoingRequestsRow, error)
 	// One row per message and emoji, in the order each emoji was first used.
 	ListReactions(ctx context.Context, arg ListReactionsParams) ([]ListReactionsRow, error)

@@ -134,19 +134,15 @@ func (s *Store) UpdateRoom(ctx context.Context, r chat.Room) error {
 }
 
 // conversationMembers fills in the members of the direct and group rooms
-// among rooms, in the order they joined: the others in one statement
-// however many rooms there are, and the user, who joined each of these
-// rooms at joined (invalid where they are not a member), read once.
+// among rooms (see addMembers), the others in one statement however many
+// rooms there are.
 func (s *Store) conversationMembers(ctx context.Context, userID int64, rooms []chat.Room, joined []sql.NullTime) error {
 	var ids []int64
-	var mine []int
+	mine := false
 	for i, r := range rooms {
-		if r.Kind == chat.Channel {
-			continue
-		}
-		ids = append(ids, r.ID)
-		if joined[i].Valid {
-			mine = append(mine, i)
+		if r.Kind != chat.Channel {
+			ids = append(ids, r.ID)
+			mine = mine || joined[i].Valid
 		}
 	}
 	if len(ids) == 0 {
@@ -156,27 +152,38 @@ func (s *Store) conversationMembers(ctx context.Context, userID int64, rooms []c
 	if err != nil {
 		return domainError(err)
 	}
-	if len(mine) > 0 {
-		me, err := s.User(ctx, userID)
-		if err != nil {
+	var me chat.User
+	if mine {
+		if me, err = s.User(ctx, userID); err != nil {
 			return err
 		}
-		for _, i := range mine {
-			rows = append(rows, db.ListConversationMembersRow{RoomID: rooms[i].ID, JoinedAt: joined[i].Time,
+	}
+	addMembers(rooms, joined, rows, me)
+	return nil
+}
+
+// addMembers gives each direct and group room its members in the order
+// they joined: others, the rows of the user's fellow members, and the user
+// me, who joined each of these rooms at joined (invalid where not).
+func addMembers(rooms []chat.Room, joined []sql.NullTime, others []db.ListConversationMembersRow, me chat.User) {
+	rows := others
+	at := make(map[int64]int, len(rooms))
+	for i, r := range rooms {
+		at[r.ID] = i
+		if r.Kind != chat.Channel && joined[i].Valid {
+			rows = append(rows, db.ListConversationMembersRow{RoomID: r.ID, JoinedAt: joined[i].Time,
 				ID: me.ID, Username: me.Username, DisplayName: me.DisplayName, StatusText: me.StatusText, Avatar: me.Avatar, CreatedAt: me.CreatedAt})
 		}
 	}
 	slices.SortFunc(rows, func(a, b db.ListConversationMembersRow) int {
 		return cmp.Or(cmp.Compare(a.RoomID, b.RoomID), a.JoinedAt.Compare(b.JoinedAt), cmp.Compare(a.ID, b.ID))
 	})
-	at := make(map[int64]int, len(ids))
-	for i, r := range rooms {
-		at[r.ID] = i
-	}
 	for _, row := range rows {
-		r := &rooms[at[row.RoomID]]
-		r.Members = append(r.Members, chat.User{ID: row.ID, Username: row.Username, DisplayName: row.DisplayName,
+		i, ok := at[row.RoomID]
+		if !ok {
+			continue
+		}
+		rooms[i].Members = append(rooms[i].Members, chat.User{ID: row.ID, Username: row.Username, DisplayName: row.DisplayName,
 			StatusText: row.StatusText, Avatar: row.Avatar, CreatedAt: row.CreatedAt})
 	}
-	return nil
 }

@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/parley-chat/parley/gen/db"
 	"github.com/parley-chat/parley/internal/chat"
@@ -14,16 +17,53 @@ import (
 // roomsFor reads the rooms as the user sees them (see ListRoomsFor): these
 // rooms, or with none every visible one, with the user's role and, in
 // those they are in, their watermark, mute and counts; a direct or group
-// room with its members.
+// room with its members. The whole list reads the rooms, the members and
+// the user at once on three connections: it is the longest read a client
+// waits for (after every reconnect), and no statement needs another's
+// answer.
 func (s *Store) roomsFor(ctx context.Context, userID int64, roomIDs ...int64) ([]chat.Room, []chat.Role, error) {
-	all := int64(0)
-	if len(roomIDs) == 0 {
-		all = 1
+	if len(roomIDs) > 0 {
+		rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, RoomIds: roomIDs})
+		if err != nil {
+			return nil, nil, domainError(err)
+		}
+		rooms, roles, joined := toRooms(rows)
+		return rooms, roles, s.conversationMembers(ctx, userID, rooms, joined)
 	}
-	rows, err := s.q.ListRoomsFor(ctx, db.ListRoomsForParams{UserID: userID, AllRooms: all, RoomIds: roomIDs})
-	if err != nil {
-		return nil, nil, domainError(err)
+	var rows []db.ListRoomsForRow
+	var others []db.ListMyConversationMembersRow
+	var me chat.User
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		rows, err = s.q.ListRoomsFor(gctx, db.ListRoomsForParams{UserID: userID, AllRooms: 1})
+		return domainError(err)
+	})
+	g.Go(func() (err error) {
+		others, err = s.q.ListMyConversationMembers(gctx, userID)
+		return domainError(err)
+	})
+	g.Go(func() (err error) {
+		me, err = s.User(gctx, userID)
+		if errors.Is(err, chat.ErrNotFound) {
+			return nil // no such user, so no membership to show them in
+		}
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
+	rooms, roles, joined := toRooms(rows)
+	members := make([]db.ListConversationMembersRow, len(others))
+	for i, o := range others {
+		members[i] = db.ListConversationMembersRow(o)
+	}
+	addMembers(rooms, joined, members, me)
+	return rooms, roles, nil
+}
+
+// toRooms converts ListRoomsFor's rows, with when the user joined each
+// (invalid where they are not a member).
+func toRooms(rows []db.ListRoomsForRow) ([]chat.Room, []chat.Role, []sql.NullTime) {
 	rooms, roles := make([]chat.Room, len(rows)), make([]chat.Role, len(rows))
 	joined := make([]sql.NullTime, len(rows))
 	for i, r := range rows {
@@ -36,7 +76,7 @@ func (s *Store) roomsFor(ctx context.Context, userID int64, roomIDs ...int64) ([
 			Kind: chat.RoomKind(r.Kind),
 		}
 	}
-	return rooms, roles, s.conversationMembers(ctx, userID, rooms, joined)
+	return rooms, roles, joined
 }
 
 // RoomsFor loads the rooms of these ids that exist, as RoomFor does, in
