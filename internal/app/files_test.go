@@ -580,3 +580,27 @@ func TestFilesOnS3(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchHitsCarryFileURLs: a hit's attachments come signed for the
+// searcher, as in the timeline, so a found file opens from the results.
+func TestSearchHitsCarryFileURLs(t *testing.T) {
+	srv, _ := fileServer(t, nil)
+	alice, bob := testenv.NewClient(srv, testenv.Protocols[0]), testenv.NewClient(srv, testenv.Protocols[0])
+	alice.Signup(t, "alice")
+	bob.Signup(t, "bob")
+	alice.Join(t, testenv.General)
+	bob.Join(t, testenv.General)
+	data := []byte("quarterly figures")
+	up := mustUpload(t, srv, alice.Token, data, "figures.txt")
+	if _, err := sendFiles(t, alice, testenv.General, "the quarterly report", "q1", up.GetId()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := bob.Messages.SearchMessages(context.Background(), &chatv1.SearchMessagesRequest{Query: "quarterly"})
+	if err != nil || len(res.GetHits()) != 1 || len(res.GetHits()[0].GetMessage().GetAttachments()) != 1 {
+		t.Fatalf("search: %v, %v; want one hit with its file", res, err)
+	}
+	got := res.GetHits()[0].GetMessage().GetAttachments()[0]
+	if r, body := fetch(t, srv, got.GetUrl()); r.StatusCode != http.StatusOK || !bytes.Equal(body, data) {
+		t.Errorf("the hit's file URL %q: %d, %d bytes", got.GetUrl(), r.StatusCode, len(body))
+	}
+}

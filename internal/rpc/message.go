@@ -77,7 +77,13 @@ func (h *MessageHandler) SearchMessages(ctx context.Context, req *chatv1.SearchM
 	if err != nil {
 		return nil, ToConnect(ctx, h.log, err)
 	}
-	return &chatv1.SearchMessagesResponse{Hits: protoconv.SearchHits(hits), NextPageToken: next}, nil
+	pbs := protoconv.SearchHits(hits)
+	msgs := make([]*chatv1.Message, len(pbs))
+	for i, h := range pbs {
+		msgs[i] = h.GetMessage()
+	}
+	h.urls.SignMessages(caller(ctx).SessionID, msgs...)
+	return &chatv1.SearchMessagesResponse{Hits: pbs, NextPageToken: next}, nil
 }
 
 // EditMessage replaces the body of one of the caller's messages.
