@@ -80,7 +80,7 @@ func toRooms(rows []db.ListRoomsForRow) ([]chat.Room, []chat.Role, []sql.NullTim
 }
 
 // RoomsFor loads the rooms of these ids that exist, as RoomFor does, in
-// id order, in two statements however many they are.
+// id order, in at most three statements however many they are.
 func (s *Store) RoomsFor(ctx context.Context, userID int64, roomIDs []int64) ([]chat.Room, []chat.Role, error) {
 	if len(roomIDs) == 0 {
 		return nil, nil, nil

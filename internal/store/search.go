@@ -190,29 +190,30 @@ func (s *Store) driverTerms(ctx context.Context, l search.Lookup) ([]search.Look
 // message and sorted: the work is bounded when the parts are common and
 // seldom together (the service widens the window when it finds too few).
 func searchSQL(spec chat.SearchSpec, rooms []int64, terms, others []search.Lookup) (string, []any) {
+	relevance := spec.Order == chat.SearchRelevance
+	check, cargs := othersSQL(others)
+	if k := spec.From; k != nil && !relevance {
+		check += " AND " + newerKey
+		cargs = append(cargs, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
+	}
+	const order = " ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?"
 	var branches []string
 	var args []any
 	for _, l := range terms {
 		c, a := lookupSQL("t", l)
 		where, wargs := scopeSQL(spec, rooms, c, a)
-		const order = " ORDER BY t.created_at DESC, t.room_id DESC, t.seq DESC LIMIT ?"
-		if spec.Order == chat.SearchRelevance {
-			check, cargs := othersSQL(others)
+		args = append(args, wargs...)
+		if relevance {
 			branches = append(branches, "(SELECT * FROM (SELECT t.created_at, t.room_id, t.seq, t.weight AS score FROM "+
 				"message_terms t FORCE INDEX (PRIMARY) WHERE "+where+order+") t WHERE TRUE"+check+")")
-			args = append(append(append(args, wargs...), spec.Window), cargs...)
-			continue
+			args = append(append(args, spec.Window), cargs...)
+		} else {
+			branches = append(branches, "(SELECT t.created_at, t.room_id, t.seq, 0 AS score FROM message_terms t FORCE INDEX (PRIMARY) WHERE "+
+				where+check+order+")")
+			args = append(append(args, cargs...), spec.Limit)
 		}
-		check, cargs := othersSQL(others)
-		if k := spec.From; k != nil {
-			check += " AND " + newerKey
-			cargs = append(cargs, k.CreatedAt, k.CreatedAt, k.RoomID, k.RoomID, k.Seq)
-		}
-		branches = append(branches, "(SELECT t.created_at, t.room_id, t.seq, 0 AS score FROM message_terms t FORCE INDEX (PRIMARY) WHERE "+
-			where+check+order+")")
-		args = append(append(append(args, wargs...), cargs...), spec.Limit)
 	}
-	if spec.Order != chat.SearchRelevance {
+	if !relevance {
 		rows := strings.Join(branches, " UNION ")
 		if len(branches) == 1 {
 			return strings.TrimSuffix(strings.TrimPrefix(rows, "("), ")"), args
