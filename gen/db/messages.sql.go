@@ -94,7 +94,7 @@ func (q *Queries) DeleteReactions(ctx context.Context, arg DeleteReactionsParams
 }
 
 const getMessage = `-- name: GetMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 `
@@ -123,7 +123,6 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMess
 		&i.Message.ReplyToSeq,
 		&i.Message.EditedAt,
 		&i.Message.Deleted,
-		&i.Message.SenderNo,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,
@@ -139,7 +138,7 @@ func (q *Queries) GetMessage(ctx context.Context, arg GetMessageParams) (GetMess
 }
 
 const getMessageByClientID = `-- name: GetMessageByClientID :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.sender_id = ? AND m.room_id = ? AND m.client_msg_id = ?
 `
@@ -169,7 +168,6 @@ func (q *Queries) GetMessageByClientID(ctx context.Context, arg GetMessageByClie
 		&i.Message.ReplyToSeq,
 		&i.Message.EditedAt,
 		&i.Message.Deleted,
-		&i.Message.SenderNo,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,
@@ -484,7 +482,7 @@ func (q *Queries) ListMentions(ctx context.Context, arg ListMentionsParams) ([]L
 }
 
 const listMessagesAfter = `-- name: ListMessagesAfter :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ?
 ORDER BY m.seq
@@ -522,7 +520,6 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
-			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -548,7 +545,7 @@ func (q *Queries) ListMessagesAfter(ctx context.Context, arg ListMessagesAfterPa
 }
 
 const listMessagesAt = `-- name: ListMessagesAt :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id IN (/*SLICE:room_ids*/?) AND m.seq IN (/*SLICE:seqs*/?)
 `
@@ -604,7 +601,6 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
-			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -630,7 +626,7 @@ func (q *Queries) ListMessagesAt(ctx context.Context, arg ListMessagesAtParams) 
 }
 
 const listMessagesBefore = `-- name: ListMessagesBefore :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq < ?
 ORDER BY m.seq DESC
@@ -669,7 +665,6 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
-			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -695,7 +690,7 @@ func (q *Queries) ListMessagesBefore(ctx context.Context, arg ListMessagesBefore
 }
 
 const listMessagesBetween = `-- name: ListMessagesBetween :many
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq > ? AND m.seq <= ?
 ORDER BY m.seq
@@ -733,7 +728,6 @@ func (q *Queries) ListMessagesBetween(ctx context.Context, arg ListMessagesBetwe
 			&i.Message.ReplyToSeq,
 			&i.Message.EditedAt,
 			&i.Message.Deleted,
-			&i.Message.SenderNo,
 			&i.User.ID,
 			&i.User.Username,
 			&i.User.Email,
@@ -907,7 +901,7 @@ func (q *Queries) ListReplied(ctx context.Context, arg ListRepliedParams) ([]Lis
 }
 
 const lockMessage = `-- name: LockMessage :one
-SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, m.sender_no, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
+SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq, m.edited_at, m.deleted, u.id, u.username, u.email, u.display_name, u.password_hash, u.created_at, u.share_read_receipts, u.status_text, u.dm_policy, u.avatar
 FROM messages m JOIN users u ON u.id = m.sender_id
 WHERE m.room_id = ? AND m.seq = ?
 FOR UPDATE
@@ -937,7 +931,6 @@ func (q *Queries) LockMessage(ctx context.Context, arg LockMessageParams) (LockM
 		&i.Message.ReplyToSeq,
 		&i.Message.EditedAt,
 		&i.Message.Deleted,
-		&i.Message.SenderNo,
 		&i.User.ID,
 		&i.User.Username,
 		&i.User.Email,

@@ -65,7 +65,6 @@ type Message struct {
 	ReplyToSeq  int64
 	EditedAt    sql.NullTime
 	Deleted     bool
-	SenderNo    int64
 }
 
 type MessageEdit struct {

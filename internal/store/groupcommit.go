@@ -311,18 +311,14 @@ func insertMessages(ctx context.Context, tx *sql.Tx, firstSeq int64, calls []*ap
 	return insertRows(ctx, tx, calls)
 }
 
-// insertRows stores the calls' messages under their seqs, with their
-// numbers among their senders' (senderNumbers), in one statement, then their
+// insertRows stores the calls' messages under their seqs in one
+// statement, counts them for their senders (countSent), then stores their
 // search terms and their mentions, which also count for the members
 // mentioned (adjustUnread).
 func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
-	sent, err := senderNumbers(ctx, tx, calls)
-	if err != nil {
-		return err
-	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq, sender_no) VALUES ")
-	args := make([]any, 0, 8*len(calls))
+	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq) VALUES ")
+	args := make([]any, 0, 7*len(calls))
 	var mentions []mentionRows
 	docs := make([]indexed, len(calls))
 	for i, c := range calls {
@@ -330,10 +326,8 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?,?,?,?,?,?,?,?)")
-		k := memberKey{c.m.RoomID, c.m.SenderID}
-		sent[k]++
-		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt, c.m.ReplyToSeq, sent[k])
+		b.WriteString("(?,?,?,?,?,?,?)")
+		args = append(args, c.m.RoomID, c.seq, c.m.SenderID, c.m.Body, c.m.ClientMsgID, c.m.CreatedAt, c.m.ReplyToSeq)
 		if len(c.m.Mentions.UserIDs) > 0 || c.m.Mentions.Room {
 			mentions = append(mentions, mentionRows{c.m.RoomID, c.seq, c.m.SenderID, c.m.Mentions})
 		}
@@ -341,7 +335,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return err
 	}
-	if err := storeSenderNumbers(ctx, tx, sent); err != nil {
+	if err := countSent(ctx, tx, calls); err != nil {
 		return err
 	}
 	if err := insertTerms(ctx, tx, docs); err != nil {

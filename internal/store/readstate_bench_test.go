@@ -87,15 +87,14 @@ func seedReadState(b *testing.B, st *store.Store, db *sql.DB) (chat.User, []int6
 }
 
 // seedRoom writes one room's log as the server would have: its messages
-// with their senders' numbers, then its changes (each change deletes the
+// with their senders' counts, then its changes (each change deletes the
 // message before it or reacts to the one before that), the mentions of live
 // messages, and the memberships with their counts.
 func seedRoom(exec func(string, ...any), roomID, userID int64, senders string, others []chat.User) {
 	isChange := fmt.Sprintf("n %% %d = 0", seedChangeEvery)
 	isDelete := fmt.Sprintf("n %% %d = 0", 2*seedChangeEvery)
-	exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, deleted, sender_no)
-		SELECT ?, n, sender, CONCAT('seeded message number ', n), CONCAT('s', n), UTC_TIMESTAMP(6), (n + 1) % ? = 0,
-		  ROW_NUMBER() OVER (PARTITION BY sender ORDER BY n)
+	exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, deleted)
+		SELECT ?, n, sender, CONCAT('seeded message number ', n), CONCAT('s', n), UTC_TIMESTAMP(6), (n + 1) % ? = 0
 		FROM (SELECT n, `+senders+` AS sender FROM seed_n WHERE NOT `+isChange+`) s`, roomID, 2*seedChangeEvery)
 	exec(`INSERT INTO timeline_changes (room_id, seq, change_no, kind, message_seq, user_id, created_at)
 		SELECT ?, n, n DIV ?, IF(`+isDelete+`, ?, ?), IF(`+isDelete+`, n - 1, n - 2), ?, UTC_TIMESTAMP(6)
@@ -116,7 +115,7 @@ func seedRoom(exec func(string, ...any), roomID, userID int64, senders string, o
 // batch keeps them in room_senders.
 func seedSenders(exec func(string, ...any), roomID int64) {
 	exec(`INSERT INTO room_senders (room_id, sender_id, sent)
-		SELECT room_id, sender_id, MAX(sender_no) FROM messages WHERE room_id = ? GROUP BY room_id, sender_id`, roomID)
+		SELECT room_id, sender_id, COUNT(*) FROM messages WHERE room_id = ? GROUP BY room_id, sender_id`, roomID)
 }
 
 // seedWatermark puts the user's watermark in the room at readSeq, with the
@@ -225,9 +224,9 @@ func seedDirectRooms(b *testing.B, st *store.Store, db *sql.DB, user chat.User) 
 		if err != nil || !created {
 			b.Fatalf("open direct room %d: created %v, %v", i, created, err)
 		}
-		// sender_no: each sender's n-th message, the two sending by turns.
-		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, sender_no)
-			SELECT ?, n, IF(n % 2 = 0, ?, ?), CONCAT('direct message ', n), CONCAT('d', n), UTC_TIMESTAMP(6), (n + 1) DIV 2
+		// The two sending by turns.
+		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
+			SELECT ?, n, IF(n % 2 = 0, ?, ?), CONCAT('direct message ', n), CONCAT('d', n), UTC_TIMESTAMP(6)
 			FROM seed_n WHERE n <= ?`, roomID, user.ID, other, seedDirectEntries)
 		seedSenders(exec, roomID)
 		exec("UPDATE rooms SET last_seq = ? WHERE id = ?", seedDirectEntries, roomID)

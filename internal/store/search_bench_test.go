@@ -115,8 +115,8 @@ func seedSearch(b *testing.B, st *store.Store, dsn string) (chat.User, []int64) 
 		if i%10 == 0 {
 			b.Logf("seeding room %d of %d (%s so far)", i+1, searchRooms, time.Since(start).Round(time.Second))
 		}
-		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, sender_no)
-			SELECT ?, s.n, ?, d.body, CONCAT('s', s.n), `+at+`, s.n FROM seed_n s JOIN seed_bodies d ON d.k = `+body,
+		exec(`INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at)
+			SELECT ?, s.n, ?, d.body, CONCAT('s', s.n), `+at+` FROM seed_n s JOIN seed_bodies d ON d.k = `+body,
 			room.ID, other.ID, i, room.ID)
 		seedSenders(exec, room.ID)
 		exec(`INSERT INTO message_terms (term, created_at, room_id, seq, sender_id, weight)

@@ -10,56 +10,24 @@ import (
 	"github.com/parley-chat/parley/internal/chat"
 )
 
-// Keeping the unread counts (00003_read_counts.sql): a message carries its
-// number among its sender's (senderNumbers), and each write that changes what lies
+// Keeping the unread counts (00003_read_counts.sql): a message counts for
+// its sender in room_senders (countSent), and each write that changes what lies
 // after some members' watermarks corrects their memberships in the same
 // transaction, under the room row's lock: a mention (adjustUnread), a
 // delete or edit (adjustUnread again), a join (joinCounts). A move of the
 // watermark corrects its own (passWatermarks).
 
-// senderNumbers reads what the calls' messages continue from: how many
-// each sender has sent in the room (room_senders). One statement of key
-// lookups; the room rows are locked by the caller.
-func senderNumbers(ctx context.Context, tx *sql.Tx, calls []*appendCall) (map[memberKey]int64, error) {
-	var senders []memberKey
+// countSent adds the calls' messages to their senders' counts in
+// room_senders: one row a message, each a new row or one more, so the
+// batch writes without reading the counts first. The room rows are locked
+// by the caller.
+func countSent(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
+	args := make([]any, 0, 2*len(calls))
 	for _, c := range calls {
-		if k := (memberKey{c.m.RoomID, c.m.SenderID}); !slices.Contains(senders, k) {
-			senders = append(senders, k)
-		}
+		args = append(args, c.m.RoomID, c.m.SenderID)
 	}
-	cols := make([]string, len(senders))
-	args := make([]any, 0, 2*len(senders))
-	for i, k := range senders {
-		cols[i] = "(SELECT sent FROM room_senders WHERE room_id = ? AND sender_id = ?)"
-		args = append(args, k.room, k.user)
-	}
-	vals := make([]sql.NullInt64, len(cols))
-	dest := make([]any, len(cols))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
-	if err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(cols, ", "), args...).Scan(dest...); err != nil {
-		return nil, domainError(err)
-	}
-	sent := make(map[memberKey]int64, len(senders))
-	for i, k := range senders {
-		sent[k] = vals[i].Int64
-	}
-	return sent, nil
-}
-
-// storeSenderNumbers keeps room_senders at what the batch's senders have
-// sent, in one statement. The derived table names the new values, as
-// VALUES() did before MySQL deprecated it, on MySQL and MariaDB alike.
-func storeSenderNumbers(ctx context.Context, tx *sql.Tx, sent map[memberKey]int64) error {
-	parts := make([]string, 0, len(sent))
-	args := make([]any, 0, 3*len(sent))
-	for k, n := range sent {
-		parts = append(parts, "SELECT ? AS room_id, ? AS sender_id, ? AS sent")
-		args = append(args, k.room, k.user, n)
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO room_senders (room_id, sender_id, sent)
-SELECT * FROM (`+strings.Join(parts, " UNION ALL ")+`) w ON DUPLICATE KEY UPDATE sent = w.sent`, args...)
+	_, err := tx.ExecContext(ctx, "INSERT INTO room_senders (room_id, sender_id, sent) VALUES "+
+		strings.TrimSuffix(strings.Repeat("(?,?,1),", len(calls)), ",")+" ON DUPLICATE KEY UPDATE sent = sent + 1", args...)
 	return domainError(err)
 }
 
