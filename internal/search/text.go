@@ -25,6 +25,38 @@ type Text struct {
 
 // Normalize folds s for matching and keeps the way back to its code points.
 func Normalize(s string) Text {
+	if isASCII(s) {
+		return normalizeASCII(s)
+	}
+	return normalize(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeASCII is normalize for ASCII, which NFKC leaves as it is and
+// case folding only lowers. Most messages are ASCII, and every message is
+// normalized in its send's commit: the general way, a transformer per
+// segment, took a twentieth of chatd's CPU in the one-room benchmark.
+func normalizeASCII(s string) Text {
+	t := Text{Runes: make([]rune, len(s)), From: make([]int32, len(s)), To: make([]int32, len(s))}
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		t.Runes[i], t.From[i], t.To[i] = rune(c), int32(i), int32(i+1)
+	}
+	return t
+}
+
+func normalize(s string) Text {
 	var t Text
 	fold := cases.Fold()
 	var it norm.Iter
