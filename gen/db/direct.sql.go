@@ -39,20 +39,12 @@ func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversation
 	return err
 }
 
-const getMemberKind = `-- name: GetMemberKind :one
-SELECT r.kind FROM memberships m JOIN rooms r ON r.id = m.room_id
-WHERE m.room_id = ? AND m.user_id = ?
+const getKind = `-- name: GetKind :one
+SELECT kind FROM rooms WHERE id = ?
 `
 
-type GetMemberKindParams struct {
-	RoomID int64
-	UserID int64
-}
-
-// The membership check of a send, with the room's kind, which says
-// whether the send may unhide the room for its members.
-func (q *Queries) GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error) {
-	row := q.db.QueryRowContext(ctx, getMemberKind, arg.RoomID, arg.UserID)
+func (q *Queries) GetKind(ctx context.Context, id int64) (int8, error) {
+	row := q.db.QueryRowContext(ctx, getKind, id)
 	var kind int8
 	err := row.Scan(&kind)
 	return kind, err
@@ -101,6 +93,25 @@ func (q *Queries) HiddenMembers(ctx context.Context, roomID int64) ([]int64, err
 		return nil, err
 	}
 	return items, nil
+}
+
+const isMember = `-- name: IsMember :one
+SELECT EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?)
+`
+
+type IsMemberParams struct {
+	RoomID int64
+	UserID int64
+}
+
+// The membership check of a send. It reads no rooms row: every send
+// batch rewrites that row, so a read of it next to a batch is a read of
+// an older version, rebuilt from the undo log (see kindCache).
+func (q *Queries) IsMember(ctx context.Context, arg IsMemberParams) (bool, error) {
+	row := q.db.QueryRowContext(ctx, isMember, arg.RoomID, arg.UserID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const listConversationMembers = `-- name: ListConversationMembers :many

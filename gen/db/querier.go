@@ -36,9 +36,7 @@ type Querier interface {
 	// Takes a message out of the search index.
 	DeleteTerms(ctx context.Context, arg DeleteTermsParams) error
 	DeleteUpload(ctx context.Context, id string) error
-	// The membership check of a send, with the room's kind, which says
-	// whether the send may unhide the room for its members.
-	GetMemberKind(ctx context.Context, arg GetMemberKindParams) (int8, error)
+	GetKind(ctx context.Context, id int64) (int8, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)
@@ -69,6 +67,10 @@ type Querier interface {
 	InsertReaction(ctx context.Context, arg InsertReactionParams) (int64, error)
 	InsertSecretIfMissing(ctx context.Context, arg InsertSecretIfMissingParams) error
 	InsertUpload(ctx context.Context, arg InsertUploadParams) error
+	// The membership check of a send. It reads no rooms row: every send
+	// batch rewrites that row, so a read of it next to a batch is a read of
+	// an older version, rebuilt from the undo log (see kindCache).
+	IsMember(ctx context.Context, arg IsMemberParams) (bool, error)
 	// A page's attachments in one statement, in each message's order; rooms
 	// and seqs as in ListMessagesAt.
 	ListAttachments(ctx context.Context, arg ListAttachmentsParams) ([]Upload, error)

@@ -88,8 +88,14 @@ func membersChanged(ctx context.Context, q *db.Queries, roomID int64) error {
 
 // MemberKind is the room's kind for a member, chat.ErrNotFound for others.
 func (s *Store) MemberKind(ctx context.Context, roomID, userID int64) (chat.RoomKind, error) {
-	k, err := s.q.GetMemberKind(ctx, db.GetMemberKindParams{RoomID: roomID, UserID: userID})
-	return chat.RoomKind(k), domainError(err)
+	member, err := s.q.IsMember(ctx, db.IsMemberParams{RoomID: roomID, UserID: userID})
+	switch {
+	case err != nil:
+		return 0, domainError(err)
+	case !member:
+		return 0, chat.Errorf(chat.ErrNotFound, "you are not a member of room %d", roomID)
+	}
+	return s.kind(ctx, roomID)
 }
 
 // SetHidden reports whether the member's hidden flag changed.

@@ -45,6 +45,7 @@ type Store struct {
 	batches batcher
 	// reads gathers watermark moves into shared commits (see readWrites).
 	reads readWrites
+	kinds kindCache
 	// timeout is the longest MySQL may take to answer (the DSN's
 	// readTimeout); a commit that takes longer is answered unavailable.
 	timeout time.Duration
