@@ -57,7 +57,7 @@ func normalizeASCII(s string) Text {
 }
 
 func normalize(s string) Text {
-	var t Text
+	t := Text{Runes: make([]rune, 0, len(s)), From: make([]int32, 0, len(s)), To: make([]int32, 0, len(s))}
 	fold := cases.Fold()
 	var it norm.Iter
 	it.InitString(norm.NFKC, s)
@@ -66,7 +66,15 @@ func normalize(s string) Text {
 		start := it.Pos()
 		seg := it.Next()
 		n := int32(utf8.RuneCountInString(s[start:it.Pos()]))
-		for _, r := range fold.String(string(seg)) {
+		// Most segments (Han, kana, lower case, digits) fold to
+		// themselves, which Span says without copying them.
+		fold.Reset()
+		if k, err := fold.Span(seg, true); k != len(seg) || err != nil {
+			seg = fold.Bytes(seg)
+		}
+		for len(seg) > 0 {
+			r, size := utf8.DecodeRune(seg)
+			seg = seg[size:]
 			t.Runes = append(t.Runes, r)
 			t.From = append(t.From, cp)
 			t.To = append(t.To, cp+n)
