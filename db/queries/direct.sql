@@ -20,9 +20,6 @@ SELECT user_id FROM memberships WHERE room_id = ? ORDER BY user_id;
 -- an older version, rebuilt from the undo log (see kindCache).
 SELECT EXISTS (SELECT 1 FROM memberships WHERE room_id = ? AND user_id = ?);
 
--- name: GetKind :one
-SELECT kind FROM rooms WHERE id = ?;
-
 -- name: GetRoomKind :one
 -- A room's kind and size, read under its row's lock by a change of members.
 SELECT kind, member_count FROM rooms WHERE id = ?;

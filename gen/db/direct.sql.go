@@ -39,17 +39,6 @@ func (q *Queries) CreateConversation(ctx context.Context, arg CreateConversation
 	return err
 }
 
-const getKind = `-- name: GetKind :one
-SELECT kind FROM rooms WHERE id = ?
-`
-
-func (q *Queries) GetKind(ctx context.Context, id int64) (int8, error) {
-	row := q.db.QueryRowContext(ctx, getKind, id)
-	var kind int8
-	err := row.Scan(&kind)
-	return kind, err
-}
-
 const getRoomKind = `-- name: GetRoomKind :one
 SELECT kind, member_count FROM rooms WHERE id = ?
 `

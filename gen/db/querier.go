@@ -36,7 +36,6 @@ type Querier interface {
 	// Takes a message out of the search index.
 	DeleteTerms(ctx context.Context, arg DeleteTermsParams) error
 	DeleteUpload(ctx context.Context, id string) error
-	GetKind(ctx context.Context, id int64) (int8, error)
 	GetMembership(ctx context.Context, arg GetMembershipParams) (Membership, error)
 	GetMessage(ctx context.Context, arg GetMessageParams) (GetMessageRow, error)
 	GetMessageByClientID(ctx context.Context, arg GetMessageByClientIDParams) (GetMessageByClientIDRow, error)

@@ -44,10 +44,10 @@ func (s *Store) kind(ctx context.Context, roomID int64) (chat.RoomKind, error) {
 	if k, ok := s.kinds.get(roomID); ok {
 		return k, nil
 	}
-	k, err := s.q.GetKind(ctx, roomID)
+	r, err := s.q.GetRoomKind(ctx, roomID)
 	if err != nil {
 		return 0, domainError(err)
 	}
-	s.kinds.put(roomID, chat.RoomKind(k))
-	return chat.RoomKind(k), nil
+	s.kinds.put(roomID, chat.RoomKind(r.Kind))
+	return chat.RoomKind(r.Kind), nil
 }
