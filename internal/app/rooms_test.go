@@ -56,6 +56,7 @@ func TestRooms(t *testing.T) {
 			t.Fatal(err)
 		}
 		privID := priv.GetRoom().GetId()
+		owner.Send(t, privID, "between us", "secret-1")
 
 		t.Run("PrivateRoomIsNotFoundForOthers", func(t *testing.T) {
 			list, err := stranger.Rooms.ListRooms(ctx, &chatv1.ListRoomsRequest{})
@@ -84,6 +85,10 @@ func TestRooms(t *testing.T) {
 				},
 				"SendMessage": func() error {
 					_, err := stranger.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: privID, Body: "hi", ClientMsgId: "x"})
+					return err
+				},
+				"SendReply": func() error { // whether message 1 exists is the room's secret too
+					_, err := stranger.Messages.SendMessage(ctx, &chatv1.SendMessageRequest{RoomId: privID, Body: "hi", ClientMsgId: "y", ReplyToSeq: 1})
 					return err
 				},
 				"AddMember": func() error {

@@ -116,6 +116,19 @@ func (s *Service) HideRoom(ctx context.Context, userID, roomID int64) error {
 	return err
 }
 
+// unhideConversation is unhide for a direct or group room, nothing for a
+// channel, which no one hides.
+func (s *Service) unhideConversation(ctx context.Context, roomID int64) {
+	kind, err := s.store.RoomKind(ctx, roomID)
+	if err != nil {
+		s.log.WarnContext(ctx, "unhide room", "room_id", roomID, "err", err)
+		return
+	}
+	if kind != Channel {
+		s.unhide(ctx, roomID)
+	}
+}
+
 // unhide shows a conversation again to every member who hid it, after a
 // message in it: each of their sessions gets the room back as RoomAdded.
 func (s *Service) unhide(ctx context.Context, roomID int64) {

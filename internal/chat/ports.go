@@ -29,6 +29,7 @@ type Store interface {
 	RoomIDsOf(ctx context.Context, userID int64) ([]int64, error)
 	// AppendMessage stores a message with the room's next seq, or returns the
 	// message stored earlier under the same client id with created false.
+	// A sender who is not a member of the room gets ErrNotFound.
 	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
 	// MessagesAfter and MessagesBefore page through the messages in their
 	// current state, with reactions as the viewer sees them: after afterSeq
@@ -71,9 +72,10 @@ type ConversationStore interface {
 	// (created true) unless one exists, also when another call creates it
 	// at the same moment.
 	OpenConversation(ctx context.Context, c NewConversation) (roomID int64, created bool, err error)
-	// MemberKind is the room's kind for a member, ErrNotFound for anyone
-	// else.
-	MemberKind(ctx context.Context, roomID, userID int64) (RoomKind, error)
+	// CheckMember is ErrNotFound for anyone not a member of the room.
+	CheckMember(ctx context.Context, roomID, userID int64) error
+	// RoomKind is the room's kind, whoever asks.
+	RoomKind(ctx context.Context, roomID int64) (RoomKind, error)
 	// SetHidden reports whether the member's hidden flag changed.
 	SetHidden(ctx context.Context, roomID, userID int64, hidden bool) (bool, error)
 	// Unhide shows the room again to the members who hid it, returning

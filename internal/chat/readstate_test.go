@@ -43,11 +43,11 @@ func (s *readStore) Role(context.Context, int64, int64) (chat.Role, error) {
 	return chat.Member, nil
 }
 
-func (s *readStore) MemberKind(context.Context, int64, int64) (chat.RoomKind, error) {
+func (s *readStore) CheckMember(context.Context, int64, int64) error {
 	if !s.member {
-		return 0, chat.ErrNotFound
+		return chat.ErrNotFound
 	}
-	return chat.Channel, nil
+	return nil
 }
 
 func (s *readStore) RoomFor(_ context.Context, _, roomID int64) (chat.Room, chat.Role, error) {

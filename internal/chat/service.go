@@ -180,12 +180,13 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 		return Message{}, err
 	}
 	m.Body = body
-	kind, err := s.memberKind(ctx, m.SenderID, m.RoomID)
-	if err != nil {
-		return Message{}, err
-	}
 	var quote *ReplyTo
 	if m.ReplyToSeq != 0 {
+		// The quote is read before the send: only a member may learn
+		// whether the message answered exists.
+		if err := s.requireMember(ctx, m.SenderID, m.RoomID); err != nil {
+			return Message{}, err
+		}
 		if quote, err = s.replyTo(ctx, m.RoomID, m.ReplyToSeq); err != nil {
 			return Message{}, err
 		}
@@ -195,6 +196,14 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 	}
 	m.CreatedAt = s.now().UTC().Truncate(time.Microsecond) // MySQL keeps microseconds
 	msg, created, err := s.store.AppendMessage(ctx, m)
+	if errors.Is(err, ErrNotFound) {
+		// AppendMessage checks the sender's membership (once for a batch
+		// of sends); a non-member gets requireMember's answer, as on
+		// every other call.
+		if merr := s.requireMember(ctx, m.SenderID, m.RoomID); merr != nil {
+			return Message{}, merr
+		}
+	}
 	if err != nil {
 		return Message{}, err
 	}
@@ -206,9 +215,7 @@ func (s *Service) SendMessage(ctx context.Context, m NewMessage) (Message, error
 		return msg, nil
 	}
 	s.publish(ctx, Event{Kind: MessageCreated, RoomID: m.RoomID, Message: &msg})
-	if kind != Channel {
-		s.unhide(ctx, m.RoomID)
-	}
+	s.unhideConversation(ctx, m.RoomID)
 	// The message ends its sender's typing, which clients stop showing: the
 	// next keystroke is news again, not a repeat within TypingWindow. Off
 	// the send's path, since typing is a hint.
@@ -377,21 +384,15 @@ func hidePrivate(room Room, role Role, err error) (Room, Role, error) {
 // read needs; only a non-member's answer loads the room, to tell a public
 // room (forbidden) from a hidden or missing one (not found).
 func (s *Service) requireMember(ctx context.Context, userID, roomID int64) error {
-	_, err := s.memberKind(ctx, userID, roomID)
-	return err
-}
-
-// memberKind is requireMember that also says the room's kind.
-func (s *Service) memberKind(ctx context.Context, userID, roomID int64) (RoomKind, error) {
-	kind, err := s.store.MemberKind(ctx, roomID, userID)
+	err := s.store.CheckMember(ctx, roomID, userID)
 	if !errors.Is(err, ErrNotFound) {
-		return kind, err
+		return err
 	}
 	room, _, err := s.visibleRoom(ctx, userID, roomID)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return 0, Errorf(ErrForbidden, "join room %q first", room.Name)
+	return Errorf(ErrForbidden, "join room %q first", room.Name)
 }
 
 // requireOwner returns the room if the user owns it.

@@ -86,16 +86,21 @@ func membersChanged(ctx context.Context, q *db.Queries, roomID int64) error {
 	return domainError(err)
 }
 
-// MemberKind is the room's kind for a member, chat.ErrNotFound for others.
-func (s *Store) MemberKind(ctx context.Context, roomID, userID int64) (chat.RoomKind, error) {
+// CheckMember is chat.ErrNotFound for anyone not a member of the room.
+func (s *Store) CheckMember(ctx context.Context, roomID, userID int64) error {
 	member, err := s.q.IsMember(ctx, db.IsMemberParams{RoomID: roomID, UserID: userID})
 	switch {
 	case err != nil:
-		return 0, domainError(err)
+		return domainError(err)
 	case !member:
-		return 0, chat.Errorf(chat.ErrNotFound, "you are not a member of room %d", roomID)
+		return notMember(roomID)
 	}
-	return s.kind(ctx, roomID)
+	return nil
+}
+
+// notMember is the answer to a non-member's call that needs a member.
+func notMember(roomID int64) error {
+	return chat.Errorf(chat.ErrNotFound, "you are not a member of room %d", roomID)
 }
 
 // SetHidden reports whether the member's hidden flag changed.

@@ -148,18 +148,53 @@ func (s *Store) commitBatch(batch []*appendCall) {
 		first[k] = c
 		uniq = append(uniq, c)
 	}
-	rooms := byRoom(uniq)
-	if len(rooms) == 1 || s.withBatchTx(ctx, func(tx *sql.Tx, _ *db.Queries) error { return appendRooms(ctx, tx, rooms) }) != nil {
-		// One room, or a several-room batch that met a retry of a stored
-		// message or a missing room: room by room.
-		for _, r := range rooms {
-			s.appendRoom(ctx, r)
-		}
+	rooms := byRoom(s.onlyMembers(ctx, uniq))
+	if len(rooms) > 1 && s.withBatchTx(ctx, func(tx *sql.Tx, _ *db.Queries) error { return appendRooms(ctx, tx, rooms) }) == nil {
+		rooms = nil // stored together
+	}
+	// One room, or a several-room batch that met a retry of a stored
+	// message or a missing room: room by room.
+	for _, r := range rooms {
+		s.appendRoom(ctx, r)
 	}
 	for c, f := range repeats {
 		c.msg, c.err = f.msg, f.err
 		c.created = false // the service compares bodies, so a changed one is a conflict
 	}
+}
+
+// onlyMembers answers the calls whose sender is not a member of the room
+// and returns the others: one read for the batch stands in for a check per
+// send. Like such a check it is read before the room's lock, so a send
+// racing its sender's removal may land, as one sent a moment earlier would.
+func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendCall {
+	var rooms, users []int64
+	for _, c := range calls {
+		rooms = append(rooms, c.m.RoomID)
+		users = append(users, c.m.SenderID)
+	}
+	slices.Sort(rooms)
+	slices.Sort(users)
+	rows, err := s.q.MembersAmong(ctx, db.MembersAmongParams{RoomIds: slices.Compact(rooms), UserIds: slices.Compact(users)})
+	if err != nil {
+		for _, c := range calls {
+			c.err = domainError(err)
+		}
+		return nil
+	}
+	member := make(map[[2]int64]bool, len(rows))
+	for _, r := range rows {
+		member[[2]int64{r.RoomID, r.UserID}] = true
+	}
+	kept := calls[:0:0]
+	for _, c := range calls {
+		if member[[2]int64{c.m.RoomID, c.m.SenderID}] {
+			kept = append(kept, c)
+		} else {
+			c.err = notMember(c.m.RoomID)
+		}
+	}
+	return kept
 }
 
 // roomCalls are one room's calls of a batch.

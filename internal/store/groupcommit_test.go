@@ -23,7 +23,7 @@ func TestGroupCommitConcurrentRetries(t *testing.T) {
 	const senders, copies = 20, 3
 	users := make([]chat.User, senders)
 	for i := range users {
-		users[i] = newUser(t, st, fmt.Sprintf("g%02d", i))
+		users[i] = newMember(t, st, fmt.Sprintf("g%02d", i))
 	}
 	type outcome struct {
 		msg     chat.Message
@@ -79,7 +79,7 @@ func TestGroupCommitConcurrentRetries(t *testing.T) {
 // message and gives the new ones the next seqs.
 func TestGroupCommitMixesRetriesAndNewMessages(t *testing.T) {
 	st := open(t, testenv.MySQLDSN(t))
-	u := newUser(t, st, "mixer")
+	u := newMember(t, st, "mixer")
 	send := func(id string) (chat.Message, bool, error) {
 		return st.AppendMessage(context.Background(), chat.NewMessage{
 			RoomID: testenv.General, SenderID: u.ID, Body: "body " + id, ClientMsgID: id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
@@ -130,6 +130,41 @@ func TestAppendMessageUnknownRoom(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestAppendMessageNonMember: a sender who is not a member of the room is
+// not found, also when members' sends share the batch; theirs are stored
+// with gapless seqs.
+func TestAppendMessageNonMember(t *testing.T) {
+	st := open(t, testenv.MySQLDSN(t))
+	owner, outsider := newUser(t, st, "owner"), newUser(t, st, "outsider")
+	room := newRooms(t, st, owner, 1)[0]
+	const each = 20
+	var wg sync.WaitGroup
+	for i := range each {
+		for _, u := range []chat.User{owner, outsider} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+					RoomID: room, SenderID: u.ID, Body: "hello", ClientMsgID: fmt.Sprint(i), CreatedAt: time.Now().UTC(),
+				})
+				if member := u.ID == owner.ID; member && err != nil || !member && !errors.Is(err, chat.ErrNotFound) {
+					t.Errorf("%s's send: %v", u.Username, err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	msgs, err := st.MessagesAfter(context.Background(), 0, room, 0, 100)
+	if err != nil || len(msgs) != each {
+		t.Fatalf("%d messages (%v), want the owner's %d", len(msgs), err, each)
+	}
+	for i, m := range msgs {
+		if m.Seq != int64(i+1) || m.Sender.ID != owner.ID {
+			t.Fatalf("message %d: seq %d from %s", i, m.Seq, m.Sender.Username)
+		}
+	}
 }
 
 // TestGroupCommitAcrossRooms: concurrent sends to many rooms, with retries
@@ -193,10 +228,7 @@ func TestGroupCommitSameIDInSeveralRooms(t *testing.T) {
 	const rooms, senders = 12, 10
 	owner := newUser(t, st, "owner")
 	ids := newRooms(t, st, owner, rooms)
-	users := make([]chat.User, senders)
-	for i := range users {
-		users[i] = newUser(t, st, fmt.Sprintf("s%02d", i))
-	}
+	users := newMembers(t, st, "s", senders, ids)
 	var wg sync.WaitGroup
 	for _, u := range users {
 		for _, room := range ids {
@@ -232,10 +264,7 @@ func TestGroupCommitRandomizedAcks(t *testing.T) {
 	const rooms, senders, sends = 6, 8, 40
 	owner := newUser(t, st, "owner")
 	ids := newRooms(t, st, owner, rooms)
-	users := make([]chat.User, senders)
-	for i := range users {
-		users[i] = newUser(t, st, fmt.Sprintf("r%02d", i))
-	}
+	users := newMembers(t, st, "r", senders, ids)
 	type key struct {
 		sender, room int64
 		id           string
@@ -309,4 +338,20 @@ func newRooms(t *testing.T, st *store.Store, owner chat.User, n int) []int64 {
 		ids[i] = r.ID
 	}
 	return ids
+}
+
+// newMembers is n new users, named prefix00, prefix01, …, who joined the
+// rooms.
+func newMembers(t *testing.T, st *store.Store, prefix string, n int, rooms []int64) []chat.User {
+	t.Helper()
+	users := make([]chat.User, n)
+	for i := range users {
+		users[i] = newUser(t, st, fmt.Sprintf("%s%02d", prefix, i))
+		for _, room := range rooms {
+			if _, _, err := st.AddMember(context.Background(), room, users[i].ID, chat.Member); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return users
 }

@@ -39,8 +39,8 @@ func (c *kindCache) put(roomID int64, kind chat.RoomKind) {
 	c.kinds[roomID] = kind
 }
 
-// kind is the room's kind, read once per process.
-func (s *Store) kind(ctx context.Context, roomID int64) (chat.RoomKind, error) {
+// RoomKind is the room's kind, read once per process.
+func (s *Store) RoomKind(ctx context.Context, roomID int64) (chat.RoomKind, error) {
 	if k, ok := s.kinds.get(roomID); ok {
 		return k, nil
 	}

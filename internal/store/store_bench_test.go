@@ -30,6 +30,9 @@ func benchStore(b *testing.B, senders int) (*store.Store, []chat.User) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if _, _, err := st.AddMember(context.Background(), testenv.General, users[i].ID, chat.Member); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return st, users
 }

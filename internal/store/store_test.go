@@ -34,6 +34,16 @@ func newUser(t testing.TB, st *store.Store, name string) chat.User {
 	return u
 }
 
+// newMember is a new user who joined testenv.General.
+func newMember(t testing.TB, st *store.Store, name string) chat.User {
+	t.Helper()
+	u := newUser(t, st, name)
+	if _, _, err := st.AddMember(context.Background(), testenv.General, u.ID, chat.Member); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 func TestOpenCreatesDatabaseAndMigratesOnce(t *testing.T) {
 	dsn := testenv.MySQLDSN(t)
 	st := open(t, dsn)
@@ -68,7 +78,7 @@ func TestAppendMessageGaplessUnderConcurrency(t *testing.T) {
 	const senders, each = 50, 8
 	users := make([]chat.User, senders)
 	for i := range users {
-		users[i] = newUser(t, st, fmt.Sprintf("s%02d", i))
+		users[i] = newMember(t, st, fmt.Sprintf("s%02d", i))
 	}
 	var wg sync.WaitGroup
 	for i, u := range users {
@@ -129,7 +139,7 @@ func TestSecretIsSharedByAllCallers(t *testing.T) {
 func TestTextRoundTripsExactly(t *testing.T) {
 	st := open(t, testenv.MySQLDSN(t))
 	ctx := context.Background()
-	u := newUser(t, st, "quoter")
+	u := newMember(t, st, "quoter")
 	bodies := []string{
 		`it's "quoted" \ back\\slash \' \"`,
 		"nul\x00byte and \x1a ctrl-z",
