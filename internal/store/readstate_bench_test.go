@@ -149,6 +149,11 @@ func BenchmarkListRooms200(b *testing.B) {
 	st, db := open(b, dsn), rawDB(b, dsn)
 	user, rooms := seedReadState(b, st, db)
 	sender := newUser(b, st, "busy")
+	for _, r := range rooms[:activeRooms] {
+		if _, _, err := st.AddMember(context.Background(), r, sender.ID, chat.Member); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.Run("quiet", func(b *testing.B) {
 		settle(b, db)
 		listRoomsP99(b, st, user, len(rooms))
