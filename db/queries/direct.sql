@@ -58,10 +58,3 @@ SELECT user_id FROM memberships WHERE room_id = ? AND hidden;
 
 -- name: UpdateRoom :exec
 UPDATE rooms SET name = ?, public_name = ?, topic = ? WHERE id = ?;
-
--- name: MembersAmong :many
--- The memberships among a send batch's senders and rooms (a pair of them
--- may be no membership at all): one read for the batch instead of a check
--- per send.
-SELECT room_id, user_id FROM memberships
-WHERE room_id IN (sqlc.slice(room_ids)) AND user_id IN (sqlc.slice(user_ids));

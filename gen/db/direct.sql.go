@@ -232,65 +232,6 @@ func (q *Queries) ListMyConversationMembers(ctx context.Context, userID int64) (
 	return items, nil
 }
 
-const membersAmong = `-- name: MembersAmong :many
-SELECT room_id, user_id FROM memberships
-WHERE room_id IN (/*SLICE:room_ids*/?) AND user_id IN (/*SLICE:user_ids*/?)
-`
-
-type MembersAmongParams struct {
-	RoomIds []int64
-	UserIds []int64
-}
-
-type MembersAmongRow struct {
-	RoomID int64
-	UserID int64
-}
-
-// The memberships among a send batch's senders and rooms (a pair of them
-// may be no membership at all): one read for the batch instead of a check
-// per send.
-func (q *Queries) MembersAmong(ctx context.Context, arg MembersAmongParams) ([]MembersAmongRow, error) {
-	query := membersAmong
-	var queryParams []interface{}
-	if len(arg.RoomIds) > 0 {
-		for _, v := range arg.RoomIds {
-			queryParams = append(queryParams, v)
-		}
-		query = strings.Replace(query, "/*SLICE:room_ids*/?", strings.Repeat(",?", len(arg.RoomIds))[1:], 1)
-	} else {
-		query = strings.Replace(query, "/*SLICE:room_ids*/?", "NULL", 1)
-	}
-	if len(arg.UserIds) > 0 {
-		for _, v := range arg.UserIds {
-			queryParams = append(queryParams, v)
-		}
-		query = strings.Replace(query, "/*SLICE:user_ids*/?", strings.Repeat(",?", len(arg.UserIds))[1:], 1)
-	} else {
-		query = strings.Replace(query, "/*SLICE:user_ids*/?", "NULL", 1)
-	}
-	rows, err := q.db.QueryContext(ctx, query, queryParams...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []MembersAmongRow{}
-	for rows.Next() {
-		var i MembersAmongRow
-		if err := rows.Scan(&i.RoomID, &i.UserID); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const roomBySet = `-- name: RoomBySet :one
 SELECT id FROM rooms WHERE member_set = ?
 `

@@ -146,10 +146,6 @@ type Querier interface {
 	// Whether the user uploaded the file or is a member of the room it was
 	// posted in.
 	MayReadUpload(ctx context.Context, arg MayReadUploadParams) (bool, error)
-	// The memberships among a send batch's senders and rooms (a pair of them
-	// may be no membership at all): one read for the batch instead of a check
-	// per send.
-	MembersAmong(ctx context.Context, arg MembersAmongParams) ([]MembersAmongRow, error)
 	ReactionEmoji(ctx context.Context, arg ReactionEmojiParams) ([]string, error)
 	RemoveMember(ctx context.Context, arg RemoveMemberParams) (int64, error)
 	RoomBySet(ctx context.Context, memberSet sql.NullString) (int64, error)

@@ -168,33 +168,57 @@ func (s *Store) commitBatch(batch []*appendCall) {
 // send. Like such a check it is read before the room's lock, so a send
 // racing its sender's removal may land, as one sent a moment earlier would.
 func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendCall {
-	var rooms, users []int64
+	type pair struct{ room, user int64 }
+	member := make(map[pair]bool, len(calls))
+	var where strings.Builder
+	args := make([]any, 0, 2*len(calls))
 	for _, c := range calls {
-		rooms = append(rooms, c.m.RoomID)
-		users = append(users, c.m.SenderID)
+		p := pair{c.m.RoomID, c.m.SenderID}
+		if _, ok := member[p]; ok {
+			continue
+		}
+		member[p] = false
+		if len(args) > 0 {
+			where.WriteString(" OR ")
+		}
+		// Pairs, not a room list and a user list: their cross product
+		// would read every member of the rooms once MySQL gives up
+		// expanding it into point lookups.
+		where.WriteString("(room_id = ? AND user_id = ?)")
+		args = append(args, p.room, p.user)
 	}
-	slices.Sort(rooms)
-	slices.Sort(users)
-	rows, err := s.q.MembersAmong(ctx, db.MembersAmongParams{RoomIds: slices.Compact(rooms), UserIds: slices.Compact(users)})
-	if err != nil {
+	if err := s.membershipsWhere(ctx, where.String(), args, func(room, user int64) { member[pair{room, user}] = true }); err != nil {
 		for _, c := range calls {
-			c.err = domainError(err)
+			c.err = err
 		}
 		return nil
 	}
-	member := make(map[[2]int64]bool, len(rows))
-	for _, r := range rows {
-		member[[2]int64{r.RoomID, r.UserID}] = true
-	}
 	kept := calls[:0:0]
 	for _, c := range calls {
-		if member[[2]int64{c.m.RoomID, c.m.SenderID}] {
+		if member[pair{c.m.RoomID, c.m.SenderID}] {
 			kept = append(kept, c)
 		} else {
 			c.err = notMember(c.m.RoomID)
 		}
 	}
 	return kept
+}
+
+// membershipsWhere calls found with each membership the condition selects.
+func (s *Store) membershipsWhere(ctx context.Context, where string, args []any, found func(room, user int64)) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT room_id, user_id FROM memberships WHERE "+where, args...)
+	if err != nil {
+		return domainError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var room, user int64
+		if err := rows.Scan(&room, &user); err != nil {
+			return domainError(err)
+		}
+		found(room, user)
+	}
+	return domainError(rows.Err())
 }
 
 // roomCalls are one room's calls of a batch.
