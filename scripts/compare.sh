@@ -11,6 +11,7 @@
 #   EVERYWHERE=0 ./scripts/compare.sh HEAD~5   # without members of every room
 #   PROTOCOL=batch.proto ./scripts/compare.sh HEAD~5   # server frames in protobuf batches
 #   CLIENT=fast ./scripts/compare.sh HEAD~5     # chatbench's cheap byte-scanning reader
+#   SCENARIOS=senders50 EXTRA="-rate 1000" ./scripts/compare.sh HEAD~5   # flags after the scenario's
 #
 # CLIENT is chatbench's -client for every run: generic by default (every
 # frame decoded in full, as a browser or a bot does), as the reference
@@ -127,7 +128,7 @@ run() {
   done
   unset PARLEY_REDIS_URL
   local file="$out/$scenario-$label-$n.json" bus=""
-  "$out/chatbench" $(args "$scenario") -client "$client" -protocol "$protocol" "${tokens[@]}" -addr "$(IFS=,; echo "${addrs[*]}")" -json -progress=false >"$file" 2>>"$out/chatbench.log" || true
+  "$out/chatbench" $(args "$scenario") ${EXTRA:-} -client "$client" -protocol "$protocol" "${tokens[@]}" -addr "$(IFS=,; echo "${addrs[*]}")" -json -progress=false >"$file" 2>>"$out/chatbench.log" || true
   [ "$scenario" = cluster3 ] && [ "$label" = new ] && bus=", $(bus_share "${admins[@]}")"
   kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null || true
   local result="chatbench failed: see $out/chatbench.log"
