@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"slices"
 	"strings"
@@ -273,7 +274,7 @@ func (s *Store) appendRoom(ctx context.Context, r roomCalls) {
 // rows it locked or wrote), retrying once on a deadlock.
 func (s *Store) withBatchTx(ctx context.Context, fn func(*sql.Tx, *db.Queries) error) error {
 	run := func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.batchDB.BeginTx(ctx, nil)
 		if err != nil {
 			return domainError(err)
 		}
@@ -391,13 +392,19 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 			mentions = append(mentions, mentionRows{c.m.RoomID, c.seq, c.m.SenderID, c.m.Mentions})
 		}
 	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+	// The message rows, their senders' counts and their terms in one
+	// round trip: the room's next batch waits for each of this one's.
+	w := &statements{tx: tx}
+	if _, err := w.ExecContext(ctx, b.String(), args...); err != nil {
 		return err
 	}
-	if err := countSent(ctx, tx, calls); err != nil {
+	if err := countSent(ctx, w, calls); err != nil {
 		return err
 	}
-	if err := insertTerms(ctx, tx, docs); err != nil {
+	if err := insertTerms(ctx, w, docs); err != nil {
+		return err
+	}
+	if err := w.flush(ctx); err != nil {
 		return err
 	}
 	if err := insertMentions(ctx, tx, mentions); err != nil {
@@ -412,6 +419,67 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 		}
 	}
 	return nil
+}
+
+// maxQueryBytes bounds a query of joined statements, arguments written
+// out, well under max_allowed_packet (16 MB on MariaDB, 64 MB on MySQL).
+const maxQueryBytes = 4 << 20
+
+// statements joins the statements given to its ExecContext into as few
+// queries as maxQueryBytes allows, sent by flush or when full: one round
+// trip of the batch transaction's instead of one each. MySQL stops at the
+// first statement that fails, whose error the query returns. Results are
+// not kept; the statements given are those whose results nobody reads.
+type statements struct {
+	tx    *sql.Tx
+	sql   strings.Builder
+	args  []any
+	bytes int
+}
+
+func (w *statements) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	n := len(query) + argBytes(args)
+	if w.sql.Len() > 0 && w.bytes+n > maxQueryBytes {
+		if err := w.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if w.sql.Len() > 0 {
+		w.sql.WriteString(";\n")
+	}
+	w.sql.WriteString(query)
+	w.args = append(w.args, args...)
+	w.bytes += n
+	return driver.ResultNoRows, nil
+}
+
+// flush sends the statements gathered.
+func (w *statements) flush(ctx context.Context) error {
+	if w.sql.Len() == 0 {
+		return nil
+	}
+	_, err := w.tx.ExecContext(ctx, w.sql.String(), w.args...)
+	w.sql.Reset()
+	w.args, w.bytes = w.args[:0], 0
+	return err
+}
+
+// argBytes is about how long the arguments are once written into a query:
+// a string or bytes escaped and quoted at worst, a number or timestamp at
+// its longest.
+func argBytes(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			n += 2*len(v) + 2
+		case []byte:
+			n += 2*len(v) + len("_binary''")
+		default:
+			n += len("'2006-01-02 15:04:05.999999'")
+		}
+	}
+	return n
 }
 
 // errFallBack makes a several-room batch retry room by room.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/search"
 	"github.com/parley-chat/parley/internal/store"
 	"github.com/parley-chat/parley/internal/testenv"
 )
@@ -354,4 +357,55 @@ func newMembers(t *testing.T, st *store.Store, prefix string, n int, rooms []int
 		}
 	}
 	return users
+}
+
+// TestGroupCommitLargeBatch: a batch of long Chinese messages has more
+// search terms than one query carries (maxQueryBytes); every message is
+// stored with every one of its terms.
+func TestGroupCommitLargeBatch(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	// 48,000 terms, a second's work or more on a busy machine: a store
+	// that waits longer than the tests' usual one.
+	st, err := store.Open(context.Background(), dsn, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	raw := rawDB(t, dsn)
+	const senders = 12
+	users := newMembers(t, st, "long", senders, []int64{testenv.General})
+	want := make(map[int64]int, senders) // seq → terms
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			body := make([]rune, chat.MaxBodyChars)
+			for k := range body {
+				body[k] = rune(0x4e00 + rng.IntN(20000)) // CJK ideographs: a bigram per character
+			}
+			msg, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+				RoomID: testenv.General, SenderID: u.ID, Body: string(body), ClientMsgID: "long", CreatedAt: time.Now().UTC(),
+			})
+			if err != nil {
+				t.Errorf("append: %v", err)
+				return
+			}
+			mu.Lock()
+			want[msg.Seq] = len(search.Terms(search.Normalize(string(body))))
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for seq, n := range want {
+		var got int
+		if err := raw.QueryRow("SELECT COUNT(*) FROM message_terms WHERE room_id = ? AND seq = ?", testenv.General, seq).Scan(&got); err != nil || got != n {
+			t.Fatalf("message %d has %d terms (%v), want %d", seq, got, err, n)
+		}
+	}
+	if len(want) != senders {
+		t.Fatalf("%d messages stored, want %d", len(want), senders)
+	}
 }

@@ -29,7 +29,7 @@ type indexed struct {
 
 // insertTerms adds the messages' terms to the index, in as few statements
 // as the placeholder limit allows.
-func insertTerms(ctx context.Context, tx db.DBTX, msgs []indexed) error {
+func insertTerms(ctx context.Context, tx execer, msgs []indexed) error {
 	var b strings.Builder
 	var args []any
 	flush := func() error {

@@ -26,7 +26,6 @@ import (
 // readers in parallel, few enough that MySQL never thrashes.
 const (
 	maxOpenConns    = 32
-	maxIdleConns    = 32
 	connMaxLifetime = 30 * time.Minute
 	pingTimeout     = 5 * time.Second
 )
@@ -40,7 +39,9 @@ const (
 
 // Store is the MySQL adapter for the chat and auth domains.
 type Store struct {
-	db      *sql.DB
+	db *sql.DB
+	// batchDB runs the send batches' transactions (withBatchTx).
+	batchDB *sql.DB
 	q       *db.Queries
 	batches batcher
 	// reads gathers watermark moves into shared commits (see readWrites).
@@ -83,15 +84,34 @@ func Open(ctx context.Context, dsn string, timeout time.Duration, log *slog.Logg
 	if err := migrate(ctx, *cfg, log); err != nil {
 		return nil, err
 	}
+	sqlDB, err := openPool(cfg, maxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	// The send batches have a pool of their own, the only one that takes
+	// several statements in one query: a batch's inserts go in one round
+	// trip (statements), which the room's next batch waits for.
+	batchCfg := cfg.Clone()
+	batchCfg.MultiStatements = true
+	batchDB, err := openPool(batchCfg, 2*commitShards)
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return &Store{db: sqlDB, batchDB: batchDB, q: db.New(sqlDB), timeout: cfg.ReadTimeout}, nil
+}
+
+// openPool opens a connection pool of at most n connections.
+func openPool(cfg *mysql.Config, n int) (*sql.DB, error) {
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
 	}
-	sqlDB := sql.OpenDB(conn)
-	sqlDB.SetMaxOpenConns(maxOpenConns)
-	sqlDB.SetMaxIdleConns(maxIdleConns)
-	sqlDB.SetConnMaxLifetime(connMaxLifetime)
-	return &Store{db: sqlDB, q: db.New(sqlDB), timeout: cfg.ReadTimeout}, nil
+	pool := sql.OpenDB(conn)
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	pool.SetConnMaxLifetime(connMaxLifetime)
+	return pool, nil
 }
 
 // createDatabase creates the DSN's database if it does not exist yet.
@@ -158,7 +178,7 @@ func migrate(ctx context.Context, cfg mysql.Config, log *slog.Logger) error {
 }
 
 // Close closes the connection pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.batchDB.Close(), s.db.Close()) }
 
 // Ping tells whether MySQL answers; readiness uses it.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

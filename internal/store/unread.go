@@ -21,7 +21,7 @@ import (
 // room_senders: one row a message, each a new row or one more, so the
 // batch writes without reading the counts first. The room rows are locked
 // by the caller.
-func countSent(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
+func countSent(ctx context.Context, tx execer, calls []*appendCall) error {
 	args := make([]any, 0, 2*len(calls))
 	for _, c := range calls {
 		args = append(args, c.m.RoomID, c.m.SenderID)
@@ -66,6 +66,10 @@ func adjustUnread(ctx context.Context, tx db.DBTX, roomID, seq, senderID int64, 
 	}
 	_, err := tx.ExecContext(ctx, "UPDATE memberships FORCE INDEX (PRIMARY) SET "+set+where, args...)
 	return domainError(err)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // placeholders is n comma-separated question marks.
