@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -366,12 +364,7 @@ func TestGroupCommitLargeBatch(t *testing.T) {
 	dsn := testenv.MySQLDSN(t)
 	// 48,000 terms, a second's work or more on a busy machine: a store
 	// that waits longer than the tests' usual one.
-	st, err := store.Open(context.Background(), dsn, 10*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	raw := rawDB(t, dsn)
+	st, raw := openWaiting(t, dsn, 10*time.Second), rawDB(t, dsn)
 	const senders = 12
 	users := newMembers(t, st, "long", senders, []int64{testenv.General})
 	want := make(map[int64]int, senders) // seq → terms

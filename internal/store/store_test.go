@@ -17,7 +17,13 @@ import (
 
 func open(t testing.TB, dsn string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), dsn, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return openWaiting(t, dsn, time.Second)
+}
+
+// openWaiting is open with the store's timeout for MySQL's answers.
+func openWaiting(t testing.TB, dsn string, timeout time.Duration) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), dsn, timeout, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
