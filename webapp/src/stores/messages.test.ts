@@ -11,7 +11,7 @@ const api = vi.hoisted(() => ({
 }))
 vi.mock('@/api/client', () => ({ messageClient: api, roomClient: {}, authClient: {}, keeper: {} }))
 
-import { mergeBySeq, useMessagesStore } from './messages'
+import { mergeBySeq, renewAhead, signBatch, useMessagesStore } from './messages'
 import { loadOutbox, saveOutbox } from './outboxStorage'
 
 const seqs = (ms: { seq: bigint }[]) => ms.map((m) => Number(m.seq))
@@ -46,6 +46,40 @@ function withFile(m: Message, url: string): Message {
 }
 
 describe('attachment URLs and jumps', () => {
+  it('renews download links before they expire, one call for the messages held', async () => {
+    vi.useFakeTimers()
+    vi.setSystemTime(new Date('2026-12-03T12:00:00Z'))
+    const at = (ms: number, sig: string) => `/v1/files/a?exp=${Math.floor((Date.now() + ms) / 1000)}&s=x&sig=${sig}`
+    const hour = 3_600_000
+    const s = useMessagesStore()
+    s.merge(1n, [withFile(msg(1, 1), at(hour, 'old')), msg(1, 2), withFile(msg(1, 3), at(hour, 'old'))])
+    api.listMessages.mockResolvedValue({ messages: [withFile(msg(1, 1), at(2 * hour, 'new')), msg(1, 2), withFile(msg(1, 3), at(2 * hour, 'new'))] })
+    await vi.advanceTimersByTimeAsync(hour - renewAhead - 1000)
+    expect(api.listMessages).not.toHaveBeenCalled()
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(api.listMessages).toHaveBeenCalledTimes(1)
+    expect(api.listMessages.mock.calls[0][0]).toEqual(expect.objectContaining({ roomId: 1n, afterSeq: 0n, limit: 3 }))
+    expect(s.find(1n, 1n)!.attachments[0].url).toContain('sig=new')
+    expect(s.find(1n, 3n)!.attachments[0].url).toContain('sig=new')
+    await vi.advanceTimersByTimeAsync(hour) // the new links are renewed in their turn
+    expect(api.listMessages).toHaveBeenCalledTimes(2)
+  })
+
+  it('signs messages further apart than one call reaches in several calls', async () => {
+    const s = useMessagesStore()
+    const far = BigInt(signBatch) + 10n
+    api.listMessages.mockImplementation(async ({ afterSeq }: { afterSeq: bigint }) => ({
+      messages: [withFile(msg(1, Number(afterSeq + 1n)), `/v1/files/a${afterSeq + 1n}?sig=z`)],
+    }))
+    s.merge(1n, [withFile(msg(1, 1), ''), withFile(msg(1, Number(far)), '')])
+    await vi.waitFor(() => expect(s.find(1n, far)!.attachments[0].url).toBe(`/v1/files/a${far}?sig=z`))
+    expect(s.find(1n, 1n)!.attachments[0].url).toBe('/v1/files/a1?sig=z')
+    expect(api.listMessages.mock.calls.map((c) => [c[0].afterSeq, c[0].limit])).toEqual([
+      [0n, 1],
+      [far - 1n, 1],
+    ])
+  })
+
   it('reads again, in one call, the live messages whose attachments came unsigned', async () => {
     const s = useMessagesStore()
     api.listMessages.mockResolvedValue({ messages: [withFile(msg(1, 3), '/v1/files/a3?sig=x'), msg(1, 4), withFile(msg(1, 5), '/v1/files/a5?sig=y')] })

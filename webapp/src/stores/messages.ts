@@ -19,6 +19,10 @@ export type { Outgoing, OutgoingState, WaitReason } from './outbox'
 export const pageSize = 50
 /** At most this many messages are asked for at once to sign their attachments' URLs. */
 export const signBatch = 200
+/** A message is read again for new download links this long before its links expire. */
+export const renewAhead = 5 * 60_000
+/** Links are renewed at most this often, whatever the clocks say. */
+export const renewEvery = 60_000
 /** Jumping to an old message loads pages of this size, at most jumpPages of them. */
 export const jumpPageSize = 200
 export const jumpPages = 10
@@ -48,6 +52,21 @@ export function mergeBySeq(into: readonly Message[], more: readonly Message[]): 
 }
 
 const key = (roomId: bigint) => roomId.toString()
+
+/**
+ * linksExpire is when the first of a message's signed download links
+ * expires (their `exp`, in ms since the epoch), undefined with none.
+ */
+export function linksExpire(m: Message): number | undefined {
+  let first: number | undefined
+  for (const a of m.attachments) {
+    for (const u of [a.url, a.thumbnailUrl]) {
+      const exp = u ? Number(new URLSearchParams(u.split('?')[1] ?? '').get('exp')) * 1000 : 0
+      if (exp > 0 && (first === undefined || exp < first)) first = exp
+    }
+  }
+  return first
+}
 
 /**
  * countReaction applies one reaction added or removed to a message's list.
@@ -87,6 +106,9 @@ export const useMessagesStore = defineStore('messages', () => {
   const cursors = reactive<Record<string, bigint>>({})
   /** Per room, the seqs of messages held whose attachments wait for signed URLs. */
   const unsigned = new Map<string, Set<bigint>>()
+  /** The timer that renews links before they expire (renewLinks), and when it fires. */
+  let renewTimer: ReturnType<typeof setTimeout> | undefined
+  let renewAt = Infinity
   /** The user whose outbox this is; null before a login. */
   let owner: bigint | null = null
   const box = new Outbox({
@@ -128,7 +150,35 @@ export const useMessagesStore = defineStore('messages', () => {
     if (ids.size > 0) box.settle(ids)
     const unsignedSeqs = added.filter((m) => m.attachments.some((a) => !a.url)).map((m) => m.seq)
     if (unsignedSeqs.length > 0) signLater(roomId, unsignedSeqs)
+    watchLinks(added)
     return added
+  }
+
+  /**
+   * watchLinks makes sure the messages' download links are renewed before
+   * they expire (an hour after signing, by default): a tab left open keeps
+   * showing its images and playing its voice messages.
+   */
+  function watchLinks(msgs: readonly Message[]): void {
+    let first = Infinity
+    for (const m of msgs) first = Math.min(first, linksExpire(m) ?? Infinity)
+    const at = Math.max(first - renewAhead, Date.now() + renewEvery)
+    if (first === Infinity || at >= renewAt) return
+    clearTimeout(renewTimer)
+    renewAt = at
+    renewTimer = setTimeout(renewLinks, at - Date.now())
+  }
+
+  /** renewLinks reads again the messages whose links expire soon, and watches the rest. */
+  function renewLinks(): void {
+    renewTimer = undefined
+    renewAt = Infinity
+    const due = Date.now() + renewAhead
+    for (const [k, l] of Object.entries(logs)) {
+      const soon = l.items.filter((m) => !m.deleted && (linksExpire(m) ?? Infinity) <= due)
+      if (soon.length > 0) signLater(BigInt(k), soon.map((m) => m.seq))
+      watchLinks(l.items.filter((m) => !soon.includes(m)))
+    }
   }
 
   /**
@@ -147,17 +197,22 @@ export const useMessagesStore = defineStore('messages', () => {
     if (first) queueMicrotask(() => void sign(roomId).catch(() => {}))
   }
 
+  /** sign reads the room's messages waiting for URLs, signBatch seqs a call. */
   async function sign(roomId: bigint): Promise<void> {
     const k = key(roomId)
-    const seqs = [...(unsigned.get(k) ?? [])].sort((a, b) => (a < b ? -1 : 1))
+    let seqs = [...(unsigned.get(k) ?? [])].sort((a, b) => (a < b ? -1 : 1))
     unsigned.delete(k)
-    if (seqs.length === 0) return
-    const lo = seqs[0]
-    const span = Math.min(signBatch, Number(seqs[seqs.length - 1] - lo) + 1)
-    const res = await messageClient.listMessages({ roomId, afterSeq: lo - 1n, limit: span })
-    for (const m of res.messages) {
-      const held = find(roomId, m.seq)
-      if (held && !held.deleted) held.attachments = m.attachments
+    while (seqs.length > 0) {
+      const lo = seqs[0]
+      const window = seqs.filter((s) => s < lo + BigInt(signBatch))
+      seqs = seqs.slice(window.length)
+      const span = Number(window[window.length - 1] - lo) + 1
+      const res = await messageClient.listMessages({ roomId, afterSeq: lo - 1n, limit: span })
+      for (const m of res.messages) {
+        const held = find(roomId, m.seq)
+        if (held && !held.deleted) held.attachments = m.attachments
+      }
+      watchLinks(res.messages)
     }
   }
 
@@ -382,6 +437,9 @@ export const useMessagesStore = defineStore('messages', () => {
 
   /** $reset forgets the rooms' messages and cursors; the outbox is kept until dropOutbox. */
   function $reset(): void {
+    clearTimeout(renewTimer)
+    renewTimer = undefined
+    renewAt = Infinity
     for (const k of Object.keys(logs)) delete logs[k]
     for (const k of Object.keys(cursors)) delete cursors[k]
   }
