@@ -11,7 +11,7 @@ const api = vi.hoisted(() => ({
 }))
 vi.mock('@/api/client', () => ({ messageClient: api, roomClient: {}, authClient: {}, keeper: {} }))
 
-import { mergeBySeq, renewAhead, signBatch, useMessagesStore } from './messages'
+import { mergeBySeq, renewAhead, renewEvery, signBatch, useMessagesStore } from './messages'
 import { loadOutbox, saveOutbox } from './outboxStorage'
 
 const seqs = (ms: { seq: bigint }[]) => ms.map((m) => Number(m.seq))
@@ -63,6 +63,21 @@ describe('attachment URLs and jumps', () => {
     expect(s.find(1n, 3n)!.attachments[0].url).toContain('sig=new')
     await vi.advanceTimersByTimeAsync(hour) // the new links are renewed in their turn
     expect(api.listMessages).toHaveBeenCalledTimes(2)
+  })
+
+  it('tries a failed renewal of links again a minute later', async () => {
+    vi.useFakeTimers()
+    const at = (ms: number, sig: string) => `/v1/files/a?exp=${Math.floor((Date.now() + ms) / 1000)}&s=x&sig=${sig}`
+    const s = useMessagesStore()
+    s.merge(1n, [withFile(msg(1, 1), at(renewAhead + 30_000, 'old'))])
+    api.listMessages.mockRejectedValueOnce(new ConnectError('offline', Code.Unavailable))
+    api.listMessages.mockResolvedValue({ messages: [withFile(msg(1, 1), at(3_600_000, 'new'))] })
+    await vi.advanceTimersByTimeAsync(renewEvery)
+    expect(api.listMessages).toHaveBeenCalledTimes(1)
+    expect(s.find(1n, 1n)!.attachments[0].url).toContain('sig=old')
+    await vi.advanceTimersByTimeAsync(renewEvery)
+    expect(api.listMessages).toHaveBeenCalledTimes(2)
+    expect(s.find(1n, 1n)!.attachments[0].url).toContain('sig=new')
   })
 
   it('signs messages further apart than one call reaches in several calls', async () => {

@@ -169,7 +169,11 @@ export const useMessagesStore = defineStore('messages', () => {
     renewTimer = setTimeout(renewLinks, at - Date.now())
   }
 
-  /** renewLinks reads again the messages whose links expire soon, and watches the rest. */
+  /**
+   * renewLinks reads again the messages whose links expire soon and watches
+   * every message held: one whose renewal fails (offline) is tried again
+   * renewEvery later.
+   */
   function renewLinks(): void {
     renewTimer = undefined
     renewAt = Infinity
@@ -177,7 +181,7 @@ export const useMessagesStore = defineStore('messages', () => {
     for (const [k, l] of Object.entries(logs)) {
       const soon = l.items.filter((m) => !m.deleted && (linksExpire(m) ?? Infinity) <= due)
       if (soon.length > 0) signLater(BigInt(k), soon.map((m) => m.seq))
-      watchLinks(l.items.filter((m) => !soon.includes(m)))
+      watchLinks(l.items)
     }
   }
 
