@@ -348,11 +348,7 @@ func newMembers(t *testing.T, st *store.Store, prefix string, n int, rooms []int
 	users := make([]chat.User, n)
 	for i := range users {
 		users[i] = newUser(t, st, fmt.Sprintf("%s%02d", prefix, i))
-		for _, room := range rooms {
-			if _, _, err := st.AddMember(context.Background(), room, users[i].ID, chat.Member); err != nil {
-				t.Fatal(err)
-			}
-		}
+		join(t, st, users[i].ID, rooms...)
 	}
 	return users
 }

@@ -149,11 +149,7 @@ func BenchmarkListRooms200(b *testing.B) {
 	st, db := open(b, dsn), rawDB(b, dsn)
 	user, rooms := seedReadState(b, st, db)
 	sender := newUser(b, st, "busy")
-	for _, r := range rooms[:activeRooms] {
-		if _, _, err := st.AddMember(context.Background(), r, sender.ID, chat.Member); err != nil {
-			b.Fatal(err)
-		}
-	}
+	join(b, st, sender.ID, rooms[:activeRooms]...)
 	b.Run("quiet", func(b *testing.B) {
 		settle(b, db)
 		listRoomsP99(b, st, user, len(rooms))
@@ -363,10 +359,7 @@ func BenchmarkMarkRead(b *testing.B) {
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			if withReaders {
-				for _, u := range users[:readers] {
-					if _, _, err := st.AddMember(context.Background(), testenv.General, u.ID, chat.Member); err != nil {
-						b.Fatal(err)
-					}
+				for _, u := range users[:readers] { // members of General, as benchStore makes them
 					wg.Add(1)
 					go func() {
 						defer wg.Done()

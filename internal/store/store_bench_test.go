@@ -30,9 +30,7 @@ func benchStore(b *testing.B, senders int) (*store.Store, []chat.User) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := st.AddMember(context.Background(), testenv.General, users[i].ID, chat.Member); err != nil {
-			b.Fatal(err)
-		}
+		join(b, st, users[i].ID, testenv.General)
 	}
 	return st, users
 }

@@ -44,10 +44,18 @@ func newUser(t testing.TB, st *store.Store, name string) chat.User {
 func newMember(t testing.TB, st *store.Store, name string) chat.User {
 	t.Helper()
 	u := newUser(t, st, name)
-	if _, _, err := st.AddMember(context.Background(), testenv.General, u.ID, chat.Member); err != nil {
-		t.Fatal(err)
-	}
+	join(t, st, u.ID, testenv.General)
 	return u
+}
+
+// join makes the user a member of the rooms.
+func join(tb testing.TB, st *store.Store, userID int64, rooms ...int64) {
+	tb.Helper()
+	for _, room := range rooms {
+		if _, _, err := st.AddMember(context.Background(), room, userID, chat.Member); err != nil {
+			tb.Fatal(err)
+		}
+	}
 }
 
 func TestOpenCreatesDatabaseAndMigratesOnce(t *testing.T) {
