@@ -398,3 +398,58 @@ func TestGroupCommitLargeBatch(t *testing.T) {
 		t.Fatalf("%d messages stored, want %d", len(want), senders)
 	}
 }
+
+// TestGroupCommitAttachesAnUploadOnce: sends racing to attach one upload,
+// gathered into one batch behind a message waiting for the room's lock,
+// leave it on exactly one message; the others hear failed_precondition.
+func TestGroupCommitAttachesAnUploadOnce(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	st, raw := open(t, dsn), rawDB(t, dsn)
+	alice := newMember(t, st, "alice")
+	const racers = 20
+	err := st.CreateUpload(context.Background(), chat.Attachment{
+		ID: "once", Kind: chat.FileAttachment, Filename: "once.txt", ContentType: "text/plain", Size: 4,
+		UploaderID: alice.ID, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+	}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(id string, uploads ...string) error {
+		_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+			RoomID: testenv.General, SenderID: alice.ID, Body: "file", AttachmentIDs: uploads,
+			ClientMsgID: id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+		})
+		return err
+	}
+	// The room's row held, a first message's batch waits for it while the
+	// racers queue up for the next one.
+	lock, err := raw.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec("SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE", testenv.General); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, racers+1)
+	go func() { errs <- send("first") }()
+	time.Sleep(50 * time.Millisecond)
+	for i := range racers {
+		go func() { errs <- send(fmt.Sprintf("race-%d", i), "once") }()
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	won := 0
+	for range racers + 1 {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case !errors.Is(err, chat.ErrPrecondition):
+			t.Errorf("append: %v", err)
+		}
+	}
+	if won != 2 {
+		t.Fatalf("%d messages stored, want the first and one that attached the upload", won)
+	}
+}

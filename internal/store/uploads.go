@@ -110,6 +110,7 @@ func attach(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 			cases[2] = append(cases[2], id, i)
 			a := found[id]
 			a.Attached = true
+			found[id] = a // taken: a later call of the batch naming it fails
 			c.attachments = append(c.attachments, a)
 		}
 	}
