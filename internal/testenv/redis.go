@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -30,15 +31,24 @@ func StartRedis(tb testing.TB) *RedisServer {
 	return r
 }
 
-// freePort is a loopback TCP port nothing listens on right now.
+// freePort is a loopback TCP port nothing listens on right now, below
+// Linux's ephemeral range (32768 up): a port the kernel handed out as free
+// is one it may also give a connection's local end before the server that
+// was to listen there binds it (SeaweedFS binds its last ports seconds
+// after starting, while other tests connect all around it).
 func freePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	const low, high = 10000, 32768
+	for range 1000 {
+		port := low + rand.IntN(high-low)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	tb.Fatalf("no free loopback port between %d and %d", low, high)
+	return 0
 }
 
 // URL is the server's address for PARLEY_REDIS_URL.

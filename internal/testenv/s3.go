@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,10 +27,30 @@ const (
 )
 
 // StartS3 starts an S3-compatible server of the test's own, with a bucket,
-// and stops it when the test ends. It fails the test if it cannot start.
+// and stops it when the test ends. A server that exits while starting (a
+// port taken between choosing and binding it) is started again on other
+// ports; the test fails if it cannot start.
 func StartS3(tb testing.TB) s3.Config {
 	tb.Helper()
 	weed := buildWeed(tb)
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		cfg, logs, exited := startWeed(tb, weed)
+		if !exited {
+			return cfg
+		}
+		if attempt == attempts {
+			tb.Fatalf("SeaweedFS exited while starting, %d times; the last time:\n%s", attempts, logs)
+		}
+		tb.Logf("SeaweedFS exited while starting; starting it again on other ports")
+	}
+}
+
+// startWeed runs `weed server -s3` and waits until its bucket exists. It
+// reports whether weed exited first, with its logs; it fails the test if
+// weed neither answers nor exits within s3Start.
+func startWeed(tb testing.TB, weed string) (cfg s3.Config, logs string, exited bool) {
+	tb.Helper()
 	dir := tb.TempDir()
 	identities := fmt.Sprintf(`{"identities":[{"name":"parley","credentials":[{"accessKey":%q,"secretKey":%q}],"actions":["Admin","Read","Write","List","Tagging"]}]}`, s3Access, s3Secret)
 	if err := os.WriteFile(filepath.Join(dir, "s3.json"), []byte(identities), 0o600); err != nil {
@@ -47,14 +68,16 @@ func StartS3(tb testing.TB) s3.Config {
 		"volume.port.grpc", "filer.port", "filer.port.grpc", "metricsPort"} {
 		args = append(args, "-"+flag+"="+strconv.Itoa(freePort(tb)))
 	}
-	var logs bytes.Buffer
+	out := &syncBuffer{}
 	cmd := exec.Command(weed, args...)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := startOrphanProof(cmd); err != nil {
 		tb.Fatalf("start SeaweedFS: %v", err)
 	}
-	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	cfg := s3.Config{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), Bucket: Name("parley-"), AccessKey: s3Access, SecretKey: s3Secret, Region: "us-east-1"}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	tb.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	cfg = s3.Config{Endpoint: "http://127.0.0.1:" + strconv.Itoa(port), Bucket: Name("parley-"), AccessKey: s3Access, SecretKey: s3Secret, Region: "us-east-1"}
 	cfg.Bucket = strings.ReplaceAll(cfg.Bucket, "_", "-")
 	deadline := time.Now().Add(s3Start)
 	for {
@@ -62,13 +85,37 @@ func StartS3(tb testing.TB) s3.Config {
 		_, err := s3.New(ctx, cfg) // creates the bucket once the filer is up
 		cancel()
 		if err == nil {
-			return cfg
+			return cfg, "", false
+		}
+		select {
+		case <-done:
+			return cfg, out.String(), true
+		default:
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("SeaweedFS's S3 did not start within %s: %v\n%s", s3Start, err, logs.String())
+			tb.Fatalf("SeaweedFS's S3 did not start within %s: %v\n%s", s3Start, err, out.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a process's output, written by the goroutines exec starts
+// and read by the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // buildWeed builds weed at the version tools.mod pins, into the user's
