@@ -33,7 +33,8 @@ const (
 // appendCall is one AppendMessage waiting for its room's batch.
 type appendCall struct {
 	m       chat.NewMessage
-	seq     int64 // assigned under the room's lock
+	sender  chat.User // read with the membership (onlyMembers)
+	seq     int64     // assigned under the room's lock
 	msg     chat.Message
 	created bool
 	err     error
@@ -165,12 +166,14 @@ func (s *Store) commitBatch(batch []*appendCall) {
 }
 
 // onlyMembers answers the calls whose sender is not a member of the room
-// and returns the others: one read for the batch stands in for a check per
-// send. Like such a check it is read before the room's lock, so a send
-// racing its sender's removal may land, as one sent a moment earlier would.
+// and returns the others, each with its sender as messages show them: one
+// read for the batch stands in for a check per send, and for reading the
+// senders back with the stored rows under the room's lock. Like such a
+// check it is read before the lock, so a send racing its sender's removal
+// may land, as one sent a moment earlier would.
 func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendCall {
 	type pair struct{ room, user int64 }
-	member := make(map[pair]bool, len(calls))
+	member := make(map[pair]*chat.User, len(calls))
 	var where strings.Builder
 	args := make([]any, 0, 2*len(calls))
 	for _, c := range calls {
@@ -178,17 +181,18 @@ func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendC
 		if _, ok := member[p]; ok {
 			continue
 		}
-		member[p] = false
+		member[p] = nil
 		if len(args) > 0 {
 			where.WriteString(" OR ")
 		}
 		// Pairs, not a room list and a user list: their cross product
 		// would read every member of the rooms once MySQL gives up
 		// expanding it into point lookups.
-		where.WriteString("(room_id = ? AND user_id = ?)")
+		where.WriteString("(m.room_id = ? AND m.user_id = ?)")
 		args = append(args, p.room, p.user)
 	}
-	if err := s.membershipsWhere(ctx, where.String(), args, func(room, user int64) { member[pair{room, user}] = true }); err != nil {
+	err := s.sendersWhere(ctx, where.String(), args, func(room int64, u chat.User) { member[pair{room, u.ID}] = &u })
+	if err != nil {
 		for _, c := range calls {
 			c.err = err
 		}
@@ -196,7 +200,8 @@ func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendC
 	}
 	kept := calls[:0:0]
 	for _, c := range calls {
-		if member[pair{c.m.RoomID, c.m.SenderID}] {
+		if u := member[pair{c.m.RoomID, c.m.SenderID}]; u != nil {
+			c.sender = *u
 			kept = append(kept, c)
 		} else {
 			c.err = notMember(c.m.RoomID)
@@ -205,19 +210,22 @@ func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendC
 	return kept
 }
 
-// membershipsWhere calls found with each membership the condition selects.
-func (s *Store) membershipsWhere(ctx context.Context, where string, args []any, found func(room, user int64)) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT room_id, user_id FROM memberships WHERE "+where, args...)
+// sendersWhere calls found with each member the condition selects (on
+// memberships m), and their room.
+func (s *Store) sendersWhere(ctx context.Context, where string, args []any, found func(room int64, u chat.User)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.room_id, u.id, u.username, u.email, u.display_name, u.status_text, u.avatar, u.created_at
+FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+where, args...)
 	if err != nil {
 		return domainError(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var room, user int64
-		if err := rows.Scan(&room, &user); err != nil {
+		var room int64
+		var u chat.User
+		if err := rows.Scan(&room, &u.ID, &u.Username, &u.Email, &u.DisplayName, &u.StatusText, &u.Avatar, &u.CreatedAt); err != nil {
 			return domainError(err)
 		}
-		found(room, user)
+		found(room, u)
 	}
 	return domainError(rows.Err())
 }
@@ -345,21 +353,7 @@ func appendBatch(ctx context.Context, tx *sql.Tx, q *db.Queries, roomID int64, c
 		}
 		err = insertMessages(ctx, tx, firstSeq, fresh)
 	}
-	if err != nil {
-		return domainError(err)
-	}
-	rows, err := q.ListMessagesAfter(ctx, db.ListMessagesAfterParams{RoomID: roomID, Seq: firstSeq - 1, Limit: int32(len(fresh))})
-	if err != nil {
-		return domainError(err)
-	}
-	if len(rows) != len(fresh) {
-		return errors.New("stored messages could not be read back")
-	}
-	for i, c := range fresh {
-		c.msg, c.created = toMessage(rows[i].Message, rows[i].User), true
-		c.msg.Attachments = c.attachments
-	}
-	return nil
+	return domainError(err)
 }
 
 // insertMessages gives the calls (all of one room) seqs firstSeq,
@@ -374,7 +368,8 @@ func insertMessages(ctx context.Context, tx *sql.Tx, firstSeq int64, calls []*ap
 // insertRows stores the calls' messages under their seqs in one
 // statement, counts them for their senders (countSent), then stores their
 // search terms and their mentions, which also count for the members
-// mentioned (adjustUnread).
+// mentioned (adjustUnread), and answers each call with its message. The
+// calls are in (room, seq) order.
 func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	var b strings.Builder
 	b.WriteString("INSERT INTO messages (room_id, seq, sender_id, body, client_msg_id, created_at, reply_to_seq) VALUES ")
@@ -382,6 +377,8 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	var mentions []mentionRows
 	docs := make([]indexed, len(calls))
 	for i, c := range calls {
+		// What MySQL keeps, so the message answered is the one stored.
+		c.m.CreatedAt = c.m.CreatedAt.UTC().Truncate(time.Microsecond)
 		docs[i] = indexed{c.m.RoomID, c.seq, c.m.SenderID, c.m.CreatedAt, c.m.Body}
 		if i > 0 {
 			b.WriteByte(',')
@@ -392,8 +389,8 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 			mentions = append(mentions, mentionRows{c.m.RoomID, c.seq, c.m.SenderID, c.m.Mentions})
 		}
 	}
-	// The message rows, their senders' counts and their terms in one
-	// round trip: the room's next batch waits for each of this one's.
+	// The message rows, their senders' counts, their terms and their ids
+	// in one round trip: the room's next batch waits for each of this one's.
 	w := &statements{tx: tx}
 	if _, err := w.ExecContext(ctx, b.String(), args...); err != nil {
 		return err
@@ -404,7 +401,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	if err := insertTerms(ctx, w, docs); err != nil {
 		return err
 	}
-	if err := w.flush(ctx); err != nil {
+	if err := storedIDs(ctx, w, calls); err != nil {
 		return err
 	}
 	if err := insertMentions(ctx, tx, mentions); err != nil {
@@ -418,7 +415,65 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 			return err
 		}
 	}
+	for _, c := range calls {
+		c.msg.Attachments = c.attachments
+	}
 	return nil
+}
+
+// storedIDs reads the ids of the rows just inserted, the last of the
+// statements w sends, and answers the calls (in (room, seq) order, as the
+// ids come) with their messages as stored.
+func storedIDs(ctx context.Context, w *statements, calls []*appendCall) error {
+	var where strings.Builder
+	var args []any
+	for i := 0; i < len(calls); {
+		j := i + 1
+		for j < len(calls) && calls[j].m.RoomID == calls[i].m.RoomID {
+			j++
+		}
+		if i > 0 {
+			where.WriteString(" OR ")
+		}
+		where.WriteString("(room_id = ? AND seq BETWEEN ? AND ?)")
+		args = append(args, calls[i].m.RoomID, calls[i].seq, calls[j-1].seq)
+		i = j
+	}
+	rows, err := w.query(ctx, "SELECT id FROM messages WHERE "+where.String()+" ORDER BY room_id, seq", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return domainError(err)
+		}
+		if i == len(calls) {
+			return errors.New("more messages stored than sent")
+		}
+		calls[i].msg, calls[i].created = storedMessage(id, calls[i]), true
+	}
+	if err := rows.Err(); err != nil {
+		return domainError(err)
+	}
+	if i != len(calls) {
+		return errors.New("stored messages could not be read back")
+	}
+	return nil
+}
+
+// storedMessage is the call's message as insertRows stored it under id.
+func storedMessage(id int64, c *appendCall) chat.Message {
+	msg := chat.Message{
+		ID: id, RoomID: c.m.RoomID, Seq: c.seq, Sender: c.sender, Body: c.m.Body,
+		ClientMsgID: c.m.ClientMsgID, CreatedAt: c.m.CreatedAt,
+	}
+	if c.m.ReplyToSeq > 0 {
+		msg.ReplyTo = &chat.ReplyTo{Seq: c.m.ReplyToSeq}
+	}
+	return msg
 }
 
 // maxQueryBytes bounds a query of joined statements, arguments written
@@ -426,10 +481,11 @@ func insertRows(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 const maxQueryBytes = 4 << 20
 
 // statements joins the statements given to its ExecContext into as few
-// queries as maxQueryBytes allows, sent by flush or when full: one round
-// trip of the batch transaction's instead of one each. MySQL stops at the
-// first statement that fails, whose error the query returns. Results are
-// not kept; the statements given are those whose results nobody reads.
+// queries as maxQueryBytes allows, sent by query (or flush) or when full:
+// one round trip of the batch transaction's instead of one each. MySQL
+// stops at the first statement that fails, whose error the query returns.
+// Only the last statement's rows are read (query); the others' results
+// are not kept.
 type statements struct {
 	tx    *sql.Tx
 	sql   strings.Builder
@@ -459,9 +515,23 @@ func (w *statements) flush(ctx context.Context) error {
 		return nil
 	}
 	_, err := w.tx.ExecContext(ctx, w.sql.String(), w.args...)
+	w.reset()
+	return err
+}
+
+// query sends the statements gathered with q last and returns q's rows.
+func (w *statements) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if _, err := w.ExecContext(ctx, q, args...); err != nil {
+		return nil, err
+	}
+	rows, err := w.tx.QueryContext(ctx, w.sql.String(), w.args...)
+	w.reset()
+	return rows, err
+}
+
+func (w *statements) reset() {
 	w.sql.Reset()
 	w.args, w.bytes = w.args[:0], 0
-	return err
 }
 
 // argBytes is about how long the arguments are once written into a query:
@@ -531,60 +601,16 @@ func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
 		return domainError(err)
 	}
 	var all []*appendCall
-	var sel strings.Builder
-	selArgs := make([]any, 0, 3*len(rooms))
-	for i, r := range rooms {
+	for _, r := range rooms {
 		first := last[r.id] - int64(len(r.calls)) + 1
 		for j, c := range r.calls {
 			c.seq = first + int64(j)
 		}
 		all = append(all, r.calls...)
-		if i > 0 {
-			sel.WriteString(" OR ")
-		}
-		sel.WriteString("(m.room_id = ? AND m.seq BETWEEN ? AND ?)")
-		selArgs = append(selArgs, r.id, first, last[r.id])
 	}
-	if err := insertRows(ctx, tx, all); err != nil {
-		if isMySQLError(err, errDuplicateEntry) {
-			return errFallBack
-		}
-		return domainError(err)
+	err = insertRows(ctx, tx, all)
+	if isMySQLError(err, errDuplicateEntry) {
+		return errFallBack
 	}
-	return readBack(ctx, tx, sel.String(), selArgs, all)
-}
-
-// readBack loads the rows just inserted (their ids, with their senders) and
-// sets the calls' results; calls are in (room, seq) order like the query.
-func readBack(ctx context.Context, tx *sql.Tx, where string, args []any, calls []*appendCall) error {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.room_id, m.seq, m.sender_id, m.body, m.client_msg_id, m.created_at, m.reply_to_seq,
-  u.id, u.username, u.email, u.display_name, u.status_text, u.created_at
-FROM messages m JOIN users u ON u.id = m.sender_id
-WHERE `+where+` ORDER BY m.room_id, m.seq`, args...)
-	if err != nil {
-		return domainError(err)
-	}
-	defer rows.Close()
-	i := 0
-	for rows.Next() {
-		var m db.Message
-		var u db.User
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.Seq, &m.SenderID, &m.Body, &m.ClientMsgID, &m.CreatedAt, &m.ReplyToSeq,
-			&u.ID, &u.Username, &u.Email, &u.DisplayName, &u.StatusText, &u.CreatedAt); err != nil {
-			return domainError(err)
-		}
-		if i >= len(calls) || calls[i].m.RoomID != m.RoomID || calls[i].seq != m.Seq {
-			return errors.New("stored messages could not be read back")
-		}
-		calls[i].msg, calls[i].created = toMessage(m, u), true
-		calls[i].msg.Attachments = calls[i].attachments
-		i++
-	}
-	if err := rows.Err(); err != nil {
-		return domainError(err)
-	}
-	if i != len(calls) {
-		return errors.New("stored messages could not be read back")
-	}
-	return nil
+	return domainError(err)
 }

@@ -259,13 +259,22 @@ func TestGroupCommitSameIDInSeveralRooms(t *testing.T) {
 // client ids that collide across rooms and within them, retrying at random,
 // all at once. Every acknowledgement must be the one row MySQL holds for
 // its sender, room and id, at the seq it was acknowledged with, and every
-// room's seqs must be 1..n.
+// room's seqs must be 1..n. The acknowledgement shows the message as
+// reading it back does: its sender with their picture, its time as MySQL
+// keeps it (to the microsecond, whatever the caller gave).
 func TestGroupCommitRandomizedAcks(t *testing.T) {
 	st := open(t, testenv.MySQLDSN(t))
 	const rooms, senders, sends = 6, 8, 40
 	owner := newUser(t, st, "owner")
 	ids := newRooms(t, st, owner, rooms)
 	users := newMembers(t, st, "r", senders, ids)
+	pictured := map[int64]bool{}
+	for _, u := range users[:senders/2] {
+		if _, err := st.SetAvatar(context.Background(), u.ID, "avatar-"+u.Username, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		pictured[u.ID] = true
+	}
 	type key struct {
 		sender, room int64
 		id           string
@@ -284,7 +293,7 @@ func TestGroupCommitRandomizedAcks(t *testing.T) {
 					defer wg.Done()
 					msg, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
 						RoomID: k.room, SenderID: k.sender, Body: fmt.Sprintf("%d/%d/%s", k.sender, k.room, k.id),
-						ClientMsgID: k.id, CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
+						ClientMsgID: k.id, CreatedAt: time.Now(),
 					})
 					if err != nil {
 						t.Errorf("send %+v: %v", k, err)
@@ -321,7 +330,8 @@ func TestGroupCommitRandomizedAcks(t *testing.T) {
 	for k, ms := range acks {
 		row, ok := stored[k]
 		for _, m := range ms {
-			if !ok || m.ID != row.ID || m.RoomID != k.room || m.Seq != row.Seq || m.Body != row.Body {
+			if !ok || m.ID != row.ID || m.RoomID != k.room || m.Seq != row.Seq || m.Body != row.Body ||
+				m.ClientMsgID != row.ClientMsgID || !m.CreatedAt.Equal(row.CreatedAt) || m.Sender != row.Sender || (m.Sender.Avatar != "") != pictured[k.sender] {
 				t.Errorf("%+v acknowledged as %+v, stored as %+v (%v)", k, m, row, ok)
 			}
 		}
