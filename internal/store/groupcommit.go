@@ -167,10 +167,10 @@ func (s *Store) commitBatch(batch []*appendCall) {
 
 // onlyMembers answers the calls whose sender is not a member of the room
 // and returns the others, each with its sender as messages show them: one
-// read for the batch stands in for a check per send, and for reading the
-// senders back with the stored rows under the room's lock. Like such a
-// check it is read before the lock, so a send racing its sender's removal
-// may land, as one sent a moment earlier would.
+// read for the batch stands in for a check per send and for a read of the
+// senders under the room's lock. Like such a check it is read before the
+// lock, so a send racing its sender's removal may land, as one sent a
+// moment earlier would.
 func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendCall {
 	type pair struct{ room, user int64 }
 	member := make(map[pair]*chat.User, len(calls))
