@@ -556,10 +556,11 @@ func argBytes(args []any) int {
 var errFallBack = errors.New("batch needs room-by-room handling")
 
 // appendRooms stores several rooms' calls in one transaction: it raises
-// each room's last_seq in one UPDATE (which locks the rows in id order),
-// reads the new values, inserts every message in one statement and reads
-// them back. Anything unusual (a retry of a stored message, a missing
-// room) returns an error, and the caller handles the rooms one by one.
+// each room's last_seq in one UPDATE (which locks the rows in id order)
+// and reads the new values in the same round trip, then inserts every
+// message (insertRows). Anything unusual (a retry of a stored message, a
+// missing room) returns an error, and the caller handles the rooms one by
+// one.
 func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
 	var upd, in strings.Builder
 	args := make([]any, 0, 3*len(rooms))
@@ -577,18 +578,15 @@ func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
 		ids[i] = r.id
 	}
 	upd.WriteString(" END WHERE id IN (" + in.String() + ")")
-	res, err := tx.ExecContext(ctx, upd.String(), append(args, ids...)...)
+	w := &statements{tx: tx}
+	if _, err := w.ExecContext(ctx, upd.String(), append(args, ids...)...); err != nil {
+		return err
+	}
+	rows, err := w.query(ctx, "SELECT id, last_seq FROM rooms WHERE id IN ("+in.String()+")", ids...)
 	if err != nil {
 		return domainError(err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(rooms)) {
-		return errFallBack
 	}
 	last := make(map[int64]int64, len(rooms))
-	rows, err := tx.QueryContext(ctx, "SELECT id, last_seq FROM rooms WHERE id IN ("+in.String()+")", ids...)
-	if err != nil {
-		return domainError(err)
-	}
 	for rows.Next() {
 		var id, seq int64
 		if err := rows.Scan(&id, &seq); err != nil {
@@ -599,6 +597,9 @@ func appendRooms(ctx context.Context, tx *sql.Tx, rooms []roomCalls) error {
 	}
 	if err := rows.Close(); err != nil {
 		return domainError(err)
+	}
+	if len(last) != len(rooms) {
+		return errFallBack // a missing room, which the UPDATE left alone
 	}
 	var all []*appendCall
 	for _, r := range rooms {
