@@ -33,8 +33,8 @@ const (
 // appendCall is one AppendMessage waiting for its room's batch.
 type appendCall struct {
 	m       chat.NewMessage
-	sender  chat.User // read with the membership (onlyMembers)
-	seq     int64     // assigned under the room's lock
+	sender  db.User // read with the membership (onlyMembers)
+	seq     int64   // assigned under the room's lock
 	msg     chat.Message
 	created bool
 	err     error
@@ -173,7 +173,7 @@ func (s *Store) commitBatch(batch []*appendCall) {
 // moment earlier would.
 func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendCall {
 	type pair struct{ room, user int64 }
-	member := make(map[pair]*chat.User, len(calls))
+	member := make(map[pair]*db.User, len(calls))
 	var where strings.Builder
 	args := make([]any, 0, 2*len(calls))
 	for _, c := range calls {
@@ -191,7 +191,7 @@ func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendC
 		where.WriteString("(m.room_id = ? AND m.user_id = ?)")
 		args = append(args, p.room, p.user)
 	}
-	err := s.sendersWhere(ctx, where.String(), args, func(room int64, u chat.User) { member[pair{room, u.ID}] = &u })
+	err := s.sendersWhere(ctx, where.String(), args, func(room int64, u db.User) { member[pair{room, u.ID}] = &u })
 	if err != nil {
 		for _, c := range calls {
 			c.err = err
@@ -212,7 +212,7 @@ func (s *Store) onlyMembers(ctx context.Context, calls []*appendCall) []*appendC
 
 // sendersWhere calls found with each member the condition selects (on
 // memberships m), and their room.
-func (s *Store) sendersWhere(ctx context.Context, where string, args []any, found func(room int64, u chat.User)) error {
+func (s *Store) sendersWhere(ctx context.Context, where string, args []any, found func(room int64, u db.User)) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT m.room_id, u.id, u.username, u.email, u.display_name, u.status_text, u.avatar, u.created_at
 FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+where, args...)
 	if err != nil {
@@ -221,7 +221,7 @@ FROM memberships m JOIN users u ON u.id = m.user_id WHERE `+where, args...)
 	defer rows.Close()
 	for rows.Next() {
 		var room int64
-		var u chat.User
+		var u db.User
 		if err := rows.Scan(&room, &u.ID, &u.Username, &u.Email, &u.DisplayName, &u.StatusText, &u.Avatar, &u.CreatedAt); err != nil {
 			return domainError(err)
 		}
@@ -466,14 +466,10 @@ func storedIDs(ctx context.Context, w *statements, calls []*appendCall) error {
 
 // storedMessage is the call's message as insertRows stored it under id.
 func storedMessage(id int64, c *appendCall) chat.Message {
-	msg := chat.Message{
-		ID: id, RoomID: c.m.RoomID, Seq: c.seq, Sender: c.sender, Body: c.m.Body,
-		ClientMsgID: c.m.ClientMsgID, CreatedAt: c.m.CreatedAt,
-	}
-	if c.m.ReplyToSeq > 0 {
-		msg.ReplyTo = &chat.ReplyTo{Seq: c.m.ReplyToSeq}
-	}
-	return msg
+	return toMessage(db.Message{
+		ID: id, RoomID: c.m.RoomID, Seq: c.seq, SenderID: c.m.SenderID, Body: c.m.Body,
+		ClientMsgID: c.m.ClientMsgID, CreatedAt: c.m.CreatedAt, ReplyToSeq: c.m.ReplyToSeq,
+	}, c.sender)
 }
 
 // maxQueryBytes bounds a query of joined statements, arguments written

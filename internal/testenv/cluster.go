@@ -195,20 +195,13 @@ func (c *Cluster) stop() {
 // freeClusterPort is a loopback port that is free, and whose cluster bus
 // port is free too.
 func freeClusterPort() (int, error) {
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
+	return pickPort(func(port int) bool {
 		bus, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+clusterBusOffset))
-		ln.Close()
 		if err == nil {
 			bus.Close()
-			return port, nil
 		}
-	}
-	return 0, errors.New("found no free port whose port+10000 is free too")
+		return err == nil
+	})
 }
 
 // wait polls the node until check passes on a plain (non-cluster)

@@ -31,24 +31,37 @@ func StartRedis(tb testing.TB) *RedisServer {
 	return r
 }
 
-// freePort is a loopback TCP port nothing listens on right now, below
-// Linux's ephemeral range (32768 up): a port the kernel handed out as free
-// is one it may also give a connection's local end before the server that
-// was to listen there binds it (SeaweedFS binds its last ports seconds
-// after starting, while other tests connect all around it).
+// freePort is a loopback TCP port nothing listens on right now.
 func freePort(tb testing.TB) int {
 	tb.Helper()
+	port, err := pickPort(func(int) bool { return true })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return port
+}
+
+// pickPort is a loopback TCP port nothing listens on right now for which
+// ok holds, below Linux's ephemeral range (32768 up): a port the kernel
+// handed out as free is one it may also give a connection's local end
+// before the server that was to listen there binds it (SeaweedFS binds its
+// last ports seconds after starting, while other tests connect all around
+// it).
+func pickPort(ok func(port int) bool) (int, error) {
 	const low, high = 10000, 32768
 	for range 1000 {
 		port := low + rand.IntN(high-low)
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			ln.Close()
-			return port
+		if err != nil {
+			continue
+		}
+		free := ok(port)
+		ln.Close()
+		if free {
+			return port, nil
 		}
 	}
-	tb.Fatalf("no free loopback port between %d and %d", low, high)
-	return 0
+	return 0, fmt.Errorf("found no free loopback port between %d and %d", low, high)
 }
 
 // URL is the server's address for PARLEY_REDIS_URL.
