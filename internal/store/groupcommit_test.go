@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -461,5 +462,82 @@ func TestGroupCommitAttachesAnUploadOnce(t *testing.T) {
 	}
 	if won != 2 {
 		t.Fatalf("%d messages stored, want the first and one that attached the upload", won)
+	}
+}
+
+// TestGroupCommitRoomGoneMidBatch: a room deleted while a batch of several
+// rooms waits for its row sends the batch room by room: the other room's
+// message is stored, the send to the deleted room hears not_found.
+func TestGroupCommitRoomGoneMidBatch(t *testing.T) {
+	dsn := testenv.MySQLDSN(t)
+	st, raw := open(t, dsn), rawDB(t, dsn)
+	owner := newUser(t, st, "owner")
+	blocker, gone, kept := sameShardRooms(t, st, owner)
+	lockRoom := func(id int64) *sql.Tx {
+		t.Helper()
+		tx, err := raw.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec("SELECT last_seq FROM rooms WHERE id = ? FOR UPDATE", id); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	send := func(room int64) <-chan error {
+		errs := make(chan error, 1)
+		go func() {
+			_, _, err := st.AppendMessage(context.Background(), chat.NewMessage{
+				RoomID: room, SenderID: owner.ID, Body: "hello", ClientMsgID: "m", CreatedAt: time.Now(),
+			})
+			errs <- err
+		}()
+		return errs
+	}
+	// A first batch waits for the blocker's row while the two sends queue
+	// up behind it; once it goes, their batch waits for the doomed room's.
+	holdBlocker, holdGone := lockRoom(blocker), lockRoom(gone)
+	first := send(blocker)
+	time.Sleep(50 * time.Millisecond)
+	toGone, toKept := send(gone), send(kept)
+	time.Sleep(50 * time.Millisecond)
+	if err := holdBlocker.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := holdGone.Exec("DELETE FROM rooms WHERE id = ?", gone); err != nil {
+		t.Fatal(err)
+	}
+	if err := holdGone.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("send to the blocker: %v", err)
+	}
+	if err := <-toKept; err != nil {
+		t.Errorf("send to the room kept: %v", err)
+	}
+	if err := <-toGone; !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("send to the deleted room: %v, want not_found", err)
+	}
+	msgs, err := st.MessagesAfter(context.Background(), 0, kept, 0, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Seq != 1 {
+		t.Fatalf("the room kept holds %+v (%v), want its one message at seq 1", msgs, err)
+	}
+}
+
+// sameShardRooms creates rooms until three share a commit queue.
+func sameShardRooms(t *testing.T, st *store.Store, owner chat.User) (a, b, c int64) {
+	t.Helper()
+	shards := map[int64][]int64{}
+	for i := 0; ; i++ {
+		r, _, err := st.CreateRoom(context.Background(), chat.NewRoom{Name: fmt.Sprintf("shard%d", i), Visibility: chat.Public, OwnerID: owner.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := r.ID % store.CommitShards
+		if shards[k] = append(shards[k], r.ID); len(shards[k]) == 3 {
+			return shards[k][0], shards[k][1], shards[k][2]
+		}
 	}
 }

@@ -1,0 +1,4 @@
+package store
+
+// CommitShards lets tests place rooms on one commit queue.
+const CommitShards = commitShards
