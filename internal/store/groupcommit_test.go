@@ -224,13 +224,19 @@ func TestGroupCommitAcrossRooms(t *testing.T) {
 // TestGroupCommitSameIDInSeveralRooms: one sender using one client id in
 // several rooms at once sends several messages (the id is unique per
 // sender and room), and each acknowledgement is the message stored in the
-// room it was sent to.
+// room it was sent to, its sender shown with their picture (these batches
+// span rooms, and a several-room batch answers as a one-room batch does).
 func TestGroupCommitSameIDInSeveralRooms(t *testing.T) {
 	st := open(t, testenv.MySQLDSN(t))
 	const rooms, senders = 12, 10
 	owner := newUser(t, st, "owner")
 	ids := newRooms(t, st, owner, rooms)
 	users := newMembers(t, st, "s", senders, ids)
+	for _, u := range users {
+		if _, err := st.SetAvatar(context.Background(), u.ID, "avatar-"+u.Username, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, u := range users {
 		for _, room := range ids {
@@ -241,7 +247,7 @@ func TestGroupCommitSameIDInSeveralRooms(t *testing.T) {
 				msg, created, err := st.AppendMessage(context.Background(), chat.NewMessage{
 					RoomID: room, SenderID: u.ID, Body: body, ClientMsgID: "same", CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 				})
-				if err != nil || !created || msg.RoomID != room || msg.Body != body || msg.Sender.ID != u.ID {
+				if err != nil || !created || msg.RoomID != room || msg.Body != body || msg.Sender.ID != u.ID || msg.Sender.Avatar != "avatar-"+u.Username {
 					t.Errorf("send %q: created %v, %v, acknowledged as %+v", body, created, err, msg)
 				}
 			}()
